@@ -1,0 +1,1 @@
+app-name = CET 报名助手
