@@ -1,0 +1,238 @@
+"""Entries (报考科目): register, change campus, cancel, paper report, paid (R20-R27, R31)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from cetbot.clock import Clock
+from registration import errors
+from registration.common import (
+    campus_for,
+    get_session,
+    lock_registration,
+    offered_subject,
+    own_entry,
+    registration_record,
+    require_open,
+)
+from storage.db import UnitOfWork
+from storage.dto import (
+    CampusDTO,
+    EntryDTO,
+    OfferedSubjectDTO,
+    RegistrationDTO,
+    StudentRecordDTO,
+    SubjectDTO,
+)
+
+# R31: an unpaid entry lives 24 hours.
+UNPAID_LIFETIME = timedelta(hours=24)
+# R25: paper score report choices; "none" is the default.
+PAPER_REPORTS = ("none", "report", "report-and-certificate")
+
+
+@dataclass(frozen=True, slots=True)
+class Promotion:
+    """A waiter who got a freed seat (R37): tell them."""
+
+    waitlist_id: int
+    registration_id: int
+    entry: EntryDTO
+
+
+def check_can_hold(record: StudentRecordDTO, subject: SubjectDTO, active: list[EntryDTO]) -> None:
+    """R20-R22: may this candidate hold an entry of `subject` next to `active` ones?"""
+    if any(e.subject_code == subject.code for e in active):
+        raise errors.SubjectHeld(subject=subject.code)
+    if subject.kind == "written":
+        if subject.code not in record.eligible:
+            raise errors.NotEligible(subject=subject.code)
+        taken = next((e for e in active if e.kind == "written" and e.level == subject.level), None)
+        if taken is not None:
+            raise errors.LevelTaken(level=subject.level, held=taken.subject_code)
+    else:
+        if not any(e.subject_code == subject.requires for e in active):
+            raise errors.OralNeedsWritten(subject=subject.code, requires=subject.requires)
+
+
+async def create_entry(
+    uow: UnitOfWork,
+    now: datetime,
+    registration: RegistrationDTO,
+    offered: OfferedSubjectDTO,
+    campus: CampusDTO,
+    paper_report: str = "none",
+) -> EntryDTO:
+    """Inserts an unpaid entry whose seat was already taken by the caller."""
+    subject = offered.subject
+    return await uow.entries.create(
+        {
+            "registration_id": registration.id,
+            "session_id": registration.session_id,
+            "subject_code": subject.code,
+            "campus_id": campus.id,
+            "kind": subject.kind,
+            "level": subject.level,
+            "written_level": subject.level if subject.kind == "written" else None,
+            "status": "unpaid",
+            "paper_report": paper_report if subject.kind == "written" else "none",
+            "fee_fen": offered.fee_fen,
+            "created_at": now,
+            "expires_at": now + UNPAID_LIFETIME,
+        }
+    )
+
+
+async def register_subject(
+    uow: UnitOfWork,
+    clock: Clock,
+    *,
+    registration_id: int,
+    subject_code: str,
+    campus_id: int,
+    paper_report: str = "none",
+) -> EntryDTO:
+    """Registers one subject at one campus, taking a seat (R20-R23, R25, R37)."""
+    if paper_report not in PAPER_REPORTS:
+        raise errors.InvalidInput(field="paper_report")
+    now = clock.now()
+    registration = await lock_registration(uow, registration_id)
+    session = await get_session(uow, registration.session_id)
+    require_open(session, now)
+    offered = await offered_subject(uow, session.id, subject_code)
+    record = await registration_record(uow, registration)
+    campus = await campus_for(uow, session.id, campus_id, record)
+    active = await uow.entries.of_registration(registration.id)
+    check_can_hold(record, offered.subject, active)
+    # R23: the conditional UPDATE is the only gate; it never oversells.
+    if not await uow.sessions.take_seat(campus.id, subject_code):
+        raise errors.SeatsFull(campus=campus.id, subject=subject_code)
+    entry = await create_entry(uow, now, registration, offered, campus, paper_report)
+    if offered.subject.kind == "written":
+        # R37 [decision]: registering a level directly ends that level's waitlist.
+        await uow.waitlists.close_level(
+            registration.id, "written", offered.subject.level, "registered", now
+        )
+    return entry
+
+
+async def change_campus(
+    uow: UnitOfWork, clock: Clock, *, registration_id: int, entry_id: int, campus_id: int
+) -> tuple[EntryDTO, list[Promotion]]:
+    """R24: moves an unpaid entry to another campus; the old seat goes to the queue."""
+    from registration.waitlist import free_seat
+
+    now = clock.now()
+    registration = await lock_registration(uow, registration_id)
+    entry = await own_entry(uow, registration.id, entry_id)
+    session = await get_session(uow, registration.session_id)
+    require_open(session, now)
+    if entry.status == "paid":
+        raise errors.EntryPaid(entry=entry.id)
+    if entry.status != "unpaid":
+        raise errors.EntryNotActive(entry=entry.id)
+    record = await registration_record(uow, registration)
+    campus = await campus_for(uow, session.id, campus_id, record)
+    if campus.id == entry.campus_id:
+        return entry, []
+    if not await uow.sessions.take_seat(campus.id, entry.subject_code):
+        raise errors.SeatsFull(campus=campus.id, subject=entry.subject_code)
+    moved = await uow.entries.update_fields(entry.id, campus_id=campus.id)
+    promotions = await free_seat(uow, now, entry.campus_id, entry.subject_code)
+    return moved, promotions
+
+
+async def cancel_entry(
+    uow: UnitOfWork,
+    clock: Clock,
+    *,
+    registration_id: int,
+    entry_id: int,
+    confirmed: bool = False,
+) -> tuple[list[EntryDTO], list[Promotion]]:
+    """R24: cancels an unpaid entry (and its unpaid oral entry, once confirmed)."""
+    from registration.waitlist import free_seat
+
+    now = clock.now()
+    registration = await lock_registration(uow, registration_id)
+    entry = await own_entry(uow, registration.id, entry_id)
+    session = await get_session(uow, registration.session_id)
+    require_open(session, now)
+    if entry.status == "paid":
+        raise errors.EntryPaid(entry=entry.id)
+    if entry.status != "unpaid":
+        raise errors.EntryNotActive(entry=entry.id)
+    going = [entry]
+    if entry.kind == "written":
+        subjects = await uow.sessions.subjects()
+        active = await uow.entries.of_registration(registration.id)
+        orals = [
+            e
+            for e in active
+            if e.kind == "oral" and subjects[e.subject_code].requires == entry.subject_code
+        ]
+        if orals and not confirmed:
+            raise errors.ConfirmCascade(entries=[entry.id, *(e.id for e in orals)])
+        going += orals
+    promotions: list[Promotion] = []
+    cancelled: list[EntryDTO] = []
+    for e in going:
+        if await uow.entries.end(e.id, "cancelled", "cancelled", now):
+            cancelled.append(e)
+            promotions += await free_seat(uow, now, e.campus_id, e.subject_code)
+    return cancelled, promotions
+
+
+async def set_paper_report(
+    uow: UnitOfWork, clock: Clock, *, registration_id: int, entry_id: int, paper_report: str
+) -> EntryDTO:
+    """R25: chosen per written entry while it is unpaid."""
+    if paper_report not in PAPER_REPORTS:
+        raise errors.InvalidInput(field="paper_report")
+    now = clock.now()
+    registration = await lock_registration(uow, registration_id)
+    entry = await own_entry(uow, registration.id, entry_id)
+    session = await get_session(uow, registration.session_id)
+    require_open(session, now)
+    if entry.kind != "written":
+        raise errors.PaperReportNotAllowed(entry=entry.id)
+    if entry.status == "paid":
+        raise errors.EntryPaid(entry=entry.id)
+    if entry.status != "unpaid":
+        raise errors.EntryNotActive(entry=entry.id)
+    return await uow.entries.update_fields(entry.id, paper_report=paper_report)
+
+
+async def check_payable(uow: UnitOfWork, now: datetime, entry: EntryDTO) -> None:
+    """R4, R26, R27: may this entry be paid now?"""
+    if entry.status == "paid":
+        raise errors.EntryPaid(entry=entry.id)
+    if entry.status != "unpaid":
+        raise errors.EntryNotActive(entry=entry.id)
+    campus = await uow.sessions.campus(entry.campus_id)
+    assert campus is not None
+    if now >= campus.pay_deadline:
+        raise errors.PayDeadlinePassed(deadline=campus.pay_deadline)
+    if entry.kind == "oral":
+        subjects = await uow.sessions.subjects()
+        written = subjects[entry.subject_code].requires
+        active = await uow.entries.of_registration(entry.registration_id)
+        if not any(e.subject_code == written and e.status == "paid" for e in active):
+            raise errors.OralPayNeedsWritten(entry=entry.id, requires=written)
+
+
+async def mark_paid(uow: UnitOfWork, clock: Clock, *, entry_id: int) -> EntryDTO:
+    """R26: the entry is registered once paid; applying it twice changes nothing."""
+    now = clock.now()
+    entry = await uow.entries.get(entry_id)
+    if entry is None:
+        raise errors.NotFound(what="entry")
+    await lock_registration(uow, entry.registration_id)
+    entry = await uow.entries.get(entry_id)
+    assert entry is not None
+    await check_payable(uow, now, entry)
+    await uow.entries.mark_paid(entry.id, now)
+    paid = await uow.entries.get(entry.id)
+    assert paid is not None
+    return paid

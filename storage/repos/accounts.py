@@ -1,0 +1,127 @@
+"""Pass accounts (R7), their chat bindings, and mailed one-time codes (R9, R10)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, insert, select, update
+
+from storage.dto import AccountDTO, VerificationCodeDTO
+from storage.models import Account, ChatBinding, VerificationCode
+from storage.repos.base import Repository, to_dto
+
+A = Account.__table__
+B = ChatBinding.__table__
+V = VerificationCode.__table__
+
+
+class AccountRepository(Repository):
+    async def by_email(self, email: str) -> AccountDTO | None:
+        row = (await self.conn.execute(select(A).where(A.c.email == email))).first()
+        return to_dto(AccountDTO, row) if row else None
+
+    async def get(self, account_id: int) -> AccountDTO | None:
+        row = (await self.conn.execute(select(A).where(A.c.id == account_id))).first()
+        return to_dto(AccountDTO, row) if row else None
+
+    async def create(self, email: str, password_hash: str, now: datetime) -> AccountDTO:
+        res = await self.conn.execute(
+            insert(A)
+            .values(email=email, password_hash=password_hash, created_at=now)
+            .returning(A.c.id)
+        )
+        account = await self.get(int(res.scalar_one()))
+        assert account is not None
+        return account
+
+    async def set_password(self, account_id: int, password_hash: str) -> None:
+        await self.conn.execute(
+            update(A).where(A.c.id == account_id).values(password_hash=password_hash)
+        )
+
+    async def mark_verified(self, account_id: int, now: datetime) -> None:
+        await self.conn.execute(update(A).where(A.c.id == account_id).values(email_verified_at=now))
+
+    # R7: chat bindings.
+    async def bound_account(self, platform: str, chat_user_id: int) -> AccountDTO | None:
+        row = (
+            await self.conn.execute(
+                select(A)
+                .join(B, B.c.account_id == A.c.id)
+                .where(B.c.platform == platform, B.c.chat_user_id == chat_user_id)
+            )
+        ).first()
+        return to_dto(AccountDTO, row) if row else None
+
+    async def bind(self, platform: str, chat_user_id: int, account_id: int, now: datetime) -> None:
+        """Binds the chat user to the account, replacing an earlier binding of that user."""
+        await self.conn.execute(
+            delete(B).where(B.c.platform == platform, B.c.chat_user_id == chat_user_id)
+        )
+        await self.conn.execute(
+            insert(B).values(
+                platform=platform, chat_user_id=chat_user_id, account_id=account_id, bound_at=now
+            )
+        )
+
+    async def unbind(self, platform: str, chat_user_id: int) -> None:
+        await self.conn.execute(
+            delete(B).where(B.c.platform == platform, B.c.chat_user_id == chat_user_id)
+        )
+
+    async def bindings(self, account_id: int) -> list[tuple[str, int]]:
+        rows = await self.conn.execute(
+            select(B.c.platform, B.c.chat_user_id).where(B.c.account_id == account_id)
+        )
+        return [(r.platform, r.chat_user_id) for r in rows]
+
+    # R9/R10: codes.
+    async def add_code(
+        self, email: str, purpose: str, code_hash: str, now: datetime, expires_at: datetime
+    ) -> int:
+        # A new code replaces the earlier unused ones of the same purpose.
+        await self.conn.execute(
+            update(V)
+            .where(V.c.email == email, V.c.purpose == purpose, V.c.consumed_at.is_(None))
+            .values(consumed_at=now)
+        )
+        res = await self.conn.execute(
+            insert(V)
+            .values(
+                email=email,
+                purpose=purpose,
+                code_hash=code_hash,
+                created_at=now,
+                expires_at=expires_at,
+                attempts=0,
+            )
+            .returning(V.c.id)
+        )
+        return int(res.scalar_one())
+
+    async def live_code(self, email: str, purpose: str) -> VerificationCodeDTO | None:
+        row = (
+            await self.conn.execute(
+                select(V)
+                .where(V.c.email == email, V.c.purpose == purpose, V.c.consumed_at.is_(None))
+                .order_by(V.c.id.desc())
+                .limit(1)
+            )
+        ).first()
+        return to_dto(VerificationCodeDTO, row) if row else None
+
+    async def codes_sent_since(self, email: str, purpose: str, since: datetime) -> int:
+        rows = await self.conn.execute(
+            select(V.c.id).where(
+                V.c.email == email, V.c.purpose == purpose, V.c.created_at >= since
+            )
+        )
+        return len(rows.all())
+
+    async def count_attempt(self, code_id: int) -> None:
+        await self.conn.execute(
+            update(V).where(V.c.id == code_id).values(attempts=V.c.attempts + 1)
+        )
+
+    async def consume_code(self, code_id: int, now: datetime) -> None:
+        await self.conn.execute(update(V).where(V.c.id == code_id).values(consumed_at=now))
