@@ -1,0 +1,225 @@
+"""Measures the FAQ matcher (R40): top-1 accuracy, out-of-scope refusals and latency.
+
+Run: .venv/bin/python bench/faq_eval.py [--compare] [--sweep] [--show-errors]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+import tomllib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from registration._faq_text import char_ngrams  # noqa: E402
+from registration.faq import DEFAULT_THRESHOLD, LOCALES, FaqIndex, faq_path  # noqa: E402
+
+QUESTIONS_PATH = Path(__file__).resolve().parent / "faq_eval_questions.toml"
+
+
+@dataclass(frozen=True)
+class Question:
+    """One evaluation question; `expect` is None for an out-of-scope one."""
+
+    locale: str
+    text: str
+    expect: str | None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the matcher did with one question."""
+
+    question: Question
+    predicted: str | None  # after the threshold
+    top: str | None  # best entry ignoring the threshold
+    top_score: float
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Metrics:
+    in_scope: int
+    correct: int
+    correct_ignoring_threshold: int
+    out_of_scope: int
+    refused: int
+
+    @property
+    def accuracy(self) -> float:
+        return self.correct / self.in_scope if self.in_scope else 0.0
+
+    @property
+    def accuracy_no_threshold(self) -> float:
+        return self.correct_ignoring_threshold / self.in_scope if self.in_scope else 0.0
+
+    @property
+    def refusal_rate(self) -> float:
+        return self.refused / self.out_of_scope if self.out_of_scope else 0.0
+
+
+def load_questions(path: Path = QUESTIONS_PATH) -> list[Question]:
+    """The labelled questions of the evaluation file."""
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    qs = [Question(q["locale"], q["text"], q["expect"]) for q in data.get("in_scope", [])]
+    qs += [Question(q["locale"], q["text"], None) for q in data.get("out_of_scope", [])]
+    return qs
+
+
+def compute_metrics(outcomes: Iterable[Outcome]) -> Metrics:
+    """Top-1 accuracy counts an in-scope question right only if the answer is its entry."""
+    in_scope = correct = correct_top = out = refused = 0
+    for o in outcomes:
+        if o.question.expect is None:
+            out += 1
+            refused += o.predicted is None
+        else:
+            in_scope += 1
+            correct += o.predicted == o.question.expect
+            correct_top += o.top == o.question.expect
+    return Metrics(in_scope, correct, correct_top, out, refused)
+
+
+def run(indexes: dict[str, FaqIndex], questions: Sequence[Question]) -> list[Outcome]:
+    """Asks every question of its locale's index, timing the whole match (rank + format)."""
+    outcomes = []
+    for q in questions:
+        index = indexes[q.locale]
+        start = time.perf_counter()
+        match = index.match(q.text)
+        elapsed = time.perf_counter() - start
+        ranked = index.rank(q.text)
+        top, top_score = ranked[0] if ranked else (None, 0.0)
+        predicted = match.entry_id if match else None
+        outcomes.append(Outcome(q, predicted, top, top_score, elapsed))
+    return outcomes
+
+
+def percentile(values: Sequence[float], share: float) -> float:
+    """Nearest-rank percentile (share in 0..1)."""
+    ordered = sorted(values)
+    rank = max(1, round(share * len(ordered)))
+    return ordered[rank - 1]
+
+
+def with_threshold(outcomes: Iterable[Outcome], threshold: float) -> list[Outcome]:
+    """The same outcomes as if the matcher had used another threshold."""
+    return [
+        Outcome(o.question, o.top if o.top_score >= threshold else None, o.top, o.top_score, 0.0)
+        for o in outcomes
+    ]
+
+
+def jieba_words(run_text: str) -> Iterable[tuple[str, float]]:
+    """Alternative CJK splitter for --compare: jieba words (needs `pip install jieba`)."""
+    # Imported here: jieba is optional, needed only for the comparison.
+    import jieba
+
+    for word in jieba.lcut(run_text):
+        yield word, 1.0
+
+
+def build(
+    locale: str, both: bool, splitter: Callable[[str], Iterable[tuple[str, float]]]
+) -> FaqIndex:
+    others = [faq_path(loc) for loc in LOCALES if loc != locale] if both else []
+    return FaqIndex.from_files(faq_path(locale), others, cjk_splitter=splitter)
+
+
+def measure(
+    name: str,
+    factory: Callable[[str], FaqIndex],
+    questions: Sequence[Question],
+    repeats: int = 3,
+) -> tuple[Metrics, float, float, float, list[Outcome]]:
+    """Metrics, build time (ms), latency p50 and p99 (ms, median over `repeats` runs)."""
+    start = time.perf_counter()
+    indexes = {loc: factory(loc) for loc in LOCALES}
+    build_ms = (time.perf_counter() - start) * 1000
+    p50s, p99s = [], []
+    outcomes: list[Outcome] = []
+    for _ in range(repeats):
+        outcomes = run(indexes, questions)
+        lat = [o.seconds * 1000 for o in outcomes]
+        p50s.append(percentile(lat, 0.5))
+        p99s.append(percentile(lat, 0.99))
+    return (
+        compute_metrics(outcomes),
+        build_ms,
+        statistics.median(p50s),
+        statistics.median(p99s),
+        outcomes,
+    )
+
+
+def print_row(name: str, m: Metrics, build_ms: float, p50: float, p99: float) -> None:
+    print(
+        f"{name:<34} top1 {m.accuracy:6.1%} ({m.correct}/{m.in_scope})  "
+        f"top1-no-thr {m.accuracy_no_threshold:6.1%}  "
+        f"refused {m.refusal_rate:6.1%} ({m.refused}/{m.out_of_scope})  "
+        f"build {build_ms:7.1f} ms  p50 {p50:6.3f} ms  p99 {p99:6.3f} ms"
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--compare", action="store_true", help="also measure the alternatives")
+    parser.add_argument("--sweep", action="store_true", help="accuracy/refusals per threshold")
+    parser.add_argument("--show-errors", action="store_true", help="list the misses")
+    args = parser.parse_args(argv)
+
+    questions = load_questions()
+    variants: list[tuple[str, Callable[[str], FaqIndex]]] = [
+        ("char 1-3 grams, both locales", lambda loc: build(loc, True, char_ngrams)),
+    ]
+    if args.compare:
+        variants.append(("char 1-3 grams, own locale", lambda loc: build(loc, False, char_ngrams)))
+        try:
+            import jieba
+
+            jieba.setLogLevel(60)
+            variants.append(
+                ("jieba words, both locales", lambda loc: build(loc, True, jieba_words))
+            )
+        except ImportError:
+            print("(jieba not installed: its variant is skipped)")
+
+    print(
+        f"questions: {sum(q.expect is not None for q in questions)} in scope, "
+        f"{sum(q.expect is None for q in questions)} out of scope; "
+        f"threshold {DEFAULT_THRESHOLD}"
+    )
+    chosen: list[Outcome] = []
+    for i, (name, factory) in enumerate(variants):
+        m, build_ms, p50, p99, outcomes = measure(name, factory, questions)
+        print_row(name, m, build_ms, p50, p99)
+        if i == 0:
+            chosen = outcomes
+
+    if args.sweep:
+        print("\nthreshold  top1    refused")
+        for step in range(20, 71, 5):
+            thr = step / 100
+            m = compute_metrics(with_threshold(chosen, thr))
+            print(f"  {thr:4.2f}    {m.accuracy:6.1%}  {m.refusal_rate:6.1%}")
+
+    if args.show_errors:
+        print("\nmisses (expected -> got, best score):")
+        for o in chosen:
+            if o.predicted != o.question.expect:
+                print(
+                    f"  [{o.question.locale}] {o.question.text!r}: "
+                    f"{o.question.expect} -> {o.predicted} (top {o.top} {o.top_score:.2f})"
+                )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

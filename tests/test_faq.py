@@ -1,0 +1,207 @@
+"""R40: the FAQ knowledge base and the free-text matcher, in Chinese and English."""
+
+from __future__ import annotations
+
+import re
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from registration.faq import (
+    LOCALES,
+    TOPICS,
+    FaqIndex,
+    detect_locale,
+    faq_path,
+    format_text,
+    placeholders,
+    read_entries,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.faq_eval import Outcome, Question, compute_metrics, load_questions  # noqa: E402
+
+MAX_ANSWER_CHARS = 500
+KNOWN_PLACEHOLDERS = {
+    "window_opens",
+    "window_closes",
+    "print_written",
+    "print_oral",
+    "help_phone",
+    "exam_date",
+    "pay_deadline",
+}
+
+
+def _entries(locale: str):
+    return read_entries(faq_path(locale))[1]
+
+
+def _own_phrasings():
+    for locale in LOCALES:
+        for entry in _entries(locale):
+            for phrasing in entry.phrasings:
+                yield pytest.param(locale, entry.id, phrasing, id=f"{locale}-{entry.id}-{phrasing}")
+
+
+@pytest.mark.parametrize(("locale", "entry_id", "phrasing"), list(_own_phrasings()))
+def test_r40_each_phrasing_answers_its_own_entry(locale: str, entry_id: str, phrasing: str):
+    match = FaqIndex.load(locale).match(phrasing)
+    assert match is not None, "declined its own phrasing"
+    assert match.entry_id == entry_id
+
+
+@pytest.mark.parametrize(
+    ("locale", "text"),
+    [
+        ("zh", "今天天气怎么样"),
+        ("zh", "红烧肉怎么做"),
+        ("zh", "给我讲个故事"),
+        ("zh", "雅思成绩多久出来"),
+        ("zh", "你好"),
+        ("en", "how do I cook rice"),
+        ("en", "what's the weather in Shanghai"),
+        ("en", "tell me a joke about cats"),
+        ("en", "hello"),
+        ("en", ""),
+        ("zh", "？？？"),
+    ],
+)
+def test_r40_out_of_scope_is_declined(locale: str, text: str):
+    assert FaqIndex.load(locale).match(text) is None
+
+
+def test_r40_same_entry_ids_topics_and_placeholders_in_both_locales():
+    zh = {e.id: e for e in _entries("zh")}
+    en = {e.id: e for e in _entries("en")}
+    assert list(zh) == list(en)
+    for entry_id in zh:
+        assert zh[entry_id].topic == en[entry_id].topic, entry_id
+        assert placeholders(zh[entry_id].answer) == placeholders(en[entry_id].answer), entry_id
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_r40_knowledge_base_shape(locale: str):
+    data, entries = read_entries(faq_path(locale))
+    assert len(entries) >= 35
+    assert len({e.id for e in entries}) == len(entries), "duplicate entry id"
+    for e in entries:
+        assert e.topic in TOPICS, e.id
+        assert len(e.phrasings) >= 4, e.id
+        assert len(e.answer) <= MAX_ANSWER_CHARS, e.id
+        assert placeholders(e.answer) <= KNOWN_PLACEHOLDERS, e.id
+    # Every placeholder has a neutral phrase for when the session lacks the value.
+    assert KNOWN_PLACEHOLDERS <= set(data["missing"])
+    assert "help_phone" in placeholders(data["meta"]["no_answer"])
+
+
+def test_r40_placeholders_filled_from_values():
+    index = FaqIndex.load("en")
+    answer = index.answer(
+        "window-dates", {"window_opens": "1 Sep 09:00", "window_closes": "15 Sep 17:00"}
+    )
+    assert "1 Sep 09:00" in answer and "15 Sep 17:00" in answer
+    assert "{" not in answer
+
+
+def test_r40_missing_values_take_the_neutral_phrase():
+    index = FaqIndex.load("zh")
+    answer = index.answer("ticket-print-time", {"print_written": "12月1日"})
+    assert "12月1日" in answer
+    assert index.missing["print_oral"] in answer
+    assert "{" not in answer
+    assert index.missing["help_phone"] in index.no_answer()
+
+
+def test_format_text_unknown_placeholder_uses_the_generic_phrase():
+    assert format_text("a { $nope } b", {}, {"other": "X"}) == "a X b"
+    assert format_text("{ $n }", {"n": 3}, {}) == "3"
+
+
+def test_r40_match_fills_values_and_offers_related_entries():
+    index = FaqIndex.load("zh")
+    match = index.match("银行扣费成功系统显示未缴费", {"help_phone": "010-12345678"})
+    assert match is not None
+    assert match.entry_id == "bank-charged-unpaid"
+    assert "010-12345678" in match.answer
+    assert len(match.related) <= 2
+    for related in match.related:
+        assert related.id != match.entry_id
+        assert related.phrasing == index.entries[related.id].phrasings[0]
+
+
+def test_r40_index_is_built_once():
+    assert FaqIndex.load("zh") is FaqIndex.load("zh")
+    with pytest.raises(ValueError):
+        FaqIndex.load("fr")
+
+
+def test_synonyms_bridge_english_and_chinese():
+    index = FaqIndex.load("zh")
+    match = index.match("admission ticket 打印时间")
+    assert match is not None and match.entry_id == "ticket-print-time"
+    # Full-width letters are folded (NFKC) before matching.
+    match = index.match("ＣＥＴ４ 口试 先交哪个")
+    assert match is not None and match.entry_id == "oral-pay-order"
+
+
+@pytest.mark.parametrize(
+    ("text", "locale"),
+    [
+        ("忘记密码了", "zh"),
+        ("password 要求", "zh"),
+        ("How do I pay?", "en"),
+        ("How do I pay for the 四级 exam", "en"),
+        ("123", "zh"),
+    ],
+)
+def test_detect_locale(text: str, locale: str):
+    assert detect_locale(text) == locale
+
+
+def test_no_user_text_in_python_module():
+    source = (ROOT / "registration" / "faq.py").read_text(encoding="utf-8")
+    source += (ROOT / "registration" / "_faq_text.py").read_text(encoding="utf-8")
+    assert not re.search(r"[\u4e00-\u9fff]", source)
+
+
+# ---------------------------------------------------------------- evaluation script
+
+
+def _outcome(expect: str | None, predicted: str | None, top: str | None = None) -> Outcome:
+    return Outcome(Question("zh", "q", expect), predicted, top or predicted, 0.9, 0.0)
+
+
+def test_eval_accuracy_on_tiny_fixture():
+    metrics = compute_metrics(
+        [
+            _outcome("a", "a"),
+            _outcome("b", "a"),
+            _outcome("c", None, top="c"),  # declined: wrong after the threshold
+            _outcome("d", "d"),
+            _outcome(None, None),
+            _outcome(None, "a"),
+        ]
+    )
+    assert (metrics.in_scope, metrics.correct, metrics.correct_ignoring_threshold) == (4, 2, 3)
+    assert metrics.accuracy == 0.5
+    assert metrics.accuracy_no_threshold == 0.75
+    assert (metrics.out_of_scope, metrics.refused) == (2, 1)
+    assert metrics.refusal_rate == 0.5
+
+
+def test_eval_questions_are_labelled_and_not_copied_from_the_kb():
+    questions = load_questions()
+    ids = {e.id for e in _entries("zh")}
+    in_scope = [q for q in questions if q.expect is not None]
+    assert len(in_scope) >= 150
+    assert sum(q.expect is None for q in questions) >= 30
+    assert {q.expect for q in in_scope} <= ids
+    phrasings = {p for loc in LOCALES for e in _entries(loc) for p in e.phrasings}
+    assert not [q.text for q in questions if q.text in phrasings]
+    raw = tomllib.loads((ROOT / "bench" / "faq_eval_questions.toml").read_text(encoding="utf-8"))
+    assert all(q["locale"] in LOCALES for q in raw["in_scope"] + raw["out_of_scope"])
