@@ -43,7 +43,7 @@ async def join_waitlist(
         (w for w in waiting if w.kind == subject.kind and w.level == subject.level), None
     )
     if same_level is not None:
-        raise errors.WaitlistLevelTaken(level=subject.level, held=same_level[0].subject_code)
+        raise errors.WaitlistLevelTaken(level=subject.level, held=same_level.subject_code)
     seats = await uow.sessions.seats(campus.id, subject.code)
     if seats is None:
         raise errors.UnknownCampus(campus=campus.id)

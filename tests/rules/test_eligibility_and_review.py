@@ -33,7 +33,11 @@ async def _score(world: World, ticket: str, name: str, id_number: str, score: in
 async def _lookup(world: World, name: str, id_type: str, number: str):  # type: ignore[no-untyped-def]
     async with world.db.uow(readonly=True) as uow:
         return await eligibility.lookup_record(
-            uow, world.clock, session_id=world.session_id, name=name, id_type=id_type,
+            uow,
+            world.clock,
+            session_id=world.session_id,
+            name=name,
+            id_type=id_type,
             id_number=number,
         )
 
@@ -71,27 +75,52 @@ async def test_r11_r13_saving_needs_agreement_and_a_verified_email(world: World)
     async with world.db.uow() as uow:
         with pytest.raises(errors.AgreementRequired):
             await eligibility.save_registration(
-                uow, world.clock, account=acc, session_id=world.session_id, record_id=rec.id,
-                phone="13912345678", agreed=False,
+                uow,
+                world.clock,
+                account=acc,
+                session_id=world.session_id,
+                record_id=rec.id,
+                phone="13912345678",
+                agreed=False,
             )
         unverified = await uow.accounts.create("new@example.com", "x", world.clock.now())
         with pytest.raises(errors.EmailNotVerified):  # R9
             await eligibility.save_registration(
-                uow, world.clock, account=unverified, session_id=world.session_id,
-                record_id=rec.id, phone="13912345678", agreed=True,
+                uow,
+                world.clock,
+                account=unverified,
+                session_id=world.session_id,
+                record_id=rec.id,
+                phone="13912345678",
+                agreed=True,
             )
         with pytest.raises(errors.InvalidInput):
             await eligibility.save_registration(
-                uow, world.clock, account=acc, session_id=world.session_id, record_id=rec.id,
-                phone="12345", agreed=True,
+                uow,
+                world.clock,
+                account=acc,
+                session_id=world.session_id,
+                record_id=rec.id,
+                phone="12345",
+                agreed=True,
             )
         reg = await eligibility.save_registration(
-            uow, world.clock, account=acc, session_id=world.session_id, record_id=rec.id,
-            phone="+86 139 1234 5678", agreed=True,
+            uow,
+            world.clock,
+            account=acc,
+            session_id=world.session_id,
+            record_id=rec.id,
+            phone="+86 139 1234 5678",
+            agreed=True,
         )
         again = await eligibility.save_registration(
-            uow, world.clock, account=acc, session_id=world.session_id, record_id=rec.id,
-            phone="13912345678", agreed=True,
+            uow,
+            world.clock,
+            account=acc,
+            session_id=world.session_id,
+            record_id=rec.id,
+            phone="13912345678",
+            agreed=True,
         )
         await uow.commit()
     assert reg.phone == "13912345678" and again.id == reg.id
@@ -103,8 +132,13 @@ async def test_r13_a_record_is_claimed_by_one_account_per_session(world: World) 
     async with world.db.uow() as uow:
         with pytest.raises(errors.RecordClaimed):
             await eligibility.save_registration(
-                uow, world.clock, account=other, session_id=world.session_id,
-                record_id=reg.record_id, phone="13912345678", agreed=True,
+                uow,
+                world.clock,
+                account=other,
+                session_id=world.session_id,
+                record_id=reg.record_id,
+                phone="13912345678",
+                agreed=True,
             )
 
 
@@ -112,8 +146,12 @@ async def _review(world: World, record_id: int, ticket: str = TICKET):  # type: 
     acc = await world.account()
     async with world.db.uow() as uow:
         result = await review.request_review(
-            uow, world.clock, account_id=acc.id, session_id=world.session_id,
-            record_id=record_id, ticket_no=ticket,
+            uow,
+            world.clock,
+            account_id=acc.id,
+            session_id=world.session_id,
+            record_id=record_id,
+            ticket_no=ticket,
         )
         await uow.commit()
     return result
@@ -178,13 +216,22 @@ async def test_r19_school_approves_or_rejects_and_approval_makes_cet6_eligible(
         assert [r.id for r in await review.pending_reviews(uow, school=OTHER_SCHOOL)] == []
         with pytest.raises(errors.Forbidden):  # R42: another school's admin
             await review.decide_review(
-                uow, world.clock, review_id=pending.id, approve=True, note="", decided_by="x",
+                uow,
+                world.clock,
+                review_id=pending.id,
+                approve=True,
+                note="",
+                decided_by="x",
                 school=OTHER_SCHOOL,
             )
         queue = await review.pending_reviews(uow, school="北京示范大学")
         assert [r.id for r in queue] == [pending.id]
         decided = await review.decide_review(
-            uow, world.clock, review_id=pending.id, approve=True, note="证明已核验",
+            uow,
+            world.clock,
+            review_id=pending.id,
+            approve=True,
+            note="证明已核验",
             decided_by="admin:1",
         )
         with pytest.raises(errors.ReviewAlreadyDecided):
@@ -195,7 +242,10 @@ async def test_r19_school_approves_or_rejects_and_approval_makes_cet6_eligible(
     assert decided.status == "approved" and decided.note == "证明已核验"
     async with world.db.uow() as uow:
         entry = await entries.register_subject(
-            uow, world.clock, registration_id=reg.id, subject_code="CET6",
+            uow,
+            world.clock,
+            registration_id=reg.id,
+            subject_code="CET6",
             campus_id=world.campus["BSU-HD"],
         )
         await uow.commit()
@@ -208,7 +258,11 @@ async def test_r19_rejected_review_leaves_cet6_ineligible(world: World) -> None:
     pending = await _review(world, rec.id)
     async with world.db.uow() as uow:
         decided = await review.decide_review(
-            uow, world.clock, review_id=pending.id, approve=False, note="无证明",
+            uow,
+            world.clock,
+            review_id=pending.id,
+            approve=False,
+            note="无证明",
             decided_by="admin:1",
         )
         await uow.commit()

@@ -16,8 +16,12 @@ async def _register(
 ) -> EntryDTO:
     async with world.db.uow() as uow:
         entry = await entries.register_subject(
-            uow, world.clock, registration_id=reg_id, subject_code=subject,
-            campus_id=world.campus[campus], **kw,  # type: ignore[arg-type]
+            uow,
+            world.clock,
+            registration_id=reg_id,
+            subject_code=subject,
+            campus_id=world.campus[campus],
+            **kw,  # type: ignore[arg-type]
         )
         await uow.commit()
     return entry
@@ -91,7 +95,10 @@ async def test_r23_campus_of_another_school_and_unknown_subject_refused(world: W
             )
         with pytest.raises(errors.InvalidInput):
             await admin.set_capacity(
-                uow, world.clock, campus_id=world.campus["BSU-HD"], subject_code="CET4",
+                uow,
+                world.clock,
+                campus_id=world.campus["BSU-HD"],
+                subject_code="CET4",
                 capacity=-1,
             )
 
@@ -101,7 +108,10 @@ async def test_r24_change_campus_moves_the_seat(world: World) -> None:
     entry = await _register(world, reg.id, "CET4", "BSU-HD")
     async with world.db.uow() as uow:
         moved, _ = await entries.change_campus(
-            uow, world.clock, registration_id=reg.id, entry_id=entry.id,
+            uow,
+            world.clock,
+            registration_id=reg.id,
+            entry_id=entry.id,
             campus_id=world.campus["BSU-CP"],
         )
         await uow.commit()
@@ -140,7 +150,10 @@ async def test_r24_paid_entry_can_be_neither_changed_nor_cancelled(world: World)
             await entries.cancel_entry(uow, world.clock, registration_id=reg.id, entry_id=entry.id)
         with pytest.raises(errors.EntryPaid):
             await entries.change_campus(
-                uow, world.clock, registration_id=reg.id, entry_id=entry.id,
+                uow,
+                world.clock,
+                registration_id=reg.id,
+                entry_id=entry.id,
                 campus_id=world.campus["BSU-CP"],
             )
 
