@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from storage.dto import AccountDTO, VerificationCodeDTO
+from storage.errors import Conflict
 from storage.models import Account, ChatBinding, VerificationCode
 from storage.repos.base import Repository, to_dto
 
@@ -25,11 +27,17 @@ class AccountRepository(Repository):
         return to_dto(AccountDTO, row) if row else None
 
     async def create(self, email: str, password_hash: str, now: datetime) -> AccountDTO:
-        res = await self.conn.execute(
-            insert(A)
-            .values(email=email, password_hash=password_hash, created_at=now)
-            .returning(A.c.id)
-        )
+        """Raises Conflict when the e-mail was taken meanwhile (a racing sign-up)."""
+        try:
+            # A savepoint keeps the outer transaction usable after the refusal.
+            async with self.conn.begin_nested():
+                res = await self.conn.execute(
+                    insert(A)
+                    .values(email=email, password_hash=password_hash, created_at=now)
+                    .returning(A.c.id)
+                )
+        except IntegrityError:
+            raise Conflict("accounts.email") from None
         account = await self.get(int(res.scalar_one()))
         assert account is not None
         return account
