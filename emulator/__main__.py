@@ -1,0 +1,38 @@
+"""Command line: ``python -m emulator --port 8080`` runs the emulator until interrupted."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+
+from emulator.server import start_emulator
+
+
+async def _serve(args: argparse.Namespace) -> None:
+    overrides: dict[str, object] = {}
+    if args.token:
+        overrides["default_token"] = args.token
+    if args.rate_limit:
+        overrides["rate_limit"] = {"enabled": True}
+    running = await start_emulator(args.host, args.port, **overrides)
+    print(f"Bot API emulator on {running.url}  (chat page: {running.url}/)", flush=True)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await running.stop()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m emulator", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8080)
+    parser.add_argument("--token", help="the bot the control API and page use by default")
+    parser.add_argument("--rate-limit", action="store_true", help="enforce Telegram flood limits")
+    args = parser.parse_args(argv)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_serve(args))
+
+
+if __name__ == "__main__":
+    main()
