@@ -10,7 +10,6 @@ from typing import Any, TypeVar
 from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
-from sqlalchemy.pool import NullPool
 
 from storage.repos import (
     AccountRepository,
@@ -36,7 +35,8 @@ def make_engine(url: str, *, pool_size: int = 20, echo: bool = False) -> AsyncEn
         engine = create_async_engine(
             url,
             echo=echo,
-            poolclass=NullPool if ":memory:" not in url else None,
+            pool_size=pool_size,
+            max_overflow=pool_size,
             connect_args={"timeout": 30, "check_same_thread": False},
         )
         _tune_sqlite(engine)
@@ -89,9 +89,16 @@ class UnitOfWork:
     reviews: ReviewRepository
     waitlists: WaitlistRepository
 
-    def __init__(self, engine: AsyncEngine, *, readonly: bool = False) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        readonly: bool = False,
+        write_lock: asyncio.Lock | None = None,
+    ) -> None:
         self._engine = engine
         self._readonly = readonly
+        self._write_lock = None if readonly else write_lock
         self._conn: AsyncConnection | None = None
         self._committed = False
         self.after_commit: list[Callable[[], Awaitable[None]]] = []
@@ -106,6 +113,16 @@ class UnitOfWork:
         return self._engine.dialect.name
 
     async def __aenter__(self) -> UnitOfWork:
+        if self._write_lock is not None:
+            await self._write_lock.acquire()
+        try:
+            return await self._enter()
+        except BaseException:
+            if self._write_lock is not None:
+                self._write_lock.release()
+            raise
+
+    async def _enter(self) -> UnitOfWork:
         conn = await self._engine.connect()
         if self._readonly and self._engine.dialect.name == "sqlite":
             conn = await conn.execution_options(sqlite_begin="DEFERRED")
@@ -138,13 +155,16 @@ class UnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         conn, self._conn = self._conn, None
-        if conn is None:
-            return
         try:
-            if not self._committed and conn.in_transaction():
-                await conn.rollback()
+            if conn is not None:
+                try:
+                    if not self._committed and conn.in_transaction():
+                        await conn.rollback()
+                finally:
+                    await conn.close()
         finally:
-            await conn.close()
+            if self._write_lock is not None:
+                self._write_lock.release()
 
 
 class Database:
@@ -153,13 +173,17 @@ class Database:
     def __init__(self, url: str, *, pool_size: int = 20, echo: bool = False) -> None:
         self.url = url
         self.engine = make_engine(url, pool_size=pool_size, echo=echo)
+        # SQLite has one writer at a time. Queueing this process's writers here
+        # instead of in SQLite's busy handler (which sleeps and polls) keeps
+        # throughput up; other processes still wait through busy_timeout.
+        self._write_lock = asyncio.Lock() if self.is_sqlite else None
 
     @property
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
 
     def uow(self, *, readonly: bool = False) -> UnitOfWork:
-        return UnitOfWork(self.engine, readonly=readonly)
+        return UnitOfWork(self.engine, readonly=readonly, write_lock=self._write_lock)
 
     async def run(self, work: Callable[[UnitOfWork], Awaitable[T]], *, attempts: int = 5) -> T:
         """Runs `work` in a fresh unit of work, retrying transient conflicts.
