@@ -25,21 +25,51 @@ _CJK_SPACE_RE = re.compile(f"(?<=[{_CJK}])\\s+(?=[{_CJK}])")
 NGRAM_WEIGHTS = {1: 1.0, 2: 1.0, 3: 1.0}
 
 
+_WORD_CHAR_RE = re.compile("[a-z0-9]")
+
+
 @dataclass(frozen=True)
 class Normaliser:
     """Rewrites synonyms to one canonical form and drops stop words."""
 
-    pattern: re.Pattern[str]
     canon: dict[str, str]
+    # Variant lengths by first character, longest first: a scan tries only those.
+    starts: dict[str, tuple[int, ...]]
+    # Variants that match anywhere (they hold a CJK character); the others match whole words.
+    anywhere: frozenset[str]
     stop_zh: tuple[str, ...]
     stop_en: frozenset[str]
 
     def rewrite(self, text: str) -> str:
-        """NFKC (full-width to half-width), lower case, synonyms to their canonical form."""
+        """NFKC (full-width to half-width), lower case, synonyms to their canonical form.
+
+        At each position the longest variant wins ("not paid" over "paid"); English variants
+        match whole words only ("record" but not "recorded"). A dictionary scan instead of
+        one big regular expression keeps building the index fast as the table grows.
+        """
         text = unicodedata.normalize("NFKC", text).lower()
-        # Rewriting each canonical form to itself keeps it intact; spaces keep words apart.
-        text = self.pattern.sub(lambda m: f" {self.canon[m.group(0)]} ", text)
-        return _CJK_SPACE_RE.sub("", text)
+        out: list[str] = []
+        i, n = 0, len(text)
+        while i < n:
+            for length in self.starts.get(text[i], ()):
+                variant = text[i : i + length]
+                target = self.canon.get(variant)
+                if target is None:
+                    continue
+                if variant not in self.anywhere and (
+                    (i > 0 and _WORD_CHAR_RE.match(text[i - 1]))
+                    or (i + length < n and _WORD_CHAR_RE.match(text[i + length]))
+                ):
+                    continue
+                # Rewriting each canonical form to itself keeps it intact; spaces keep words
+                # apart.
+                out.append(f" {target} ")
+                i += length
+                break
+            else:
+                out.append(text[i])
+                i += 1
+        return _CJK_SPACE_RE.sub("", "".join(out))
 
 
 @cache
@@ -50,20 +80,14 @@ def normaliser(path: Path = SYNONYMS_PATH) -> Normaliser:
     for target, variants in data.get("canon", {}).items():
         for variant in variants:
             canon[unicodedata.normalize("NFKC", variant).lower()] = target
-    # Longest first, so "not paid" wins over "paid" (likewise for Chinese variants).
-    alternatives = []
-    for variant in sorted(canon, key=len, reverse=True):
-        escaped = re.escape(variant)
-        if _CJK_RE.search(variant):
-            alternatives.append(escaped)
-        else:
-            # English variants match whole words only ("record" but not "recorded").
-            alternatives.append(f"(?<![a-z0-9]){escaped}(?![a-z0-9])")
-    pattern = re.compile("|".join(alternatives)) if alternatives else re.compile(r"(?!x)x")
+    lengths: dict[str, set[int]] = {}
+    for variant in canon:
+        lengths.setdefault(variant[0], set()).add(len(variant))
     stop = data.get("stop", {})
     return Normaliser(
-        pattern=pattern,
         canon=canon,
+        starts={c: tuple(sorted(ls, reverse=True)) for c, ls in lengths.items()},
+        anywhere=frozenset(v for v in canon if _CJK_RE.search(v)),
         stop_zh=tuple(sorted(stop.get("zh", []), key=len, reverse=True)),
         stop_en=frozenset(stop.get("en", [])),
     )

@@ -23,7 +23,13 @@ from registration.faq import (
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.faq_eval import Outcome, Question, compute_metrics, load_questions  # noqa: E402
+from bench.faq_eval import (  # noqa: E402
+    DEFAULT_QUESTION_FILES,
+    Outcome,
+    Question,
+    compute_metrics,
+    load_questions,
+)
 
 MAX_ANSWER_CHARS = 500
 KNOWN_PLACEHOLDERS = {
@@ -194,8 +200,9 @@ def test_eval_accuracy_on_tiny_fixture():
     assert metrics.refusal_rate == 0.5
 
 
-def test_eval_questions_are_labelled_and_not_copied_from_the_kb():
-    questions = load_questions()
+@pytest.mark.parametrize("path", DEFAULT_QUESTION_FILES, ids=lambda p: p.name)
+def test_eval_questions_are_labelled_and_not_copied_from_the_kb(path: Path):
+    questions = load_questions(path)
     ids = {e.id for e in _entries("zh")}
     in_scope = [q for q in questions if q.expect is not None]
     assert len(in_scope) >= 150
@@ -203,5 +210,5 @@ def test_eval_questions_are_labelled_and_not_copied_from_the_kb():
     assert {q.expect for q in in_scope} <= ids
     phrasings = {p for loc in LOCALES for e in _entries(loc) for p in e.phrasings}
     assert not [q.text for q in questions if q.text in phrasings]
-    raw = tomllib.loads((ROOT / "bench" / "faq_eval_questions.toml").read_text(encoding="utf-8"))
+    raw = tomllib.loads(path.read_text(encoding="utf-8"))
     assert all(q["locale"] in LOCALES for q in raw["in_scope"] + raw["out_of_scope"])
