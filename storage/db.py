@@ -13,12 +13,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from storage.repos import (
     AccountRepository,
+    AdministrationRepository,
+    ConversationRepository,
     EntryRepository,
+    OutboxRepository,
+    PaymentRepository,
     RecordRepository,
     RegistrationRepository,
     ReviewRepository,
     ScoreRepository,
     SessionRepository,
+    TicketRepository,
     WaitlistRepository,
 )
 
@@ -88,6 +93,11 @@ class UnitOfWork:
     entries: EntryRepository
     reviews: ReviewRepository
     waitlists: WaitlistRepository
+    conversations: ConversationRepository
+    outbox: OutboxRepository
+    payments: PaymentRepository
+    tickets: TicketRepository
+    administration: AdministrationRepository
 
     def __init__(
         self,
@@ -136,6 +146,11 @@ class UnitOfWork:
         self.entries = EntryRepository(conn)
         self.reviews = ReviewRepository(conn)
         self.waitlists = WaitlistRepository(conn)
+        self.conversations = ConversationRepository(conn)
+        self.outbox = OutboxRepository(conn)
+        self.payments = PaymentRepository(conn)
+        self.tickets = TicketRepository(conn)
+        self.administration = AdministrationRepository(conn)
         return self
 
     async def commit(self) -> None:

@@ -6,8 +6,10 @@ Only `storage/` touches these classes; everything above gets frozen DTOs.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     CheckConstraint,
     ForeignKey,
@@ -340,3 +342,180 @@ class Waitlist(Base):
             postgresql_where=text("status = 'waiting'"),
         ),
     )
+
+
+# --- Chat, background work, payments, tickets, administration (revision 0002) ---
+
+
+class Conversation(Base):
+    """UI state of one chat user (not domain state): which step, and its scratch data."""
+
+    __tablename__ = "conversations"
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    state: Mapped[str] = mapped_column(String(64), default="start")
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    locale: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    menu_message_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    # Increments with every applied update; a button carries it so old menus expire.
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ProcessedUpdate(Base):
+    """Update ids already applied: a re-delivered update does nothing the second time."""
+
+    __tablename__ = "processed_updates"
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    processed_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class OutboxMessage(Base):
+    """A message that is not a direct reply, written with the domain change, sent later."""
+
+    __tablename__ = "outbox"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(16))  # what to render: a message key
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # pending | sending | sent | undeliverable | failed
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_owner: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # Makes "tell them once" idempotent (e.g. "reminder:<entry>:<offset>").
+    dedupe_key: Mapped[str | None] = mapped_column(String(120), nullable=True, unique=True)
+    __table_args__ = (
+        Index(
+            "ix_outbox_due",
+            "due_at",
+            "id",
+            sqlite_where=text("status IN ('pending', 'sending')"),
+            postgresql_where=text("status IN ('pending', 'sending')"),
+        ),
+    )
+
+
+class EntryReminder(Base):
+    """R32: a reminder before expiry, recorded once per (entry, offset)."""
+
+    __tablename__ = "entry_reminders"
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id"), primary_key=True)
+    offset_minutes: Mapped[int] = mapped_column(Integer, primary_key=True)
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Payment(Base):
+    """One payment attempt of one entry through a gateway (R28-R30, R33)."""
+
+    __tablename__ = "payments"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id"), index=True)
+    gateway: Mapped[str] = mapped_column(String(32))
+    amount_fen: Mapped[int] = mapped_column(Integer)
+    # pending | paid | failed | refund
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    link: Mapped[str] = mapped_column(String(500))
+    gateway_ref: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    __table_args__ = (
+        # R29: no second payment of an entry while one is pending.
+        Index(
+            "uq_payments_pending_entry",
+            "entry_id",
+            unique=True,
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
+    )
+
+
+class PaymentNonce(Base):
+    """Callback nonces seen (replay protection)."""
+
+    __tablename__ = "payment_nonces"
+    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class Ticket(Base):
+    """R38: the admission ticket of a paid entry: number, room, seat, rendered PDF."""
+
+    __tablename__ = "tickets"
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id"), primary_key=True)
+    ticket_no: Mapped[str] = mapped_column(String(15), unique=True)
+    campus_id: Mapped[int] = mapped_column(ForeignKey("campuses.id"))
+    subject_code: Mapped[str] = mapped_column(ForeignKey("subjects.code"))
+    room: Mapped[str] = mapped_column(String(16))
+    seat: Mapped[int] = mapped_column(Integer)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # A seat in a room holds one candidate per subject sitting; never moved once issued.
+    __table_args__ = (UniqueConstraint("campus_id", "subject_code", "room", "seat"),)
+
+
+class TicketFile(Base):
+    """A rendered ticket PDF per locale, and the platform's file id once uploaded."""
+
+    __tablename__ = "ticket_files"
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id"), primary_key=True)
+    locale: Mapped[str] = mapped_column(String(8), primary_key=True)
+    pdf: Mapped[bytes] = mapped_column(LargeBinary)
+    file_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    rendered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RateEvent(Base):
+    """One counted attempt (quick print, sign-in...), for sliding-window rate limits."""
+
+    __tablename__ = "rate_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(120))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    __table_args__ = (Index("ix_rate_events_key_at", "key", "at"),)
+
+
+class Admin(Base):
+    """A school administrator (school set) or an authority operator (school empty)."""
+
+    __tablename__ = "admins"
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    school: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AuditRecord(Base):
+    """Who changed what: entries, reviews, waitlists, payments (before and after)."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    object_type: Mapped[str] = mapped_column(String(16))
+    object_id: Mapped[str] = mapped_column(String(40))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    __table_args__ = (Index("ix_audit_object", "object_type", "object_id", "id"),)
+
+
+class NewsItem(Base):
+    """Latest news (最新动态) added by the authority (R40)."""
+
+    __tablename__ = "news"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("exam_sessions.id"), nullable=True)
+    title_zh: Mapped[str] = mapped_column(String(200))
+    title_en: Mapped[str] = mapped_column(String(200))
+    body_zh: Mapped[str] = mapped_column(Text)
+    body_en: Mapped[str] = mapped_column(Text)
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
