@@ -153,6 +153,11 @@ class UnitOfWork:
         self.administration = AdministrationRepository(conn)
         return self
 
+    def savepoint(self) -> Any:
+        """A nested transaction: `async with uow.savepoint(): ...` undoes only its own
+        writes when the block raises (e.g. a domain error after a partial change)."""
+        return self.conn.begin_nested()
+
     async def commit(self) -> None:
         await self.conn.commit()
         self._committed = True
