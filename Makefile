@@ -51,6 +51,8 @@ test: setup services lint
 bench: setup services
 	$(BIN)/python bench/bookings.py
 	$(BIN)/python bench/roster_import.py
+	$(BIN)/python bench/tickets.py
+	$(BIN)/python bench/faq_eval.py
 
 clean:
 	rm -rf $(VENV) *.db *.db-wal *.db-shm .pytest_cache .ruff_cache

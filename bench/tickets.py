@@ -2,24 +2,33 @@
 
 Run: .venv/bin/python bench/tickets.py [--count 300] [--locale zh] [--no-photo]
      [--sample docs/ticket-zh.pdf]   (also writes one fictional ticket and its PNG, 120 dpi)
+     [--db-candidates 200] [--database-url URL]   (0 skips the database part)
 
 Prints figures only (no pass/fail). Each ticket has its own name, seat, ticket number and
 freshly signed QR payload, so nothing is reused between renders but what the renderer
 itself keeps (the font and the per-locale static texts). The first render, which loads
 the font, is reported apart from the rest.
+
+The database part seeds the example session with paid candidates (a fresh SQLite file
+unless --database-url names an empty, migrated database), assigns seats, pre-renders
+every ticket in both locales through `registration.tickets.prerender` (batches of 20,
+one transaction each, as the worker would), then serves each candidate's cached ticket
+through `ticket_documents`, one unit of work per request as the chat would.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import io
 import resource
 import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -100,12 +109,141 @@ def write_sample(path: Path, pdf: bytes) -> None:
         )
 
 
+async def _seed(db: object, count: int, photo: bytes | None) -> tuple[int, list[int], object]:
+    """The example session with `count` paid CET-4 candidates; returns ids and the clock."""
+    from cetbot.clock import FrozenClock
+    from registration import admin, eligibility, entries
+    from registration.identity import make_id_card_number
+    from registration.importing import parse_session_toml
+    from storage.db import Database
+
+    assert isinstance(db, Database)
+    spec = parse_session_toml(ROOT / "examples" / "session-2026-12.toml")
+    clock = FrozenClock(spec.windows.registration_opens + timedelta(days=1))
+    async with db.uow() as uow:
+        session_id = await admin.load_session(uow, spec)
+        campus = await uow.sessions.campus_by_code(session_id, "BSU-HD")
+        assert campus is not None
+        await uow.sessions.set_capacity(campus.id, "CET4", count)
+        numbers = [
+            make_id_card_number("110108", datetime(2005, 3, 1).date(), i) for i in range(count)
+        ]
+        rows = [
+            {
+                "name": SURNAMES[i % len(SURNAMES)] + GIVEN[i % len(GIVEN)],
+                "gender": "F" if i % 2 else "M",
+                "id_type": "id_card",
+                "id_number": number,
+                "school": campus.school,
+                "campus_code": campus.code,
+                "student_no": f"B{i:07d}",
+                "phone": "13800000000",
+                "has_photo": photo is not None,
+            }
+            for i, number in enumerate(numbers)
+        ]
+        await uow.records.bulk_upsert(
+            session_id,
+            rows,
+            {("id_card", n): ["CET4"] for n in numbers},
+            {("id_card", n): photo for n in numbers} if photo else {},
+        )
+        ids = await uow.records.keys_of_session(session_id)
+        await uow.commit()
+    registrations = []
+    for i, number in enumerate(numbers):
+        async with db.uow() as uow:
+            acc = await uow.accounts.create(f"bench{i}@example.com", "x", clock.now())
+            await uow.accounts.mark_verified(acc.id, clock.now())
+            acc = await uow.accounts.get(acc.id)
+            assert acc is not None
+            reg = await eligibility.save_registration(
+                uow,
+                clock,
+                account=acc,
+                session_id=session_id,
+                record_id=ids[("id_card", number)],
+                phone="13912345678",
+                agreed=True,
+            )
+            entry = await entries.register_subject(
+                uow, clock, registration_id=reg.id, subject_code="CET4", campus_id=campus.id
+            )
+            await entries.mark_paid(uow, clock, entry_id=entry.id)
+            await uow.commit()
+        registrations.append(reg.id)
+    clock.set(spec.windows.print_written + timedelta(minutes=1))
+    return session_id, registrations, clock
+
+
+async def _db_bench(count: int, url: str | None, photo: bytes | None) -> list[str]:
+    from cetbot.settings import Settings
+    from registration import tickets
+    from storage.db import Database
+    from storage.models import Base
+
+    with tempfile.TemporaryDirectory() as tmp:
+        if url is None:
+            url = f"sqlite+aiosqlite:///{tmp}/bench.db"
+            db = Database(url)
+            async with db.engine.begin() as conn:
+                await conn.run_sync(Base.metadata.create_all)
+        else:
+            db = Database(url)
+        settings = Settings(_env_file=None, data_dir=Path(tmp) / "data", ticket_signing_key=None)
+        try:
+            session_id, registrations, clock = await _seed(db, count, photo)
+            start = time.perf_counter()
+            async with db.uow() as uow:
+                assigned = await tickets.assign_seats(uow, clock, session_id=session_id)
+                await uow.commit()
+            assign_ms = (time.perf_counter() - start) * 1000
+
+            rendered = 0
+            start = time.perf_counter()
+            while True:
+                async with db.uow() as uow:
+                    n = await tickets.prerender(
+                        uow, clock, session_id=session_id, settings=settings, limit=20
+                    )
+                    await uow.commit()
+                if n == 0:
+                    break
+                rendered += n
+            prerender_s = time.perf_counter() - start
+
+            served: list[float] = []
+            for reg_id in registrations:
+                start = time.perf_counter()
+                async with db.uow() as uow:
+                    docs = await tickets.ticket_documents(
+                        uow, clock, registration_id=reg_id, locale="zh", settings=settings
+                    )
+                    await uow.commit()
+                served.append((time.perf_counter() - start) * 1000)
+                assert len(docs) == 1
+        finally:
+            await db.dispose()
+    served.sort()
+    p99 = served[min(len(served) - 1, round(len(served) * 0.99) - 1)]
+    kind = url.split(":", 1)[0]
+    return [
+        f"db               {kind}, {count} paid candidates",
+        f"assign seats     {assigned} in {assign_ms:.0f} ms",
+        f"pre-render       {rendered} PDFs (zh+en) at {rendered / prerender_s:.1f} PDFs/s",
+        f"cached serve p50 {statistics.median(served):.2f} ms (ticket_documents, own uow)",
+        f"cached serve p99 {p99:.2f} ms",
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=300)
     parser.add_argument("--locale", default="zh", choices=("zh", "en"))
     parser.add_argument("--no-photo", action="store_true")
     parser.add_argument("--sample", type=Path, help="write the first ticket here (and a .png)")
+    parser.add_argument("--db-candidates", type=int, default=200, help="0: skip the db part")
+    parser.add_argument("--database-url", help="an empty migrated database (default: SQLite)")
     args = parser.parse_args()
 
     key = Ed25519PrivateKey.generate()
@@ -139,6 +277,10 @@ def main() -> None:
     print(f"throughput       {args.count / wall:.1f} tickets/s (one process)")
     print(f"pdf bytes        median {int(statistics.median(sizes))}, max {max(sizes)}")
     print(f"peak rss         {peak_mib:.1f} MiB")
+    if args.db_candidates > 0:
+        photo = None if args.no_photo else sample_photo()
+        for line in asyncio.run(_db_bench(args.db_candidates, args.database_url, photo)):
+            print(line)
 
 
 if __name__ == "__main__":

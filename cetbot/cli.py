@@ -327,15 +327,238 @@ def expire() -> None:
     )
 
 
+@admin_app.command("assign-seats")
+def assign_seats(session: str | None = typer.Option(None, "--session")) -> None:
+    """Give paid entries whose print time has come a ticket number, room and seat (R38)."""
+    from registration import tickets
+
+    settings = Settings()
+    clock = settings.clock()
+
+    async def work(uow: UnitOfWork) -> tuple[str, int]:
+        sid = await _session_id(uow, session)
+        found = await uow.sessions.get(sid)
+        count = await tickets.assign_seats(uow, clock, session_id=sid)
+        await uow.commit()
+        return (found.code if found else str(sid)), count
+
+    code, count = _run(settings, work)
+    say("cli-seats-assigned", code=code, count=count)
+
+
+@admin_app.command("revoke-ticket")
+def revoke_ticket(ticket_no: str, reason: str = typer.Option(..., "--reason")) -> None:
+    """Revoke an admission ticket: no longer sent, and listed by export-revoked."""
+    from registration import tickets
+
+    settings = Settings()
+    clock = settings.clock()
+
+    async def work(uow: UnitOfWork) -> None:
+        await tickets.revoke_ticket(uow, clock, ticket_no=ticket_no, reason=reason, actor="cli")
+        await uow.commit()
+
+    _run(settings, work)
+    say("cli-ticket-revoked", ticket=ticket_no)
+
+
+@admin_app.command("export-revoked")
+def export_revoked(
+    file: Path, session: str | None = typer.Option(None, "--session", help="only this session")
+) -> None:
+    """Write revoked ticket numbers to FILE, one a line, for `ticket verify --revoked`."""
+    from registration import tickets
+
+    settings = Settings()
+
+    async def work(uow: UnitOfWork) -> list[str]:
+        sid = await _session_id(uow, session) if session is not None else None
+        return await tickets.revoked_ticket_numbers(uow, session_id=sid)
+
+    numbers = _run(settings, work)
+    # Written whole to a temporary name, then renamed: a checker never reads half a list.
+    tmp = file.with_name(file.name + ".tmp")
+    tmp.write_text("".join(f"{n}\n" for n in numbers), encoding="utf-8")
+    tmp.replace(file)
+    say("cli-revoked-exported", count=len(numbers), file=str(file))
+
+
 @app.command("demo")
-def demo() -> None:
-    """Prepare the demo: migrate, load the example session, roster and scores, show stats."""
-    examples = Path(__file__).resolve().parent.parent / "examples"
-    db_upgrade("head")
-    load_session(examples / "session-2026-12.toml")
-    import_roster(examples / "roster.csv", session="2026-12")
-    import_scores(examples / "scores.csv")
-    stats(session="2026-12")
+def demo(
+    port: int = typer.Option(8080, "--port", help="port of the local Bot API emulator"),
+    host: str = typer.Option("127.0.0.1", "--host"),
+) -> None:
+    """Seed the demo session, start the local emulator and the bot; open the printed page."""
+    import logging
+
+    from bot.handlers import FRAMEWORKS
+    from cetbot.demo import run_demo
+
+    settings = Settings()
+    if settings.bot_framework.strip().lower() not in FRAMEWORKS:
+        raise fail("run-unknown-framework", code=2, name=settings.bot_framework)
+    logging.basicConfig(
+        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        asyncio.run(run_demo(settings, host=host, port=port, console=console, locale=_locale()))
+    except KeyboardInterrupt:
+        say("demo-stopping")
+    except OSError as exc:
+        if exc.errno in (98, 48):  # EADDRINUSE on Linux, macOS
+            raise fail("demo-port-busy", code=2, port=str(port)) from None
+        raise
+
+
+@app.command("run")
+def run(
+    listen: str = typer.Option("0.0.0.0", "--listen", help="webhook mode: address to listen on"),
+    port: int = typer.Option(8443, "--port", help="webhook mode: port to listen on"),
+) -> None:
+    """Run the bot: long polling, or a webhook server when WEBHOOK_URL is set."""
+    import logging
+
+    from bot.app import serve
+    from bot.handlers import FRAMEWORKS, TokenRejected
+
+    settings = Settings()
+    if settings.bot_token is None or not settings.bot_token.get_secret_value().strip():
+        raise fail("run-no-token", code=2)
+    framework = settings.bot_framework.strip().lower()
+    if framework not in FRAMEWORKS:
+        raise fail("run-unknown-framework", code=2, name=settings.bot_framework)
+    if settings.webhook_url and settings.webhook_secret is None:
+        raise fail("run-no-webhook-secret", code=2)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("aiogram.event").setLevel(logging.WARNING)  # one line per update otherwise
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    if settings.webhook_url:
+        say("run-webhook", framework=framework, url=settings.webhook_url, listen=f"{listen}:{port}")
+    else:
+        say("run-polling", framework=framework)
+    try:
+        asyncio.run(serve(settings, listen=listen, port=port))
+    except KeyboardInterrupt:
+        pass
+    except TokenRejected:
+        raise fail("run-token-rejected", code=2) from None
+    say("run-stopped")
+
+
+# --- Background worker and the sandbox payment server (R26-R33, R37) ---------------------
+
+
+@app.command("worker")
+def worker(
+    once: bool = typer.Option(False, "--once", help="run every job once, send what is due, exit"),
+    callback_port: int = typer.Option(
+        0, "--callback-port", help="also serve POST /payments/callback on this port (0: off)"
+    ),
+) -> None:
+    """Run background work only: expiry, reminders, waitlists, outbox."""
+    import logging
+    import signal
+
+    from bot.worker_runtime import WorkerRuntime, single_sqlite_worker
+    from registration.payments import gateway_from_settings
+    from registration.worker import reminder_offsets
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    settings = Settings()
+    clock = settings.clock()
+
+    async def go() -> None:
+        from aiohttp import web
+
+        from registration.gateways.callback_app import create_callback_app
+
+        db = Database(settings.database_url)
+        gateway = gateway_from_settings(settings)
+        performer = _worker_performer(settings)
+        runner = None
+        try:
+            if callback_port:
+                runner = web.AppRunner(create_callback_app(db, clock, gateway), access_log=None)
+                await runner.setup()
+                await web.TCPSite(runner, "0.0.0.0", callback_port).start()
+            runtime = WorkerRuntime(
+                db, clock, performer, gateway, reminder_offsets(settings.reminder_offsets_hours)
+            )
+            if once:
+                report = await runtime.tick()
+                assert runtime.dispatcher is not None
+                sent = await runtime.dispatcher.drain()
+                console.print({**report, "sent": sent.sent}, highlight=False)
+                return
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, stop.set)
+            await runtime.run(stop)
+        finally:
+            if runner is not None:
+                await runner.cleanup()
+            close = getattr(performer, "close", None)
+            if close is not None:
+                await close()
+            await db.dispose()
+
+    if Database(settings.database_url).is_sqlite:
+        say("cli-worker-sqlite-single")
+        try:
+            with single_sqlite_worker(settings.database_url):
+                asyncio.run(go())
+        except RuntimeError as exc:
+            raise fail("cli-worker-already-running", detail=str(exc)) from None
+    else:
+        say("cli-worker-started")
+        asyncio.run(go())
+
+
+def _worker_performer(settings: Settings) -> Any:
+    """The adapters' Performer (bot/handlers/); the worker itself knows no Telegram."""
+    try:
+        from bot.handlers.aiogram_adapter import (  # type: ignore[import-not-found]
+            performer_from_settings,
+        )
+    except ImportError:
+        raise fail("cli-worker-no-adapter") from None
+    return performer_from_settings(settings)
+
+
+@app.command("paysandbox")
+def paysandbox(
+    host: str = typer.Option("127.0.0.1", "--host"),
+    port: int = typer.Option(8090, "--port"),
+    callback_url: str = typer.Option(
+        "http://127.0.0.1:8081/payments/callback", "--callback-url", help="the bot's endpoint"
+    ),
+) -> None:
+    """Run the sandbox payment server (payment page, signed callbacks, queries)."""
+    from registration.gateways.sandbox_server import start_sandbox
+
+    settings = Settings()
+
+    async def go() -> None:
+        running = await start_sandbox(
+            host,
+            port,
+            secret=settings.payment_secret.get_secret_value(),
+            callback_url=callback_url,
+            clock=settings.clock(),
+        )
+        say("cli-paysandbox-running", url=running.url, callback=callback_url)
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await running.stop()
+
+    try:
+        asyncio.run(go())
+    except KeyboardInterrupt:
+        pass
 
 
 def main() -> None:
@@ -344,3 +567,7 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+# Commands defined in their own modules register themselves on the apps above.
+from cetbot import admin_cli  # noqa: E402, F401

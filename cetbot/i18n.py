@@ -39,7 +39,7 @@ def t(locale: str, key: str, args: Mapping[str, Any] | None = None) -> str:
             if msg.value is None:
                 continue
             text, _errors = b.format_pattern(msg.value, dict(args or {}))
-            return text
+            return str(text)
     return key
 
 

@@ -22,6 +22,8 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     payment_gateway: str = "sandbox"
     payment_secret: SecretStr = SecretStr("sandbox-secret")
+    # Where the sandbox payment server listens (its pages and its query API).
+    payment_sandbox_url: str = "http://127.0.0.1:8090"
     ticket_signing_key: SecretStr | None = None
     admin_user_ids: str = ""
     cetbot_now: datetime | None = None

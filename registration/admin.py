@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cetbot.clock import Clock
@@ -9,6 +10,7 @@ from registration import errors
 from registration.catalogue import SubjectSpec, load_default_catalogue
 from registration.entries import Promotion
 from registration.importing import RosterFile, ScoreRow, SessionSpec
+from registration.notices import tell_promotions
 from registration.waitlist import promote
 from storage.db import UnitOfWork
 
@@ -81,7 +83,7 @@ async def session_campus_map(uow: UnitOfWork, session_id: int) -> dict[str, str]
 async def import_roster(uow: UnitOfWork, session_id: int, roster: RosterFile) -> tuple[int, int]:
     """R41: writes a parsed (already all-valid) roster; returns (new, updated)."""
     rows = []
-    eligibility: dict[tuple[str, str], list[str]] = {}
+    eligibility: dict[tuple[str, str], Sequence[str]] = {}
     photos: dict[tuple[str, str], bytes] = {}
     for r in roster.rows:
         key = (str(r.id_type), r.id_number)
@@ -136,7 +138,9 @@ async def set_capacity(
     if not await uow.sessions.set_capacity(campus_id, subject_code, capacity):
         seats = await uow.sessions.seats(campus_id, subject_code)
         raise errors.InvalidInput(field="capacity", taken=seats.taken if seats else 0)
-    return await promote(uow, clock.now(), campus_id, subject_code)
+    promotions = await promote(uow, clock.now(), campus_id, subject_code)
+    await tell_promotions(uow, clock.now(), promotions)  # R37: told at once
+    return promotions
 
 
 @dataclass(frozen=True, slots=True)

@@ -65,23 +65,32 @@ async def create_entry(
     paper_report: str = "none",
 ) -> EntryDTO:
     """Inserts an unpaid entry whose seat was already taken by the caller."""
+    return await uow.entries.create(_entry_values(now, registration, offered, campus, paper_report))
+
+
+def _entry_values(
+    now: datetime,
+    registration: RegistrationDTO,
+    offered: OfferedSubjectDTO,
+    campus: CampusDTO,
+    paper_report: str,
+) -> dict[str, object]:
+    """The columns of a new unpaid entry."""
     subject = offered.subject
-    return await uow.entries.create(
-        {
-            "registration_id": registration.id,
-            "session_id": registration.session_id,
-            "subject_code": subject.code,
-            "campus_id": campus.id,
-            "kind": subject.kind,
-            "level": subject.level,
-            "written_level": subject.level if subject.kind == "written" else None,
-            "status": "unpaid",
-            "paper_report": paper_report if subject.kind == "written" else "none",
-            "fee_fen": offered.fee_fen,
-            "created_at": now,
-            "expires_at": now + UNPAID_LIFETIME,
-        }
-    )
+    return {
+        "registration_id": registration.id,
+        "session_id": registration.session_id,
+        "subject_code": subject.code,
+        "campus_id": campus.id,
+        "kind": subject.kind,
+        "level": subject.level,
+        "written_level": subject.level if subject.kind == "written" else None,
+        "status": "unpaid",
+        "paper_report": paper_report if subject.kind == "written" else "none",
+        "fee_fen": offered.fee_fen,
+        "created_at": now,
+        "expires_at": now + UNPAID_LIFETIME,
+    }
 
 
 async def register_subject(
@@ -97,22 +106,36 @@ async def register_subject(
     if paper_report not in PAPER_REPORTS:
         raise errors.InvalidInput(field="paper_report")
     now = clock.now()
-    registration = await lock_registration(uow, registration_id)
+    # The hot path. The lock (as lock_registration) comes with the record, eligibility,
+    # active entries and whether the subject's level has a waiting place, read after it
+    # (on PostgreSQL in the same round trip). The level comes from the catalogue (cached):
+    # the session, hence the offer, is known only after the lock.
+    catalogue = await uow.sessions.subjects()
+    level = catalogue[subject_code].level if subject_code in catalogue else 0
+    locked = await uow.registrations.lock_for_booking(registration_id, "written", level)
+    if locked is None:
+        raise errors.NotRegistered()
+    registration, state = locked
     session = await get_session(uow, registration.session_id)
     require_open(session, now)
     offered = await offered_subject(uow, session.id, subject_code)
-    record = await registration_record(uow, registration)
+    subject = offered.subject
+    record = state.record
+    if record is None:  # pragma: no cover - foreign key
+        raise errors.NotFound(what="record")
     campus = await campus_for(uow, session.id, campus_id, record)
-    active = await uow.entries.of_registration(registration.id)
-    check_can_hold(record, offered.subject, active)
-    # R23: the conditional UPDATE is the only gate; it never oversells.
-    if not await uow.sessions.take_seat(campus.id, subject_code):
+    check_can_hold(record, subject, state.active)
+    # R23: the conditional UPDATE of the seat is the only gate; it never oversells.
+    entry = await uow.entries.create_with_seat(
+        _entry_values(now, registration, offered, campus, paper_report)
+    )
+    if entry is None:
         raise errors.SeatsFull(campus=campus.id, subject=subject_code)
-    entry = await create_entry(uow, now, registration, offered, campus, paper_report)
-    if offered.subject.kind == "written":
-        # R37 [decision]: registering a level directly ends that level's waitlist.
+    if subject.kind == "written" and (state.level_waiting or subject.level != level):
+        # R37 [decision]: registering a level directly ends that level's waitlist
+        # (nothing to close when no place of the level was waiting).
         await uow.waitlists.close_level(
-            registration.id, "written", offered.subject.level, "registered", now
+            registration.id, "written", subject.level, "registered", now
         )
     return entry
 

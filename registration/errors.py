@@ -219,3 +219,10 @@ class Forbidden(DomainError):
     """The thing named belongs to someone else."""
 
     code = "forbidden"
+
+
+# R39: quick print.
+class TooManyRequests(DomainError):
+    """Too many attempts in the sliding window; `minutes` says when one is free again."""
+
+    rule, code = "R39", "too-many-requests"

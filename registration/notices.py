@@ -14,6 +14,7 @@ from typing import Any
 
 from registration.entries import Promotion
 from storage.db import UnitOfWork
+from storage.dto import ReviewDTO
 
 
 async def notify_account(
@@ -67,7 +68,7 @@ async def tell_promotions(uow: UnitOfWork, now: datetime, promotions: Iterable[P
             uow,
             now,
             registration_id=p.registration_id,
-            kind="waitlist-promoted",
+            kind="promoted",
             payload={
                 "entry_id": p.entry.id,
                 "subject": p.entry.subject_code,
@@ -76,3 +77,21 @@ async def tell_promotions(uow: UnitOfWork, now: datetime, promotions: Iterable[P
             },
             dedupe_key=f"promoted:{p.waitlist_id}",
         )
+
+
+async def notify_review_decision(uow: UnitOfWork, now: datetime, review: ReviewDTO) -> int:
+    """R19: tells the candidate that the school decided their CET-6 review (call it in
+    the transaction that decides it)."""
+    return await notify_account(
+        uow,
+        now,
+        account_id=review.account_id,
+        kind="review-decided",
+        payload={
+            "review_id": review.id,
+            "status": review.status,
+            "note": review.note,
+            "ticket_no": review.ticket_no,
+        },
+        dedupe_key=f"review:{review.id}:{review.status}",
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from cetbot.clock import Clock
 from registration import errors, identity
 from registration.common import Phase, get_session, phase
+from registration.notices import notify_review_decision
 from storage.db import UnitOfWork
 from storage.dto import ReviewDTO
 
@@ -93,6 +94,7 @@ async def decide_review(
         raise errors.ReviewAlreadyDecided(review=review.id, status=review.status)
     if approve:
         await uow.records.add_eligibility(record.id, REVIEWED_SUBJECT, "review")
+    await notify_review_decision(uow, clock.now(), decided)  # R19: the candidate is told
     return decided
 
 

@@ -245,7 +245,7 @@ class Entry(Base):
     # Set for written entries only, so a unique index can enforce R22.
     written_level: Mapped[int | None] = mapped_column(Integer, nullable=True)
     status: Mapped[str] = mapped_column(String(10), default="unpaid")
-    paper_report: Mapped[str] = mapped_column(String(16), default="none")  # R25
+    paper_report: Mapped[str] = mapped_column(String(32), default="none")  # R25
     fee_fen: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)  # R31
@@ -379,7 +379,7 @@ class OutboxMessage(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     platform: Mapped[str] = mapped_column(String(16))
     chat_id: Mapped[int] = mapped_column(BigInteger)
-    kind: Mapped[str] = mapped_column(String(16))  # what to render: a message key
+    kind: Mapped[str] = mapped_column(String(32))  # what to render: a message key
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # pending | sending | sent | undeliverable | failed
     status: Mapped[str] = mapped_column(String(16), default="pending")

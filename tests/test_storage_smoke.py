@@ -1,6 +1,9 @@
 """The storage layer opens, writes and reads on both databases."""
 
 from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
 
 from storage.db import Database
 
@@ -37,3 +40,94 @@ async def test_r7_racing_account_creation_reports_a_conflict_not_a_db_error(db: 
             raise AssertionError("duplicate e-mail accepted")
         # The transaction is still usable after the refusal (savepoint).
         assert await second.accounts.by_email("race@example.com") is not None
+
+
+async def _sqlite_database(tmp_path: Path, name: str) -> tuple[Database, str]:
+    from storage.models import Base
+
+    path = str(tmp_path / name)
+    db = Database(f"sqlite+aiosqlite:///{path}", pool_size=4)
+    async with db.engine.begin() as conn:
+        await conn.run_sync(Base.metadata.create_all)
+    return db, path
+
+
+async def test_sqlite_files_use_the_inline_driver_unless_told_otherwise(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import aiosqlite
+    from sqlalchemy import text
+
+    from storage import sqlite_inline
+
+    monkeypatch.delenv("CETBOT_SQLITE_THREADED", raising=False)
+    db, _ = await _sqlite_database(tmp_path, "inline.db")
+    try:
+        async with db.uow(readonly=True) as uow:
+            raw = await uow.conn.get_raw_connection()
+            assert isinstance(raw.driver_connection, sqlite_inline.Connection)
+            # SQLite's busy handler is off: the driver waits with asyncio.sleep instead.
+            assert (await uow.conn.execute(text("PRAGMA busy_timeout"))).scalar() == 0
+    finally:
+        await db.dispose()
+
+    monkeypatch.setenv("CETBOT_SQLITE_THREADED", "1")
+    db, _ = await _sqlite_database(tmp_path, "threaded.db")
+    try:
+        async with db.uow(readonly=True) as uow:
+            raw = await uow.conn.get_raw_connection()
+            assert isinstance(raw.driver_connection, aiosqlite.Connection)
+            assert (await uow.conn.execute(text("PRAGMA busy_timeout"))).scalar() == 30000
+    finally:
+        await db.dispose()
+
+
+async def test_sqlite_writer_waits_for_another_connection_without_blocking_the_loop(
+    tmp_path: Path,
+) -> None:
+    import asyncio
+    import sqlite3
+    import time
+
+    db, path = await _sqlite_database(tmp_path, "locked.db")
+    now = datetime(2026, 11, 25, tzinfo=UTC)
+    # Another process's connection (SQLite locks the same way within one process).
+    other = sqlite3.connect(path, isolation_level=None, timeout=0)
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.005)
+            ticks += 1
+
+    async def write() -> float:
+        started = time.monotonic()
+        async with db.uow() as uow:
+            await uow.accounts.create("late@example.com", "h", now)
+            await uow.commit()
+        return time.monotonic() - started
+
+    clock = asyncio.create_task(ticker())
+    try:
+        other.execute("BEGIN IMMEDIATE")  # holds SQLite's write lock
+        writer = asyncio.create_task(write())
+        await asyncio.sleep(0.3)
+        assert not writer.done()  # still waiting for the lock
+        # Readers are not held up by a writer (WAL, BEGIN DEFERRED).
+        async with db.uow(readonly=True) as uow:
+            assert await uow.accounts.by_email("late@example.com") is None
+        ticks_while_locked = ticks
+        other.execute("COMMIT")
+        waited = await asyncio.wait_for(writer, timeout=10)
+    finally:
+        clock.cancel()
+        other.close()
+    try:
+        assert waited >= 0.3
+        # The loop kept running while the writer waited: ~60 ticks of 5 ms in 0.3 s.
+        assert ticks_while_locked >= 20
+        async with db.uow(readonly=True) as uow:
+            assert await uow.accounts.by_email("late@example.com") is not None
+    finally:
+        await db.dispose()

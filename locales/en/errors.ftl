@@ -47,3 +47,7 @@ error-not-full = That campus still has seats: register directly.
 error-waitlist-level-taken = Only one active waitlist per level (you wait for { $held }).
 error-waitlist-not-active = That waitlist has ended.
 error-bad-cancel-reason = Please pick a reason from the list.
+error-too-many-requests = Too many requests. Please try again in { $minutes } minute(s).
+# Unexpected errors in the conversation layer (bot/conversation/): logged, nothing changed.
+error-internal = Sorry, something went wrong on our side and nothing was changed. Please try again later, or send /start for the main menu.
+error-gateway-unavailable = The payment provider cannot be reached right now; nothing was changed. Please tap "Update payment status" again later.

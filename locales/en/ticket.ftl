@@ -56,3 +56,8 @@ ticket-cli-no-key = No ticket signing key found: pass the public key file with -
 ticket-cli-bad-key = Cannot read the public key file: { $error }
 ticket-cli-no-text = Give the QR code text, or a picture with --image.
 ticket-cli-bad-image = Cannot read the picture: { $error }
+
+# Ticket documents (registration/tickets.py)
+ticket-id-type-hmt-residence = Residence permit for Hong Kong, Macao and Taiwan residents
+ticket-id-type-foreign-permanent = Foreign permanent resident ID card
+ticket-filename = admission-ticket-{ $subject }-{ $ticket }.pdf

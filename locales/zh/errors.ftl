@@ -47,3 +47,7 @@ error-not-full = 该校区此科目尚有空位，可以直接报考。
 error-waitlist-level-taken = 同一级别只能有一个进行中的候补（已候补 { $held }）。
 error-waitlist-not-active = 该候补已结束。
 error-bad-cancel-reason = 请从列表中选择取消原因。
+error-too-many-requests = 请求过于频繁，请 { $minutes } 分钟后再试。
+# 对话层（bot/conversation/）的意外错误：已记录日志，未做任何改动。
+error-internal = 抱歉，系统出了点问题，刚才的操作没有生效。请稍后再试，或发送 /start 回到主菜单。
+error-gateway-unavailable = 暂时无法连接支付平台，没有做任何改动。请稍后再点“更新支付状态”。

@@ -56,3 +56,8 @@ ticket-cli-no-key = 找不到准考证签名密钥：请用 --public-key 指定�
 ticket-cli-bad-key = 无法读取公钥文件：{ $error }
 ticket-cli-no-text = 请给出二维码内容，或用 --image 指定图片。
 ticket-cli-bad-image = 无法读取图片：{ $error }
+
+# 准考证文件（registration/tickets.py）
+ticket-id-type-hmt-residence = 港澳台居民居住证
+ticket-id-type-foreign-permanent = 外国人永久居留身份证
+ticket-filename = 准考证-{ $subject }-{ $ticket }.pdf

@@ -10,11 +10,11 @@ from sqlalchemy.exc import IntegrityError
 from storage.dto import AccountDTO, VerificationCodeDTO
 from storage.errors import Conflict
 from storage.models import Account, ChatBinding, VerificationCode
-from storage.repos.base import Repository, to_dto
+from storage.repos.base import Repository, table, to_dto
 
-A = Account.__table__
-B = ChatBinding.__table__
-V = VerificationCode.__table__
+A = table(Account)
+B = table(ChatBinding)
+V = table(VerificationCode)
 
 
 class AccountRepository(Repository):

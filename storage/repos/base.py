@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import fields
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import Row
+from sqlalchemy import Row, Table
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 D = TypeVar("D")
@@ -31,3 +31,8 @@ class Repository:
     @property
     def dialect(self) -> str:
         return self.conn.dialect.name
+
+
+def table(model: type[Any]) -> Table:
+    """The Core table of a declarative model, typed as a Table for the checker."""
+    return cast(Table, model.__table__)

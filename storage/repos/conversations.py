@@ -10,10 +10,10 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from storage.models import Conversation, ProcessedUpdate
-from storage.repos.base import Repository
+from storage.repos.base import Repository, table
 
-CV = Conversation.__table__
-PU = ProcessedUpdate.__table__
+CV = table(Conversation)
+PU = table(ProcessedUpdate)
 
 
 @dataclass(frozen=True, slots=True)

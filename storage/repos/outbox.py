@@ -2,16 +2,50 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from storage.models import OutboxMessage
-from storage.repos.base import Repository
+from storage.models import Entry, EntryReminder, OutboxMessage
+from storage.repos.base import Repository, to_dto
 
 OB = OutboxMessage.__table__
+ER = EntryReminder.__table__
+EN = Entry.__table__
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxDTO:
+    id: int
+    platform: str
+    chat_id: int
+    kind: str
+    payload: dict[str, Any]
+    status: str
+    due_at: datetime
+    attempts: int
+    lease_owner: str | None
+    lease_until: datetime | None
+    created_at: datetime
+    sent_at: datetime | None
+    last_error: str | None
+    dedupe_key: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderCandidate:
+    """An unpaid entry inside the reminder horizon, and the offsets already recorded."""
+
+    entry_id: int
+    registration_id: int
+    subject_code: str
+    campus_id: int
+    expires_at: datetime
+    recorded: frozenset[int]
 
 
 class OutboxRepository(Repository):
@@ -47,3 +81,140 @@ class OutboxRepository(Repository):
                 return int(res.scalar_one())
         except IntegrityError:
             return None
+
+    async def claim(
+        self, owner: str, now: datetime, lease_until: datetime, limit: int
+    ) -> list[OutboxDTO]:
+        """Leases up to `limit` due rows to `owner`: pending ones and those whose lease ran
+        out (a worker died between claiming and marking).
+
+        PostgreSQL: FOR UPDATE SKIP LOCKED, so concurrent workers take disjoint rows
+        without waiting. SQLite: the transaction holds the write lock (BEGIN IMMEDIATE),
+        so the select and the update are one step for every other writer.
+        """
+        due = or_(
+            and_(OB.c.status == "pending", OB.c.due_at <= now),
+            and_(OB.c.status == "sending", OB.c.lease_until < now),
+        )
+        pick = select(OB.c.id).where(due).order_by(OB.c.due_at, OB.c.id).limit(limit)
+        if self.dialect == "postgresql":
+            pick = pick.with_for_update(skip_locked=True)
+        ids = list((await self.conn.execute(pick)).scalars())
+        if not ids:
+            return []
+        rows = await self.conn.execute(
+            update(OB)
+            .where(OB.c.id.in_(ids))
+            .values(status="sending", lease_owner=owner, lease_until=lease_until)
+            .returning(*OB.c)
+        )
+        claimed = [to_dto(OutboxDTO, r) for r in rows]
+        claimed.sort(key=lambda m: (m.due_at, m.id))
+        return claimed
+
+    async def renew(self, message_id: int, owner: str, lease_until: datetime) -> bool:
+        """Extends a lease still held; False if another worker took the row over."""
+        res = await self.conn.execute(
+            update(OB)
+            .where(OB.c.id == message_id, OB.c.status == "sending", OB.c.lease_owner == owner)
+            .values(lease_until=lease_until)
+        )
+        return bool(res.rowcount)
+
+    async def finish(
+        self,
+        message_id: int,
+        owner: str,
+        status: str,
+        now: datetime,
+        *,
+        error: str | None = None,
+    ) -> bool:
+        """Marks a leased row sent / undeliverable / failed."""
+        values: dict[str, Any] = {"status": status, "lease_owner": None, "lease_until": None}
+        if status == "sent":
+            values["sent_at"] = now
+        if error is not None:
+            values["last_error"] = error[:200]
+        res = await self.conn.execute(
+            update(OB)
+            .where(OB.c.id == message_id, OB.c.status == "sending", OB.c.lease_owner == owner)
+            .values(**values)
+        )
+        return bool(res.rowcount)
+
+    async def retry_later(self, message_id: int, owner: str, due_at: datetime, error: str) -> bool:
+        res = await self.conn.execute(
+            update(OB)
+            .where(OB.c.id == message_id, OB.c.status == "sending", OB.c.lease_owner == owner)
+            .values(
+                status="pending",
+                due_at=due_at,
+                attempts=OB.c.attempts + 1,
+                last_error=error[:200],
+                lease_owner=None,
+                lease_until=None,
+            )
+        )
+        return bool(res.rowcount)
+
+    async def counts(self) -> dict[str, int]:
+        rows = await self.conn.execute(select(OB.c.status, func.count()).group_by(OB.c.status))
+        return {r[0]: int(r[1]) for r in rows}
+
+    async def next_due(self) -> datetime | None:
+        """When the earliest waiting row falls due (lets an idle worker sleep)."""
+        q = select(func.min(OB.c.due_at)).where(OB.c.status == "pending")
+        return (await self.conn.execute(q)).scalar()
+
+    # R32: reminder bookkeeping.
+    async def reminder_candidates(
+        self, now: datetime, horizon_end: datetime, limit: int
+    ) -> list[ReminderCandidate]:
+        """Unpaid entries expiring in (now, horizon_end], with offsets already recorded."""
+        rows = (
+            await self.conn.execute(
+                select(
+                    EN.c.id,
+                    EN.c.registration_id,
+                    EN.c.subject_code,
+                    EN.c.campus_id,
+                    EN.c.expires_at,
+                )
+                .where(
+                    EN.c.status == "unpaid",
+                    EN.c.expires_at > now,
+                    EN.c.expires_at <= horizon_end,
+                )
+                .order_by(EN.c.expires_at, EN.c.id)
+                .limit(limit)
+            )
+        ).all()
+        if not rows:
+            return []
+        recorded: dict[int, set[int]] = {}
+        for entry_id, offset in await self.conn.execute(
+            select(ER.c.entry_id, ER.c.offset_minutes).where(
+                ER.c.entry_id.in_([r[0] for r in rows])
+            )
+        ):
+            recorded.setdefault(entry_id, set()).add(offset)
+        return [
+            ReminderCandidate(r[0], r[1], r[2], r[3], r[4], frozenset(recorded.get(r[0], ())))
+            for r in rows
+        ]
+
+    async def record_reminders(self, entry_id: int, offsets: Sequence[int], now: datetime) -> bool:
+        """Records reminders of an entry as done; False if another worker recorded them."""
+        try:
+            async with self.conn.begin_nested():
+                await self.conn.execute(
+                    insert(ER),
+                    [
+                        {"entry_id": entry_id, "offset_minutes": o, "queued_at": now}
+                        for o in offsets
+                    ],
+                )
+        except IntegrityError:
+            return False
+        return True

@@ -9,14 +9,21 @@ from sqlalchemy import bindparam, delete, func, insert, select, update
 
 from storage.dto import ScoreRecordDTO, StudentRecordDTO
 from storage.models import RecordEligibility, RecordPhoto, ScoreRecord, StudentRecord
-from storage.repos.base import Repository, to_dto
+from storage.repos.base import Repository, table, to_dto
 
-R = StudentRecord.__table__
-P = RecordPhoto.__table__
-E = RecordEligibility.__table__
-SC = ScoreRecord.__table__
+R = table(StudentRecord)
+P = table(RecordPhoto)
+E = table(RecordEligibility)
+SC = table(ScoreRecord)
 
 _CHUNK = 5000
+
+# A record with its eligibility in one statement (one row per eligible subject, or one).
+_GET_WITH_ELIGIBILITY = (
+    select(R, E.c.subject_code.label("_eligible"))
+    .outerjoin(E, E.c.record_id == R.c.id)
+    .where(R.c.id == bindparam("record_id"))
+)
 
 
 def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
@@ -30,8 +37,11 @@ class RecordRepository(Repository):
         return to_dto(StudentRecordDTO, row, eligible=frozenset(codes.scalars()))
 
     async def get(self, record_id: int) -> StudentRecordDTO | None:
-        row = (await self.conn.execute(select(R).where(R.c.id == record_id))).first()
-        return await self._with_eligibility(row) if row else None
+        rows = (await self.conn.execute(_GET_WITH_ELIGIBILITY, {"record_id": record_id})).all()
+        if not rows:
+            return None
+        eligible = frozenset(r._eligible for r in rows if r._eligible is not None)
+        return to_dto(StudentRecordDTO, rows[0], eligible=eligible)
 
     async def find(self, session_id: int, id_type: str, id_number: str) -> StudentRecordDTO | None:
         row = (

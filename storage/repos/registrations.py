@@ -3,21 +3,179 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, func, insert, select, update
+from sqlalchemy import (
+    Insert,
+    and_,
+    bindparam,
+    exists,
+    func,
+    insert,
+    literal_column,
+    select,
+    update,
+)
 
-from storage.dto import EntryDTO, RegistrationDTO, ReviewDTO, WaitlistDTO
-from storage.models import Entry, Registration, Review, Waitlist
-from storage.repos.base import Repository, to_dto
+from storage.dto import EntryDTO, RegistrationDTO, ReviewDTO, StudentRecordDTO, WaitlistDTO
+from storage.models import Entry, RecordEligibility, Registration, Review, StudentRecord, Waitlist
+from storage.repos.base import Repository, table, to_dto
+from storage.repos.sessions import _TAKE_SEAT, SEATS
 
-REG = Registration.__table__
-EN = Entry.__table__
-RV = Review.__table__
-WL = Waitlist.__table__
+REG = table(Registration)
+EN = table(Entry)
+RV = table(Review)
+WL = table(Waitlist)
+SR = table(StudentRecord)
+ELIG = table(RecordEligibility)
 
 ACTIVE = ("unpaid", "paid")
+
+# Status constants compared with a column that a partial index is conditioned on are
+# written into the SQL, not bound: SQLite re-prepares a statement on every execution
+# when a bound value decides whether a partial index applies (~50 us each time), and
+# PostgreSQL's generic plan of a prepared statement cannot use the partial index.
+_IS_ACTIVE_REG = REG.c.status == literal_column("'active'")
+_IS_ACTIVE_ENTRY = EN.c.status.in_([literal_column(f"'{s}'") for s in ACTIVE])
+_IS_WAITING = WL.c.status == literal_column("'waiting'")
+
+# The hot statements of a booking, built once (SQLAlchemy then reuses their cache key).
+_LOCK = (
+    update(REG)
+    .where(REG.c.id == bindparam("registration_id"), _IS_ACTIVE_REG)
+    .values(version=REG.c.version + 1)
+    .returning(*REG.c)
+)
+_ACTIVE_ENTRIES = (
+    select(EN)
+    .where(EN.c.registration_id == bindparam("registration_id"), _IS_ACTIVE_ENTRY)
+    .order_by(EN.c.id)
+)
+_CREATE_ENTRY = insert(EN).returning(*EN.c)
+# What a booking checks (see RegistrationRepository.booking_state): the student record
+# with its eligible subjects, whether a waiting place of the level exists (R37 closes
+# it) and the active entries, one row each (or one row of NULLs).
+_E_PREFIX = "_e_"
+_R_PREFIX = "_r_"
+_S_PREFIX = "_s_"
+
+
+def _state_columns(registration_id: Any) -> list[Any]:
+    return [
+        *SR.c,
+        select(func.aggregate_strings(ELIG.c.subject_code, ","))
+        .where(ELIG.c.record_id == SR.c.id)
+        .scalar_subquery()
+        .label("_eligible"),
+        exists()
+        .where(
+            WL.c.registration_id == registration_id,
+            WL.c.kind == bindparam("b_kind"),
+            WL.c.level == bindparam("b_level"),
+            _IS_WAITING,
+        )
+        .label("_waiting"),
+        *(c.label(_E_PREFIX + c.name) for c in EN.c),
+    ]
+
+
+def _active_of(registration_id: Any) -> Any:
+    return and_(EN.c.registration_id == registration_id, _IS_ACTIVE_ENTRY)
+
+
+# Read after the lock (a separate statement, so a fresh snapshot on PostgreSQL).
+_BOOKING_STATE = (
+    select(*_state_columns(bindparam("b_registration_id")))
+    .select_from(SR.outerjoin(EN, _active_of(bindparam("b_registration_id"))))
+    .where(SR.c.id == bindparam("b_record_id"))
+    .order_by(EN.c.id)
+)
+
+# PostgreSQL: the lock and that read in one statement. All of it reads one snapshot,
+# taken before the UPDATE may wait for another holder of the row lock; whatever that
+# holder committed is then invisible to the read. So the statement also returns the
+# registration row as the snapshot saw it (`seen`): when it is not exactly the locked
+# row minus our version bump, someone changed the registration meanwhile (every
+# change of a candidate's entries and waitlists goes through `lock`, which bumps the
+# version) and the caller reads again, after the lock.
+_LOCKED = (
+    update(REG)
+    .where(REG.c.id == bindparam("b_registration_id"), _IS_ACTIVE_REG)
+    .values(version=REG.c.version + 1)
+    .returning(*REG.c)
+    .cte("locked")
+)
+_SEEN = REG.alias("seen")
+_LOCK_AND_STATE = (
+    select(
+        *(_LOCKED.c[c.name].label(_R_PREFIX + c.name) for c in REG.c),
+        *(_SEEN.c[c.name].label(_S_PREFIX + c.name) for c in REG.c),
+        *_state_columns(_LOCKED.c.id),
+    )
+    .select_from(
+        _LOCKED.join(_SEEN, _SEEN.c.id == _LOCKED.c.id)
+        .join(SR, SR.c.id == _LOCKED.c.record_id)
+        .outerjoin(EN, _active_of(_LOCKED.c.id))
+    )
+    .order_by(EN.c.id)
+)
+_REG_FIELDS = tuple(c.name for c in REG.c)
+_CLOSE_LEVEL = (
+    update(WL)
+    .where(
+        WL.c.registration_id == bindparam("b_registration_id"),
+        WL.c.kind == bindparam("b_kind"),
+        WL.c.level == bindparam("b_level"),
+        _IS_WAITING,
+    )
+    .values(status="closed", finished_at=bindparam("b_now"), cancel_reason=bindparam("b_reason"))
+)
+
+# Seat and entry statements per set of entry columns (see EntryRepository.create_with_seat).
+_V_PREFIX = "v_"
+_SEAT_AND_ENTRY: dict[tuple[str, ...], Insert] = {}
+
+
+def _seat_and_entry(columns: tuple[str, ...]) -> Insert:
+    """PostgreSQL: WITH seat AS (UPDATE campus_seats ... RETURNING) INSERT ... FROM seat.
+
+    The conditional UPDATE stays the only gate (R23): no seat, no row from `seat`, no
+    entry. It must be the top-level WITH (PostgreSQL refuses a data-modifying WITH
+    nested in the INSERT's SELECT), hence add_cte.
+    """
+    stmt = _SEAT_AND_ENTRY.get(columns)
+    if stmt is None:
+        seat = (
+            update(SEATS)
+            .where(
+                SEATS.c.campus_id == bindparam("b_campus_id"),
+                SEATS.c.subject_code == bindparam("b_subject_code"),
+                SEATS.c.taken < SEATS.c.capacity,
+            )
+            .values(taken=SEATS.c.taken + 1)
+            .returning(SEATS.c.campus_id)
+            .cte("seat")
+        )
+        # Prefixed names: a parameter named like a campus_seats column (campus_id)
+        # would otherwise become a SET value of the UPDATE.
+        values = select(
+            *(bindparam(_V_PREFIX + c, type_=EN.c[c].type) for c in columns)
+        ).select_from(seat)
+        stmt = insert(EN).from_select(list(columns), values).returning(*EN.c).add_cte(seat)
+        _SEAT_AND_ENTRY[columns] = stmt
+    return stmt
+
+
+@dataclass(frozen=True, slots=True)
+class BookingState:
+    """What registering a subject checks, read at once (see RegistrationRepository)."""
+
+    record: StudentRecordDTO | None
+    active: list[EntryDTO]
+    # A waiting place of the booked subject's (kind, level) exists.
+    level_waiting: bool
 
 
 class RegistrationRepository(Repository):
@@ -77,14 +235,60 @@ class RegistrationRepository(Repository):
 
     async def lock(self, registration_id: int) -> RegistrationDTO | None:
         """Bumps the version: the row lock serializes one candidate's changes."""
-        res = await self.conn.execute(
-            update(REG)
-            .where(REG.c.id == registration_id, REG.c.status == "active")
-            .values(version=REG.c.version + 1)
-            .returning(*REG.c)
-        )
+        res = await self.conn.execute(_LOCK, {"registration_id": registration_id})
         row = res.first()
         return to_dto(RegistrationDTO, row) if row else None
+
+    async def booking_state(
+        self, registration_id: int, record_id: int, kind: str, level: int
+    ) -> BookingState:
+        """The record (with eligibility), the active entries and whether a waiting place
+        of (kind, level) exists, in one statement. Call it after `lock`: the lock keeps
+        the entries and waitlists of the registration from changing under us."""
+        rows = (
+            await self.conn.execute(
+                _BOOKING_STATE,
+                {
+                    "b_registration_id": registration_id,
+                    "b_record_id": record_id,
+                    "b_kind": kind,
+                    "b_level": level,
+                },
+            )
+        ).all()
+        return _state_of(rows)
+
+    async def lock_for_booking(
+        self, registration_id: int, kind: str, level: int
+    ) -> tuple[RegistrationDTO, BookingState] | None:
+        """`lock`, then `booking_state`; on PostgreSQL usually in one round trip.
+
+        None when the registration is not active (as `lock`)."""
+        if self.dialect != "postgresql":
+            reg = await self.lock(registration_id)
+            if reg is None:
+                return None
+            return reg, await self.booking_state(reg.id, reg.record_id, kind, level)
+        rows = (
+            await self.conn.execute(
+                _LOCK_AND_STATE,
+                {"b_registration_id": registration_id, "b_kind": kind, "b_level": level},
+            )
+        ).all()
+        if not rows:
+            # Not active, or (foreign key, never) no record: `lock` tells which.
+            reg = await self.lock(registration_id)
+            if reg is None:
+                return None
+            return reg, await self.booking_state(reg.id, reg.record_id, kind, level)
+        m = rows[0]._mapping
+        locked = {n: m[_R_PREFIX + n] for n in _REG_FIELDS}
+        seen = {n: m[_S_PREFIX + n] for n in _REG_FIELDS}
+        reg = to_dto(RegistrationDTO, _Mapped(locked))
+        if seen != {**locked, "version": locked["version"] - 1}:
+            # The snapshot predates a change committed while we waited for the lock.
+            return reg, await self.booking_state(reg.id, reg.record_id, kind, level)
+        return reg, _state_of(rows)
 
     async def set_phone(self, registration_id: int, phone: str) -> None:
         await self.conn.execute(update(REG).where(REG.c.id == registration_id).values(phone=phone))
@@ -113,6 +317,37 @@ class RegistrationRepository(Repository):
         return int((await self.conn.execute(q)).scalar_one())
 
 
+_ENTRY_FIELDS = tuple(c.name for c in EN.c)
+
+
+def _state_of(rows: Sequence[Any]) -> BookingState:
+    """A BookingState from the rows of _BOOKING_STATE or _LOCK_AND_STATE."""
+    if not rows:
+        return BookingState(None, [], False)
+    first = rows[0]
+    codes = first._eligible
+    record = to_dto(
+        StudentRecordDTO, first, eligible=frozenset(codes.split(",")) if codes else frozenset()
+    )
+    active = [_prefixed_entry(r) for r in rows if r._mapping[_E_PREFIX + "id"] is not None]
+    return BookingState(record, active, bool(first._waiting))
+
+
+def _prefixed_entry(row: Any) -> EntryDTO:
+    m = row._mapping
+    values = {n: m[_E_PREFIX + n] for n in _ENTRY_FIELDS}
+    return to_dto(EntryDTO, _Mapped(values))
+
+
+class _Mapped:
+    """Gives a plain dict the `_mapping` face of a Row, for to_dto."""
+
+    __slots__ = ("_mapping",)
+
+    def __init__(self, mapping: dict[str, Any]) -> None:
+        self._mapping = mapping
+
+
 class EntryRepository(Repository):
     async def get(self, entry_id: int) -> EntryDTO | None:
         row = (await self.conn.execute(select(EN).where(EN.c.id == entry_id))).first()
@@ -121,15 +356,33 @@ class EntryRepository(Repository):
     async def of_registration(
         self, registration_id: int, *, active_only: bool = True
     ) -> list[EntryDTO]:
-        q = select(EN).where(EN.c.registration_id == registration_id)
         if active_only:
-            q = q.where(EN.c.status.in_(ACTIVE))
-        rows = await self.conn.execute(q.order_by(EN.c.id))
+            rows = await self.conn.execute(_ACTIVE_ENTRIES, {"registration_id": registration_id})
+        else:
+            q = select(EN).where(EN.c.registration_id == registration_id)
+            rows = await self.conn.execute(q.order_by(EN.c.id))
         return [to_dto(EntryDTO, r) for r in rows]
 
     async def create(self, values: dict[str, Any]) -> EntryDTO:
-        res = await self.conn.execute(insert(EN).values(**values).returning(*EN.c))
+        res = await self.conn.execute(_CREATE_ENTRY, values)
         return to_dto(EntryDTO, res.one())
+
+    async def create_with_seat(self, values: dict[str, Any]) -> EntryDTO | None:
+        """R23: takes a seat of the entry's (campus, subject) and inserts the entry.
+
+        None, with nothing written, when the (campus, subject) is full. On PostgreSQL
+        one statement (a round trip less); elsewhere the same conditional UPDATE, then
+        the INSERT.
+        """
+        seat = {"b_campus_id": values["campus_id"], "b_subject_code": values["subject_code"]}
+        if self.dialect == "postgresql":
+            stmt = _seat_and_entry(tuple(sorted(values)))
+            params = {_V_PREFIX + k: v for k, v in values.items()}
+            row = (await self.conn.execute(stmt, {**params, **seat})).first()
+            return to_dto(EntryDTO, row) if row else None
+        if not (await self.conn.execute(_TAKE_SEAT, seat)).rowcount:
+            return None
+        return await self.create(values)
 
     async def update_fields(self, entry_id: int, **values: Any) -> EntryDTO:
         res = await self.conn.execute(
@@ -191,6 +444,48 @@ class EntryRepository(Repository):
         )
         return {(r[0], r[1], r[2]): int(r[3]) for r in rows}
 
+    async def active_with_records(self, session_id: int) -> list[tuple[EntryDTO, StudentRecordDTO]]:
+        """Active entries of a session with their student records (for the exam office)."""
+        R = table(StudentRecord)
+        rows = await self.conn.execute(
+            select(
+                EN,
+                R.c.name,
+                R.c.gender,
+                R.c.id_type,
+                R.c.id_number,
+                R.c.school,
+                R.c.campus_code,
+                R.c.student_no,
+                R.c.phone,
+                R.c.has_photo,
+                R.c.id.label("record_id_"),
+                R.c.session_id.label("record_session_"),
+            )
+            .join(REG, REG.c.id == EN.c.registration_id)
+            .join(R, R.c.id == REG.c.record_id)
+            .where(EN.c.session_id == session_id, EN.c.status.in_(ACTIVE))
+            .order_by(EN.c.id)
+        )
+        out = []
+        for r in rows:
+            m = r._mapping
+            record = StudentRecordDTO(
+                id=m["record_id_"],
+                session_id=m["record_session_"],
+                name=m["name"],
+                gender=m["gender"],
+                id_type=m["id_type"],
+                id_number=m["id_number"],
+                school=m["school"],
+                campus_code=m["campus_code"],
+                student_no=m["student_no"],
+                phone=m["phone"],
+                has_photo=m["has_photo"],
+            )
+            out.append((to_dto(EntryDTO, r), record))
+        return out
+
 
 class ReviewRepository(Repository):
     async def get(self, review_id: int) -> ReviewDTO | None:
@@ -225,12 +520,9 @@ class ReviewRepository(Repository):
     async def pending(
         self,
         session_id: int | None,
-        record_ids: Sequence[int] | None = None,
         school: str | None = None,
     ) -> list[ReviewDTO]:
-        from storage.models import StudentRecord
-
-        R = StudentRecord.__table__
+        R = table(StudentRecord)
         q = select(RV).where(RV.c.status == "not_reviewed")
         if session_id is not None:
             q = q.where(RV.c.session_id == session_id)
@@ -320,16 +612,14 @@ class WaitlistRepository(Repository):
         self, registration_id: int, kind: str, level: int, reason: str, now: datetime
     ) -> int:
         res = await self.conn.execute(
-            update(WL)
-            .where(
-                and_(
-                    WL.c.registration_id == registration_id,
-                    WL.c.kind == kind,
-                    WL.c.level == level,
-                    WL.c.status == "waiting",
-                )
-            )
-            .values(status="closed", finished_at=now, cancel_reason=reason)
+            _CLOSE_LEVEL,
+            {
+                "b_registration_id": registration_id,
+                "b_kind": kind,
+                "b_level": level,
+                "b_now": now,
+                "b_reason": reason,
+            },
         )
         return int(res.rowcount)
 

@@ -2,30 +2,111 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Hashable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.dto import CampusDTO, ExamSessionDTO, OfferedSubjectDTO, SeatsDTO, SubjectDTO
 from storage.models import Campus, CampusSeats, ExamSession, SessionSubject, Subject
-from storage.repos.base import Repository, to_dto
+from storage.repos.base import Repository, table, to_dto
 
-S = ExamSession.__table__
-SUB = Subject.__table__
-SS = SessionSubject.__table__
-C = Campus.__table__
-SEATS = CampusSeats.__table__
+S = table(ExamSession)
+SUB = table(Subject)
+SS = table(SessionSubject)
+C = table(Campus)
+SEATS = table(CampusSeats)
+
+# The hot statements, built once (SQLAlchemy then reuses their cache key and compiled form).
+_GET = select(S).where(S.c.id == bindparam("session_id"))
+_CAMPUS = select(C).where(C.c.id == bindparam("campus_id"))
+_SUBJECTS = select(SUB)
+_OFFERED = (
+    select(SS, SUB)
+    .join(SUB, SUB.c.code == SS.c.subject_code)
+    .where(SS.c.session_id == bindparam("session_id"))
+    .order_by(SUB.c.level, SUB.c.kind.desc(), SUB.c.code)
+)
+_TAKE_SEAT = (
+    update(SEATS)
+    .where(
+        SEATS.c.campus_id == bindparam("b_campus_id"),
+        SEATS.c.subject_code == bindparam("b_subject_code"),
+        SEATS.c.taken < SEATS.c.capacity,
+    )
+    .values(taken=SEATS.c.taken + 1)
+)
+
+_MISSING = object()
+
+
+class SessionCache:
+    """Sessions, offered subjects, campuses and the catalogue, shared by units of work.
+
+    This data changes only when the authority loads a session (admin), yet every booking
+    reads it. Any write through a SessionRepository clears the cache, at the write and
+    again at its commit; a unit that wrote reads past the cache until it ends (its own
+    uncommitted rows must never be shared). A generation number stops a reader that
+    started before a clear from storing what it read. Entries older than `ttl` seconds
+    are read again, so a change committed by another process (the admin CLI) is seen
+    within `ttl` seconds.
+    """
+
+    def __init__(self, ttl: float = 5.0) -> None:
+        self.ttl = ttl
+        self.generation = 0
+        self._data: dict[Hashable, tuple[float, Any]] = {}
+
+    def get(self, key: Hashable) -> Any:
+        hit = self._data.get(key)
+        if hit is None or time.monotonic() - hit[0] >= self.ttl:
+            return _MISSING
+        return hit[1]
+
+    def put(self, key: Hashable, value: Any, generation: int) -> None:
+        if generation == self.generation:
+            self._data[key] = (time.monotonic(), value)
+
+    def clear(self) -> None:
+        self.generation += 1
+        self._data.clear()
 
 
 class SessionRepository(Repository):
+    def __init__(self, conn: AsyncConnection, cache: SessionCache | None = None) -> None:
+        super().__init__(conn)
+        self._cache = cache if cache is not None else SessionCache()
+        # Set by any write of session data in this unit of work.
+        self.wrote = False
+
+    def _written(self) -> None:
+        self.wrote = True
+        self._cache.clear()
+
+    def _cached(self, key: Hashable) -> Any:
+        return _MISSING if self.wrote else self._cache.get(key)
+
+    def _keep(self, key: Hashable, value: Any, generation: int) -> None:
+        if not self.wrote:
+            self._cache.put(key, value, generation)
+
     async def by_code(self, code: str) -> ExamSessionDTO | None:
         row = (await self.conn.execute(select(S).where(S.c.code == code))).first()
         return to_dto(ExamSessionDTO, row) if row else None
 
     async def get(self, session_id: int) -> ExamSessionDTO | None:
-        row = (await self.conn.execute(select(S).where(S.c.id == session_id))).first()
-        return to_dto(ExamSessionDTO, row) if row else None
+        key = ("session", session_id)
+        found = self._cached(key)
+        if found is not _MISSING:
+            return found  # type: ignore[no-any-return]
+        generation = self._cache.generation
+        row = (await self.conn.execute(_GET, {"session_id": session_id})).first()
+        session = to_dto(ExamSessionDTO, row) if row else None
+        self._keep(key, session, generation)
+        return session
 
     async def all(self) -> list[ExamSessionDTO]:
         rows = await self.conn.execute(select(S).order_by(S.c.opens_at.desc()))
@@ -41,6 +122,7 @@ class SessionRepository(Repository):
         return to_dto(ExamSessionDTO, row) if row else None
 
     async def upsert(self, values: dict[str, Any]) -> int:
+        self._written()
         existing = (
             await self.conn.execute(select(S.c.id).where(S.c.code == values["code"]))
         ).scalar()
@@ -52,6 +134,7 @@ class SessionRepository(Repository):
 
     # R1: the catalogue.
     async def upsert_subject(self, values: dict[str, Any]) -> None:
+        self._written()
         exists = (
             await self.conn.execute(select(SUB.c.code).where(SUB.c.code == values["code"]))
         ).scalar()
@@ -63,12 +146,19 @@ class SessionRepository(Repository):
             )
 
     async def subjects(self) -> dict[str, SubjectDTO]:
-        rows = await self.conn.execute(select(SUB))
-        return {r.code: to_dto(SubjectDTO, r) for r in rows}
+        found = self._cached("subjects")
+        if found is not _MISSING:
+            return dict(found)
+        generation = self._cache.generation
+        rows = await self.conn.execute(_SUBJECTS)
+        subjects = {r.code: to_dto(SubjectDTO, r) for r in rows}
+        self._keep("subjects", subjects, generation)
+        return dict(subjects)
 
     async def set_offered(
         self, session_id: int, code: str, fee_fen: int, exam_start: datetime, exam_end: datetime
     ) -> None:
+        self._written()
         where = and_(SS.c.session_id == session_id, SS.c.subject_code == code)
         res = await self.conn.execute(
             update(SS)
@@ -87,12 +177,12 @@ class SessionRepository(Repository):
             )
 
     async def offered(self, session_id: int) -> dict[str, OfferedSubjectDTO]:
-        rows = await self.conn.execute(
-            select(SS, SUB)
-            .join(SUB, SUB.c.code == SS.c.subject_code)
-            .where(SS.c.session_id == session_id)
-            .order_by(SUB.c.level, SUB.c.kind.desc(), SUB.c.code)
-        )
+        key = ("offered", session_id)
+        found = self._cached(key)
+        if found is not _MISSING:
+            return dict(found)
+        generation = self._cache.generation
+        rows = await self.conn.execute(_OFFERED, {"session_id": session_id})
         out: dict[str, OfferedSubjectDTO] = {}
         for r in rows:
             subject = to_dto(SubjectDTO, r)
@@ -103,10 +193,12 @@ class SessionRepository(Repository):
                 exam_start=r.exam_start,
                 exam_end=r.exam_end,
             )
-        return out
+        self._keep(key, out, generation)
+        return dict(out)
 
     # Campuses and seats.
     async def upsert_campus(self, session_id: int, values: dict[str, Any]) -> int:
+        self._written()
         existing = (
             await self.conn.execute(
                 select(C.c.id).where(C.c.session_id == session_id, C.c.code == values["code"])
@@ -127,8 +219,15 @@ class SessionRepository(Repository):
         return [to_dto(CampusDTO, r) for r in await self.conn.execute(q)]
 
     async def campus(self, campus_id: int) -> CampusDTO | None:
-        row = (await self.conn.execute(select(C).where(C.c.id == campus_id))).first()
-        return to_dto(CampusDTO, row) if row else None
+        key = ("campus", campus_id)
+        found = self._cached(key)
+        if found is not _MISSING:
+            return found  # type: ignore[no-any-return]
+        generation = self._cache.generation
+        row = (await self.conn.execute(_CAMPUS, {"campus_id": campus_id})).first()
+        campus = to_dto(CampusDTO, row) if row else None
+        self._keep(key, campus, generation)
+        return campus
 
     async def campus_by_code(self, session_id: int, code: str) -> CampusDTO | None:
         row = (
@@ -180,13 +279,7 @@ class SessionRepository(Repository):
     async def take_seat(self, campus_id: int, subject_code: str) -> bool:
         """R23: one conditional UPDATE; False when the (campus, subject) is full."""
         res = await self.conn.execute(
-            update(SEATS)
-            .where(
-                SEATS.c.campus_id == campus_id,
-                SEATS.c.subject_code == subject_code,
-                SEATS.c.taken < SEATS.c.capacity,
-            )
-            .values(taken=SEATS.c.taken + 1)
+            _TAKE_SEAT, {"b_campus_id": campus_id, "b_subject_code": subject_code}
         )
         return bool(res.rowcount)
 

@@ -288,7 +288,7 @@ def upgrade() -> None:
         sa.Column("level", sa.Integer(), nullable=False),
         sa.Column("written_level", sa.Integer(), nullable=True),
         sa.Column("status", sa.String(length=10), nullable=False),
-        sa.Column("paper_report", sa.String(length=16), nullable=False),
+        sa.Column("paper_report", sa.String(length=32), nullable=False),
         sa.Column("fee_fen", sa.Integer(), nullable=False),
         sa.Column("created_at", storage.types.UTCDateTime(), nullable=False),
         sa.Column("expires_at", storage.types.UTCDateTime(), nullable=False),

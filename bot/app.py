@@ -1,0 +1,209 @@
+"""Wires the bot in one place: `create_app(settings)` -> database, engine, mailer and adapter."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from aiohttp import web
+
+from bot.handlers import Adapter, BotCommandText, load_adapter
+from bot.handlers.retry import RetryPolicy
+from bot.handlers.runner import ConversationEngine
+from cetbot.clock import Clock
+from cetbot.i18n import LOCALES, t
+from cetbot.settings import Settings
+from registration.mailer import Mailer, mailer_from_settings
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+COMMANDS = ("start", "help", "cancel", "language")
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+class MissingToken(RuntimeError):
+    """BOT_TOKEN is not set (the CLI turns this into a localized message and exit code 2)."""
+
+
+class MissingWebhookSecret(RuntimeError):
+    """Webhook mode without WEBHOOK_SECRET would accept forged updates from anyone."""
+
+
+@dataclass
+class BotApp:
+    """Everything one bot process runs; built by `create_app`, nothing started yet."""
+
+    settings: Settings
+    clock: Clock
+    database: Database
+    mailer: Mailer
+    engine: ConversationEngine
+    adapter: Adapter
+    # Webhook mode answers once the update's replies are out (so Telegram sends that chat's
+    # next update only afterwards, which keeps order across processes), but never later.
+    webhook_answer_within: float = 10.0
+    _stop: asyncio.Event = field(default_factory=asyncio.Event)
+    _starting: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _webhook_runner: web.AppRunner | None = None
+    _started: bool = False
+
+    async def startup(self) -> None:
+        """Check the token and publish the command menu in every locale (once)."""
+        async with self._starting:
+            if self._started:
+                return
+            await self.adapter.start()
+            for locale in LOCALES:
+                commands = [
+                    BotCommandText(name, t(locale, f"bot-command-{name}")) for name in COMMANDS
+                ]
+                await self.adapter.set_commands(commands, locale)
+                if locale == LOCALES[0]:
+                    # Clients in any other language see the default list: Chinese first.
+                    await self.adapter.set_commands(commands, None)
+            self._started = True
+
+    def request_stop(self) -> None:
+        self._stop.set()
+
+    async def run_polling(self, *, poll_timeout: int = 25) -> None:
+        """Long polling until `request_stop()` or cancellation (Ctrl-C)."""
+        try:
+            await self.startup()
+            await self.adapter.start_polling(poll_timeout)
+            await self._stop.wait()
+        finally:
+            await self.adapter.stop_polling()
+            await self.close()
+
+    async def start_webhook(self, host: str, port: int) -> int:
+        """Serve the webhook on host:port (0 picks one), register it; returns the bound port."""
+        url = self.settings.webhook_url
+        if not url:
+            raise ValueError("WEBHOOK_URL is not set")
+        if self.settings.webhook_secret is None:
+            raise MissingWebhookSecret()
+        await self.startup()
+        app = web.Application(client_max_size=1024 * 1024)
+        app.router.add_post(urlsplit(url).path or "/", self._on_webhook)
+        app.router.add_get("/healthz", _healthy)
+        runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0)
+        await runner.setup()
+        site = web.TCPSite(runner, host, port, reuse_port=_can_reuse_port())
+        await site.start()
+        self._webhook_runner = runner
+        sockets = getattr(site._server, "sockets", None) or []
+        bound = sockets[0].getsockname()[1] if sockets else port
+        # Several processes may call this with the same URL and secret: it is idempotent, and
+        # none of them deletes the webhook on exit (the others still serve it).
+        await self.adapter.set_webhook(url, self.settings.webhook_secret.get_secret_value())
+        log.info("webhook: listening on %s:%s for %s", host, bound, url)
+        return bound
+
+    async def run_webhook(self, host: str = "0.0.0.0", port: int = 8443) -> None:
+        """Webhook mode until `request_stop()` or cancellation."""
+        try:
+            await self.start_webhook(host, port)
+            await self._stop.wait()
+        finally:
+            await self.close()
+
+    async def _on_webhook(self, request: web.Request) -> web.Response:
+        secret = self.settings.webhook_secret
+        given = request.headers.get(SECRET_HEADER, "")
+        if secret is None or not hmac.compare_digest(
+            given.encode(), secret.get_secret_value().encode()
+        ):
+            return web.Response(status=401, text="wrong secret token")
+        try:
+            payload: Any = await request.json()
+        except ValueError:
+            return web.Response(status=400, text="not JSON")
+        if not isinstance(payload, dict) or not isinstance(payload.get("update_id"), int):
+            return web.Response(status=400, text="not an update")
+        await self.adapter.feed_webhook(payload)
+        done = self.adapter.runner.in_flight(payload["update_id"])
+        if done is not None:
+            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(asyncio.shield(done), self.webhook_answer_within)
+        return web.Response(status=200)
+
+    async def close(self) -> None:
+        """Stop serving, let queued updates finish, then release the session and the database."""
+        if self._webhook_runner is not None:
+            await self._webhook_runner.cleanup()
+            self._webhook_runner = None
+        await self.adapter.runner.drain()
+        await self.adapter.close()
+        await self.database.dispose()
+
+
+async def _healthy(request: web.Request) -> web.Response:
+    return web.Response(text="ok")
+
+
+def _can_reuse_port() -> bool:
+    # Several webhook processes may share one port (issue 9); Linux supports SO_REUSEPORT.
+    import socket
+
+    return hasattr(socket, "SO_REUSEPORT")
+
+
+def _default_engine(
+    database: Database, clock: Clock, settings: Settings, mailer: Mailer
+) -> ConversationEngine:
+    from bot.conversation.engine import Conversations
+
+    return Conversations(database, clock, settings, mailer, platform="telegram")
+
+
+def create_app(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    mailer: Mailer | None = None,
+    database: Database | None = None,
+    engine: ConversationEngine | None = None,
+    retry: RetryPolicy | None = None,
+) -> BotApp:
+    """Build (not start) one bot process; tests and the demo pass their own clock and mailer."""
+    if settings.bot_token is None or not settings.bot_token.get_secret_value():
+        raise MissingToken()
+    clock = clock or settings.clock()
+    mailer = mailer or mailer_from_settings(settings)
+    database = database or Database(settings.database_url)
+    engine = engine or _default_engine(database, clock, settings, mailer)
+    adapter = load_adapter(settings.bot_framework).create_adapter(
+        token=settings.bot_token.get_secret_value(),
+        api_url=settings.telegram_api_url,
+        engine=engine,
+        retry=retry or RetryPolicy(),
+    )
+    return BotApp(
+        settings=settings,
+        clock=clock,
+        database=database,
+        mailer=mailer,
+        engine=engine,
+        adapter=adapter,
+    )
+
+
+async def serve(settings: Settings, *, listen: str, port: int) -> None:
+    """`cetbot run`: polling, or webhook when WEBHOOK_URL is set; SIGTERM stops it cleanly."""
+    import signal
+
+    app = create_app(settings)
+    loop = asyncio.get_running_loop()
+    with contextlib.suppress(NotImplementedError):  # no signal handlers on some platforms
+        loop.add_signal_handler(signal.SIGTERM, app.request_stop)
+    if settings.webhook_url:
+        await app.run_webhook(listen, port)
+    else:
+        await app.run_polling()

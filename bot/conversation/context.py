@@ -1,0 +1,269 @@
+"""What a step handler works with: the unit of work, the chat state, and helpers to reply.
+
+Handlers are registered per step (`@on_text`, `@on_button`, `@screen`). A handler
+changes `ctx.state` / `ctx.data` and adds notices; the engine then draws the
+screen of the resulting step (text + keyboard) and sends or edits one message.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+
+from bot.conversation import callbacks, inputs
+from bot.conversation.types import Action, Button, Event
+from cetbot.clock import Clock
+from cetbot.i18n import t
+from cetbot.settings import Settings
+from registration import accounts, errors
+from registration.common import Phase, phase
+from registration.mailer import Mailer
+from storage.db import UnitOfWork
+from storage.dto import AccountDTO, ExamSessionDTO, RegistrationDTO
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+@dataclass(slots=True)
+class Screen:
+    """One message: text and rows of buttons (at most three a row)."""
+
+    text: str
+    keyboard: list[list[Button]] = field(default_factory=list)
+
+
+class Ctx:
+    """The state of one event being handled; lives for one unit of work."""
+
+    def __init__(
+        self,
+        *,
+        uow: UnitOfWork,
+        clock: Clock,
+        settings: Settings,
+        mailer: Mailer,
+        platform: str,
+        event: Event,
+        state: str,
+        data: dict[str, Any],
+        locale: str,
+        version: int,
+    ) -> None:
+        self.uow = uow
+        self.clock = clock
+        self.settings = settings
+        self.mailer = mailer
+        self.platform = platform
+        self.event = event
+        self.state = state
+        self.data = data
+        self.locale = locale
+        self.version = version  # the version the buttons drawn now carry
+        self.notices: list[str] = []
+        self.before: list[Action] = []  # sent before the screen (photo, deletions)
+        self.after: list[Action] = []  # sent after the screen (documents)
+        self.show_screen = True
+        self.expired = False  # a stale button: the screen goes out as a new message
+        # Refusals whose writes must stay (a counted attempt): R9 codes by default; a
+        # step adds its own (R39 quick print) before calling its service.
+        self.keep_on: tuple[type[errors.DomainError], ...] = accounts.CODE_ATTEMPT_ERRORS
+        self._session: ExamSessionDTO | bool | None = False
+        self._account: AccountDTO | bool | None = False
+
+    @property
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    @property
+    def user_id(self) -> int:
+        return self.event.user_id
+
+    @property
+    def chat_id(self) -> int:
+        return self.event.chat_id
+
+    # --- text --------------------------------------------------------------------
+
+    def t(self, key: str, **args: Any) -> str:
+        return t(self.locale, key, {k: _arg(v) for k, v in args.items()})
+
+    def notice(self, key: str, **args: Any) -> None:
+        self.notices.append(self.t(key, **args))
+
+    def when(self, instant: datetime) -> str:
+        """An instant in the session's time zone (Beijing time for the demo)."""
+        tz = self._session.timezone if isinstance(self._session, ExamSessionDTO) else None
+        return self.t("chat-datetime", **inputs.local_parts(instant, tz or "Asia/Shanghai"))
+
+    def money(self, fen: int) -> str:
+        return self.t("chat-money", yuan=inputs.yuan(fen))
+
+    def error_text(self, err: errors.DomainError) -> str:
+        args = {k: self._param(v) for k, v in err.params.items()}
+        text = self.t(f"error-{err.code}", **args)
+        return text if text != f"error-{err.code}" else self.t("error-domain")
+
+    def _param(self, value: Any) -> str:
+        if isinstance(value, datetime):
+            return self.when(value)
+        if isinstance(value, list | tuple | set | frozenset):
+            return ", ".join(str(v) for v in value)
+        return str(value)
+
+    # --- buttons -----------------------------------------------------------------
+
+    def button(self, label: str, action: str, *args: object) -> Button:
+        """A callback button; `label` is a locale key when it starts with `chat-`."""
+        text = self.t(label) if label.startswith("chat-") else label
+        return Button(_label(text), payload=callbacks.encode(self.version, action, *args))
+
+    def link(self, label: str, url: str) -> Button:
+        return Button(_label(label), url=url)
+
+    def nav(self, back: bool = True) -> list[Button]:
+        """The last row of most screens: Back and Main menu."""
+        row = [self.button("chat-btn-back", "back")] if back else []
+        row.append(self.button("chat-btn-menu", "menu"))
+        return row
+
+    # --- navigation --------------------------------------------------------------
+
+    def goto(self, state: str, **data: Any) -> None:
+        self.state = state
+        self.data.update(data)
+
+    def clear(self, *keys: str) -> None:
+        for key in keys:
+            self.data.pop(key, None)
+
+    # --- lookups shared by the flows ---------------------------------------------
+
+    async def session(self) -> ExamSessionDTO | None:
+        """The current published session (the latest one), cached for this event."""
+        if self._session is False:
+            self._session = await self.uow.sessions.current(self.now)
+        return self._session if isinstance(self._session, ExamSessionDTO) else None
+
+    async def phase(self) -> Phase | None:
+        session = await self.session()
+        return phase(session, self.now) if session else None
+
+    async def account(self) -> AccountDTO | None:
+        if self._account is False:
+            self._account = await accounts.bound_account(self.uow, self.platform, self.user_id)
+        return self._account if isinstance(self._account, AccountDTO) else None
+
+    def forget_account(self) -> None:
+        self._account = False
+
+    async def registration(self) -> RegistrationDTO | None:
+        session, account = await self.session(), await self.account()
+        if session is None or account is None:
+            return None
+        return await self.uow.registrations.active_of_account(session.id, account.id)
+
+    # --- services ----------------------------------------------------------------
+
+    async def call(
+        self,
+        fn: Callable[..., Awaitable[T]],
+        *args: Any,
+        keep_on: tuple[type[errors.DomainError], ...] = (),
+        **kwargs: Any,
+    ) -> T:
+        """Runs a service inside a savepoint: a refusal undoes its partial writes.
+
+        Errors listed in `keep_on` keep the writes (R9: a wrong code's counted attempt).
+        """
+        savepoint = await self.uow.savepoint()
+        try:
+            result = await fn(*args, **kwargs)
+        except errors.DomainError as err:
+            if isinstance(err, keep_on):
+                await savepoint.commit()
+            else:
+                await savepoint.rollback()
+            raise
+        except BaseException:
+            await savepoint.rollback()
+            raise
+        await savepoint.commit()
+        return result
+
+
+def _arg(value: Any) -> Any:
+    # Fluent would format numbers with grouping ("3,000"); ids and amounts stay as typed.
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return value if isinstance(value, str) else str(value)
+    return str(value)
+
+
+def _label(text: str) -> str:
+    # Buttons are short on a phone; Telegram cuts long ones anyway.
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+# --- registries -------------------------------------------------------------------
+
+ScreenFn = Callable[[Ctx], Awaitable[Screen]]
+TextFn = Callable[[Ctx, str], Awaitable[None]]
+ButtonFn = Callable[[Ctx, callbacks.Callback], Awaitable[None]]
+
+SCREENS: dict[str, ScreenFn] = {}
+TEXT_HANDLERS: dict[str, TextFn] = {}
+BUTTON_HANDLERS: dict[tuple[str, str], ButtonFn] = {}
+
+
+def screen(*states: str) -> Callable[[ScreenFn], ScreenFn]:
+    def register(fn: ScreenFn) -> ScreenFn:
+        for state in states:
+            SCREENS[state] = fn
+        return fn
+
+    return register
+
+
+def on_text(*states: str) -> Callable[[TextFn], TextFn]:
+    def register(fn: TextFn) -> TextFn:
+        for state in states:
+            TEXT_HANDLERS[state] = fn
+        return fn
+
+    return register
+
+
+def on_button(states: str | Sequence[str], *actions: str) -> Callable[[ButtonFn], ButtonFn]:
+    names = (states,) if isinstance(states, str) else tuple(states)
+
+    def register(fn: ButtonFn) -> ButtonFn:
+        for state in names:
+            for action in actions:
+                BUTTON_HANDLERS[(state, action)] = fn
+        return fn
+
+    return register
+
+
+def rows(buttons: Sequence[Button], per_row: int = 2) -> list[list[Button]]:
+    """Buttons laid out `per_row` a row (never more than three)."""
+    per_row = max(1, min(per_row, 3))
+    return [list(buttons[i : i + per_row]) for i in range(0, len(buttons), per_row)]
+
+
+def values_for_faq(ctx: Ctx, session: ExamSessionDTO | None) -> Mapping[str, str]:
+    """The session's values the FAQ answers name (window dates, print times, help phone)."""
+    if session is None:
+        return {}
+    return {
+        "window_opens": ctx.when(session.opens_at),
+        "window_closes": ctx.when(session.closes_at),
+        "print_written": ctx.when(session.print_written_at),
+        "print_oral": ctx.when(session.print_oral_at),
+        "help_phone": session.help_phone,
+        "name": session.name_zh if ctx.locale == "zh" else session.name_en,
+    }

@@ -1,0 +1,368 @@
+"""The aiogram 3 adapter: updates -> Events for the engine, Actions -> Bot API calls."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
+
+from aiogram import Bot, Dispatcher, Router
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import (
+    ClientDecodeError,
+    TelegramBadRequest,
+    TelegramEntityTooLarge,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramNotFound,
+    TelegramRetryAfter,
+    TelegramServerError,
+    TelegramUnauthorizedError,
+)
+from aiogram.types import (
+    BotCommand,
+    BufferedInputFile,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+)
+from aiogram.utils.token import TokenValidationError
+
+from bot.conversation.types import (
+    Action,
+    AnswerButton,
+    DeleteMessage,
+    Event,
+    EventKind,
+    Keyboard,
+    SendDocument,
+    SendPhoto,
+    SendResult,
+    SendText,
+)
+from bot.handlers import BotCommandText, TokenRejected
+from bot.handlers.events import ALLOWED_UPDATES, split_command
+from bot.handlers.retry import CallFailed, Outcome, RetryPolicy, Verdict, call_with_retries
+from bot.handlers.runner import ConversationEngine, EventRunner
+from cetbot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+PLATFORM = "telegram"
+
+
+def classify(exc: BaseException) -> Verdict:
+    """aiogram's exceptions -> what the retry policy should do."""
+    if isinstance(exc, TelegramRetryAfter):
+        return Verdict(Outcome.RETRY_AFTER, float(exc.retry_after), exc.message)
+    if isinstance(exc, TelegramForbiddenError):
+        return Verdict(Outcome.BLOCKED, detail=exc.message)
+    if isinstance(exc, TelegramEntityTooLarge):
+        # A subclass of TelegramNetworkError, but sending the same file again cannot help.
+        return Verdict(Outcome.FAILED, detail=exc.message)
+    if isinstance(exc, TelegramServerError | TelegramNetworkError):
+        return Verdict(Outcome.TRANSIENT, detail=exc.message)
+    if isinstance(exc, ClientDecodeError):
+        # Telegram's front end answers 502/504 with an HTML page that is not JSON.
+        return Verdict(Outcome.TRANSIENT, detail="undecodable answer (HTML error page)")
+    if isinstance(exc, TelegramBadRequest | TelegramNotFound):
+        text = exc.message.lower()
+        if "message is not modified" in text:
+            return Verdict(Outcome.NOT_MODIFIED, detail=exc.message)
+        if any(
+            s in text
+            for s in (
+                "message to edit not found",
+                "message can't be edited",
+                "message to delete not found",
+                "message can't be deleted",
+                "query is too old",
+                "query id is invalid",
+            )
+        ):
+            return Verdict(Outcome.NOT_FOUND, detail=exc.message)
+        return Verdict(Outcome.FAILED, detail=exc.message)
+    if isinstance(exc, TimeoutError | OSError):
+        return Verdict(Outcome.TRANSIENT, detail=type(exc).__name__)
+    return Verdict(Outcome.FAILED, detail=repr(exc))
+
+
+def _markup(keyboard: Keyboard) -> InlineKeyboardMarkup | None:
+    if not keyboard:
+        return None
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(text=b.label, url=b.url)
+                if b.url
+                else InlineKeyboardButton(text=b.label, callback_data=b.payload)
+                for b in row
+            ]
+            for row in keyboard
+        ]
+    )
+
+
+class AiogramPerformer:
+    """Carries out Actions with an aiogram Bot, with the shared retry policy."""
+
+    def __init__(self, bot: Bot, retry: RetryPolicy) -> None:
+        self.bot = bot
+        self.retry = retry
+
+    async def close(self) -> None:
+        """Closes the HTTP session (a standalone performer, e.g. the worker's, owns it)."""
+        await self.bot.session.close()
+
+    async def _call(self, what: str, call: Callable[[], Awaitable[T]]) -> T:
+        return await call_with_retries(call, classify, self.retry, what=what)
+
+    async def perform(self, action: Action) -> SendResult:
+        try:
+            if isinstance(action, SendText):
+                return await self._send_text(action)
+            if isinstance(action, SendDocument):
+                return await self._send_document(action)
+            if isinstance(action, SendPhoto):
+                sent = await self._call(
+                    "sendPhoto",
+                    lambda: self.bot.send_photo(
+                        action.chat_id,
+                        BufferedInputFile(action.data, "photo.jpg"),
+                        caption=action.caption or None,
+                    ),
+                )
+                return SendResult(ok=True, message_id=sent.message_id)
+            if isinstance(action, AnswerButton):
+                return await self._answer(action)
+            if isinstance(action, DeleteMessage):
+                return await self._delete(action)
+        except CallFailed as failed:
+            return SendResult(ok=False, error=str(failed.verdict.outcome))
+        raise TypeError(f"unknown action {action!r}")
+
+    async def _send_text(self, action: SendText) -> SendResult:
+        markup = _markup(action.keyboard)
+        if action.edit_message_id is not None:
+            message_id = action.edit_message_id
+            try:
+                await self._call(
+                    "editMessageText",
+                    lambda: self.bot.edit_message_text(
+                        action.text,
+                        chat_id=action.chat_id,
+                        message_id=message_id,
+                        reply_markup=markup,
+                    ),
+                )
+                return SendResult(ok=True, message_id=message_id)
+            except CallFailed as failed:
+                if failed.verdict.outcome is Outcome.NOT_MODIFIED:
+                    return SendResult(ok=True, message_id=message_id)
+                if failed.verdict.outcome is not Outcome.NOT_FOUND:
+                    raise
+                # The message is gone or too old to edit: show the step as a new message.
+                log.info("edit of %s failed (%s); sending anew", message_id, failed.verdict.detail)
+        sent = await self._call(
+            "sendMessage",
+            lambda: self.bot.send_message(action.chat_id, action.text, reply_markup=markup),
+        )
+        return SendResult(ok=True, message_id=sent.message_id)
+
+    async def _send_document(self, action: SendDocument) -> SendResult:
+        document: str | BufferedInputFile = (
+            action.file_id
+            if action.file_id
+            else BufferedInputFile(action.data, filename=action.filename)
+        )
+        sent = await self._call(
+            "sendDocument",
+            lambda: self.bot.send_document(
+                action.chat_id, document, caption=action.caption or None
+            ),
+        )
+        file_id = sent.document.file_id if sent.document else action.file_id
+        return SendResult(ok=True, message_id=sent.message_id, file_id=file_id)
+
+    async def _answer(self, action: AnswerButton) -> SendResult:
+        try:
+            await self._call(
+                "answerCallbackQuery",
+                lambda: self.bot.answer_callback_query(
+                    action.callback_id, text=action.text or None, show_alert=action.alert
+                ),
+            )
+        except CallFailed as failed:
+            if failed.verdict.outcome is Outcome.NOT_FOUND:
+                return SendResult(ok=False, error="not-found")  # too old: nothing to stop
+            raise
+        return SendResult(ok=True)
+
+    async def _delete(self, action: DeleteMessage) -> SendResult:
+        try:
+            await self._call(
+                "deleteMessage",
+                lambda: self.bot.delete_message(action.chat_id, action.message_id),
+            )
+        except CallFailed as failed:
+            if failed.verdict.outcome is Outcome.NOT_FOUND:
+                return SendResult(ok=True, error="not-found")  # already gone or too old
+            raise
+        return SendResult(ok=True)
+
+
+def _message_event(message: Message, update_id: int) -> Event | None:
+    user = message.from_user
+    if user is None or user.is_bot:
+        return None
+    text = message.text or ""
+    entities = message.entities or []
+    first_is_command = (
+        bool(entities) and entities[0].type == "bot_command" and not entities[0].offset
+    )
+    common: dict[str, Any] = {
+        "platform": PLATFORM,
+        "update_id": update_id,
+        "user_id": user.id,
+        "chat_id": message.chat.id,
+        "message_id": message.message_id,
+        "language_code": user.language_code,
+        "first_name": user.first_name,
+    }
+    command = split_command(text, first_is_command)
+    if command is not None:
+        return Event(kind=EventKind.COMMAND, command=command[0], text=command[1], **common)
+    if message.text is not None:
+        return Event(kind=EventKind.TEXT, text=text, **common)
+    # Stickers, photos, voice, documents ...: the engine answers "please type ...".
+    return Event(kind=EventKind.OTHER, **common)
+
+
+def _button_event(query: CallbackQuery, update_id: int) -> Event:
+    # An InaccessibleMessage (too old to read) still names the chat and the menu pressed.
+    message = query.message
+    return Event(
+        platform=PLATFORM,
+        update_id=update_id,
+        user_id=query.from_user.id,
+        chat_id=message.chat.id if message is not None else query.from_user.id,
+        kind=EventKind.BUTTON,
+        payload=query.data or "",
+        message_id=message.message_id if message is not None else None,
+        callback_id=query.id,
+        language_code=query.from_user.language_code,
+        first_name=query.from_user.first_name,
+    )
+
+
+def build_router(runner: EventRunner) -> Router:
+    """One router for every flow: each handler only translates and queues."""
+    router = Router(name="conversations")
+
+    @router.message()
+    async def on_message(message: Message, event_update: Update) -> None:
+        event = _message_event(message, event_update.update_id)
+        if event is not None:
+            runner.submit(event)
+
+    @router.callback_query()
+    async def on_button(query: CallbackQuery, event_update: Update) -> None:
+        runner.submit(_button_event(query, event_update.update_id))
+
+    return router
+
+
+def _session(api_url: str | None) -> AiohttpSession:
+    return AiohttpSession(api=TelegramAPIServer.from_base(api_url)) if api_url else AiohttpSession()
+
+
+def _bot(token: str, api_url: str | None) -> Bot:
+    try:
+        return Bot(token, session=_session(api_url))
+    except TokenValidationError as bad:
+        raise TokenRejected(str(bad)) from None
+
+
+def performer_from_settings(
+    settings: Settings, retry: RetryPolicy | None = None
+) -> AiogramPerformer:
+    """A Performer on its own, for code that sends without polling (the worker's outbox)."""
+    if settings.bot_token is None:
+        raise TokenRejected("BOT_TOKEN is not set")
+    token = settings.bot_token.get_secret_value()
+    return AiogramPerformer(_bot(token, settings.telegram_api_url), retry or RetryPolicy())
+
+
+class AiogramAdapter:
+    def __init__(
+        self, *, token: str, api_url: str | None, engine: ConversationEngine, retry: RetryPolicy
+    ) -> None:
+        self.bot = _bot(token, api_url)
+        self.performer = AiogramPerformer(self.bot, retry)
+        self.runner = EventRunner(engine, self.performer)
+        self.dispatcher = Dispatcher()
+        self.dispatcher.include_router(build_router(self.runner))
+        self._polling: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        try:
+            me = await self.bot.get_me()
+        except TelegramUnauthorizedError as refused:
+            raise TokenRejected(refused.message) from None
+        log.info("aiogram adapter: bot @%s (%s)", me.username, me.id)
+
+    async def set_commands(
+        self, commands: Sequence[BotCommandText], language_code: str | None
+    ) -> None:
+        await self.bot.set_my_commands(
+            [BotCommand(command=c.command, description=c.description) for c in commands],
+            language_code=language_code,
+        )
+
+    async def start_polling(self, poll_timeout: int) -> None:
+        await self.bot.delete_webhook(drop_pending_updates=False)
+        # handle_as_tasks=False: the dispatcher hands updates over one by one, in order; the
+        # handlers only queue them per user (EventRunner), so users still run concurrently.
+        self._polling = asyncio.create_task(
+            self.dispatcher.start_polling(
+                self.bot,
+                polling_timeout=poll_timeout,
+                handle_as_tasks=False,
+                allowed_updates=ALLOWED_UPDATES,
+                handle_signals=False,
+                close_bot_session=False,
+            ),
+            name="aiogram-polling",
+        )
+
+    async def stop_polling(self) -> None:
+        if self._polling is None:
+            return
+        with contextlib.suppress(RuntimeError):  # polling already ended (e.g. bad token)
+            await self.dispatcher.stop_polling()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait_for(self._polling, 15)
+        self._polling = None
+
+    async def set_webhook(self, url: str, secret: str | None) -> None:
+        await self.bot.set_webhook(
+            url, secret_token=secret, allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False
+        )
+
+    async def feed_webhook(self, payload: dict[str, Any]) -> None:
+        await self.dispatcher.feed_raw_update(self.bot, payload)
+
+    async def close(self) -> None:
+        await self.bot.session.close()
+
+
+def create_adapter(
+    *, token: str, api_url: str | None, engine: ConversationEngine, retry: RetryPolicy
+) -> AiogramAdapter:
+    return AiogramAdapter(token=token, api_url=api_url, engine=engine, retry=retry)

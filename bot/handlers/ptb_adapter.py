@@ -1,0 +1,351 @@
+"""The python-telegram-bot 22 adapter: updates -> Events for the engine, Actions -> API calls."""
+
+from __future__ import annotations
+
+import datetime as dtm
+import logging
+import warnings
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
+
+from telegram import (
+    Bot,
+    BotCommand,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+)
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter
+from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
+from telegram.warnings import PTBDeprecationWarning
+
+from bot.conversation.types import (
+    Action,
+    AnswerButton,
+    DeleteMessage,
+    Event,
+    EventKind,
+    Keyboard,
+    SendDocument,
+    SendPhoto,
+    SendResult,
+    SendText,
+)
+from bot.handlers import BotCommandText, TokenRejected
+from bot.handlers.events import ALLOWED_UPDATES, split_command
+from bot.handlers.retry import CallFailed, Outcome, RetryPolicy, Verdict, call_with_retries
+from bot.handlers.runner import ConversationEngine, EventRunner
+from cetbot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+PLATFORM = "telegram"
+
+# RetryAfter's own constructor reads retry_after and warns that it will become a timedelta;
+# we read both shapes (_retry_after_seconds), so the warning is only noise in the log.
+warnings.filterwarnings(
+    "ignore", message=r".*`retry_after`.*", category=PTBDeprecationWarning, module="telegram"
+)
+
+_GONE = (
+    "message to edit not found",
+    "message can't be edited",
+    "message to delete not found",
+    "message can't be deleted",
+    "query is too old",
+    "query id is invalid",
+)
+
+
+def _retry_after_seconds(exc: RetryAfter) -> float:
+    value: Any = exc.retry_after
+    return value.total_seconds() if isinstance(value, dtm.timedelta) else float(value)
+
+
+def classify(exc: BaseException) -> Verdict:
+    """PTB's exceptions -> what the retry policy should do."""
+    if isinstance(exc, RetryAfter):
+        return Verdict(Outcome.RETRY_AFTER, _retry_after_seconds(exc), exc.message)
+    if isinstance(exc, Forbidden):
+        return Verdict(Outcome.BLOCKED, detail=exc.message)
+    # BadRequest is a subclass of NetworkError in PTB: test it first.
+    if isinstance(exc, BadRequest):
+        text = exc.message.lower()
+        if "message is not modified" in text:
+            return Verdict(Outcome.NOT_MODIFIED, detail=exc.message)
+        if any(s in text for s in _GONE):
+            return Verdict(Outcome.NOT_FOUND, detail=exc.message)
+        return Verdict(Outcome.FAILED, detail=exc.message)
+    if isinstance(exc, NetworkError):
+        # 5xx (PTB reports 502 as "Bad Gateway"), timeouts, dropped connections.
+        return Verdict(Outcome.TRANSIENT, detail=exc.message)
+    if isinstance(exc, TimeoutError | OSError):
+        return Verdict(Outcome.TRANSIENT, detail=type(exc).__name__)
+    return Verdict(Outcome.FAILED, detail=repr(exc))
+
+
+def _markup(keyboard: Keyboard) -> InlineKeyboardMarkup | None:
+    if not keyboard:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(b.label, url=b.url)
+                if b.url
+                else InlineKeyboardButton(b.label, callback_data=b.payload)
+                for b in row
+            ]
+            for row in keyboard
+        ]
+    )
+
+
+class PtbPerformer:
+    """Carries out Actions with a PTB Bot, with the shared retry policy."""
+
+    def __init__(self, bot: Bot, retry: RetryPolicy) -> None:
+        self.bot = bot
+        self.retry = retry
+
+    async def close(self) -> None:
+        """Closes the HTTP client (a standalone performer, e.g. the worker's, owns it)."""
+        await self.bot.shutdown()
+
+    async def _call(self, what: str, call: Callable[[], Awaitable[T]]) -> T:
+        return await call_with_retries(call, classify, self.retry, what=what)
+
+    async def perform(self, action: Action) -> SendResult:
+        try:
+            if isinstance(action, SendText):
+                return await self._send_text(action)
+            if isinstance(action, SendDocument):
+                return await self._send_document(action)
+            if isinstance(action, SendPhoto):
+                sent = await self._call(
+                    "sendPhoto",
+                    lambda: self.bot.send_photo(
+                        action.chat_id, photo=action.data, caption=action.caption or None
+                    ),
+                )
+                return SendResult(ok=True, message_id=sent.message_id)
+            if isinstance(action, AnswerButton):
+                return await self._answer(action)
+            if isinstance(action, DeleteMessage):
+                return await self._delete(action)
+        except CallFailed as failed:
+            return SendResult(ok=False, error=str(failed.verdict.outcome))
+        raise TypeError(f"unknown action {action!r}")
+
+    async def _send_text(self, action: SendText) -> SendResult:
+        markup = _markup(action.keyboard)
+        if action.edit_message_id is not None:
+            message_id = action.edit_message_id
+            try:
+                await self._call(
+                    "editMessageText",
+                    lambda: self.bot.edit_message_text(
+                        action.text,
+                        chat_id=action.chat_id,
+                        message_id=message_id,
+                        reply_markup=markup,
+                    ),
+                )
+                return SendResult(ok=True, message_id=message_id)
+            except CallFailed as failed:
+                if failed.verdict.outcome is Outcome.NOT_MODIFIED:
+                    return SendResult(ok=True, message_id=message_id)
+                if failed.verdict.outcome is not Outcome.NOT_FOUND:
+                    raise
+                # The message is gone or too old to edit: show the step as a new message.
+                log.info("edit of %s failed (%s); sending anew", message_id, failed.verdict.detail)
+        sent = await self._call(
+            "sendMessage",
+            lambda: self.bot.send_message(action.chat_id, action.text, reply_markup=markup),
+        )
+        return SendResult(ok=True, message_id=sent.message_id)
+
+    async def _send_document(self, action: SendDocument) -> SendResult:
+        document: str | bytes = action.file_id if action.file_id else action.data
+        sent = await self._call(
+            "sendDocument",
+            lambda: self.bot.send_document(
+                action.chat_id,
+                document=document,
+                filename=None if action.file_id else action.filename,
+                caption=action.caption or None,
+            ),
+        )
+        file_id = sent.document.file_id if sent.document else action.file_id
+        return SendResult(ok=True, message_id=sent.message_id, file_id=file_id)
+
+    async def _answer(self, action: AnswerButton) -> SendResult:
+        try:
+            await self._call(
+                "answerCallbackQuery",
+                lambda: self.bot.answer_callback_query(
+                    action.callback_id, text=action.text or None, show_alert=action.alert
+                ),
+            )
+        except CallFailed as failed:
+            if failed.verdict.outcome is Outcome.NOT_FOUND:
+                return SendResult(ok=False, error="not-found")  # too old: nothing to stop
+            raise
+        return SendResult(ok=True)
+
+    async def _delete(self, action: DeleteMessage) -> SendResult:
+        try:
+            await self._call(
+                "deleteMessage",
+                lambda: self.bot.delete_message(action.chat_id, action.message_id),
+            )
+        except CallFailed as failed:
+            if failed.verdict.outcome is Outcome.NOT_FOUND:
+                return SendResult(ok=True, error="not-found")  # already gone or too old
+            raise
+        return SendResult(ok=True)
+
+
+def _message_event(message: Message, update_id: int) -> Event | None:
+    user = message.from_user
+    if user is None or user.is_bot:
+        return None
+    text = message.text or ""
+    entities = message.entities
+    first_is_command = (
+        bool(entities) and entities[0].type == "bot_command" and not entities[0].offset
+    )
+    common: dict[str, Any] = {
+        "platform": PLATFORM,
+        "update_id": update_id,
+        "user_id": user.id,
+        "chat_id": message.chat_id,
+        "message_id": message.message_id,
+        "language_code": user.language_code,
+        "first_name": user.first_name,
+    }
+    command = split_command(text, first_is_command)
+    if command is not None:
+        return Event(kind=EventKind.COMMAND, command=command[0], text=command[1], **common)
+    if message.text is not None:
+        return Event(kind=EventKind.TEXT, text=text, **common)
+    # Stickers, photos, voice, documents ...: the engine answers "please type ...".
+    return Event(kind=EventKind.OTHER, **common)
+
+
+def _button_event(query: CallbackQuery, update_id: int) -> Event:
+    message = query.message
+    return Event(
+        platform=PLATFORM,
+        update_id=update_id,
+        user_id=query.from_user.id,
+        chat_id=message.chat.id if message is not None else query.from_user.id,
+        kind=EventKind.BUTTON,
+        payload=query.data or "",
+        message_id=message.message_id if message is not None else None,
+        callback_id=query.id,
+        language_code=query.from_user.language_code,
+        first_name=query.from_user.first_name,
+    )
+
+
+def performer_from_settings(settings: Settings, retry: RetryPolicy | None = None) -> PtbPerformer:
+    """A Performer on its own, for code that sends without polling (the worker's outbox)."""
+    if settings.bot_token is None:
+        raise TokenRejected("BOT_TOKEN is not set")
+    options: dict[str, Any] = {}
+    if settings.telegram_api_url:
+        root = settings.telegram_api_url.rstrip("/")
+        options = {"base_url": f"{root}/bot", "base_file_url": f"{root}/file/bot"}
+    bot = Bot(settings.bot_token.get_secret_value(), **options)
+    return PtbPerformer(bot, retry or RetryPolicy())
+
+
+class PtbAdapter:
+    def __init__(
+        self, *, token: str, api_url: str | None, engine: ConversationEngine, retry: RetryPolicy
+    ) -> None:
+        builder = Application.builder().token(token)
+        if api_url:
+            root = api_url.rstrip("/")
+            builder = builder.base_url(f"{root}/bot").base_file_url(f"{root}/file/bot")
+        # Sequential dispatch keeps update order; the handlers only queue per user (EventRunner),
+        # so different users still run concurrently.
+        self.application = builder.concurrent_updates(False).build()
+        self.performer = PtbPerformer(self.application.bot, retry)
+        self.runner = EventRunner(engine, self.performer)
+        # One handler group for every flow: each handler only translates and queues.
+        self.application.add_handler(
+            MessageHandler(filters.UpdateType.MESSAGE, self._on_message), group=0
+        )
+        self.application.add_handler(CallbackQueryHandler(self._on_button), group=0)
+        self._polling = False
+
+    async def _on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if update.message is None:
+            return
+        event = _message_event(update.message, update.update_id)
+        if event is not None:
+            self.runner.submit(event)
+
+    async def _on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if update.callback_query is not None:
+            self.runner.submit(_button_event(update.callback_query, update.update_id))
+
+    async def start(self) -> None:
+        try:
+            await self.application.initialize()
+        except InvalidToken as refused:
+            raise TokenRejected(refused.message) from None
+        me = self.application.bot.bot
+        log.info("ptb adapter: bot @%s (%s)", me.username, me.id)
+
+    async def set_commands(
+        self, commands: Sequence[BotCommandText], language_code: str | None
+    ) -> None:
+        await self.application.bot.set_my_commands(
+            [BotCommand(c.command, c.description) for c in commands],
+            language_code=language_code,
+        )
+
+    async def start_polling(self, poll_timeout: int) -> None:
+        updater = self.application.updater
+        assert updater is not None
+        await self.application.start()
+        await updater.start_polling(
+            poll_interval=0,
+            timeout=dtm.timedelta(seconds=poll_timeout),
+            allowed_updates=ALLOWED_UPDATES,
+            drop_pending_updates=False,
+        )
+        self._polling = True
+
+    async def stop_polling(self) -> None:
+        if not self._polling:
+            return
+        self._polling = False
+        updater = self.application.updater
+        if updater is not None and updater.running:
+            await updater.stop()
+        if self.application.running:
+            await self.application.stop()
+
+    async def set_webhook(self, url: str, secret: str | None) -> None:
+        await self.application.bot.set_webhook(
+            url, secret_token=secret, allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False
+        )
+
+    async def feed_webhook(self, payload: dict[str, Any]) -> None:
+        update = Update.de_json(payload, self.application.bot)
+        await self.application.process_update(update)
+
+    async def close(self) -> None:
+        await self.application.shutdown()
+
+
+def create_adapter(
+    *, token: str, api_url: str | None, engine: ConversationEngine, retry: RetryPolicy
+) -> PtbAdapter:
+    return PtbAdapter(token=token, api_url=api_url, engine=engine, retry=retry)

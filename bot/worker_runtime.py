@@ -1,0 +1,350 @@
+"""The worker's loop: runs the background jobs and sends the outbox through a Performer,
+within Telegram's limits (30 messages/s overall, 1 per second per chat)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import logging
+import os
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.conversation.types import Performer, SendResult, SendText
+from cetbot.clock import Clock
+from cetbot.i18n import DEFAULT_LOCALE, LOCALES, t
+from registration import worker as jobs
+from registration.gateways.base import Gateway
+from storage.db import Database, UnitOfWork
+from storage.repos.outbox import OutboxDTO
+
+log = logging.getLogger(__name__)
+
+# Times in notices are shown in the session's zone; all example sessions are Beijing time.
+DEFAULT_TZ = "Asia/Shanghai"
+
+
+class SendLimiter:
+    """Token buckets for the whole bot (`per_second`) and for each chat (`per_chat`).
+
+    The overall bucket holds only a few tokens: after a stall it does not fire a
+    burst, so Telegram's own bucket is never overdrawn (no 429s caused by us).
+    """
+
+    def __init__(
+        self, per_second: float = 30.0, per_chat_interval: float = 1.0, burst: float = 3.0
+    ) -> None:
+        self.rate = per_second
+        self.capacity = max(1.0, burst)
+        self.tokens = 1.0
+        self.stamp = time.monotonic()
+        self.per_chat_interval = per_chat_interval
+        self._chat_next: dict[int, float] = {}
+        self._lock = asyncio.Lock()
+
+    def _wait(self, chat_id: int, now: float) -> float:
+        self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        overall = 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.rate
+        return max(overall, self._chat_next.get(chat_id, 0.0) - now)
+
+    async def acquire(self, chat_id: int) -> None:
+        while True:
+            async with self._lock:
+                now = time.monotonic()
+                wait = self._wait(chat_id, now)
+                if wait <= 0:
+                    self.tokens -= 1
+                    self._chat_next[chat_id] = now + self.per_chat_interval
+                    if len(self._chat_next) > 50_000:
+                        self._chat_next = {c: n for c, n in self._chat_next.items() if n > now}
+                    return
+            await asyncio.sleep(wait)
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    message: OutboxDTO
+    text: str | None  # None: obsolete (e.g. a reminder for an entry paid meanwhile)
+
+
+class NoticeRenderer:
+    """Renders an outbox row in its recipient's language (`notice-<kind>` in notices.ftl)."""
+
+    def __init__(self) -> None:
+        self._subjects: dict[str, Any] | None = None
+        self._campuses: dict[int, Any] = {}
+
+    async def render(self, uow: UnitOfWork, m: OutboxDTO) -> Rendered:
+        p = m.payload
+        entry = None
+        if "entry_id" in p and m.kind == "reminder":
+            entry = await uow.entries.get(int(p["entry_id"]))
+            if entry is None or entry.status != "unpaid":
+                return Rendered(m, None)  # R32: no reminder once paid (or gone)
+        locale = await uow.conversations.locale_of(m.platform, m.chat_id) or DEFAULT_LOCALE
+        locale = locale if locale in LOCALES else DEFAULT_LOCALE
+        args: dict[str, Any] = {k: v for k, v in p.items() if isinstance(v, str | int)}
+        if "subject" in p:
+            if self._subjects is None:
+                self._subjects = await uow.sessions.subjects()
+            subject = self._subjects.get(p["subject"])
+            args["subject"] = subject.name(locale) if subject else p["subject"]
+        if "campus_id" in p:
+            cid = int(p["campus_id"])
+            if cid not in self._campuses:
+                self._campuses[cid] = await uow.sessions.campus(cid)
+            campus = self._campuses[cid]
+            args["campus"] = campus.name(locale) if campus else str(cid)
+        if "expires_at" in p:
+            at = datetime.fromisoformat(p["expires_at"]).astimezone(ZoneInfo(DEFAULT_TZ))
+            args["expires_at"] = at.strftime("%Y-%m-%d %H:%M")
+        if "offset_minutes" in p:
+            hours = int(p["offset_minutes"]) / 60
+            args["hours"] = int(hours) if hours.is_integer() else round(hours, 1)
+        if "amount_fen" in p:
+            fen = int(p["amount_fen"])
+            args["amount"] = f"{fen // 100}.{fen % 100:02d}"
+        if m.kind == "review-decided":
+            args["decision"] = t(locale, f"notice-review-{p.get('status', 'rejected')}")
+        key = f"notice-{m.kind}"
+        text = t(locale, key, args)
+        if text == key:
+            log.error("outbox %s: no text for kind %r", m.id, m.kind)
+        return Rendered(m, text)
+
+
+@dataclass
+class DispatchStats:
+    sent: int = 0
+    undeliverable: int = 0
+    retried: int = 0
+    failed: int = 0
+    obsolete: int = 0
+    lost_lease: int = 0
+
+
+class OutboxDispatcher:
+    """Claims due outbox rows with a lease, sends them, marks each one.
+
+    A crash between sending and marking leaves the row "sending" until its lease
+    runs out; then it is claimed again and sent once more: at most one duplicate
+    per crash, never a loss.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        performer: Performer,
+        *,
+        owner: str | None = None,
+        limiter: SendLimiter | None = None,
+        batch: int = 60,
+        concurrency: int = 32,
+        lease: timedelta = timedelta(seconds=60),
+        max_attempts: int = 8,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.performer = performer
+        self.owner = owner or f"{os.uname().nodename}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.limiter = limiter or SendLimiter()
+        self.batch = batch
+        self.concurrency = concurrency
+        self.lease = lease
+        self.max_attempts = max_attempts
+        self.renderer = NoticeRenderer()
+        self.stats = DispatchStats()
+
+    async def claim(self) -> list[Rendered]:
+        async def work(uow: UnitOfWork) -> list[Rendered]:
+            now = self.clock.now()
+            rows = await uow.outbox.claim(self.owner, now, now + self.lease, self.batch)
+            rendered = [await self.renderer.render(uow, m) for m in rows]
+            await uow.commit()
+            return rendered
+
+        return await self.db.run(work)
+
+    async def _mark(self, m: OutboxDTO, result: SendResult | None, error: str = "") -> None:
+        async def work(uow: UnitOfWork) -> bool:
+            now = self.clock.now()
+            if result is not None and result.ok:
+                done = await uow.outbox.finish(m.id, self.owner, "sent", now)
+            elif result is not None and result.error == "blocked":
+                done = await uow.outbox.finish(m.id, self.owner, "undeliverable", now, error="403")
+            elif m.attempts + 1 >= self.max_attempts:
+                done = await uow.outbox.finish(m.id, self.owner, "failed", now, error=error)
+            else:
+                backoff = timedelta(seconds=min(600, 5 * 2**m.attempts))
+                done = await uow.outbox.retry_later(m.id, self.owner, now + backoff, error)
+            await uow.commit()
+            return done
+
+        if not await self.db.run(work):
+            self.stats.lost_lease += 1
+
+    async def _still_ours(self, m: OutboxDTO) -> bool:
+        """Renews a lease that is running short (a long wait for a busy chat)."""
+        assert m.lease_until is not None
+        now = self.clock.now()
+        if m.lease_until - now > self.lease / 3:
+            return True
+
+        async def work(uow: UnitOfWork) -> bool:
+            ok = await uow.outbox.renew(m.id, self.owner, now + self.lease)
+            await uow.commit()
+            return ok
+
+        return await self.db.run(work)
+
+    async def send_one(self, r: Rendered) -> None:
+        m = r.message
+        if r.text is None:
+
+            async def obsolete(uow: UnitOfWork) -> None:
+                await uow.outbox.finish(
+                    m.id, self.owner, "failed", self.clock.now(), error="obsolete"
+                )
+                await uow.commit()
+
+            await self.db.run(obsolete)
+            self.stats.obsolete += 1
+            return
+        await self.limiter.acquire(m.chat_id)
+        if not await self._still_ours(m):
+            self.stats.lost_lease += 1
+            return
+        result: SendResult | None = None
+        try:
+            result = await self.performer.perform(SendText(chat_id=m.chat_id, text=r.text))
+            error = result.error or ""
+        except Exception as exc:  # an adapter bug must not stop the other messages
+            log.exception("outbox %s: perform raised", m.id)
+            error = f"{type(exc).__name__}: {exc}"
+        await self._mark(m, result, error)
+        if result is not None and result.ok:
+            self.stats.sent += 1
+        elif result is not None and result.error == "blocked":
+            self.stats.undeliverable += 1
+        else:
+            self.stats.retried += 1
+
+    async def run(self, stop: asyncio.Event, *, idle: float = 1.0) -> None:
+        """Sends until `stop` is set: one claimer feeding `concurrency` senders."""
+        queue: asyncio.Queue[Rendered] = asyncio.Queue(maxsize=self.batch * 2)
+
+        async def sender() -> None:
+            while True:
+                r = await queue.get()
+                try:
+                    await self.send_one(r)
+                finally:
+                    queue.task_done()
+
+        senders = [asyncio.create_task(sender()) for _ in range(self.concurrency)]
+        try:
+            while not stop.is_set():
+                # Claim only what can be sent soon, so leases do not run out in the queue.
+                if queue.qsize() > self.batch:
+                    await asyncio.sleep(0.05)
+                    continue
+                try:
+                    claimed = await self.claim()
+                except Exception:
+                    log.exception("outbox claim failed")
+                    claimed = []
+                for r in claimed:
+                    await queue.put(r)
+                if not claimed:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), idle)
+            await queue.join()
+        finally:
+            for task in senders:
+                task.cancel()
+            await asyncio.gather(*senders, return_exceptions=True)
+
+    async def drain(self) -> DispatchStats:
+        """Sends everything due now, batch by batch, then returns (tests, `--once`)."""
+        while claimed := await self.claim():
+            await asyncio.gather(*(self.send_one(r) for r in claimed))
+        return self.stats
+
+
+@dataclass
+class WorkerRuntime:
+    """`cetbot worker`: the jobs every few seconds, the dispatcher all the time."""
+
+    db: Database
+    clock: Clock
+    performer: Performer
+    gateway: Gateway | None
+    reminder_offsets_minutes: tuple[int, ...] = (360, 60)
+    jobs_interval: float = 10.0
+    dispatcher: OutboxDispatcher | None = None
+    reports: list[dict[str, int]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.dispatcher is None:
+            self.dispatcher = OutboxDispatcher(self.db, self.clock, self.performer)
+
+    async def tick(self) -> dict[str, int]:
+        """Runs every job once; each is idempotent, so a tick may repeat another's work."""
+        expiry = await jobs.sweep_expired(self.db, self.clock, self.gateway)
+        reminders = await jobs.queue_reminders(self.db, self.clock, self.reminder_offsets_minutes)
+        report = {
+            "expired": len(expiry.expired),
+            "promoted": len(expiry.promotions) + await jobs.promote_free_seats(self.db, self.clock),
+            "registrations_deleted": len(expiry.deleted_registrations),
+            "paid_at_gateway": len(expiry.paid_at_gateway),
+            "reminders": reminders.queued,
+            "waitlists_closed": await jobs.close_finished_windows(self.db, self.clock),
+            "nonces_forgotten": await jobs.forget_old_nonces(self.db, self.clock),
+        }
+        if any(report.values()):
+            log.info("worker tick: %s", report)
+        return report
+
+    async def run(self, stop: asyncio.Event) -> None:
+        assert self.dispatcher is not None
+        sending = asyncio.create_task(self.dispatcher.run(stop))
+        try:
+            while not stop.is_set():
+                try:
+                    await self.tick()
+                except Exception:
+                    log.exception("worker jobs failed; trying again next tick")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), self.jobs_interval)
+        finally:
+            stop.set()
+            await sending
+
+
+@contextlib.contextmanager
+def single_sqlite_worker(database_url: str) -> Iterator[None]:
+    """SQLite: one worker per database file, held by a lock file next to it.
+
+    SQLite has no SKIP LOCKED and one writer at a time; a second worker would add
+    nothing but lock waits. PostgreSQL needs no such lock.
+    """
+    path = database_url.split("///", 1)[-1] if "///" in database_url else "cetbot.db"
+    lock_path = Path(path + ".worker.lock")
+    handle = lock_path.open("w")
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RuntimeError(f"another worker holds {lock_path}") from None
+        yield
+    finally:
+        handle.close()

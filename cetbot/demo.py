@@ -1,0 +1,248 @@
+"""`cetbot demo`: the example session, the local Bot API emulator and the bot, in one process."""
+
+from __future__ import annotations
+
+import csv
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import SecretStr
+from rich.console import Console
+from rich.table import Table
+
+from cetbot.clock import Clock, RunningClock
+from cetbot.i18n import t
+from cetbot.settings import Settings
+from registration import admin
+from registration.importing import parse_roster, parse_scores, parse_session_toml
+from registration.mailer import MailboxMailer
+from storage import migrate
+from storage.db import Database
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+SESSION_FILE = EXAMPLES / "session-2026-12.toml"
+ROSTER_FILE = EXAMPLES / "roster.csv"
+SCORES_FILE = EXAMPLES / "scores.csv"
+# examples/README.md: the demo's "today", inside the December 2026 registration window.
+DEMO_NOW = datetime.fromisoformat("2026-11-25T10:00:00+08:00")
+# The emulator accepts any token; this one is local and never leaves the machine.
+DEMO_TOKEN = "123456:cetbot-demo-local-token"
+
+# Roster line (header = line 1) -> what that candidate exercises (examples/README.md).
+CANDIDATE_NOTES: tuple[tuple[int, str, dict[str, str]], ...] = (
+    (2, "demo-try-plain", {}),
+    (3, "demo-try-cet6-eligible", {}),
+    (10, "demo-try-x-digit", {}),
+    (12, "demo-try-middle-dot", {}),
+    (14, "demo-try-cjt4-only", {}),
+    (15, "demo-try-one-per-level", {}),
+    (43, "demo-try-cft4-only", {}),
+    (25, "demo-try-passport", {}),
+    (26, "demo-try-hk-macao", {}),
+    (27, "demo-try-hmt-residence", {}),
+    (8, "demo-try-no-photo", {}),
+    (28, "demo-try-small-campus", {}),
+    (29, "demo-try-small-campus", {}),
+    (30, "demo-try-small-campus", {}),
+    (31, "demo-try-small-campus", {}),
+    (19, "demo-try-review-pass", {"ticket": "110010261105118"}),
+    (24, "demo-try-review-renamed", {"ticket": "110010252101207"}),
+    (20, "demo-try-review-manual", {"ticket": "320050261103321"}),
+    (21, "demo-try-review-foreign", {"ticket": "110010261108803"}),
+    (22, "demo-try-review-low", {"ticket": "110010261104226"}),
+    (23, "demo-try-review-missing", {"ticket": "110010261112030"}),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Seeded:
+    session: str
+    records: int
+    scores: int
+
+
+async def seed_example_session(database: Database, today: date) -> Seeded | None:
+    """Loads the example session, roster and scores unless the database has a session already."""
+    async with database.uow() as uow:
+        if await uow.sessions.all():
+            return None
+    spec = parse_session_toml(SESSION_FILE)
+    async with database.uow() as uow:
+        session_id = await admin.load_session(uow, spec)
+        await uow.commit()
+    async with database.uow() as uow:
+        campuses = await admin.session_campus_map(uow, session_id)
+        subjects = set(await uow.sessions.offered(session_id))
+    roster = parse_roster(ROSTER_FILE, campuses, subjects, today)
+    scores = parse_scores(SCORES_FILE)
+    async with database.uow() as uow:
+        new, updated = await admin.import_roster(uow, session_id, roster)
+        score_new, score_updated = await admin.import_scores(uow, scores)
+        await uow.commit()
+    return Seeded(spec.code, new + updated, score_new + score_updated)
+
+
+class ConsoleMailbox(MailboxMailer):
+    """Keeps mails for the page and tests, and prints each one: the demo has no SMTP server."""
+
+    def __init__(self, console: Console, locale: str) -> None:
+        super().__init__()
+        self._console = console
+        self._locale = locale
+
+    async def send(self, to: str, subject: str, body: str) -> None:
+        await super().send(to, subject, body)
+        header = t(self._locale, "demo-mail-header", {"to": to, "subject": subject})
+        self._console.rule(header, style="cyan")
+        self._console.print(body, highlight=False, markup=False)
+        self._console.rule(style="cyan")
+
+
+def candidates_table(locale: str) -> Table:
+    """Name, ID type and number of the demo candidates, and what each one is for."""
+    with ROSTER_FILE.open(encoding="utf-8", newline="") as f:
+        rows = {line: row for line, row in enumerate(csv.DictReader(f), start=2)}
+    table = Table(title=t(locale, "demo-candidates-title"), title_justify="left")
+    for key in ("name", "id-type", "id-number", "try"):
+        table.add_column(
+            t(locale, f"demo-col-{key}"),
+            no_wrap=key in ("name", "id-number"),
+            overflow="fold",
+        )
+    for line, note, args in CANDIDATE_NOTES:
+        row = rows.get(line)
+        if row is None:  # the roster was edited: show what is there
+            continue
+        id_type = t(locale, "demo-id-type-" + row["id_type"].replace("_", "-"))
+        table.add_row(row["name"], id_type, row["id_number"], t(locale, note, args))
+    return table
+
+
+def demo_settings(settings: Settings, api_url: str) -> Settings:
+    """The demo's settings: the local token and emulator, the window open unless told otherwise."""
+    update: dict[str, Any] = {
+        "bot_token": SecretStr(DEMO_TOKEN),
+        "telegram_api_url": api_url,
+        "webhook_url": None,
+        "cetbot_now": settings.cetbot_now or DEMO_NOW,
+    }
+    return settings.model_copy(update=update)
+
+
+def demo_clock(settings: Settings) -> RunningClock:
+    return RunningClock(settings.cetbot_now or DEMO_NOW)
+
+
+def clock_hook(clock: Clock) -> Any:
+    """What the emulator's page calls to move the bot's clock forward by some hours."""
+
+    def advance(hours: float) -> str:
+        if isinstance(clock, RunningClock):
+            clock.advance(timedelta(hours=hours))
+        return clock.now().isoformat()
+
+    return advance
+
+
+async def run_demo(
+    settings: Settings, *, host: str, port: int, console: Console, locale: str
+) -> None:
+    """Migrate and seed, start the emulator and the bot, print where to go; run until cancelled."""
+    from bot.app import create_app
+    from emulator import start_emulator
+
+    for noisy in ("aiogram.event", "httpx", "telegram.ext"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    await migrate.upgrade(settings.database_url)
+    database = Database(settings.database_url)
+    clock = demo_clock(settings)
+    try:
+        seeded = await seed_example_session(database, clock.now().date())
+        if seeded is None:
+            console.print(t(locale, "demo-kept", {"url": settings.database_url}), highlight=False)
+        else:
+            console.print(t(locale, "demo-seeded", asdict(seeded)), highlight=False)
+        emulator = await start_emulator(host, port, default_token=DEMO_TOKEN)
+    except BaseException:
+        await database.dispose()
+        raise
+    payments: list[Callable[[], Awaitable[None]]] = []
+    try:
+        # Telegram's update ids only grow for a bot, but a fresh emulator starts at 1, and a
+        # kept database has recorded those ids as processed (the re-delivery guard would drop
+        # every update): continue above them, as a later Telegram session would.
+        demo_bot = emulator.state.bot(DEMO_TOKEN)
+        demo_bot.next_update_id = max(demo_bot.next_update_id, int(time.time()))
+        emulator.register_clock(clock_hook(clock))
+        mailer = ConsoleMailbox(console, locale)
+        bot_settings = demo_settings(settings, emulator.url)
+        payments += await _start_payments(bot_settings, database, clock, console, locale)
+        app = create_app(bot_settings, clock=clock, mailer=mailer, database=database)
+        try:
+            await app.startup()
+        except BaseException:
+            await app.close()
+            raise
+        console.print(t(locale, "demo-framework", {"framework": settings.bot_framework}))
+        console.print(
+            t(
+                locale,
+                "demo-clock",
+                {"now": clock.now().astimezone(DEMO_NOW.tzinfo).isoformat(timespec="seconds")},
+            ),
+            highlight=False,
+        )
+        console.print(candidates_table(locale))
+        console.print(
+            "[bold green]" + t(locale, "demo-page", {"url": emulator.url + "/"}) + "[/bold green]"
+        )
+        await app.run_polling(poll_timeout=10)
+    finally:
+        for stop in reversed(payments):
+            await stop()
+        await emulator.stop()
+
+
+async def _start_payments(
+    settings: Settings, database: Database, clock: Clock, console: Console, locale: str
+) -> list[Callable[[], Awaitable[None]]]:
+    """The sandbox payment page and the bot's callback endpoint, so the pay link works.
+
+    Returns what to stop. A busy port only costs the payment page: the demo goes on.
+    """
+    from aiohttp import web
+
+    from registration.gateways.callback_app import create_callback_app
+    from registration.gateways.sandbox_server import start_sandbox
+    from registration.payments import gateway_from_settings
+
+    stops: list[Callable[[], Awaitable[None]]] = []
+    sandbox_url = urlsplit(settings.payment_sandbox_url)
+    try:
+        callback = web.AppRunner(
+            create_callback_app(database, clock, gateway_from_settings(settings)), access_log=None
+        )
+        await callback.setup()
+        site = web.TCPSite(callback, "127.0.0.1", 0)
+        await site.start()
+        stops.append(callback.cleanup)
+        callback_port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        sandbox = await start_sandbox(
+            sandbox_url.hostname or "127.0.0.1",
+            sandbox_url.port or 8090,
+            secret=settings.payment_secret.get_secret_value(),
+            callback_url=f"http://127.0.0.1:{callback_port}/payments/callback",
+            clock=clock,
+        )
+        stops.append(sandbox.stop)
+    except OSError:
+        console.print(
+            t(locale, "demo-no-sandbox", {"url": settings.payment_sandbox_url}), highlight=False
+        )
+    return stops

@@ -1,0 +1,55 @@
+# Text of the bot's shell (bot/handlers, bot/app.py, cetbot run / demo).
+bot-command-start = Start / main menu
+bot-command-help = How to use this bot
+bot-command-cancel = Cancel what you are doing
+bot-command-language = 切换语言 / Language
+bot-error-apology = Sorry, that did not work and nothing was changed. Please try again in a moment, or send /start for the main menu.
+
+run-no-token = BOT_TOKEN is not set, so the bot cannot start. Put the token from @BotFather in the environment or in .env; to try the bot locally, run cetbot demo.
+run-no-webhook-secret = WEBHOOK_URL is set but WEBHOOK_SECRET is not. Webhook mode needs the secret, or anyone could forge updates.
+run-token-rejected = Telegram refused BOT_TOKEN (invalid or revoked). Check the token with @BotFather.
+run-unknown-framework = BOT_FRAMEWORK must be aiogram or ptb, not "{ $name }".
+run-polling = The bot is running ({ $framework }, long polling). Press Ctrl-C to stop.
+run-webhook = The bot is running ({ $framework }, webhook { $url }, listening on { $listen }). Press Ctrl-C to stop.
+run-stopped = The bot has stopped.
+
+demo-seeded = Demo data created: session { $session }, { $records } student records, { $scores } scores.
+demo-kept = The database already has data; keeping it ({ $url }).
+demo-clock = Demo clock: { $now } (move it on the chat page or with POST /control/clock).
+demo-page = Open the chat page in a browser: { $url }
+demo-framework = Bot framework: { $framework }
+demo-port-busy = Port { $port } is in use; choose another with --port.
+demo-candidates-title = Demo candidates (copy an ID number into the chat)
+demo-col-name = Name
+demo-col-id-type = ID type
+demo-col-id-number = ID number
+demo-col-try = What to try
+demo-mail-header = Mail to { $to }: { $subject }
+demo-no-sandbox = The payment sandbox could not start ({ $url }: port in use); payment links will not open in this demo.
+demo-stopping = Stopping the demo...
+
+demo-id-type-id-card = Resident ID card
+demo-id-type-passport = Passport
+demo-id-type-hk-macao-permit = HK/Macao travel permit
+demo-id-type-taiwan-permit = Taiwan travel permit
+demo-id-type-hmt-residence = HK/Macao/Taiwan residence permit
+demo-id-type-foreign-permanent = Foreign permanent resident ID
+
+demo-try-plain = the plain path: CET4 at BSU-HD, then the CET-SET4 speaking test
+demo-try-cet6-eligible = already CET6-eligible; has CET-4 and CET-6 scores
+demo-try-x-digit = ID ends in X: type a lower-case x or full-width digits
+demo-try-middle-dot = name with a middle dot: "." or "•" match too
+demo-try-cjt4-only = eligible for Japanese CJT4 only
+demo-try-one-per-level = CET4 and CJT4 are both level 4: only one may be registered
+demo-try-cft4-only = eligible for French CFT4 only
+demo-try-passport = passport holder
+demo-try-hk-macao = HK/Macao permit holder, CET4 and CET6
+demo-try-hmt-residence = HK/Macao/Taiwan residence permit holder
+demo-try-no-photo = no photo in the roster
+demo-try-small-campus = BSU-CP student: few seats, try the waitlist
+demo-try-review-pass = CET-6 review: ticket { $ticket } passes at once
+demo-try-review-renamed = CET-6 review: { $ticket }, same ID, changed name: passes at once
+demo-try-review-manual = CET-6 review: { $ticket }, ID differs: waits for the school's review
+demo-try-review-foreign = CET-6 review: { $ticket } is someone else's ticket: refused
+demo-try-review-low = CET-6 review: { $ticket }, score 398 is below 425
+demo-try-review-missing = CET-6 review: { $ticket } is not in the scores: manual review

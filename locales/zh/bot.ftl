@@ -1,0 +1,55 @@
+# 机器人外壳（bot/handlers、bot/app.py、cetbot run / demo）的文字。
+bot-command-start = 开始 / 主菜单
+bot-command-help = 使用帮助
+bot-command-cancel = 取消当前操作
+bot-command-language = 切换语言 / Language
+bot-error-apology = 抱歉，刚才的操作没有完成，您的信息没有改动。请稍后再试，或发送 /start 回到主菜单。
+
+run-no-token = 未设置 BOT_TOKEN，无法启动机器人。请在环境变量或 .env 文件中填写从 @BotFather 获得的令牌；想在本机试用，请运行 cetbot demo。
+run-no-webhook-secret = 已设置 WEBHOOK_URL，但未设置 WEBHOOK_SECRET。Webhook 模式必须使用密钥，否则任何人都能伪造消息。
+run-token-rejected = Telegram 拒绝了 BOT_TOKEN（令牌无效或已被撤销）。请在 @BotFather 处核对令牌。
+run-unknown-framework = BOT_FRAMEWORK 只能是 aiogram 或 ptb，当前为 “{ $name }”。
+run-polling = 机器人已启动（{ $framework }，长轮询）。按 Ctrl-C 停止。
+run-webhook = 机器人已启动（{ $framework }，Webhook：{ $url }，监听 { $listen }）。按 Ctrl-C 停止。
+run-stopped = 机器人已停止。
+
+demo-seeded = 已创建演示数据：考次 { $session }，学籍 { $records } 条，成绩 { $scores } 条。
+demo-kept = 数据库中已有数据，沿用现有内容（{ $url }）。
+demo-clock = 演示时钟：{ $now }（可在聊天页面或 POST /control/clock 拨快）。
+demo-page = 在浏览器中打开聊天页面：{ $url }
+demo-framework = 机器人框架：{ $framework }
+demo-port-busy = 端口 { $port } 已被占用，请用 --port 指定其他端口。
+demo-candidates-title = 演示考生（证件号码可直接复制到聊天中）
+demo-col-name = 姓名
+demo-col-id-type = 证件类型
+demo-col-id-number = 证件号码
+demo-col-try = 可以试试
+demo-mail-header = 邮件 → { $to }：{ $subject }
+demo-no-sandbox = 支付沙箱无法启动（{ $url } 的端口已被占用），支付链接在演示中打不开。
+demo-stopping = 正在停止演示……
+
+demo-id-type-id-card = 居民身份证
+demo-id-type-passport = 护照
+demo-id-type-hk-macao-permit = 港澳居民来往内地通行证
+demo-id-type-taiwan-permit = 台湾居民来往大陆通行证
+demo-id-type-hmt-residence = 港澳台居民居住证
+demo-id-type-foreign-permanent = 外国人永久居留身份证
+
+demo-try-plain = 最普通的流程：海淀校区报 CET4，再报 CET-SET4 口试
+demo-try-cet6-eligible = 已有 CET6 资格，成绩库中有四、六级成绩
+demo-try-x-digit = 身份证号以 X 结尾：试试小写 x 或全角数字
+demo-try-middle-dot = 姓名带间隔号：输入 “.” 或 “•” 也能匹配
+demo-try-cjt4-only = 只能报考日语四级 CJT4
+demo-try-one-per-level = CET4 与 CJT4 同属四级，只能报其中一科
+demo-try-cft4-only = 只能报考法语四级 CFT4
+demo-try-passport = 持护照的考生
+demo-try-hk-macao = 持港澳通行证，可报 CET4、CET6
+demo-try-hmt-residence = 持港澳台居民居住证
+demo-try-no-photo = 学籍中没有照片
+demo-try-small-campus = 昌平校区考生：名额很少，可试候补
+demo-try-review-pass = CET6 复核：输入准考证号 { $ticket }，立即通过
+demo-try-review-renamed = CET6 复核：{ $ticket }，证件号一致、姓名已改，立即通过
+demo-try-review-manual = CET6 复核：{ $ticket }，证件号不一致，待学校人工复核
+demo-try-review-foreign = CET6 复核：{ $ticket }，是别人的准考证，不能提交
+demo-try-review-low = CET6 复核：{ $ticket }，成绩 398 分未达 425 分
+demo-try-review-missing = CET6 复核：{ $ticket }，成绩库中查无此号，待人工复核

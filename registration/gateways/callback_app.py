@@ -1,0 +1,44 @@
+"""The bot's HTTP endpoint for gateway callbacks (`POST /payments/callback`)."""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+
+from cetbot.clock import Clock
+from registration import errors
+from registration.gateways.base import Gateway
+from registration.payments import CallbackOutcome, apply_callback
+from storage.db import Database, UnitOfWork
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 64 * 1024
+
+
+def create_callback_app(db: Database, clock: Clock, gateway: Gateway) -> web.Application:
+    """An aiohttp app with the callback route; mount it or run it on its own port."""
+
+    async def callback(request: web.Request) -> web.Response:
+        body = await request.read()
+        if len(body) > MAX_BODY:
+            raise web.HTTPRequestEntityTooLarge(MAX_BODY, len(body))
+        headers = dict(request.headers)
+
+        async def work(uow: UnitOfWork) -> CallbackOutcome:
+            outcome = await apply_callback(uow, clock, gateway=gateway, body=body, headers=headers)
+            await uow.commit()
+            return outcome
+
+        try:
+            outcome = await db.run(work)
+        except errors.DomainError as refused:
+            # R28: refused callbacks change nothing; 400 tells the gateway not to retry.
+            log.warning("payment callback refused: %s", refused.params)
+            return web.json_response({"ok": False, "error": refused.params}, status=400)
+        return web.json_response({"ok": True, "result": outcome.result})
+
+    app = web.Application(client_max_size=MAX_BODY)
+    app.router.add_post("/payments/callback", callback)
+    return app

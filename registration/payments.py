@@ -1,0 +1,259 @@
+"""Paying entries through a gateway: links, callbacks, "Update" and late payments (R26-R30)."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from cetbot.clock import Clock
+from registration import errors
+from registration.common import lock_registration, own_entry
+from registration.entries import check_payable
+from registration.gateways.base import (
+    CallbackRefused,
+    Gateway,
+    GatewayUnavailable,
+    PaymentState,
+)
+from registration.notices import notify_registration
+from storage.db import UnitOfWork
+from storage.dto import EntryDTO
+from storage.errors import Conflict
+from storage.repos.payments import PaymentDTO
+
+log = logging.getLogger(__name__)
+
+# A pending payment this old is asked about before its link is handed out again:
+# a failure whose callback was lost must not block paying for good.
+PENDING_RECHECK = timedelta(minutes=15)
+DEFAULT_SANDBOX_URL = "http://127.0.0.1:8090"
+
+Settled = Literal["paid", "failed", "restored", "refund", "unchanged"]
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentLink:
+    url: str
+    amount_fen: int
+    payment_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackOutcome:
+    payment_id: str
+    result: Settled
+    entry_id: int
+
+
+def gateway_from_settings(settings: Any) -> Gateway:
+    """The configured gateway (PAYMENT_GATEWAY); the sandbox is the default (R28)."""
+    from registration.gateways.sandbox import SandboxGateway
+
+    name = (getattr(settings, "payment_gateway", None) or "sandbox").lower()
+    secret = settings.payment_secret.get_secret_value()
+    if name == "sandbox":
+        url = getattr(settings, "payment_sandbox_url", None) or DEFAULT_SANDBOX_URL
+        return SandboxGateway(url, secret)
+    raise ValueError(f"unknown PAYMENT_GATEWAY {name!r}")
+
+
+def new_payment_id() -> str:
+    # Unguessable: the id appears in links and callbacks.
+    return "P" + uuid.uuid4().hex
+
+
+async def payment_link(
+    uow: UnitOfWork,
+    clock: Clock,
+    *,
+    registration_id: int,
+    entry_id: int,
+    gateway: Gateway,
+    return_url: str = "",
+) -> PaymentLink:
+    """The link to pay one entry (R28); while a payment is pending, the same link (R29)."""
+    now = clock.now()
+    registration = await lock_registration(uow, registration_id)
+    entry = await own_entry(uow, registration.id, entry_id)
+    await check_payable(uow, now, entry)  # R4, R26, R27
+    pending = await uow.payments.pending_of_entry(entry.id)
+    if pending is not None and now - pending.created_at >= PENDING_RECHECK:
+        pending = await _recheck_stale(uow, now, pending, gateway)
+    if pending is not None:
+        return PaymentLink(pending.link, pending.amount_fen, pending.id)
+    payment_id = new_payment_id()
+    link = await gateway.create_payment(
+        payment_id, entry.fee_fen, f"{entry.subject_code} #{entry.id}", return_url
+    )
+    try:
+        created = await uow.payments.create(
+            {
+                "id": payment_id,
+                "entry_id": entry.id,
+                "gateway": gateway.name,
+                "amount_fen": entry.fee_fen,
+                "link": link,
+                "created_at": now,
+            }
+        )
+    except Conflict:
+        # A concurrent "pay" of the same entry won; hand out its link (R29).
+        raced = await uow.payments.pending_of_entry(entry.id)
+        assert raced is not None
+        created = raced
+    return PaymentLink(created.link, created.amount_fen, created.id)
+
+
+async def _recheck_stale(
+    uow: UnitOfWork, now: datetime, pending: PaymentDTO, gateway: Gateway
+) -> PaymentDTO | None:
+    """Asks about an old pending payment; None when it failed and a new one may start."""
+    try:
+        state = await gateway.query(pending.id)
+    except GatewayUnavailable:
+        return pending  # R29: never risk a second charge; the same link again.
+    if state.status == "failed":
+        await uow.payments.finish(pending.id, "failed", now, gateway_ref=state.gateway_ref)
+        return None
+    if state.status == "paid":
+        await settle(uow, now, pending, state, tell=False)
+        raise errors.EntryPaid(entry=pending.entry_id)
+    return pending
+
+
+async def refresh_payment(
+    uow: UnitOfWork, clock: Clock, *, registration_id: int, entry_id: int, gateway: Gateway
+) -> EntryDTO:
+    """R29 "Update": asks the gateway about the entry's pending payment and applies it."""
+    now = clock.now()
+    entry = await uow.entries.get(entry_id)
+    if entry is None:
+        raise errors.NotFound(what="entry")
+    # No active-registration lock here: the entry may have expired with its
+    # registration (R30), and the settling below takes the locks it needs.
+    if entry.registration_id != registration_id:
+        raise errors.Forbidden(what="entry")
+    pending = await uow.payments.pending_of_entry(entry.id)
+    if pending is not None:
+        state = await gateway.query(pending.id)
+        if state.amount_fen != pending.amount_fen and state.status == "paid":
+            log.error("payment %s: gateway amount %s differs", pending.id, state.amount_fen)
+            raise GatewayUnavailable(reason="amount")
+        await settle(uow, now, pending, state, tell=False)
+    updated = await uow.entries.get(entry.id)
+    assert updated is not None
+    return updated
+
+
+async def apply_callback(
+    uow: UnitOfWork,
+    clock: Clock,
+    *,
+    gateway: Gateway,
+    body: bytes,
+    headers: Mapping[str, str],
+) -> CallbackOutcome:
+    """Applies a gateway callback (R28-R30); refuses forged, stale and replayed ones.
+
+    The nonce is recorded in the caller's transaction, so a callback that fails
+    half-way leaves no nonce behind and the gateway's retry is accepted.
+    """
+    now = clock.now()
+    verified = gateway.verify_callback(body, headers, now)
+    if not await uow.payments.remember_nonce(verified.nonce, now):
+        raise CallbackRefused(reason="replay")
+    state = verified.state
+    payment = await uow.payments.get(state.payment_id)
+    if payment is None or payment.gateway != gateway.name:
+        raise CallbackRefused(reason="unknown-payment")
+    if state.amount_fen != payment.amount_fen:
+        raise CallbackRefused(reason="amount")
+    result = await settle(uow, now, payment, state, tell=True)
+    return CallbackOutcome(payment.id, result, payment.entry_id)
+
+
+async def settle(
+    uow: UnitOfWork, now: datetime, payment: PaymentDTO, state: PaymentState, *, tell: bool
+) -> Settled:
+    """Applies what the gateway says about `payment`; a second time changes nothing (R29).
+
+    `tell`: queue a notice for the candidate (callbacks and the sweep; an
+    "Update" the candidate pressed is answered directly instead).
+    """
+    if state.status == "pending":
+        return "unchanged"
+    entry = await uow.entries.get(payment.entry_id)
+    assert entry is not None
+    # Serializes with the candidate's own changes (cancel, change campus) and the sweep.
+    await uow.registrations.lock(entry.registration_id)
+    current = await uow.payments.get(payment.id)
+    assert current is not None
+    if current.status != "pending":
+        return "unchanged"
+    if state.status == "failed":
+        await uow.payments.finish(payment.id, "failed", now, gateway_ref=state.gateway_ref)
+        return "failed"
+    entry = await uow.entries.get(payment.entry_id)
+    assert entry is not None
+    charged_at = state.paid_at or now
+    campus = await uow.sessions.campus(entry.campus_id)
+    assert campus is not None
+    late = charged_at >= campus.pay_deadline  # R4: judged by when the bank charged
+    result: Settled
+    if entry.status == "unpaid" and not late:
+        await uow.entries.mark_paid(entry.id, now)
+        result = "paid"
+    elif entry.status == "expired" and not late and await _restore(uow, now, entry):
+        result = "restored"  # R30: a seat was free
+    else:
+        # R30: no seat (or paid twice, cancelled, too late): the money goes back.
+        result = "refund"
+    final = "refund" if result == "refund" else "paid"
+    await uow.payments.finish(payment.id, final, now, gateway_ref=state.gateway_ref)
+    if tell or result in ("refund", "restored"):
+        await notify_registration(
+            uow,
+            now,
+            registration_id=entry.registration_id,
+            kind="payment-" + ("paid" if result == "paid" else result),
+            payload={
+                "entry_id": entry.id,
+                "subject": entry.subject_code,
+                "campus_id": entry.campus_id,
+                "amount_fen": payment.amount_fen,
+            },
+            dedupe_key=f"pay:{payment.id}",
+        )
+    return result
+
+
+class _CannotRestore(Exception):
+    pass
+
+
+async def _restore(uow: UnitOfWork, now: datetime, entry: EntryDTO) -> bool:
+    """R30: brings an expired entry back as paid if its seat (and registration) can be had."""
+    try:
+        async with uow.savepoint():
+            reg = await uow.registrations.get(entry.registration_id)
+            if reg is None:
+                raise _CannotRestore
+            if reg.status != "active" and not await uow.payments.reactivate_registration(reg.id):
+                raise _CannotRestore  # the candidate registered anew meanwhile
+            if entry.kind == "oral":
+                subjects = await uow.sessions.subjects()
+                written = subjects[entry.subject_code].requires
+                held = await uow.entries.of_registration(reg.id)
+                if not any(e.subject_code == written and e.status == "paid" for e in held):
+                    raise _CannotRestore  # R27: no paid written entry to hang off
+            if not await uow.sessions.take_seat(entry.campus_id, entry.subject_code):
+                raise _CannotRestore
+            if not await uow.payments.restore_entry_as_paid(entry.id, now):
+                raise _CannotRestore
+    except _CannotRestore:
+        return False
+    return True
