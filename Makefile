@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEB_STAMP := $(VENV)/.debian
-DEBIAN_PACKAGES := fonts-wqy-microhei poppler-utils
+DEBIAN_PACKAGES := fonts-wqy-microhei poppler-utils chromium fonts-noto-color-emoji
 
 .PHONY: setup system-deps services demo run test lint format bench clean
 
@@ -16,7 +16,8 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e '.[test,dev]'
 	touch $(STAMP)
 
-# Debian packages the product needs (CJK font for tickets, poppler for checks).
+# Debian packages the product needs (CJK font for tickets, poppler for checks, chromium and
+# an emoji font for the chat page test; playwright drives Debian's chromium, never its own).
 $(DEB_STAMP): | $(BIN)/python
 	@if ! dpkg -s $(DEBIAN_PACKAGES) >/dev/null 2>&1; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEBIAN_PACKAGES); \
@@ -53,6 +54,7 @@ bench: setup services
 	$(BIN)/python bench/roster_import.py
 	$(BIN)/python bench/tickets.py
 	$(BIN)/python bench/faq_eval.py
+	$(BIN)/python bench/chat.py
 
 clean:
 	rm -rf $(VENV) *.db *.db-wal *.db-shm .pytest_cache .ruff_cache

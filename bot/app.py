@@ -6,13 +6,14 @@ import asyncio
 import contextlib
 import hmac
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from bot.handlers import Adapter, BotCommandText, load_adapter
+from bot.handlers import Adapter, BotCommandText, bot_key, load_adapter
 from bot.handlers.retry import RetryPolicy
 from bot.handlers.runner import ConversationEngine
 from cetbot.clock import Clock
@@ -21,10 +22,16 @@ from cetbot.settings import Settings
 from registration.mailer import Mailer, mailer_from_settings
 from storage.db import Database
 
+if TYPE_CHECKING:
+    from bot.worker_runtime import BackgroundWorker
+
 log = logging.getLogger(__name__)
 
 COMMANDS = ("start", "help", "cancel", "language")
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+# Polling mode's payment callback port (PAYMENT_CALLBACK_PORT), where `cetbot paysandbox`
+# posts by default.
+DEFAULT_CALLBACK_PORT = 8081
 
 
 class MissingToken(RuntimeError):
@@ -52,6 +59,10 @@ class BotApp:
     _starting: asyncio.Lock = field(default_factory=asyncio.Lock)
     _webhook_runner: web.AppRunner | None = None
     _started: bool = False
+    # The background worker in this process (start_worker), and the payment callback
+    # endpoint on its own port (serve_payment_callback); close() stops both first.
+    worker: BackgroundWorker | None = None
+    _callback_runner: web.AppRunner | None = None
 
     async def startup(self) -> None:
         """Check the token and publish the command menu in every locale (once)."""
@@ -93,6 +104,9 @@ class BotApp:
         app = web.Application(client_max_size=1024 * 1024)
         app.router.add_post(urlsplit(url).path or "/", self._on_webhook)
         app.router.add_get("/healthz", _healthy)
+        # Gateways post payment callbacks to the same public HTTPS address as Telegram.
+        for route in self._payment_callback_app().router.routes():
+            app.router.add_route(route.method, route.resource.canonical, route.handler)  # type: ignore[union-attr]
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0)
         await runner.setup()
         site = web.TCPSite(runner, host, port, reuse_port=_can_reuse_port())
@@ -134,8 +148,58 @@ class BotApp:
                 await asyncio.wait_for(asyncio.shield(done), self.webhook_answer_within)
         return web.Response(status=200)
 
+    def _payment_callback_app(self) -> web.Application:
+        from registration.gateways.callback_app import create_callback_app
+        from registration.payments import gateway_from_settings
+
+        return create_callback_app(self.database, self.clock, gateway_from_settings(self.settings))
+
+    async def serve_payment_callback(self, host: str, port: int) -> int:
+        """`POST /payments/callback` on host:port (0 picks one); returns the bound port.
+
+        For long polling, which has no HTTP server of its own; webhook mode serves the
+        route on the webhook server as well.
+        """
+        runner = web.AppRunner(self._payment_callback_app(), access_log=None, shutdown_timeout=2.0)
+        await runner.setup()
+        site = web.TCPSite(runner, host, port, reuse_port=_can_reuse_port())
+        try:
+            await site.start()
+        except BaseException:
+            await runner.cleanup()
+            raise
+        self._callback_runner = runner
+        sockets = getattr(site._server, "sockets", None) or []
+        bound = int(sockets[0].getsockname()[1]) if sockets else port
+        log.info("payment callback: listening on %s:%s/payments/callback", host, bound)
+        return bound
+
+    def start_worker(self) -> bool:
+        """Runs the background worker in this process, sending with the adapter's performer.
+
+        False when another process already runs this SQLite database's worker: the bot
+        goes on without one (that other worker does the work).
+        """
+        from bot.worker_runtime import BackgroundWorker, WorkerAlreadyRunning
+
+        if self.worker is None:
+            try:
+                self.worker = BackgroundWorker.start(
+                    self.settings, self.database, self.clock, self.adapter.performer
+                )
+            except WorkerAlreadyRunning as busy:
+                log.warning("no background worker in this process: %s", busy)
+                return False
+        return True
+
     async def close(self) -> None:
         """Stop serving, let queued updates finish, then release the session and the database."""
+        if self.worker is not None:  # it sends with the adapter and writes the database
+            await self.worker.stop()
+            self.worker = None
+        if self._callback_runner is not None:
+            await self._callback_runner.cleanup()
+            self._callback_runner = None
         if self._webhook_runner is not None:
             await self._webhook_runner.cleanup()
             self._webhook_runner = None
@@ -160,7 +224,10 @@ def _default_engine(
 ) -> ConversationEngine:
     from bot.conversation.engine import Conversations
 
-    return Conversations(database, clock, settings, mailer, platform="telegram")
+    token = settings.bot_token.get_secret_value() if settings.bot_token else ""
+    return Conversations(
+        database, clock, settings, mailer, platform="telegram", bot_key=bot_key(token)
+    )
 
 
 def create_app(
@@ -195,14 +262,42 @@ def create_app(
     )
 
 
-async def serve(settings: Settings, *, listen: str, port: int) -> None:
-    """`cetbot run`: polling, or webhook when WEBHOOK_URL is set; SIGTERM stops it cleanly."""
+async def serve(
+    settings: Settings,
+    *,
+    listen: str,
+    port: int,
+    worker: bool = True,
+    callback_port: int | None = None,
+    notice: Callable[[str, dict[str, Any]], None] | None = None,
+) -> None:
+    """`cetbot run`: polling, or webhook when WEBHOOK_URL is set; SIGTERM stops it cleanly.
+
+    `worker`: run the background worker here too. `callback_port`: serve the payment
+    callback on its own port (0: not at all; None: 8081 in polling mode, none in webhook
+    mode, where the webhook server has the route). `notice(key, args)` tells the operator.
+    """
     import signal
 
+    tell = notice or (lambda key, args: None)
     app = create_app(settings)
     loop = asyncio.get_running_loop()
     with contextlib.suppress(NotImplementedError):  # no signal handlers on some platforms
         loop.add_signal_handler(signal.SIGTERM, app.request_stop)
+    if callback_port is None:
+        callback_port = 0 if settings.webhook_url else DEFAULT_CALLBACK_PORT
+    try:
+        await app.startup()
+        if callback_port:
+            bound = await app.serve_payment_callback(listen, callback_port)
+            tell("run-payment-callback", {"listen": f"{listen}:{bound}"})
+        if worker:
+            tell("run-worker-started" if app.start_worker() else "run-worker-elsewhere", {})
+        else:
+            tell("run-worker-off", {})
+    except BaseException:
+        await app.close()
+        raise
     if settings.webhook_url:
         await app.run_webhook(listen, port)
     else:

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from bot.conversation.types import Performer, SendResult, SendText
 from cetbot.clock import Clock
 from cetbot.i18n import DEFAULT_LOCALE, LOCALES, t
+from cetbot.settings import Settings
 from registration import worker as jobs
 from registration.gateways.base import Gateway
 from storage.db import Database, UnitOfWork
@@ -292,6 +293,9 @@ class WorkerRuntime:
     jobs_interval: float = 10.0
     dispatcher: OutboxDispatcher | None = None
     reports: list[dict[str, int]] = field(default_factory=list)
+    # The ticket jobs need the signing key and data folder; without settings they are off
+    # (tests of the other jobs, and no key generated where nobody asked for one).
+    settings: Settings | None = None
 
     def __post_init__(self) -> None:
         if self.dispatcher is None:
@@ -310,6 +314,14 @@ class WorkerRuntime:
             "waitlists_closed": await jobs.close_finished_windows(self.db, self.clock),
             "nonces_forgotten": await jobs.forget_old_nonces(self.db, self.clock),
         }
+        if self.settings is not None:
+            issued = await jobs.ticket_jobs(self.db, self.clock, self.settings)
+            report |= {
+                "seats_assigned": issued.seats,
+                "tickets_rendered": issued.rendered,
+                "rate_events_pruned": issued.pruned,
+                "tickets_more": int(issued.more),
+            }
         if any(report.values()):
             log.info("worker tick: %s", report)
         return report
@@ -319,15 +331,87 @@ class WorkerRuntime:
         sending = asyncio.create_task(self.dispatcher.run(stop))
         try:
             while not stop.is_set():
+                pause = self.jobs_interval
                 try:
-                    await self.tick()
+                    if (await self.tick()).get("tickets_more"):
+                        pause = 0.05  # tickets still to draw at print-open time: go on soon
                 except Exception:
                     log.exception("worker jobs failed; trying again next tick")
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), self.jobs_interval)
+                    await asyncio.wait_for(stop.wait(), pause)
         finally:
             stop.set()
             await sending
+
+
+def runtime_from_settings(
+    settings: Settings, db: Database, clock: Clock, performer: Performer
+) -> WorkerRuntime:
+    """The worker as configured (gateway, reminder offsets, ticket jobs), sending through
+    `performer`: the standalone worker's own, or the bot's inside `cetbot run`."""
+    from registration.payments import gateway_from_settings
+
+    return WorkerRuntime(
+        db,
+        clock,
+        performer,
+        gateway_from_settings(settings),
+        jobs.reminder_offsets(settings.reminder_offsets_hours),
+        settings=settings,
+    )
+
+
+class WorkerAlreadyRunning(RuntimeError):
+    """SQLite: another process already runs this database's worker (it holds the lock file)."""
+
+
+@dataclass
+class BackgroundWorker:
+    """The worker inside a bot process (`cetbot run`, `cetbot demo`).
+
+    It sends with the bot's own performer, so notices go through the same adapter with
+    the same retries as replies, and it stops before the bot closes its HTTP session and
+    its database.
+    """
+
+    runtime: WorkerRuntime
+    _stop: asyncio.Event
+    _task: asyncio.Task[None]
+    _locks: contextlib.ExitStack
+
+    @classmethod
+    def start(
+        cls, settings: Settings, db: Database, clock: Clock, performer: Performer
+    ) -> BackgroundWorker:
+        """Starts the loop as a task; raises WorkerAlreadyRunning (SQLite, lock held)."""
+        locks = contextlib.ExitStack()
+        try:
+            if db.is_sqlite:
+                locks.enter_context(single_sqlite_worker(db.url))
+            runtime = runtime_from_settings(settings, db, clock, performer)
+        except BaseException:
+            locks.close()
+            raise
+        stop = asyncio.Event()
+        task = asyncio.create_task(runtime.run(stop), name="cetbot-worker")
+        return cls(runtime, stop, task, locks)
+
+    async def stop(self, grace: float = 10.0) -> None:
+        """Lets messages being sent finish (up to `grace` seconds), then releases the lock.
+
+        Cut off after `grace`, a message may stay "sending" until its lease runs out and
+        then go once more: at most one duplicate, as after a crash.
+        """
+        self._stop.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), grace)
+        except TimeoutError:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        except Exception:
+            log.exception("worker stopped with an error")
+        finally:
+            self._locks.close()
 
 
 @contextlib.contextmanager
@@ -344,7 +428,7 @@ def single_sqlite_worker(database_url: str) -> Iterator[None]:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise RuntimeError(f"another worker holds {lock_path}") from None
+            raise WorkerAlreadyRunning(f"another worker holds {lock_path}") from None
         yield
     finally:
         handle.close()

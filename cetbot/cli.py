@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import typer
+from pydantic import field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
@@ -59,6 +61,7 @@ def _run(settings: Settings, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
         db = Database(settings.database_url)
         try:
             async with db.uow() as uow:
+                uow.actor, uow.clock = "cli", settings.clock()  # the audit's "who" and "when"
                 return await work(uow)
         finally:
             await db.dispose()
@@ -387,6 +390,9 @@ def export_revoked(
 def demo(
     port: int = typer.Option(8080, "--port", help="port of the local Bot API emulator"),
     host: str = typer.Option("127.0.0.1", "--host"),
+    no_worker: bool = typer.Option(
+        False, "--no-worker", help="no background worker (also CETBOT_WORKER=0)"
+    ),
 ) -> None:
     """Seed the demo session, start the local emulator and the bot; open the printed page."""
     import logging
@@ -401,7 +407,16 @@ def demo(
         level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     try:
-        asyncio.run(run_demo(settings, host=host, port=port, console=console, locale=_locale()))
+        asyncio.run(
+            run_demo(
+                settings,
+                host=host,
+                port=port,
+                console=console,
+                locale=_locale(),
+                worker=ProcessSwitches().cetbot_worker and not no_worker,
+            )
+        )
     except KeyboardInterrupt:
         say("demo-stopping")
     except OSError as exc:
@@ -414,6 +429,12 @@ def demo(
 def run(
     listen: str = typer.Option("0.0.0.0", "--listen", help="webhook mode: address to listen on"),
     port: int = typer.Option(8443, "--port", help="webhook mode: port to listen on"),
+    processes: int = typer.Option(
+        1, "--processes", help="webhook mode on PostgreSQL: N processes sharing the port"
+    ),
+    no_worker: bool = typer.Option(
+        False, "--no-worker", help="no background worker here (also CETBOT_WORKER=0)"
+    ),
 ) -> None:
     """Run the bot: long polling, or a webhook server when WEBHOOK_URL is set."""
     import logging
@@ -434,20 +455,91 @@ def run(
     )
     logging.getLogger("aiogram.event").setLevel(logging.WARNING)  # one line per update otherwise
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    if processes != 1:
+        from cetbot.cluster import ClusterRefused, check_cluster
+
+        try:
+            check_cluster(
+                processes,
+                webhook=bool(settings.webhook_url),
+                sqlite=settings.database_url.startswith("sqlite"),
+            )
+        except ClusterRefused as refused:
+            raise fail(refused.key, code=2, processes=processes) from None
     if settings.webhook_url:
         say("run-webhook", framework=framework, url=settings.webhook_url, listen=f"{listen}:{port}")
     else:
         say("run-polling", framework=framework)
+    switches = ProcessSwitches()
+    if processes > 1:
+        worker = switches.cetbot_worker and not no_worker
+        raise typer.Exit(_run_cluster(settings, listen, port, processes, worker))
     try:
-        asyncio.run(serve(settings, listen=listen, port=port))
+        asyncio.run(
+            serve(
+                settings,
+                listen=listen,
+                port=port,
+                worker=switches.cetbot_worker and not no_worker,
+                callback_port=switches.payment_callback_port,
+                notice=lambda key, args: say(key, **args),
+            )
+        )
     except KeyboardInterrupt:
         pass
     except TokenRejected:
         raise fail("run-token-rejected", code=2) from None
+    except OSError as exc:
+        if exc.errno in (98, 48):  # EADDRINUSE on Linux, macOS: the callback port
+            raise fail("run-port-busy", code=2, detail=str(exc)) from None
+        raise
     say("run-stopped")
 
 
+def _run_cluster(settings: Settings, listen: str, port: int, processes: int, worker: bool) -> int:
+    """`run --processes N`: N forked webhook processes on one port (cetbot/cluster.py)."""
+    from bot.app import serve
+    from bot.handlers import TokenRejected
+    from cetbot.cluster import Supervisor
+
+    def child(index: int) -> int:
+        # One embedded worker for the cluster: each worker paces its own sends at
+        # Telegram's 30/s, so N of them would send N times too fast.
+        try:
+            asyncio.run(serve(settings, listen=listen, port=port, worker=worker and index == 0))
+        except KeyboardInterrupt:
+            return 0
+        except TokenRejected:
+            say("run-token-rejected")
+            return 2
+        return 0
+
+    say("cluster-started", processes=processes, listen=f"{listen}:{port}")
+    code = Supervisor(processes, child).run()
+    say("run-stopped")
+    return code
+
+
 # --- Background worker and the sandbox payment server (R26-R33, R37) ---------------------
+
+
+class ProcessSwitches(BaseSettings):
+    """What one `cetbot run` / `cetbot demo` process runs besides the bot, read like Settings
+    (environment and .env). Kept apart from Settings: only these commands use them."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    # CETBOT_WORKER=0: no background worker in this process (run `cetbot worker` instead).
+    cetbot_worker: bool = True
+    # PAYMENT_CALLBACK_PORT: the gateway callback's own port; unset: 8081 when polling,
+    # none in webhook mode (the webhook server has the route); 0: none.
+    payment_callback_port: int | None = None
+
+    @field_validator("payment_callback_port", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        # `PAYMENT_CALLBACK_PORT=` (as copied from .env.example) means "not set".
+        return None if isinstance(value, str) and not value.strip() else value
 
 
 @app.command("worker")
@@ -458,14 +550,16 @@ def worker(
     ),
 ) -> None:
     """Run background work only: expiry, reminders, waitlists, outbox."""
+    import contextlib
     import logging
     import signal
 
-    from bot.worker_runtime import WorkerRuntime, single_sqlite_worker
+    from bot.worker_runtime import WorkerAlreadyRunning, runtime_from_settings, single_sqlite_worker
     from registration.payments import gateway_from_settings
-    from registration.worker import reminder_offsets
+    from storage.db import is_sqlite_url
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # PTB: one line per message otherwise
     settings = Settings()
     clock = settings.clock()
 
@@ -483,9 +577,7 @@ def worker(
                 runner = web.AppRunner(create_callback_app(db, clock, gateway), access_log=None)
                 await runner.setup()
                 await web.TCPSite(runner, "0.0.0.0", callback_port).start()
-            runtime = WorkerRuntime(
-                db, clock, performer, gateway, reminder_offsets(settings.reminder_offsets_hours)
-            )
+            runtime = runtime_from_settings(settings, db, clock, performer)
             if once:
                 report = await runtime.tick()
                 assert runtime.dispatcher is not None
@@ -505,27 +597,33 @@ def worker(
                 await close()
             await db.dispose()
 
-    if Database(settings.database_url).is_sqlite:
-        say("cli-worker-sqlite-single")
-        try:
-            with single_sqlite_worker(settings.database_url):
-                asyncio.run(go())
-        except RuntimeError as exc:
-            raise fail("cli-worker-already-running", detail=str(exc)) from None
+    if is_sqlite_url(settings.database_url):
+        with contextlib.ExitStack() as held:
+            try:
+                held.enter_context(single_sqlite_worker(settings.database_url))
+            except WorkerAlreadyRunning as exc:
+                # `cetbot run` (or another `cetbot worker`) already works this database.
+                raise fail("cli-worker-already-running", detail=str(exc)) from None
+            say("cli-worker-sqlite-single")
+            asyncio.run(go())
     else:
         say("cli-worker-started")
         asyncio.run(go())
 
 
 def _worker_performer(settings: Settings) -> Any:
-    """The adapters' Performer (bot/handlers/); the worker itself knows no Telegram."""
+    """The configured adapter's Performer (BOT_FRAMEWORK), with its retries; the worker
+    itself knows no Telegram."""
+    from bot.handlers import TokenRejected, UnknownFramework, load_adapter
+
     try:
-        from bot.handlers.aiogram_adapter import (  # type: ignore[import-not-found]
-            performer_from_settings,
-        )
+        return load_adapter(settings.bot_framework).performer_from_settings(settings)
+    except UnknownFramework:
+        raise fail("run-unknown-framework", code=2, name=settings.bot_framework) from None
+    except TokenRejected:
+        raise fail("run-no-token", code=2) from None
     except ImportError:
         raise fail("cli-worker-no-adapter") from None
-    return performer_from_settings(settings)
 
 
 @app.command("paysandbox")

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from pydantic import SecretStr
@@ -24,6 +24,9 @@ from registration.importing import parse_roster, parse_scores, parse_session_tom
 from registration.mailer import MailboxMailer
 from storage import migrate
 from storage.db import Database
+
+if TYPE_CHECKING:
+    from bot.app import BotApp
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 SESSION_FILE = EXAMPLES / "session-2026-12.toml"
@@ -151,9 +154,20 @@ def clock_hook(clock: Clock) -> Any:
 
 
 async def run_demo(
-    settings: Settings, *, host: str, port: int, console: Console, locale: str
+    settings: Settings,
+    *,
+    host: str,
+    port: int,
+    console: Console,
+    locale: str,
+    worker: bool = True,
+    ready: Callable[[BotApp], None] | None = None,
 ) -> None:
-    """Migrate and seed, start the emulator and the bot, print where to go; run until cancelled."""
+    """Migrate and seed, start the emulator and the bot, print where to go; run until cancelled.
+
+    `worker`: run the background worker in the process (reminders, payment notices...).
+    `ready(app)` is called once everything is up (tests drive the running demo this way).
+    """
     from bot.app import create_app
     from emulator import start_emulator
 
@@ -168,24 +182,26 @@ async def run_demo(
             console.print(t(locale, "demo-kept", {"url": settings.database_url}), highlight=False)
         else:
             console.print(t(locale, "demo-seeded", asdict(seeded)), highlight=False)
-        emulator = await start_emulator(host, port, default_token=DEMO_TOKEN)
+        # Telegram's update ids only grow for a bot, but a fresh emulator would start at 1 and
+        # a kept database has recorded those ids as processed (the re-delivery guard would
+        # drop every update): continue above them, as a later Telegram session would.
+        emulator = await start_emulator(
+            host, port, default_token=DEMO_TOKEN, first_update_id=int(time.time())
+        )
     except BaseException:
         await database.dispose()
         raise
     payments: list[Callable[[], Awaitable[None]]] = []
     try:
-        # Telegram's update ids only grow for a bot, but a fresh emulator starts at 1, and a
-        # kept database has recorded those ids as processed (the re-delivery guard would drop
-        # every update): continue above them, as a later Telegram session would.
-        demo_bot = emulator.state.bot(DEMO_TOKEN)
-        demo_bot.next_update_id = max(demo_bot.next_update_id, int(time.time()))
         emulator.register_clock(clock_hook(clock))
         mailer = ConsoleMailbox(console, locale)
         bot_settings = demo_settings(settings, emulator.url)
-        payments += await _start_payments(bot_settings, database, clock, console, locale)
         app = create_app(bot_settings, clock=clock, mailer=mailer, database=database)
         try:
             await app.startup()
+            payments += await _start_payments(app, console, locale)
+            if worker and not app.start_worker():
+                console.print(t(locale, "run-worker-elsewhere"), highlight=False)
         except BaseException:
             await app.close()
             raise
@@ -202,6 +218,8 @@ async def run_demo(
         console.print(
             "[bold green]" + t(locale, "demo-page", {"url": emulator.url + "/"}) + "[/bold green]"
         )
+        if ready is not None:
+            ready(app)
         await app.run_polling(poll_timeout=10)
     finally:
         for stop in reversed(payments):
@@ -210,29 +228,21 @@ async def run_demo(
 
 
 async def _start_payments(
-    settings: Settings, database: Database, clock: Clock, console: Console, locale: str
+    app: BotApp, console: Console, locale: str
 ) -> list[Callable[[], Awaitable[None]]]:
-    """The sandbox payment page and the bot's callback endpoint, so the pay link works.
+    """The sandbox payment page, posting to the bot's own callback endpoint (as `cetbot run`
+    serves it), so the pay link works and Pay marks the entry paid.
 
-    Returns what to stop. A busy port only costs the payment page: the demo goes on.
+    Returns what to stop (the app closes its endpoint). A busy port only costs the payment
+    page: the demo goes on.
     """
-    from aiohttp import web
-
-    from registration.gateways.callback_app import create_callback_app
     from registration.gateways.sandbox_server import start_sandbox
-    from registration.payments import gateway_from_settings
 
+    settings, clock = app.settings, app.clock
     stops: list[Callable[[], Awaitable[None]]] = []
     sandbox_url = urlsplit(settings.payment_sandbox_url)
     try:
-        callback = web.AppRunner(
-            create_callback_app(database, clock, gateway_from_settings(settings)), access_log=None
-        )
-        await callback.setup()
-        site = web.TCPSite(callback, "127.0.0.1", 0)
-        await site.start()
-        stops.append(callback.cleanup)
-        callback_port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        callback_port = await app.serve_payment_callback("127.0.0.1", 0)
         sandbox = await start_sandbox(
             sandbox_url.hostname or "127.0.0.1",
             sandbox_url.port or 8090,

@@ -15,6 +15,8 @@ async def _serve(args: argparse.Namespace) -> None:
         overrides["default_token"] = args.token
     if args.rate_limit:
         overrides["rate_limit"] = {"enabled": True}
+    if args.first_update_id is not None:
+        overrides["first_update_id"] = args.first_update_id
     running = await start_emulator(args.host, args.port, **overrides)
     print(f"Bot API emulator on {running.url}  (chat page: {running.url}/)", flush=True)
     try:
@@ -29,6 +31,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8080)
     parser.add_argument("--token", help="the bot the control API and page use by default")
     parser.add_argument("--rate-limit", action="store_true", help="enforce Telegram flood limits")
+    parser.add_argument(
+        "--first-update-id",
+        type=int,
+        help="start update ids here (above those a kept bot database has processed)",
+    )
     args = parser.parse_args(argv)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_serve(args))

@@ -51,3 +51,7 @@ class EmulatorConfig:
     max_upload_bytes: int = 50 * 1024 * 1024
     max_download_bytes: int = 20 * 1024 * 1024
     on_clock: ClockHook | None = None
+    # The first update id of each bot. Telegram's ids only grow for a bot, while a fresh
+    # emulator would start again at 1: a bot whose database kept the ids it processed (the
+    # demo restarted) would take the new updates for re-deliveries. Start above them.
+    first_update_id: int = 1

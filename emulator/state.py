@@ -384,7 +384,7 @@ class BotState:
         self.username = config.bot_username or f"emulator_{self.id}_bot"
         self.chats: dict[int, ChatState] = {}
         self.updates: list[dict[str, Any]] = []
-        self.next_update_id = 1
+        self.next_update_id = config.first_update_id
         self.allowed_updates: list[str] | None = None
         self.webhook: WebhookSettings | None = None
         self.webhook_worker: Any = None

@@ -12,6 +12,7 @@ from pathlib import Path
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 SYNONYMS_PATH = LOCALES_DIR / "faq_synonyms.toml"
+DOMAIN_PATH = LOCALES_DIR / "faq_domain.toml"
 
 # CJK unified ideographs (basic block and extension A) plus the compatibility block.
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -127,6 +128,67 @@ def tokens(
             key = "e:" + _stem(piece)
             bag[key] = bag.get(key, 0.0) + 1.0
     return bag
+
+
+@dataclass(frozen=True)
+class TermSet:
+    """Literal terms found in a text: CJK terms anywhere, English ones as whole words."""
+
+    cjk: tuple[str, ...]
+    words: frozenset[str]
+    # Multi-word English terms ("civil service"), matched as whole-word phrases.
+    phrases: tuple[re.Pattern[str], ...]
+
+    @classmethod
+    def of(cls, terms: Iterable[str]) -> TermSet:
+        cjk, words, phrases = [], set(), []
+        for raw in terms:
+            term = unicodedata.normalize("NFKC", raw).lower()
+            if _CJK_RE.search(term):
+                cjk.append(term)
+            elif re.fullmatch("[a-z0-9]+", term):
+                words.add(term)
+            else:
+                phrases.append(re.compile(rf"(?<![a-z0-9]){re.escape(term)}(?![a-z0-9])"))
+        return cls(tuple(cjk), frozenset(words), tuple(phrases))
+
+    def found_in(self, text: str) -> bool:
+        """Whether `text` (already NFKC-normalised and lower-cased) holds one of the terms."""
+        if any(term in text for term in self.cjk):
+            return True
+        if self.words and not self.words.isdisjoint(_WORD_RE.findall(text)):
+            return True
+        return any(p.search(text) for p in self.phrases)
+
+
+_WORD_RE = re.compile("[a-z0-9]+")
+
+
+@dataclass(frozen=True)
+class Domain:
+    """Out-of-domain groups (other exams, campus life) and the CET-domain anchor terms."""
+
+    foreign: dict[str, TermSet]
+    anchors: TermSet
+
+    def foreign_groups(self, text: str) -> frozenset[str]:
+        """The out-of-domain groups a text names (matched before synonym rewriting)."""
+        plain = unicodedata.normalize("NFKC", text).lower()
+        return frozenset(name for name, terms in self.foreign.items() if terms.found_in(plain))
+
+    def has_anchor(self, rewritten: str) -> bool:
+        """Whether a text, after synonym rewriting (Normaliser.rewrite), names a CET term."""
+        return self.anchors.found_in(rewritten)
+
+
+@cache
+def domain(path: Path = DOMAIN_PATH) -> Domain:
+    """The domain term lists (read once); empty lists when the file is absent."""
+    data = tomllib.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    return Domain(
+        foreign={name: TermSet.of(terms) for name, terms in data.get("foreign", {}).items()},
+        anchors=TermSet.of(data.get("anchor", {}).get("terms", [])),
+    )
 
 
 def cjk_share(text: str) -> float:

@@ -9,8 +9,14 @@ from datetime import datetime
 
 from cetbot.clock import Clock
 from registration import errors
+from registration.admin import SeatLine, stats
+from registration.review import decide_review
 from storage.db import UnitOfWork
+from storage.dto import ReviewDTO, ScoreRecordDTO, StudentRecordDTO
 from storage.repos.administration import AdminDTO, AuditDTO, NewsDTO
+
+# R19: the note an administrator gives with a decision (one chat message).
+MAX_NOTE = 200
 
 
 async def admin_for(
@@ -30,6 +36,76 @@ def may_see_school(admin: AdminDTO, school: str) -> bool:
     return admin.school is None or admin.school == school
 
 
+def actor_of(admin: AdminDTO) -> str:
+    """How an administrator is named in the audit log and in `decided_by`."""
+    return f"admin:{admin.platform}:{admin.user_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewEvidence:
+    """What a school administrator decides on (R16, R18, R42): the request, the student
+    record it is for, and the CET-4 score record of its ticket number (None: not in the
+    score records)."""
+
+    review: ReviewDTO
+    record: StudentRecordDTO
+    score: ScoreRecordDTO | None
+
+
+async def review_queue(
+    uow: UnitOfWork, admin: AdminDTO, *, session_id: int | None
+) -> list[ReviewDTO]:
+    """R42: the "not reviewed" CET-6 requests an administrator may decide, oldest first."""
+    return await uow.reviews.pending(session_id, school=admin.school)
+
+
+async def review_evidence(uow: UnitOfWork, admin: AdminDTO, *, review_id: int) -> ReviewEvidence:
+    """One request with its evidence; Forbidden for another school's request (R42)."""
+    review = await uow.reviews.get(review_id)
+    if review is None:
+        raise errors.NotFound(what="review")
+    record = await uow.records.get(review.record_id)
+    if record is None:  # pragma: no cover - foreign key
+        raise errors.NotFound(what="record")
+    if not may_see_school(admin, record.school):
+        raise errors.Forbidden(what="review")
+    return ReviewEvidence(review, record, await uow.scores.get(review.ticket_no))
+
+
+async def decide(
+    uow: UnitOfWork, clock: Clock, admin: AdminDTO, *, review_id: int, approve: bool, note: str
+) -> ReviewDTO:
+    """R19/R42: approves or rejects a request of the administrator's school with a note;
+    the candidate is told (decide_review queues the notice)."""
+    note = " ".join(note.split())
+    if not note or len(note) > MAX_NOTE:
+        raise errors.InvalidInput(field="note")
+    return await decide_review(
+        uow,
+        clock,
+        review_id=review_id,
+        approve=approve,
+        note=note,
+        decided_by=actor_of(admin),
+        school=admin.school,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SchoolFigures:
+    """Per campus and subject of the administrator's campuses (all for the authority)."""
+
+    session_code: str
+    lines: list[SeatLine]
+
+
+async def school_figures(uow: UnitOfWork, admin: AdminDTO, *, session_id: int) -> SchoolFigures:
+    """Registrations (active entries), paid entries, free seats and waitlist lengths."""
+    figures = await stats(uow, session_id)
+    mine = {c.code for c in await uow.sessions.campuses(session_id, school=admin.school)}
+    return SchoolFigures(figures.code, [line for line in figures.seats if line.campus_code in mine])
+
+
 async def add_admin(
     uow: UnitOfWork, clock: Clock, *, platform: str, user_id: int, school: str | None
 ) -> AdminDTO:
@@ -41,7 +117,10 @@ async def add_admin(
 async def audit_trail(uow: UnitOfWork, *, entry_id: int) -> list[AuditDTO]:
     """Every recorded change of an entry and of its payments, oldest first."""
     trail = await uow.administration.audit_of("entry", str(entry_id))
-    return trail
+    for payment in await uow.payments.of_entry(entry_id):
+        trail += await uow.administration.audit_of("payment", payment.id)
+    # Ids grow with time: the merged trail reads in the order the changes were written.
+    return sorted(trail, key=lambda a: a.id)
 
 
 @dataclass(frozen=True, slots=True)

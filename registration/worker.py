@@ -1,17 +1,24 @@
 """Background jobs driven by database rows; each is idempotent and safe with several workers.
 
 The expiry sweep (R31, R33), reminders before expiry (R32), handing free seats to
-waitlists with their notices (R37), closing waitlists with the window (R37), and
-the review decision notice hook (R19). Every job runs in its own unit of work
-and queues its messages in the outbox in that same transaction.
+waitlists with their notices (R37), closing waitlists with the window (R37), the
+review decision notice hook (R19), and the admission tickets once printing opens
+(seats, pre-rendered PDFs, old quick-print attempts; R5, R38, R39). Every job runs
+in its own unit of work and queues its messages in the outbox in that same transaction.
 """
 
 from __future__ import annotations
 
+import functools
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Concatenate, ParamSpec, TypeVar
 
 from cetbot.clock import Clock
+from cetbot.settings import Settings
+from registration import tickets
 from registration.common import Phase, phase
 from registration.expiry import ExpiryResult, expire_due
 from registration.gateways.base import Gateway
@@ -21,7 +28,24 @@ from registration.notices import (
     tell_promotions,
 )
 from registration.waitlist import close_waitlists, promote_all
-from storage.db import Database, UnitOfWork
+from storage.db import Database, UnitOfWork, acting_as
+
+P = ParamSpec("P")
+R = TypeVar("R")
+WORKER = "worker"  # the audit log's name for the changes the jobs make
+
+
+def _job(
+    fn: Callable[Concatenate[Database, Clock, P], Awaitable[R]],
+) -> Callable[Concatenate[Database, Clock, P], Awaitable[R]]:
+    """A job's units of work act as the worker, their audit rows timed by the job's clock."""
+
+    @functools.wraps(fn)
+    async def run(db: Database, clock: Clock, *args: P.args, **kwargs: P.kwargs) -> R:
+        async with acting_as(WORKER, clock):
+            return await fn(db, clock, *args, **kwargs)
+
+    return run
 
 
 def reminder_offsets(text: str) -> tuple[int, ...]:
@@ -32,6 +56,7 @@ def reminder_offsets(text: str) -> tuple[int, ...]:
     return tuple(sorted(minutes, reverse=True))
 
 
+@_job
 async def sweep_expired(
     db: Database, clock: Clock, gateway: Gateway | None, *, limit: int = 200
 ) -> ExpiryResult:
@@ -51,6 +76,7 @@ class ReminderReport:
     skipped: int  # offsets passed while no worker ran: recorded, not sent (one is enough)
 
 
+@_job
 async def queue_reminders(
     db: Database, clock: Clock, offsets_minutes: tuple[int, ...], *, limit: int = 1000
 ) -> ReminderReport:
@@ -96,6 +122,7 @@ async def queue_reminders(
     return await db.run(work)
 
 
+@_job
 async def promote_free_seats(db: Database, clock: Clock) -> int:
     """R37: seats freed by any path (capacity raised, a cancellation) go to the queues,
     and the new holders are told; a no-op when nothing is free."""
@@ -115,6 +142,7 @@ async def promote_free_seats(db: Database, clock: Clock) -> int:
     return await db.run(work)
 
 
+@_job
 async def close_finished_windows(db: Database, clock: Clock) -> int:
     """R37: waitlists close when the registration window closes."""
 
@@ -128,6 +156,7 @@ async def close_finished_windows(db: Database, clock: Clock) -> int:
     return await db.run(work)
 
 
+@_job
 async def forget_old_nonces(db: Database, clock: Clock) -> int:
     """Callback nonces outside the replay window are refused by timestamp anyway."""
 
@@ -137,3 +166,81 @@ async def forget_old_nonces(db: Database, clock: Clock) -> int:
         return n
 
     return await db.run(work)
+
+
+@dataclass(frozen=True, slots=True)
+class TicketReport:
+    seats: int  # tickets issued (number, room, seat)
+    rendered: int  # PDFs drawn and kept
+    pruned: int  # quick-print attempts older than every window
+    more: bool  # the time budget ran out with PDFs still to draw: call again soon
+
+
+@_job
+async def ticket_jobs(
+    db: Database,
+    clock: Clock,
+    settings: Settings,
+    *,
+    batch: int | None = None,
+    budget_seconds: float = 3.0,
+) -> TicketReport:
+    """R5/R38/R39: for every session whose print time has come, issue the seats of paid
+    entries, then pre-render their PDFs batch by batch; then forget old rate events.
+
+    Each step is idempotent: a rerun issues nothing twice (issued seats never move) and
+    draws nothing already kept. With two workers (PostgreSQL) the session's assignment
+    lock serializes them: seats are never handed out twice, and the second worker's
+    batch, read after the first one committed, holds the next tickets, not the same ones.
+    Each batch is its own transaction; on SQLite it holds the only write lock while it
+    draws, so batches stay small (20 tickets, about half a second) and the bot's own
+    writes wait no longer than that. `budget_seconds` bounds one call, so the other jobs
+    are not held up by a rush of thousands of tickets; `more` says to come back at once.
+    """
+    size = batch or (20 if db.is_sqlite else 50)
+
+    async def due_sessions(uow: UnitOfWork) -> list[int]:
+        now = clock.now()
+        return [s.id for s in await uow.sessions.all() if tickets.printable_kinds(s, now)]
+
+    async with db.uow(readonly=True) as uow:
+        session_ids = await due_sessions(uow)
+    seats = rendered = 0
+    more = False
+    deadline = time.monotonic() + budget_seconds
+    # Seats first, for every session: issuing is quick, and a late payer's ticket must not
+    # wait behind another session's drawing.
+    for session_id in session_ids:
+
+        async def assign(uow: UnitOfWork, session_id: int = session_id) -> int:
+            issued = await tickets.assign_seats(uow, clock, session_id=session_id)
+            await uow.commit()
+            return issued
+
+        seats += await db.run(assign)
+    for session_id in session_ids:
+
+        async def render(uow: UnitOfWork, session_id: int = session_id) -> int:
+            # Taken first, so what `prerender` reads includes the other worker's PDFs.
+            await uow.tickets.lock_assignment(session_id)
+            drawn = await tickets.prerender(
+                uow, clock, session_id=session_id, settings=settings, limit=size
+            )
+            await uow.commit()
+            return drawn
+
+        while not more:
+            if time.monotonic() >= deadline:
+                more = True
+                break
+            drawn = await db.run(render)
+            rendered += drawn
+            if drawn < size:
+                break
+
+    async def prune(uow: UnitOfWork) -> int:
+        n = await tickets.prune_rate_events(uow, clock)
+        await uow.commit()
+        return n
+
+    return TicketReport(seats, rendered, await db.run(prune), more)

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import event, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -28,9 +31,36 @@ from storage.repos import (
     TicketRepository,
     WaitlistRepository,
 )
+from storage.repos.audit import AuditSink
 from storage.repos.sessions import SessionCache
 
 T = TypeVar("T")
+
+
+class Clock(Protocol):
+    """What the unit of work needs of cetbot.clock.Clock (storage does not import cetbot)."""
+
+    def now(self) -> datetime: ...
+
+
+# Who acts, and on which clock, for the units of work opened in this task without
+# saying so: the worker's jobs run inside `acting_as("worker", clock)`.
+_ACTOR: ContextVar[str] = ContextVar("cetbot_actor", default="system")
+_CLOCK: ContextVar[Clock | None] = ContextVar("cetbot_audit_clock", default=None)
+
+
+@asynccontextmanager
+async def acting_as(actor: str, clock: Clock | None = None) -> AsyncIterator[None]:
+    """The default actor (and audit clock) of the units of work opened inside.
+
+    Also a decorator of async functions (`@acting_as("worker")`).
+    """
+    actor_token, clock_token = _ACTOR.set(actor), _CLOCK.set(clock)
+    try:
+        yield
+    finally:
+        _CLOCK.reset(clock_token)
+        _ACTOR.reset(actor_token)
 
 
 def is_sqlite_url(url: str) -> bool:
@@ -117,6 +147,16 @@ class UnitOfWork:
 
     Repositories never commit; the caller does, once (`await uow.commit()`).
     Leaving the block without commit rolls everything back.
+
+    Every change of an entry, review, waitlist, payment or eligibility is written to
+    the audit log in this transaction by the repository that makes it, as `actor`:
+    ``candidate:<account id>`` (or ``chat:<user id>`` before an account is bound),
+    ``admin:<platform>:<user id>``, ``worker``, ``gateway:<name>``, ``cli``; ``system``
+    when nobody said. The chat sets `find_actor`, asked at each audit write, because it
+    learns the candidate's account only during the event (and usually had to anyway).
+    The audit time comes from `clock` when the caller sets one (the rules' clock, so the
+    trail reads on the same time line as the entries' own times, also in tests and the
+    demo), else from the wall clock. Rules never read it: they take their clock (R6).
     """
 
     sessions: SessionRepository
@@ -150,6 +190,10 @@ class UnitOfWork:
         self._conn: AsyncConnection | None = None
         self._committed = False
         self.after_commit: list[Callable[[], Awaitable[None]]] = []
+        self.actor: str = _ACTOR.get()
+        self.clock: Clock | None = _CLOCK.get()
+        # Asked at each audit write when set; its answer, if not None, stands for `actor`.
+        self.find_actor: Callable[[], Awaitable[str | None]] | None = None
 
     @property
     def conn(self) -> AsyncConnection:
@@ -182,20 +226,31 @@ class UnitOfWork:
             conn = await conn.execution_options(sqlite_begin="DEFERRED")
         await conn.begin()
         self._conn = conn
+        audit = AuditSink(conn, self._audit_actor, self._audit_now)
         self.sessions = SessionRepository(conn, self._session_cache)
-        self.records = RecordRepository(conn)
+        self.records = RecordRepository(conn, audit)
         self.scores = ScoreRepository(conn)
         self.accounts = AccountRepository(conn)
         self.registrations = RegistrationRepository(conn)
-        self.entries = EntryRepository(conn)
-        self.reviews = ReviewRepository(conn)
-        self.waitlists = WaitlistRepository(conn)
+        self.entries = EntryRepository(conn, audit)
+        self.reviews = ReviewRepository(conn, audit)
+        self.waitlists = WaitlistRepository(conn, audit)
         self.conversations = ConversationRepository(conn)
         self.outbox = OutboxRepository(conn)
-        self.payments = PaymentRepository(conn)
+        self.payments = PaymentRepository(conn, audit)
         self.tickets = TicketRepository(conn)
         self.administration = AdministrationRepository(conn)
         return self
+
+    async def _audit_actor(self) -> str:
+        if self.find_actor is not None:
+            found = await self.find_actor()
+            if found is not None:
+                return found
+        return self.actor
+
+    def _audit_now(self) -> datetime:
+        return self.clock.now() if self.clock is not None else datetime.now(UTC)
 
     def savepoint(self) -> Any:
         """A nested transaction: `async with uow.savepoint(): ...` undoes only its own

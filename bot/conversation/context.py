@@ -161,6 +161,12 @@ class Ctx:
     def forget_account(self) -> None:
         self._account = False
 
+    async def candidate_actor(self) -> str | None:
+        """Who this event's changes are audited as: the bound pass account, if any (the
+        engine falls back to the chat user; the admin flow names the administrator)."""
+        account = await self.account()
+        return f"candidate:{account.id}" if account is not None else None
+
     async def registration(self) -> RegistrationDTO | None:
         session, account = await self.session(), await self.account()
         if session is None or account is None:

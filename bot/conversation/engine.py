@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import logging
 from dataclasses import replace
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.conversation import callbacks, flows, inputs
@@ -15,6 +16,7 @@ from bot.conversation.context import (
     Ctx,
     Screen,
 )
+from bot.conversation.steps import admin as admin_steps
 from bot.conversation.steps import load as load_steps
 from bot.conversation.types import (
     Action,
@@ -27,7 +29,7 @@ from bot.conversation.types import (
 from cetbot.clock import Clock
 from cetbot.i18n import pick_locale, t
 from cetbot.settings import Settings
-from registration import errors
+from registration import errors, tickets
 from registration.mailer import Mailer
 from storage.db import Database, UnitOfWork
 
@@ -37,6 +39,14 @@ log = logging.getLogger(__name__)
 UNDECLARED: list[tuple[str, str, str]] = []
 
 _COMMANDS = {"start", "cancel", "help", "language"}
+
+# Telegram keeps an unconfirmed update for at most a day; a week of processed ids is ample.
+KEEP_PROCESSED = timedelta(days=7)
+# How often a bot process drops older processed ids (one indexed DELETE; several processes
+# doing it is harmless). Done here and not in the worker, so a bot without a worker stays small.
+PRUNE_EVERY = timedelta(hours=1)
+# processed_updates.platform is VARCHAR(16).
+MAX_UPDATES_KEY = 16
 
 
 class Conversations:
@@ -50,23 +60,33 @@ class Conversations:
         mailer: Mailer,
         *,
         platform: str = "telegram",
+        bot_key: str | None = None,
     ) -> None:
+        """`bot_key` (e.g. `tg:<bot id>`) keys the processed update ids: update ids are
+        only unique per bot, so a second bot on this database (or a restarted emulator)
+        must not see its updates taken for re-deliveries. None keeps the bare platform."""
         load_steps()
         self.db = db
         self.clock = clock
         self.settings = settings
         self.mailer = mailer
         self.platform = platform
+        self.updates_key = bot_key or platform
+        if len(self.updates_key) > MAX_UPDATES_KEY:
+            raise ValueError(f"bot key {self.updates_key!r} is over {MAX_UPDATES_KEY} characters")
+        self._pruned_at: datetime | None = None
 
     async def handle(self, event: Event) -> list[Action]:
         """Applies one update; never raises (an unexpected error becomes an apology)."""
         try:
-            return await self.db.run(lambda uow: self._apply(uow, event))
+            actions = await self.db.run(lambda uow: self._apply(uow, event))
         except Exception:
             log.exception(
                 "update %s (%s user %s) failed", event.update_id, self.platform, event.user_id
             )
             return await self._apologize(event)
+        await self._prune_processed()
+        return actions
 
     async def remember_menu(self, event: Event, message_id: int) -> None:
         """Records the message that now carries the menu (sent by the adapter just now)."""
@@ -84,11 +104,49 @@ class Conversations:
         except Exception:
             log.exception("could not remember menu message of update %s", event.update_id)
 
+    async def remember_file(self, cache_key: str, file_id: str) -> None:
+        """Keeps the platform's id of a document just uploaded, so the next send of it is
+        by id, without the bytes (issue 6: the print rush). Keys: `ticket:<entry id>:<locale>`."""
+        kind, _, rest = cache_key.partition(":")
+        entry_id, _, locale = rest.partition(":")
+        if kind != "ticket" or not entry_id.isdigit() or not locale:
+            log.warning("no cache for document key %r", cache_key)
+            return
+
+        async def work(uow: UnitOfWork) -> None:
+            await tickets.remember_file_id(
+                uow, entry_id=int(entry_id), locale=locale, file_id=file_id
+            )
+            await uow.commit()
+
+        await self.db.run(work)
+
+    async def _prune_processed(self) -> None:
+        """Drops processed update ids older than KEEP_PROCESSED, at most once per PRUNE_EVERY."""
+        now = self.clock.now()
+        if self._pruned_at is not None and now - self._pruned_at < PRUNE_EVERY:
+            return
+        self._pruned_at = now
+
+        async def work(uow: UnitOfWork) -> int:
+            dropped = await uow.conversations.forget_processed_before(now - KEEP_PROCESSED)
+            await uow.commit()
+            return dropped
+
+        try:
+            dropped = await self.db.run(work)
+        except Exception:
+            # Only housekeeping: the next hour tries again.
+            log.exception("could not drop old processed update ids")
+            return
+        if dropped:
+            log.info("dropped %d processed update ids before %s", dropped, now - KEEP_PROCESSED)
+
     # --- one update ----------------------------------------------------------------
 
     async def _apply(self, uow: UnitOfWork, event: Event) -> list[Action]:
         now = self.clock.now()
-        if not await uow.conversations.mark_processed(self.platform, event.update_id, now):
+        if not await uow.conversations.mark_processed(self.updates_key, event.update_id, now):
             # Re-delivered: it was applied before. Only stop the button's spinner.
             return [AnswerButton(event.callback_id)] if event.callback_id else []
         conv = await uow.conversations.lock_or_create(
@@ -107,6 +165,11 @@ class Conversations:
             locale=conv.locale or pick_locale(event.language_code),
             version=conv.version + 1,
         )
+        # Audit: this event's changes are the candidate's (their account once known),
+        # timed by the rules' clock; the admin flow names the administrator instead.
+        uow.clock = self.clock
+        uow.actor = f"chat:{event.user_id}"
+        uow.find_actor = ctx.candidate_actor
         answer = await self._dispatch(ctx)
         actions = await self._reply(ctx, answer)
         await uow.conversations.save(
@@ -166,6 +229,11 @@ class Conversations:
 
     async def _on_command(self, ctx: Ctx) -> None:
         command = ctx.event.command
+        if command == "admin" and await admin_steps.may_administer(ctx):
+            ctx.data.clear()
+            self._move(ctx, "/admin", "admin")
+            return
+        # Anyone else's /admin is answered like any unknown command: no hint it exists.
         if command not in _COMMANDS:
             ctx.notice("chat-unknown-command", command=inputs.echo(command))
             return
@@ -194,7 +262,9 @@ class Conversations:
             # R8 and ID numbers: the message is deleted whatever it says.
             ctx.before.append(DeleteMessage(ctx.chat_id, ctx.event.message_id or 0))
             ctx.notice(f"chat-deleted-{'password' if step.expects.value == 'password' else 'id'}")
-        if step.expects is not flows.Expect.PASSWORD and inputs.looks_like_question(text):
+        # A password or an administrator's note is taken as typed, question mark or not.
+        free_text = step.expects in (flows.Expect.PASSWORD, flows.Expect.NOTE)
+        if not free_text and inputs.looks_like_question(text):
             # Documented in docs/flows.md: an obvious question is answered, the step stays.
             await info.answer_at_step(ctx, text)
             return
@@ -278,7 +348,7 @@ class Conversations:
                 locale = (conv.locale if conv else None) or locale
                 # So a re-delivery does not run the failing update again and again.
                 await uow.conversations.mark_processed(
-                    self.platform, event.update_id, self.clock.now()
+                    self.updates_key, event.update_id, self.clock.now()
                 )
                 await uow.commit()
         except Exception:

@@ -28,6 +28,7 @@ class Expect(StrEnum):
     ID_NUMBER = "id-number"
     PHONE = "phone"
     TICKET = "ticket-number"
+    NOTE = "note"  # an administrator's note with a decision (R19)
 
 
 TEXT = "text"  # the trigger of accepted typed input
@@ -75,7 +76,9 @@ def _step(
     *transitions: tuple[Transition, ...],
     sensitive: bool = False,
 ) -> Step:
-    prompt = "chat-prompt-" + name.replace(".", "-").replace("_", "-")
+    # The administrators' text lives in admin.ftl, the candidates' in chat.ftl.
+    prefix = "admin-prompt-" if flow == "admin" else "chat-prompt-"
+    prompt = prefix + name.replace(".", "-").replace("_", "-")
     flat = tuple(t for group in transitions for t in group)
     return Step(name, flow, expects, prompt, flat, sensitive)
 
@@ -371,8 +374,19 @@ STEPS: dict[str, Step] = {
             sensitive=True,
         ),
         # --- information (R40) ---------------------------------------------------
-        _step("info", "info", B, _t("topic", "info.topic"), _t(BACK, "menu")),
+        _step(
+            "info",
+            "info",
+            B,
+            _t("topic", "info.topic"),
+            _t("page", "info.page"),
+            _t("news", "info.news", "administration.latest_news"),
+            _t(BACK, "menu"),
+        ),
         _step("info.topic", "info", B, _t("faq", "info.answer"), _t(BACK, "info")),
+        _step("info.page", "info", B, _t("part", "info.page"), _t(BACK, "info")),
+        _step("info.news", "info", B, _t("item", "info.news_item"), _t(BACK, "info")),
+        _step("info.news_item", "info", B, _t(BACK, "info.news")),
         _step(
             "info.answer",
             "info",
@@ -380,6 +394,39 @@ STEPS: dict[str, Step] = {
             _t("faq", "info.answer"),
             _t(BACK, ("info.topic", "menu")),
         ),
+        # --- school administrators (R19, R42): reached by /admin only, and only by an
+        # administrator; every event at these steps checks it again -------------------
+        _step(
+            "admin",
+            "admin",
+            B,
+            _t("adqueue", "admin.reviews", "administration.review_queue"),
+            _t("adstats", "admin.stats", "administration.school_figures"),
+            _t(BACK, "menu"),
+        ),
+        _step(
+            "admin.reviews",
+            "admin",
+            B,
+            _t("adopen", "admin.review", "administration.review_evidence"),
+            _t(BACK, "admin"),
+        ),
+        _step(
+            "admin.review",
+            "admin",
+            B,
+            _t("adapprove", "admin.note"),
+            _t("adreject", "admin.note"),
+            _t(BACK, "admin.reviews"),
+        ),
+        _step(
+            "admin.note",
+            "admin",
+            Expect.NOTE,
+            _t(TEXT, "admin.reviews", "administration.decide + notices (candidate told)"),
+            _t(BACK, "admin.review"),
+        ),
+        _step("admin.stats", "admin", B, _t(BACK, "admin")),
     )
 }
 
@@ -391,6 +438,7 @@ GLOBAL: tuple[Transition, ...] = (
     *_t("/cancel", "menu"),
     *_t("/help", "menu"),
     *_t("/language", "language"),
+    *_t("/admin", "admin"),  # administrators only; anyone else gets "no such command"
     *_t("question", "info.answer", "faq.match"),
 )
 GLOBAL_BUTTONS = frozenset({"menu"})
@@ -489,6 +537,11 @@ NOTES = """\
   current step, and changes nothing; the same button pressed twice (a double
   tap) acts once; an action the current step does not offer is treated as
   expired; ids in buttons are re-checked by the services (Forbidden).
+- `/admin` opens the `admin` flow for a chat user in the `admins` table or in
+  `ADMIN_USER_IDS` (the authority, all schools); anyone else gets the usual "no
+  such command" reply. Each event at an admin step checks the user again, a
+  school administrator sees and decides only their school's requests (R42), and
+  their changes are audited as `admin:<platform>:<user id>`.
 - A domain refusal keeps the step and says why (`error-<code>`); any other
   error rolls the whole update back and apologizes (`error-internal`).
 """

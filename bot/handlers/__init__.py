@@ -71,6 +71,17 @@ class UnknownFramework(ValueError):
     pass
 
 
+def bot_key(token: str) -> str | None:
+    """`tg:<bot id>` for keying processed update ids per bot (update ids are per bot).
+
+    A Telegram token is `<bot id>:<secret>`, and the id is the one getMe reports (the
+    adapters check that at start), so the key is known before the first call. None for a
+    token of another shape: the engine then keys by platform alone, as before.
+    """
+    head = token.split(":", 1)[0]
+    return f"tg:{head}" if head.isdigit() and len(head) <= 13 else None
+
+
 class TokenRejected(RuntimeError):
     """The Bot API refused the token (or it is malformed): nothing will work, stop at once."""
 

@@ -33,7 +33,7 @@ from bot.conversation.types import (
     SendResult,
     SendText,
 )
-from bot.handlers import BotCommandText, TokenRejected
+from bot.handlers import BotCommandText, TokenRejected, bot_key
 from bot.handlers.events import ALLOWED_UPDATES, split_command
 from bot.handlers.retry import CallFailed, Outcome, RetryPolicy, Verdict, call_with_retries
 from bot.handlers.runner import ConversationEngine, EventRunner
@@ -168,17 +168,28 @@ class PtbPerformer:
         return SendResult(ok=True, message_id=sent.message_id)
 
     async def _send_document(self, action: SendDocument) -> SendResult:
-        document: str | bytes = action.file_id if action.file_id else action.data
+        if action.file_id:
+            try:
+                return await self._send_document_as(action, action.file_id)
+            except CallFailed as failed:
+                # A file id is only valid for the bot that uploaded it (a new token, or an
+                # emulator restarted): upload the bytes again when we have them.
+                if failed.verdict.outcome is not Outcome.FAILED or not action.data:
+                    raise
+                log.info("file id of %s refused (%s); uploading", action.filename, failed)
+        return await self._send_document_as(action, action.data)
+
+    async def _send_document_as(self, action: SendDocument, document: str | bytes) -> SendResult:
         sent = await self._call(
             "sendDocument",
             lambda: self.bot.send_document(
                 action.chat_id,
                 document=document,
-                filename=None if action.file_id else action.filename,
+                filename=action.filename if isinstance(document, bytes) else None,
                 caption=action.caption or None,
             ),
         )
-        file_id = sent.document.file_id if sent.document else action.file_id
+        file_id = sent.document.file_id if sent.document else None
         return SendResult(ok=True, message_id=sent.message_id, file_id=file_id)
 
     async def _answer(self, action: AnswerButton) -> SendResult:
@@ -301,6 +312,9 @@ class PtbAdapter:
             raise TokenRejected(refused.message) from None
         me = self.application.bot.bot
         log.info("ptb adapter: bot @%s (%s)", me.username, me.id)
+        if bot_key(self.application.bot.token) not in (None, f"tg:{me.id}"):
+            # The engine keys processed update ids by the token's id: they must agree.
+            log.warning("getMe says bot %s, the token names another id", me.id)
 
     async def set_commands(
         self, commands: Sequence[BotCommandText], language_code: str | None

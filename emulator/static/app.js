@@ -130,6 +130,8 @@ function formatTime(unix) {
 function messageNode(m) {
   const row = document.createElement("div");
   row.className = "row " + m.sender;
+  // Lets a test (and a curious person in the inspector) match a row to the transcript.
+  row.dataset.messageId = m.message_id;
   const bubble = document.createElement("div");
   bubble.className = "bubble";
   if (m.document) {
@@ -193,7 +195,8 @@ function inlineKeyboard(m) {
         a.href = b.url;
         a.target = "_blank";
         a.rel = "noopener";
-        a.textContent = b.text + " ↗";
+        // U+FE0E: the arrow as text; with an emoji font it would turn into a coloured tile.
+        a.textContent = b.text + " ↗\uFE0E";
         row.appendChild(a);
         continue;
       }

@@ -53,3 +53,8 @@ demo-try-review-manual = CET-6 review: { $ticket }, ID differs: waits for the sc
 demo-try-review-foreign = CET-6 review: { $ticket } is someone else's ticket: refused
 demo-try-review-low = CET-6 review: { $ticket }, score 398 is below 425
 demo-try-review-missing = CET-6 review: { $ticket } is not in the scores: manual review
+run-payment-callback = Payment callbacks are accepted at { $listen }/payments/callback.
+run-worker-started = The background worker (expiry, reminders, waitlists, notices, tickets) runs in this process.
+run-worker-elsewhere = Another process (cetbot worker or another cetbot run) already runs the background worker for this SQLite database; this process runs the bot only, without a worker.
+run-worker-off = No background worker in this process (--no-worker or CETBOT_WORKER=0); run cetbot worker separately.
+run-port-busy = A port is in use: { $detail }. Choose another with PAYMENT_CALLBACK_PORT, or set it to 0 to serve no payment callback port.

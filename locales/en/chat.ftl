@@ -267,6 +267,9 @@ chat-prompt-info = What would you like to know? You can also just type a questio
     Help desk: { $phone }
 chat-prompt-info-topic = { $topic }:
 chat-prompt-info-answer = Answer
+chat-prompt-info-page = Information
+chat-prompt-info-news = Latest news
+chat-prompt-info-news-item = News item
 chat-topic-account = Pass account
 chat-topic-windows = Dates and steps
 chat-topic-review = CET-6 review

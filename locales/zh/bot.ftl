@@ -53,3 +53,8 @@ demo-try-review-manual = CET6 复核：{ $ticket }，证件号不一致，待学
 demo-try-review-foreign = CET6 复核：{ $ticket }，是别人的准考证，不能提交
 demo-try-review-low = CET6 复核：{ $ticket }，成绩 398 分未达 425 分
 demo-try-review-missing = CET6 复核：{ $ticket }，成绩库中查无此号，待人工复核
+run-payment-callback = 支付回调地址已开启：{ $listen }/payments/callback
+run-worker-started = 后台任务（到期清理、提醒、候补、通知、准考证）在本进程内运行。
+run-worker-elsewhere = 另一个进程（cetbot worker 或另一个 cetbot run）已在处理这个 SQLite 数据库的后台任务；本进程只运行机器人，不再启动后台任务。
+run-worker-off = 本进程不运行后台任务（--no-worker 或 CETBOT_WORKER=0）；请另行运行 cetbot worker。
+run-port-busy = 端口已被占用：{ $detail }。请用 PAYMENT_CALLBACK_PORT 换一个端口，或设为 0 关闭支付回调端口。

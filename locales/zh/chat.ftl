@@ -267,6 +267,9 @@ chat-prompt-info = 请选择想了解的内容。也可以直接输入问题。
     客服电话：{ $phone }
 chat-prompt-info-topic = { $topic }：
 chat-prompt-info-answer = 回答
+chat-prompt-info-page = 报名须知
+chat-prompt-info-news = 最新动态
+chat-prompt-info-news-item = 动态详情
 chat-topic-account = 通行证账号
 chat-topic-windows = 报名时间与流程
 chat-topic-review = CET6 资格复核

@@ -27,6 +27,7 @@ def create_callback_app(db: Database, clock: Clock, gateway: Gateway) -> web.App
         headers = dict(request.headers)
 
         async def work(uow: UnitOfWork) -> CallbackOutcome:
+            uow.actor, uow.clock = f"gateway:{gateway.name}", clock  # the audit's "who"
             outcome = await apply_callback(uow, clock, gateway=gateway, body=body, headers=headers)
             await uow.commit()
             return outcome

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import fields
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from sqlalchemy import Row, Table
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+if TYPE_CHECKING:
+    from storage.repos.audit import AuditSink
 
 D = TypeVar("D")
 
@@ -25,8 +28,25 @@ def to_dto(cls: type[D], row: Row[Any] | Any, **extra: Any) -> D:
 
 
 class Repository:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: AsyncConnection, audit: AuditSink | None = None) -> None:
         self.conn = conn
+        # Where the repositories that change audited rows report each change (None: a
+        # repository used on its own, outside a unit of work, records nothing).
+        self.audit_sink = audit
+
+    async def _audited(
+        self,
+        action: str,
+        object_type: str,
+        object_ids: Any,
+        before: dict[str, Any] | None,
+        after: dict[str, Any] | None,
+    ) -> None:
+        """Reports one change of the rows `object_ids` (one id, or several) to the sink."""
+        if self.audit_sink is None:
+            return
+        ids = object_ids if isinstance(object_ids, list | tuple) else (object_ids,)
+        await self.audit_sink.record_many(action, object_type, ids, before, after)
 
     @property
     def dialect(self) -> str:

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from storage.errors import Conflict
 from storage.models import Entry, Payment, PaymentNonce, Registration
+from storage.repos.audit import without
 from storage.repos.base import Repository, to_dto
 
 PAY = Payment.__table__
@@ -67,9 +68,12 @@ class PaymentRepository(Repository):
                 res = await self.conn.execute(
                     insert(PAY).values(status="pending", **values).returning(*PAY.c)
                 )
-                return to_dto(PaymentDTO, res.one())
+                row = res.one()
         except IntegrityError:
             raise Conflict("payments.pending_entry") from None
+        # The link is long and says nothing the trail needs.
+        await self._audited("create", "payment", row.id, None, without(row._mapping, "id", "link"))
+        return to_dto(PaymentDTO, row)
 
     async def finish(
         self,
@@ -87,7 +91,10 @@ class PaymentRepository(Repository):
         res = await self.conn.execute(
             update(PAY).where(PAY.c.id == payment_id, PAY.c.status == from_status).values(**values)
         )
-        return bool(res.rowcount)
+        if not res.rowcount:
+            return False
+        await self._audited("finish", "payment", payment_id, {"status": from_status}, values)
+        return True
 
     async def remember_nonce(self, nonce: str, now: datetime) -> bool:
         """Records a callback nonce; False if it was seen before (a replay)."""
@@ -131,4 +138,8 @@ class PaymentRepository(Repository):
                 )
         except IntegrityError:
             return False
-        return bool(res.rowcount)
+        if not res.rowcount:
+            return False
+        after = {"status": "paid", "paid_at": now, "ended_at": None, "end_reason": None}
+        await self._audited("restore", "entry", entry_id, {"status": "expired"}, after)
+        return True

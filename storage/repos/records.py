@@ -78,6 +78,9 @@ class RecordRepository(Repository):
             await self.conn.execute(
                 insert(E).values(record_id=record_id, subject_code=subject_code, source=source)
             )
+            # R19: a review's grant is a change of the candidate's standing worth a trail.
+            after = {"subject_code": subject_code, "source": source}
+            await self._audited("eligible", "record", record_id, None, after)
 
     async def photo(self, record_id: int) -> bytes | None:
         return (

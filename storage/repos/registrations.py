@@ -16,11 +16,13 @@ from sqlalchemy import (
     insert,
     literal_column,
     select,
+    text,
     update,
 )
 
 from storage.dto import EntryDTO, RegistrationDTO, ReviewDTO, StudentRecordDTO, WaitlistDTO
 from storage.models import Entry, RecordEligibility, Registration, Review, StudentRecord, Waitlist
+from storage.repos.audit import without
 from storage.repos.base import Repository, table, to_dto
 from storage.repos.sessions import _TAKE_SEAT, SEATS
 
@@ -131,6 +133,8 @@ _CLOSE_LEVEL = (
         _IS_WAITING,
     )
     .values(status="closed", finished_at=bindparam("b_now"), cancel_reason=bindparam("b_reason"))
+    # The ids closed: one audit row each.
+    .returning(WL.c.id)
 )
 
 # Seat and entry statements per set of entry columns (see EntryRepository.create_with_seat).
@@ -364,8 +368,12 @@ class EntryRepository(Repository):
         return [to_dto(EntryDTO, r) for r in rows]
 
     async def create(self, values: dict[str, Any]) -> EntryDTO:
-        res = await self.conn.execute(_CREATE_ENTRY, values)
-        return to_dto(EntryDTO, res.one())
+        row = (await self.conn.execute(_CREATE_ENTRY, values)).one()
+        await self._created(row)
+        return to_dto(EntryDTO, row)
+
+    async def _created(self, row: Any) -> None:
+        await self._audited("create", "entry", row.id, None, without(row._mapping, "id"))
 
     async def create_with_seat(self, values: dict[str, Any]) -> EntryDTO | None:
         """R23: takes a seat of the entry's (campus, subject) and inserts the entry.
@@ -376,15 +384,33 @@ class EntryRepository(Repository):
         """
         seat = {"b_campus_id": values["campus_id"], "b_subject_code": values["subject_code"]}
         if self.dialect == "postgresql":
+            # Fairness for the last seats (tests/rules/test_fairness.py): row-lock waiters
+            # are first come, first served only per row version, and every booking makes
+            # a new version, so later bookers could overtake earlier ones. This advisory
+            # lock's queue is one per (campus, subject) and strictly in arrival order.
+            await self.conn.execute(
+                text("SELECT pg_advisory_xact_lock(:c, hashtext(:s))"),
+                {"c": values["campus_id"], "s": values["subject_code"]},
+            )
             stmt = _seat_and_entry(tuple(sorted(values)))
             params = {_V_PREFIX + k: v for k, v in values.items()}
             row = (await self.conn.execute(stmt, {**params, **seat})).first()
-            return to_dto(EntryDTO, row) if row else None
+            if row is None:
+                return None
+            await self._created(row)
+            return to_dto(EntryDTO, row)
         if not (await self.conn.execute(_TAKE_SEAT, seat)).rowcount:
             return None
         return await self.create(values)
 
     async def update_fields(self, entry_id: int, **values: Any) -> EntryDTO:
+        """Sets some columns (campus, paper report); not on the booking path."""
+        if self.audit_sink is not None:
+            # The old values are known to no one here: the audit INSERT reads them from
+            # the row itself, just before the UPDATE (still one extra statement).
+            await self.audit_sink.record_read(
+                "update", "entry", entry_id, EN, EN.c.id == entry_id, values
+            )
         res = await self.conn.execute(
             update(EN).where(EN.c.id == entry_id).values(**values).returning(*EN.c)
         )
@@ -397,7 +423,11 @@ class EntryRepository(Repository):
             .where(EN.c.id == entry_id, EN.c.status == "unpaid")
             .values(status=status, end_reason=reason, ended_at=now)
         )
-        return bool(res.rowcount)
+        if not res.rowcount:
+            return False
+        after = {"status": status, "end_reason": reason, "ended_at": now}
+        await self._audited("end", "entry", entry_id, {"status": "unpaid"}, after)
+        return True
 
     async def mark_paid(self, entry_id: int, now: datetime) -> bool:
         res = await self.conn.execute(
@@ -405,7 +435,11 @@ class EntryRepository(Repository):
             .where(EN.c.id == entry_id, EN.c.status == "unpaid")
             .values(status="paid", paid_at=now)
         )
-        return bool(res.rowcount)
+        if not res.rowcount:
+            return False
+        after = {"status": "paid", "paid_at": now}
+        await self._audited("pay", "entry", entry_id, {"status": "unpaid"}, after)
+        return True
 
     async def due_unpaid(self, now: datetime, limit: int) -> list[EntryDTO]:
         rows = await self.conn.execute(
@@ -501,8 +535,9 @@ class ReviewRepository(Repository):
         return [to_dto(ReviewDTO, r) for r in rows]
 
     async def create(self, values: dict[str, Any]) -> ReviewDTO:
-        res = await self.conn.execute(insert(RV).values(**values).returning(*RV.c))
-        return to_dto(ReviewDTO, res.one())
+        row = (await self.conn.execute(insert(RV).values(**values).returning(*RV.c))).one()
+        await self._audited("create", "review", row.id, None, without(row._mapping, "id"))
+        return to_dto(ReviewDTO, row)
 
     async def decide(
         self, review_id: int, status: str, note: str, by: str, now: datetime
@@ -515,7 +550,11 @@ class ReviewRepository(Repository):
             .returning(*RV.c)
         )
         row = res.first()
-        return to_dto(ReviewDTO, row) if row else None
+        if row is None:
+            return None
+        after = {"status": status, "note": note, "decided_by": by, "decided_at": now}
+        await self._audited("decide", "review", review_id, {"status": "not_reviewed"}, after)
+        return to_dto(ReviewDTO, row)
 
     async def pending(
         self,
@@ -547,8 +586,9 @@ class WaitlistRepository(Repository):
         return [to_dto(WaitlistDTO, r) for r in rows]
 
     async def create(self, values: dict[str, Any]) -> WaitlistDTO:
-        res = await self.conn.execute(insert(WL).values(**values).returning(*WL.c))
-        return to_dto(WaitlistDTO, res.one())
+        row = (await self.conn.execute(insert(WL).values(**values).returning(*WL.c))).one()
+        await self._audited("create", "waitlist", row.id, None, without(row._mapping, "id"))
+        return to_dto(WaitlistDTO, row)
 
     async def position(self, waitlist: WaitlistDTO) -> int:
         """1-based place in the queue of its (campus, subject)."""
@@ -606,7 +646,16 @@ class WaitlistRepository(Repository):
             .where(WL.c.id == waitlist_id, WL.c.status == "waiting")
             .values(status=status, finished_at=now, cancel_reason=reason, entry_id=entry_id)
         )
-        return bool(res.rowcount)
+        if not res.rowcount:
+            return False
+        after = {
+            "status": status,
+            "finished_at": now,
+            "cancel_reason": reason,
+            "entry_id": entry_id,
+        }
+        await self._audited("finish", "waitlist", waitlist_id, {"status": "waiting"}, after)
+        return True
 
     async def close_level(
         self, registration_id: int, kind: str, level: int, reason: str, now: datetime
@@ -621,15 +670,21 @@ class WaitlistRepository(Repository):
                 "b_reason": reason,
             },
         )
-        return int(res.rowcount)
+        return await self._closed(list(res.scalars()), reason, now)
+
+    async def _closed(self, ids: list[int], reason: str, now: datetime) -> int:
+        after = {"status": "closed", "finished_at": now, "cancel_reason": reason}
+        await self._audited("close", "waitlist", ids, {"status": "waiting"}, after)
+        return len(ids)
 
     async def close_session(self, session_id: int, now: datetime) -> int:
         res = await self.conn.execute(
             update(WL)
             .where(WL.c.session_id == session_id, WL.c.status == "waiting")
             .values(status="closed", finished_at=now, cancel_reason="window-closed")
+            .returning(WL.c.id)
         )
-        return int(res.rowcount)
+        return await self._closed(list(res.scalars()), "window-closed", now)
 
     async def queues_with_waiters(self, session_id: int) -> list[tuple[int, str]]:
         rows = await self.conn.execute(

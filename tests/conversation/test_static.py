@@ -39,7 +39,7 @@ def _messages(path: Path) -> dict[str, set[str]]:
     return out
 
 
-@pytest.mark.parametrize("name", ["chat.ftl", "errors.ftl"])
+@pytest.mark.parametrize("name", ["chat.ftl", "errors.ftl", "admin.ftl"])
 def test_both_locales_have_the_same_keys_and_placeholders(name: str) -> None:
     zh, en = _messages(LOCALES / "zh" / name), _messages(LOCALES / "en" / name)
     assert zh.keys() == en.keys()
@@ -53,11 +53,13 @@ def test_chat_keys_are_kebab_case() -> None:
 
 
 def test_every_key_the_code_names_exists() -> None:
-    known = set(_messages(LOCALES / "zh" / "chat.ftl")) | set(
-        _messages(LOCALES / "zh" / "errors.ftl")
-    )
+    known = {
+        key
+        for name in ("chat.ftl", "errors.ftl", "admin.ftl")
+        for key in _messages(LOCALES / "zh" / name)
+    }
     source = "\n".join(p.read_text(encoding="utf-8") for p in CODE.rglob("*.py"))
-    for key in set(re.findall(r'"(chat-[a-z0-9-]+[a-z0-9])"', source)):
+    for key in set(re.findall(r'"((?:chat|admin)-[a-z0-9-]+[a-z0-9])"', source)):
         assert key in known, key
     for step in flows.STEPS.values():
         assert step.prompt in known, step.prompt

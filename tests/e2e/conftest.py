@@ -106,8 +106,10 @@ def real_engine(
     db: Database, clock: FrozenClock, settings: Settings, mailer: MailboxMailer
 ) -> ConversationEngine:
     from bot.conversation.engine import Conversations
+    from bot.handlers import bot_key
 
-    return Conversations(db, clock, settings, mailer, platform="telegram")
+    token = settings.bot_token.get_secret_value() if settings.bot_token else ""
+    return Conversations(db, clock, settings, mailer, platform="telegram", bot_key=bot_key(token))
 
 
 class BotHarness:
@@ -127,11 +129,12 @@ class BotHarness:
         database_url: str,
         engine: EngineFactory = echo_engine,
         wrap: Callable[[ConversationEngine], ConversationEngine] | None = None,
+        token: str = TOKEN,
         **settings: Any,
     ) -> BotApp:
         config = Settings(
             _env_file=None,  # type: ignore[call-arg]
-            bot_token=TOKEN,
+            bot_token=token,
             telegram_api_url=self.emulator.url,
             bot_framework=self.framework,
             database_url=database_url,

@@ -10,6 +10,7 @@ def load() -> None:
     """Imports every step module once, so their handlers register themselves."""
     from bot.conversation.steps import (  # noqa: F401
         account,
+        admin,
         eligibility,
         entries,
         info,

@@ -1,15 +1,52 @@
-"""The information menu and free-text questions, both answered from the FAQ (R40)."""
+"""The information menu (R40): fixed pages, the timetable, latest news, and the FAQ.
+
+Free-text questions are answered from the FAQ as well. Page texts live in
+`locales/*/info.ftl`; each message stays under about 700 characters.
+"""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from bot.conversation import inputs
 from bot.conversation.callbacks import Callback
 from bot.conversation.context import Ctx, Screen, on_button, rows, screen, values_for_faq
+from registration import administration
 from registration.faq import TOPICS, FaqIndex
+from storage.dto import ExamSessionDTO
+from storage.repos.administration import NewsDTO
+
+# The information pages and how many messages (parts) each has, in menu order.
+PAGES: dict[str, int] = {
+    "intro": 1,
+    "notice": 1,
+    "timetable": 1,
+    "steps": 3,
+    "special": 1,
+    "phone": 1,
+}
+
+
+def _local(ctx: Ctx, instant: datetime, session: ExamSessionDTO | None) -> dict[str, str]:
+    return inputs.local_parts(instant, session.timezone if session else "Asia/Shanghai")
+
+
+async def _exam_date(ctx: Ctx, session: ExamSessionDTO | None) -> str:
+    """The day of the first written exam of the session (the FAQ's `exam_date`)."""
+    if session is None:
+        return ""
+    offered = await ctx.uow.sessions.offered(session.id)
+    starts = [o.exam_start for o in offered.values() if o.subject.kind == "written"]
+    if not starts:
+        return ""
+    return ctx.t("info-date", **_local(ctx, min(starts), session))
 
 
 async def _values(ctx: Ctx) -> dict[str, str]:
-    return dict(values_for_faq(ctx, await ctx.session()))
+    session = await ctx.session()
+    values = dict(values_for_faq(ctx, session))
+    values["exam_date"] = await _exam_date(ctx, session)
+    return values
 
 
 async def _help_phone(ctx: Ctx) -> str:
@@ -19,11 +56,146 @@ async def _help_phone(ctx: Ctx) -> str:
 
 @screen("info")
 async def info_screen(ctx: Ctx) -> Screen:
-    buttons = [ctx.button(f"chat-topic-{topic}", "topic", topic) for topic in TOPICS]
+    pages = [ctx.button(ctx.t(f"info-btn-{page}"), "page", page) for page in PAGES]
+    pages.append(ctx.button(ctx.t("info-btn-news"), "news"))
+    faq = ctx.t("info-btn-faq")
+    topics = [
+        ctx.button(f"{faq} {ctx.t(f'chat-topic-{topic}')}", "topic", topic) for topic in TOPICS
+    ]
     return Screen(
         ctx.t("chat-prompt-info", phone=await _help_phone(ctx)),
-        [*rows(buttons, 2), ctx.nav()],
+        [*rows(pages, 2), *rows(topics, 2), ctx.nav()],
     )
+
+
+@on_button("info", "page")
+async def open_page(ctx: Ctx, cb: Callback) -> None:
+    if cb.arg(0) in PAGES:
+        ctx.goto("info.page", page=cb.arg(0), part=1)
+
+
+@on_button("info.page", "part")
+async def turn_page(ctx: Ctx, cb: Callback) -> None:
+    page = ctx.data.get("page", "intro")
+    part = cb.int_arg(0) or 1
+    ctx.goto("info.page", part=min(max(part, 1), PAGES.get(page, 1)))
+
+
+@screen("info.page")
+async def page_screen(ctx: Ctx) -> Screen:
+    page = ctx.data.get("page", "intro")
+    page = page if page in PAGES else "intro"
+    parts = PAGES[page]
+    part = min(max(int(ctx.data.get("part", 1)), 1), parts)
+    session = await ctx.session()
+    if page == "timetable":
+        text = await _timetable(ctx, session)
+    elif page == "phone":
+        text = ctx.t("info-page-phone", phone=await _help_phone(ctx))
+    elif page == "intro":
+        name = (session.name_zh if ctx.locale == "zh" else session.name_en) if session else ""
+        text = ctx.t("info-page-intro", name=name)
+    else:
+        text = ctx.t(f"info-page-{page}-{part}" if parts > 1 else f"info-page-{page}")
+    turn = []
+    if part > 1:
+        turn.append(ctx.button(ctx.t("info-btn-previous"), "part", part - 1))
+    if part < parts:
+        turn.append(ctx.button(ctx.t("info-btn-next"), "part", part + 1))
+    return Screen(text, [turn, ctx.nav()] if turn else [ctx.nav()])
+
+
+async def _timetable(ctx: Ctx, session: ExamSessionDTO | None) -> str:
+    """Registration window, print times and the exam times, subjects grouped by time slot."""
+    if session is None:
+        return ctx.t("info-timetable-none")
+    offered = await ctx.uow.sessions.offered(session.id)
+    slots: dict[tuple[datetime, datetime], list[str]] = {}
+    for item in sorted(offered.values(), key=lambda o: (o.exam_start, o.subject.code)):
+        slots.setdefault((item.exam_start, item.exam_end), []).append(item.subject.name(ctx.locale))
+    separator = ctx.t("info-subject-separator")
+    lines = []
+    for (start, end), names in slots.items():
+        day = _local(ctx, start, session)
+        lines.append(
+            ctx.t(
+                "info-timetable-row",
+                subjects=separator.join(names),
+                date=ctx.t("info-date", **day),
+                start=day["time"],
+                end=_local(ctx, end, session)["time"],
+            )
+        )
+    return ctx.t(
+        "info-page-timetable",
+        name=session.name_zh if ctx.locale == "zh" else session.name_en,
+        opens=ctx.when(session.opens_at),
+        closes=ctx.when(session.closes_at),
+        print_oral=ctx.when(session.print_oral_at),
+        print_written=ctx.when(session.print_written_at),
+        exams="\n".join(lines) if lines else ctx.t("info-timetable-none"),
+    )
+
+
+# --- latest news (added by the authority: `cetbot admin news add`) ----------------------
+
+
+async def _news(ctx: Ctx) -> list[NewsDTO]:
+    session = await ctx.session()
+    return await administration.latest_news(
+        ctx.uow, ctx.clock, session_id=session.id if session else None
+    )
+
+
+def _news_title(ctx: Ctx, item: NewsDTO) -> str:
+    return item.title_zh if ctx.locale == "zh" else item.title_en
+
+
+@on_button("info", "news")
+async def open_news(ctx: Ctx, cb: Callback) -> None:
+    ctx.goto("info.news")
+
+
+@screen("info.news")
+async def news_screen(ctx: Ctx) -> Screen:
+    items = await _news(ctx)
+    if not items:
+        return Screen(ctx.t("info-news-title") + "\n\n" + ctx.t("info-news-none"), [ctx.nav()])
+    session = await ctx.session()
+    lines = [
+        ctx.t(
+            "info-news-row",
+            title=_news_title(ctx, item),
+            date=ctx.t("info-date", **_local(ctx, item.published_at, session)),
+        )
+        for item in items
+    ]
+    text = "\n\n".join([ctx.t("info-news-title"), "\n".join(lines), ctx.t("info-news-pick")])
+    buttons = [[ctx.button(_news_title(ctx, item), "item", item.id)] for item in items]
+    return Screen(text, [*buttons, ctx.nav()])
+
+
+@on_button("info.news", "item")
+async def open_news_item(ctx: Ctx, cb: Callback) -> None:
+    news_id = cb.int_arg(0)
+    if news_id is not None:
+        ctx.goto("info.news_item", news=news_id)
+
+
+@screen("info.news_item")
+async def news_item_screen(ctx: Ctx) -> Screen:
+    wanted = ctx.data.get("news")
+    item = next((n for n in await _news(ctx) if n.id == wanted), None)
+    if item is None:
+        return Screen(ctx.t("info-news-gone"), [ctx.nav()])
+    session = await ctx.session()
+    text = ctx.t(
+        "info-news-item",
+        title=_news_title(ctx, item),
+        date=ctx.t("info-date", **_local(ctx, item.published_at, session)),
+        body=item.body_zh if ctx.locale == "zh" else item.body_en,
+    )
+    return Screen(text, [ctx.nav()])
 
 
 @on_button("info", "topic")

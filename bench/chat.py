@@ -1,0 +1,411 @@
+"""Measures the chat end to end: simulated candidates through the emulator and a real adapter.
+
+Run: .venv/bin/python bench/chat.py [--candidates 200] [--concurrency 50] [--runs 3]
+     [--frameworks aiogram ptb]
+
+Prints figures only (no pass/fail), the median of ``--runs`` runs.
+
+Setup (once): a SQLite file with the example session (examples/), its CET4 capacity at
+BSU-HD raised so every candidate gets a seat, and ``--candidates`` candidates made through
+the services: a roster record eligible for CET4, a verified account bound to the
+candidate's chat user (R7) and saved registration information (R13). So the bench skips
+sign-up and the eligibility lookup (their argon2 hashing would dominate and is measured by
+the account tests) and times the registration itself:
+
+    /start -> overview (ov) -> add a subject (add) -> CET4 (subj) -> campus (camp)
+           -> paper report (paper) -> pay link (pay)
+
+Each run gets a fresh copy of that file, a fresh emulator and the bot (``create_app``:
+the real adapter, EventRunner and conversations) polling it. ``--concurrency`` candidates
+act at once; each waits for the bot's answer (the emulator's /control/wait, the message
+sent or edited) before its next step, as a person would. A step's latency is from the
+user's action to that answer.
+
+The ceiling: the same emulator, users and number of steps against a bare echo bot of the
+same library (``bot/handlers/echo_bots.py``: a menu per message, answer + edit per
+button, no engine, no database). "ratio" = bot updates/s / echo updates/s (goal >= 50%).
+
+"SQL/update" counts SQLAlchemy cursor executions (``before_cursor_execute`` on the bot's
+engine) over the updates the runner processed, menu bookkeeping included.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import event  # noqa: E402
+
+from bot.app import create_app  # noqa: E402
+from bot.handlers import echo_bots  # noqa: E402
+from cetbot.clock import FrozenClock  # noqa: E402
+from cetbot.demo import seed_example_session  # noqa: E402
+from cetbot.settings import Settings  # noqa: E402
+from emulator.client import EmulatorClient  # noqa: E402
+from emulator.server import RunningEmulator, start_emulator  # noqa: E402
+from registration import accounts, eligibility  # noqa: E402
+from registration.identity import make_id_card_number  # noqa: E402
+from registration.mailer import MailboxMailer  # noqa: E402
+from storage import migrate  # noqa: E402
+from storage.db import Database  # noqa: E402
+
+TOKEN = "555000111:bench-chat-token"
+# Inside the example session's registration window.
+NOW = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
+CAMPUS, SUBJECT = "BSU-HD", "CET4"
+FIRST_USER = 900_000_001
+BOT_STEPS = ("start", "ov", "add", "subj", "camp", "paper", "pay")
+STEP_TIMEOUT = 60.0
+
+
+@dataclass
+class RunResult:
+    updates_per_s: float
+    latencies: dict[str, list[float]] = field(default_factory=dict)  # step -> seconds
+    sql_per_update: float | None = None
+    failed: int = 0
+
+
+# -- setup ---------------------------------------------------------------------------------
+
+
+async def build_template(path: Path, n: int) -> None:
+    """The example session plus n candidates ready to register, made through the services."""
+    url = f"sqlite+aiosqlite:///{path}"
+    await migrate.upgrade(url)
+    db = Database(url)
+    clock = FrozenClock(NOW)
+    try:
+        await seed_example_session(db, NOW.date())
+        async with db.uow() as uow:
+            [session] = await uow.sessions.all()
+            campus = next(c for c in await uow.sessions.campuses(session.id) if c.code == CAMPUS)
+            assert await uow.sessions.set_capacity(campus.id, SUBJECT, 1_000_000)
+            rows, eligible = [], {}
+            for i in range(n):
+                number = make_id_card_number(
+                    "320102", date(2004, 1, 1) + timedelta(i // 900), i % 900
+                )
+                rows.append(
+                    {
+                        "name": f"考生{i}",
+                        "gender": "F",
+                        "id_type": "id_card",
+                        "id_number": number,
+                        "school": campus.school,
+                        "campus_code": CAMPUS,
+                        "student_no": f"B{i:07d}",
+                        "phone": "13800000000",
+                        "has_photo": False,
+                    }
+                )
+                eligible[("id_card", number)] = [SUBJECT]
+            await uow.records.bulk_upsert(session.id, rows, eligible, {})
+            keys = await uow.records.keys_of_session(session.id)
+            for i, row in enumerate(rows):
+                account = await uow.accounts.create(f"chat{i}@example.com", "x", NOW)
+                await uow.accounts.mark_verified(account.id, NOW)
+                account = await uow.accounts.get(account.id)
+                assert account is not None
+                await accounts.bind_chat(uow, clock, "telegram", FIRST_USER + i, account.id)
+                await eligibility.save_registration(
+                    uow,
+                    clock,
+                    account=account,
+                    session_id=session.id,
+                    record_id=keys[("id_card", row["id_number"])],
+                    phone="13912345678",
+                    agreed=True,
+                )
+            await uow.commit()
+    finally:
+        await db.dispose()
+
+
+# -- one simulated candidate ---------------------------------------------------------------
+
+
+class Candidate:
+    """One chat user: acts through the control API, waits for the bot's answer each time."""
+
+    def __init__(self, em: EmulatorClient, user_id: int) -> None:
+        self.em = em
+        self.user_id = user_id
+        self.seq = 0
+        self.last: dict[str, Any] = {}
+
+    async def _answer(self) -> None:
+        events = await self.em.wait_for_bot(self.user_id, 1, STEP_TIMEOUT, after=self.seq)
+        self.seq = events[-1]["seq"]
+        self.last = events[-1]
+
+    async def start(self) -> None:
+        await self.em.command(self.user_id, "start")
+        await self._answer()
+
+    async def press(self, action: str, *, prefix: str = "") -> None:
+        """Presses the latest menu's button for `action` (the first one, or the one whose
+        callback data continues with `prefix`)."""
+        buttons = [b for row in self.last.get("keyboard") or [] for b in row]
+        for button in buttons:
+            parts = str(button.get("callback_data") or "").split(":")
+            if parts[2:3] == [action] and ":".join(parts[3:]).startswith(prefix):
+                await self.em.press(self.user_id, self.last["message_id"], button["callback_data"])
+                await self._answer()
+                return
+        offered = [b.get("callback_data") for b in buttons]
+        raise RuntimeError(f"user {self.user_id}: no {action} button in {offered}")
+
+    async def press_any(self) -> None:
+        """The echo bot's single button."""
+        [[button]] = self.last["keyboard"]
+        await self.em.press(self.user_id, self.last["message_id"], button["callback_data"])
+        await self._answer()
+
+
+async def _bot_path(c: Candidate, campus_id: str, timed: Callable[..., Awaitable[None]]) -> None:
+    await timed("start", c.start())
+    for step in BOT_STEPS[1:]:
+        if step == "camp":
+            await timed(step, c.press(step, prefix=campus_id))
+        else:
+            await timed(step, c.press(step))
+    link = [b for row in c.last.get("keyboard") or [] for b in row if b.get("url")]
+    if not link:
+        raise RuntimeError(f"user {c.user_id}: no pay link: {c.last.get('text')!r}")
+
+
+async def _echo_path(c: Candidate, campus_id: str, timed: Callable[..., Awaitable[None]]) -> None:
+    await timed("start", c.start())
+    for step in BOT_STEPS[1:]:
+        await timed(step, c.press_any())
+
+
+# -- runs ----------------------------------------------------------------------------------
+
+
+async def _drive(
+    em: EmulatorClient,
+    n: int,
+    concurrency: int,
+    path: Callable[[Candidate, str, Callable[..., Awaitable[None]]], Awaitable[None]],
+    campus_id: str,
+) -> RunResult:
+    latencies: dict[str, list[float]] = defaultdict(list)
+    failed = 0
+    gate = asyncio.Semaphore(concurrency)
+
+    async def timed(step: str, act: Awaitable[None]) -> None:
+        began = time.perf_counter()
+        await act
+        latencies[step].append(time.perf_counter() - began)
+
+    async def one(i: int) -> None:
+        nonlocal failed
+        async with gate:
+            try:
+                await path(Candidate(em, FIRST_USER + i), campus_id, timed)
+            except Exception as err:  # counted and shown: a bench must not hide failures
+                failed += 1
+                if failed <= 3:
+                    print(f"  candidate {i} failed: {err}", file=sys.stderr)
+
+    for i in range(n):
+        await em.create_user(FIRST_USER + i, f"考生{i}", language_code="zh-hans")
+    began = time.perf_counter()
+    await asyncio.gather(*(one(i) for i in range(n)))
+    elapsed = time.perf_counter() - began
+    updates = sum(len(v) for v in latencies.values())
+    return RunResult(updates / elapsed, dict(latencies), failed=failed)
+
+
+async def _campus_callback_arg(template: Path) -> str:
+    db = Database(f"sqlite+aiosqlite:///{template}")
+    try:
+        async with db.uow() as uow:
+            [session] = await uow.sessions.all()
+            campus = next(c for c in await uow.sessions.campuses(session.id) if c.code == CAMPUS)
+            return str(campus.id)
+    finally:
+        await db.dispose()
+
+
+async def bot_run(template: Path, framework: str, n: int, concurrency: int) -> RunResult:
+    work = Path(tempfile.mkdtemp(prefix="cetbot-chat-bench-"))
+    try:
+        path = work / "bench.db"
+        shutil.copy(template, path)
+        url = f"sqlite+aiosqlite:///{path}"
+        emulator = await start_emulator(port=0, default_token=TOKEN)
+        try:
+            settings = Settings(
+                _env_file=None,  # type: ignore[call-arg]
+                bot_token=TOKEN,
+                telegram_api_url=emulator.url,
+                bot_framework=framework,
+                database_url=url,
+                data_dir=str(work / "data"),
+            )
+            clock = FrozenClock(NOW)
+            app = create_app(settings, clock=clock, mailer=MailboxMailer())
+            statements = 0
+
+            def count(*_args: Any) -> None:
+                nonlocal statements
+                statements += 1
+
+            event.listen(app.database.engine.sync_engine, "before_cursor_execute", count)
+            polling = asyncio.create_task(app.run_polling(poll_timeout=10))
+            await app.startup()
+            try:
+                async with EmulatorClient(emulator.url, token=TOKEN) as em:
+                    campus_id = await _campus_callback_arg(template)
+                    before_sql, before_events = statements, app.adapter.runner.stats.events
+                    result = await _drive(em, n, concurrency, _bot_path, campus_id)
+                    processed = app.adapter.runner.stats.events - before_events
+                    result.sql_per_update = (statements - before_sql) / max(processed, 1)
+            finally:
+                app.request_stop()
+                await asyncio.wait_for(polling, 30)
+        finally:
+            await emulator.stop()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return result
+
+
+async def echo_run(framework: str, n: int, concurrency: int) -> RunResult:
+    emulator: RunningEmulator = await start_emulator(port=0, default_token=TOKEN)
+    try:
+        starter = (
+            echo_bots.start_aiogram_echo if framework == "aiogram" else echo_bots.start_ptb_echo
+        )
+        stop = await starter(TOKEN, emulator.url)
+        try:
+            async with EmulatorClient(emulator.url, token=TOKEN) as em:
+                return await _drive(em, n, concurrency, _echo_path, "")
+        finally:
+            await stop()
+    finally:
+        await emulator.stop()
+
+
+# -- report --------------------------------------------------------------------------------
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def _median_run(runs: list[RunResult]) -> RunResult:
+    return sorted(runs, key=lambda r: r.updates_per_s)[len(runs) // 2]
+
+
+def _table(framework: str, bot: list[RunResult], echo: list[RunResult]) -> str:
+    b, e = _median_run(bot), _median_run(echo)
+    lines = [
+        f"## {framework}: {len(bot)} runs, median run shown",
+        "",
+        "| step | bot p50 ms | bot p99 ms | echo p50 ms | echo p99 ms |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for step in BOT_STEPS:
+        lines.append(
+            f"| {step} | {_pct(b.latencies.get(step, []), 0.5) * 1000:.1f}"
+            f" | {_pct(b.latencies.get(step, []), 0.99) * 1000:.1f}"
+            f" | {_pct(e.latencies.get(step, []), 0.5) * 1000:.1f}"
+            f" | {_pct(e.latencies.get(step, []), 0.99) * 1000:.1f} |"
+        )
+    bot_rates = [r.updates_per_s for r in bot]
+    echo_rates = [r.updates_per_s for r in echo]
+    ratio = statistics.median(bot_rates) / statistics.median(echo_rates)
+    lines += [
+        "",
+        "| | bot | echo (ceiling) |",
+        "|---|---:|---:|",
+        f"| updates/s (median) | {statistics.median(bot_rates):.0f} "
+        f"| {statistics.median(echo_rates):.0f} |",
+        f"| updates/s (runs) | {', '.join(f'{x:.0f}' for x in bot_rates)} "
+        f"| {', '.join(f'{x:.0f}' for x in echo_rates)} |",
+        f"| SQL statements/update | {statistics.median(r.sql_per_update or 0 for r in bot):.1f}"
+        " | 0 |",
+        f"| failed candidates | {sum(r.failed for r in bot)} | {sum(r.failed for r in echo)} |",
+        "",
+        f"ratio bot/echo: {ratio:.0%} (goal >= 50%)",
+    ]
+    return "\n".join(lines)
+
+
+def _load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} CPUs"
+
+
+def _progress(framework: str, which: str, run: int, result: RunResult) -> None:
+    rate = f"{result.updates_per_s:.0f} updates/s"
+    print(f"  {framework} {which} run {run + 1}: {rate}; {_load()}", flush=True)
+
+
+async def _main(args: argparse.Namespace) -> None:
+    logging.basicConfig(level=logging.WARNING)
+    for noisy in ("aiogram", "telegram", "httpx", "bot"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+    work = Path(tempfile.mkdtemp(prefix="cetbot-chat-template-"))
+    try:
+        template = work / "template.db"
+        began = time.perf_counter()
+        await build_template(template, args.candidates)
+        print(
+            f"{args.candidates} candidates, concurrency {args.concurrency}, "
+            f"{len(BOT_STEPS)} updates each; setup {time.perf_counter() - began:.1f}s"
+        )
+        for framework in args.frameworks:
+            bot_runs, echo_runs = [], []
+            for run in range(args.runs):
+                bot_runs.append(
+                    await bot_run(template, framework, args.candidates, args.concurrency)
+                )
+                _progress(framework, "bot", run, bot_runs[-1])
+                echo_runs.append(await echo_run(framework, args.candidates, args.concurrency))
+                _progress(framework, "echo", run, echo_runs[-1])
+            print()
+            print(_table(framework, bot_runs, echo_runs))
+            print()
+        print(_load())
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--candidates", type=int, default=200)
+    parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--frameworks", nargs="+", default=["aiogram", "ptb"], choices=["aiogram", "ptb"]
+    )
+    asyncio.run(_main(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()
