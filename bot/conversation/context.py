@@ -22,7 +22,7 @@ from registration import accounts, errors
 from registration.common import Phase, phase
 from registration.mailer import Mailer
 from storage.db import UnitOfWork
-from storage.dto import AccountDTO, ExamSessionDTO, RegistrationDTO
+from storage.dto import AccountDTO, ExamSessionDTO, RegistrationDTO, StudentRecordDTO
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +74,10 @@ class Ctx:
         self.keep_on: tuple[type[errors.DomainError], ...] = accounts.CODE_ATTEMPT_ERRORS
         self._session: ExamSessionDTO | bool | None = False
         self._account: AccountDTO | bool | None = False
+        # The account's active registration in the current session, and roster records
+        # by id: read once per event, forgotten after any write that could change them.
+        self._registration: RegistrationDTO | bool | None = False
+        self._records: dict[int, StudentRecordDTO] = {}
 
     @property
     def now(self) -> datetime:
@@ -155,11 +159,32 @@ class Ctx:
 
     async def account(self) -> AccountDTO | None:
         if self._account is False:
-            self._account = await accounts.bound_account(self.uow, self.platform, self.user_id)
+            # Looked up already, the session lets one statement find the registration too
+            # (nearly every candidate screen needs both). The session is not looked up
+            # here: it sets the time zone of `when`.
+            session = self._session
+            if not isinstance(session, ExamSessionDTO):
+                self._account = await accounts.bound_account(self.uow, self.platform, self.user_id)
+            else:
+                found = await self.uow.accounts.bound_account_and_registration(
+                    self.platform, self.user_id, session.id
+                )
+                self._account, self._registration = found
         return self._account if isinstance(self._account, AccountDTO) else None
 
     def forget_account(self) -> None:
         self._account = False
+        self.forget_registration()
+
+    def forget_registration(self) -> None:
+        """Drops the registration and records read so far (after a write that may have
+        changed them); the next ask reads them again."""
+        self._registration = False
+        self._records.clear()
+
+    def remember_registration(self, registration: RegistrationDTO) -> None:
+        """The active registration as a service just returned or kept it."""
+        self._registration = registration
 
     async def candidate_actor(self) -> str | None:
         """Who this event's changes are audited as: the bound pass account, if any (the
@@ -168,10 +193,24 @@ class Ctx:
         return f"candidate:{account.id}" if account is not None else None
 
     async def registration(self) -> RegistrationDTO | None:
+        """The account's active registration in the current session, cached for this event."""
         session, account = await self.session(), await self.account()
         if session is None or account is None:
             return None
-        return await self.uow.registrations.active_of_account(session.id, account.id)
+        if self._registration is False:
+            self._registration = await self.uow.registrations.active_of_account(
+                session.id, account.id
+            )
+        return self._registration if isinstance(self._registration, RegistrationDTO) else None
+
+    async def record(self, record_id: int) -> StudentRecordDTO | None:
+        """A roster record (with its eligibility), cached for this event."""
+        record = self._records.get(record_id)
+        if record is None:
+            record = await self.uow.records.get(record_id)
+            if record is not None:
+                self._records[record_id] = record
+        return record
 
     # --- services ----------------------------------------------------------------
 
@@ -185,8 +224,11 @@ class Ctx:
         """Runs a service inside a savepoint: a refusal undoes its partial writes.
 
         Errors listed in `keep_on` keep the writes (R9: a wrong code's counted attempt).
+        The registration and records read so far are forgotten: the service may have
+        changed them.
         """
         savepoint = await self.uow.savepoint()
+        self.forget_registration()
         try:
             result = await fn(*args, **kwargs)
         except errors.DomainError as err:
@@ -223,6 +265,9 @@ ButtonFn = Callable[[Ctx, callbacks.Callback], Awaitable[None]]
 SCREENS: dict[str, ScreenFn] = {}
 TEXT_HANDLERS: dict[str, TextFn] = {}
 BUTTON_HANDLERS: dict[tuple[str, str], ButtonFn] = {}
+# Handlers the engine runs without a savepoint of their own: they only read, or write
+# only through `Ctx.call` (which takes its own). A savepoint costs two statements.
+WITHOUT_SAVEPOINT: set[Callable[..., Awaitable[None]]] = set()
 
 
 def screen(*states: str) -> Callable[[ScreenFn], ScreenFn]:
@@ -234,22 +279,31 @@ def screen(*states: str) -> Callable[[ScreenFn], ScreenFn]:
     return register
 
 
-def on_text(*states: str) -> Callable[[TextFn], TextFn]:
+def on_text(*states: str, savepoint: bool = True) -> Callable[[TextFn], TextFn]:
+    """`savepoint=False`: the handler writes nothing outside `Ctx.call` (see WITHOUT_SAVEPOINT)."""
+
     def register(fn: TextFn) -> TextFn:
         for state in states:
             TEXT_HANDLERS[state] = fn
+        if not savepoint:
+            WITHOUT_SAVEPOINT.add(fn)
         return fn
 
     return register
 
 
-def on_button(states: str | Sequence[str], *actions: str) -> Callable[[ButtonFn], ButtonFn]:
+def on_button(
+    states: str | Sequence[str], *actions: str, savepoint: bool = True
+) -> Callable[[ButtonFn], ButtonFn]:
+    """`savepoint=False`: the handler writes nothing outside `Ctx.call` (see WITHOUT_SAVEPOINT)."""
     names = (states,) if isinstance(states, str) else tuple(states)
 
     def register(fn: ButtonFn) -> ButtonFn:
         for state in names:
             for action in actions:
                 BUTTON_HANDLERS[(state, action)] = fn
+        if not savepoint:
+            WITHOUT_SAVEPOINT.add(fn)
         return fn
 
     return register

@@ -13,6 +13,7 @@ from bot.conversation.context import (
     BUTTON_HANDLERS,
     SCREENS,
     TEXT_HANDLERS,
+    WITHOUT_SAVEPOINT,
     Ctx,
     Screen,
 )
@@ -93,10 +94,14 @@ class Conversations:
 
         async def work(uow: UnitOfWork) -> None:
             now = self.clock.now()
-            conv = await uow.conversations.lock_or_create(
-                self.platform, event.user_id, event.chat_id, now
-            )
-            await uow.conversations.save(replace(conv, menu_message_id=message_id), now)
+            # One UPDATE; the row exists unless the update that sent the menu failed.
+            if not await uow.conversations.set_menu(
+                self.platform, event.user_id, event.chat_id, message_id, now
+            ):
+                conv = await uow.conversations.lock_or_create(
+                    self.platform, event.user_id, event.chat_id, now
+                )
+                await uow.conversations.save(replace(conv, menu_message_id=message_id), now)
             await uow.commit()
 
         try:
@@ -216,7 +221,9 @@ class Conversations:
         if handler is None:
             log.error("no handler for button %r at %s", cb.action, ctx.state)
             return self._expired(ctx, callback_id)
-        await self._run(ctx, cb.action, lambda: handler(ctx, cb))
+        await self._run(
+            ctx, cb.action, lambda: handler(ctx, cb), savepoint=handler not in WITHOUT_SAVEPOINT
+        )
         return AnswerButton(callback_id)
 
     def _expired(self, ctx: Ctx, callback_id: str) -> AnswerButton:
@@ -272,7 +279,9 @@ class Conversations:
             ctx.notice("chat-input-too-long", expects=ctx.t(f"chat-expects-{step.expects.value}"))
             return
         handler = TEXT_HANDLERS[ctx.state]
-        await self._run(ctx, flows.TEXT, lambda: handler(ctx, text))
+        await self._run(
+            ctx, flows.TEXT, lambda: handler(ctx, text), savepoint=handler not in WITHOUT_SAVEPOINT
+        )
 
     def _on_other(self, ctx: Ctx) -> None:
         step = flows.STEPS[ctx.state]
@@ -285,18 +294,20 @@ class Conversations:
         _record(ctx.state, trigger, target)
         ctx.state = target
 
-    async def _run(self, ctx: Ctx, trigger: str, work: Any) -> None:
-        """Runs a step inside a savepoint; a refusal restores the step and says why."""
+    async def _run(self, ctx: Ctx, trigger: str, work: Any, *, savepoint: bool = True) -> None:
+        """Runs a step, inside a savepoint unless it writes nothing outside `Ctx.call`;
+        a refusal restores the step and says why."""
         source, saved = ctx.state, copy.deepcopy(ctx.data)
         notices, before, after = len(ctx.notices), len(ctx.before), len(ctx.after)
-        savepoint = await ctx.uow.savepoint()
+        point = await ctx.uow.savepoint() if savepoint else None
         try:
             await work()
         except errors.DomainError as err:
-            if isinstance(err, ctx.keep_on):
-                await savepoint.commit()  # R9, R39: the counted attempt must stay
-            else:
-                await savepoint.rollback()
+            if point is not None:
+                if isinstance(err, ctx.keep_on):
+                    await point.commit()  # R9, R39: the counted attempt must stay
+                else:
+                    await point.rollback()
             ctx.state, ctx.data = source, saved
             del ctx.notices[notices:]
             del ctx.before[before:]
@@ -305,9 +316,13 @@ class Conversations:
             ctx.notices.append(ctx.error_text(err))
             return
         except BaseException:
-            await savepoint.rollback()
+            if point is not None:
+                await point.rollback()
             raise
-        await savepoint.commit()
+        if point is not None:
+            await point.commit()
+            # The step wrote: what the screen shows is read again.
+            ctx.forget_registration()
         _record(source, trigger, ctx.state)
 
     # --- the reply -------------------------------------------------------------------
@@ -381,3 +396,7 @@ async def _go_back(ctx: Ctx, cb: callbacks.Callback) -> None:
 async def _go_menu(ctx: Ctx, cb: callbacks.Callback) -> None:
     ctx.data.clear()
     ctx.state = "menu"
+
+
+# Navigation only: no savepoint.
+WITHOUT_SAVEPOINT.update((_go_back, _go_menu))

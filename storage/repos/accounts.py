@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import datetime
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import and_, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from storage.dto import AccountDTO, VerificationCodeDTO
+from storage.dto import AccountDTO, RegistrationDTO, VerificationCodeDTO
 from storage.errors import Conflict
-from storage.models import Account, ChatBinding, VerificationCode
+from storage.models import Account, ChatBinding, Registration, VerificationCode
 from storage.repos.base import Repository, table, to_dto
 
 A = table(Account)
 B = table(ChatBinding)
+R = table(Registration)
 V = table(VerificationCode)
 
 
@@ -60,6 +62,37 @@ class AccountRepository(Repository):
             )
         ).first()
         return to_dto(AccountDTO, row) if row else None
+
+    async def bound_account_and_registration(
+        self, platform: str, chat_user_id: int, session_id: int
+    ) -> tuple[AccountDTO | None, RegistrationDTO | None]:
+        """`bound_account` and the account's active registration in `session_id` (as
+        `registrations.active_of_account` finds it), in one statement."""
+        reg_columns = [c.label(f"reg_{c.name}") for c in R.c]
+        row = (
+            await self.conn.execute(
+                select(A, *reg_columns)
+                .join(B, B.c.account_id == A.c.id)
+                .outerjoin(
+                    R,
+                    and_(
+                        R.c.account_id == A.c.id,
+                        R.c.session_id == session_id,
+                        R.c.status == "active",
+                    ),
+                )
+                .where(B.c.platform == platform, B.c.chat_user_id == chat_user_id)
+                .limit(1)
+            )
+        ).first()
+        if row is None:
+            return None, None
+        account = to_dto(AccountDTO, row)
+        if row.reg_id is None:
+            return account, None
+        mapping = row._mapping
+        values = {f.name: mapping[f"reg_{f.name}"] for f in fields(RegistrationDTO)}
+        return account, RegistrationDTO(**values)
 
     async def bind(self, platform: str, chat_user_id: int, account_id: int, now: datetime) -> None:
         """Binds the chat user to the account, replacing an earlier binding of that user."""

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, func, insert, literal, select
+from sqlalchemy import ColumnElement, Table, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.models import AuditRecord
@@ -78,7 +78,19 @@ class AuditSink:
         ids = [str(i) for i in object_ids]
         if not ids:
             return
-        common = {
+        common = await self.fields(action, object_type, before, after)
+        rows = [{**common, "object_id": i} for i in ids]
+        await self.conn.execute(_INSERT, rows if len(rows) > 1 else rows[0])
+
+    async def fields(
+        self, action: str, object_type: str, before: Values | None, after: Values | None
+    ) -> dict[str, Any]:
+        """The columns of an audit row but its object_id, as `record_many` writes them.
+
+        For a statement that writes the audit row itself, next to the change (see
+        EntryRepository.create_with_seat on PostgreSQL).
+        """
+        return {
             "at": self._now(),
             "actor": (await self._actor())[:64],
             "action": action,
@@ -86,8 +98,10 @@ class AuditSink:
             "before": _plain(before),
             "after": _plain(after),
         }
-        rows = [{**common, "object_id": i} for i in ids]
-        await self.conn.execute(_INSERT, rows if len(rows) > 1 else rows[0])
+
+    async def correct_after(self, audit_id: int, after: Values) -> None:
+        """Rewrites `after` of the audit row `audit_id` (written by such a statement)."""
+        await self.conn.execute(update(AU).where(AU.c.id == audit_id).values(after=_plain(after)))
 
     async def record_read(
         self,

@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Row, delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from storage.models import Conversation, ProcessedUpdate
 from storage.repos.base import Repository, table
@@ -34,8 +35,9 @@ class ConversationRepository(Repository):
     ) -> ConversationDTO:
         """Loads the state, holding the row lock until commit (one user, one at a time).
 
-        The bumped `updated_at` UPDATE takes the lock on both databases; a
-        missing row is created first (a racing creator is tolerated).
+        The bumped `updated_at` UPDATE takes the lock on both databases; a missing row
+        is created by an INSERT that does nothing on a conflict (a racing creator), so
+        a new user costs two statements and no savepoint.
         """
         where = (CV.c.platform == platform, CV.c.user_id == user_id, CV.c.chat_id == chat_id)
         res = await self.conn.execute(
@@ -43,35 +45,44 @@ class ConversationRepository(Repository):
         )
         row = res.first()
         if row is None:
-            try:
-                async with self.conn.begin_nested():
-                    await self.conn.execute(
-                        insert(CV).values(
-                            platform=platform,
-                            user_id=user_id,
-                            chat_id=chat_id,
-                            state="start",
-                            data={},
-                            version=0,
-                            updated_at=now,
-                        )
-                    )
-            except IntegrityError:
-                pass  # created by a concurrent update of the same user
-            res = await self.conn.execute(
-                update(CV).where(*where).values(updated_at=now).returning(*CV.c)
+            created = await self.conn.execute(
+                self._insert(CV)
+                .values(
+                    platform=platform,
+                    user_id=user_id,
+                    chat_id=chat_id,
+                    state="start",
+                    data={},
+                    version=0,
+                    updated_at=now,
+                )
+                .on_conflict_do_nothing()
+                .returning(*CV.c)
             )
-            row = res.one()
-        return ConversationDTO(
-            platform=row.platform,
-            user_id=row.user_id,
-            chat_id=row.chat_id,
-            state=row.state,
-            data=dict(row.data or {}),
-            locale=row.locale,
-            menu_message_id=row.menu_message_id,
-            version=row.version,
+            row = created.first()
+            if row is None:  # created by a concurrent update of the same user
+                res = await self.conn.execute(
+                    update(CV).where(*where).values(updated_at=now).returning(*CV.c)
+                )
+                row = res.one()
+        return _conversation(row)
+
+    def _insert(self, target: Any) -> Any:
+        """An INSERT that can say ON CONFLICT DO NOTHING on either database."""
+        if self.dialect == "postgresql":
+            return pg_insert(target)
+        return sqlite_insert(target)
+
+    async def set_menu(
+        self, platform: str, user_id: int, chat_id: int, message_id: int, now: datetime
+    ) -> bool:
+        """Records the message carrying the menu in one UPDATE; False if there is no row."""
+        res = await self.conn.execute(
+            update(CV)
+            .where(CV.c.platform == platform, CV.c.user_id == user_id, CV.c.chat_id == chat_id)
+            .values(menu_message_id=message_id, updated_at=now)
         )
+        return bool(res.rowcount)
 
     async def save(self, conv: ConversationDTO, now: datetime) -> None:
         await self.conn.execute(
@@ -99,18 +110,7 @@ class ConversationRepository(Repository):
                 )
             )
         ).first()
-        if row is None:
-            return None
-        return ConversationDTO(
-            platform=row.platform,
-            user_id=row.user_id,
-            chat_id=row.chat_id,
-            state=row.state,
-            data=dict(row.data or {}),
-            locale=row.locale,
-            menu_message_id=row.menu_message_id,
-            version=row.version,
-        )
+        return _conversation(row) if row is not None else None
 
     async def locale_of(self, platform: str, user_id: int) -> str | None:
         """The remembered language of a chat user (for messages they did not ask for)."""
@@ -122,16 +122,31 @@ class ConversationRepository(Repository):
         return row[0] if row else None
 
     async def mark_processed(self, platform: str, update_id: int, now: datetime) -> bool:
-        """Records an update id; False if it was applied before (re-delivery)."""
-        try:
-            async with self.conn.begin_nested():
-                await self.conn.execute(
-                    insert(PU).values(platform=platform, update_id=update_id, processed_at=now)
-                )
-        except IntegrityError:
-            return False
-        return True
+        """Records an update id; False if it was applied before (re-delivery).
+
+        One INSERT ... ON CONFLICT DO NOTHING RETURNING: a row comes back only when the
+        id is new, and a re-delivery leaves the transaction usable without a savepoint."""
+        res = await self.conn.execute(
+            self._insert(PU)
+            .values(platform=platform, update_id=update_id, processed_at=now)
+            .on_conflict_do_nothing()
+            .returning(PU.c.update_id)
+        )
+        return res.first() is not None
 
     async def forget_processed_before(self, cutoff: datetime) -> int:
         res = await self.conn.execute(delete(PU).where(PU.c.processed_at < cutoff))
         return int(res.rowcount)
+
+
+def _conversation(row: Row[Any]) -> ConversationDTO:
+    return ConversationDTO(
+        platform=row.platform,
+        user_id=row.user_id,
+        chat_id=row.chat_id,
+        state=row.state,
+        data=dict(row.data or {}),
+        locale=row.locale,
+        menu_message_id=row.menu_message_id,
+        version=row.version,
+    )

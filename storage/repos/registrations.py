@@ -4,25 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
-    Insert,
+    Executable,
     and_,
     bindparam,
+    cast,
     exists,
     func,
     insert,
     literal_column,
     select,
-    text,
+    true,
     update,
 )
 
 from storage.dto import EntryDTO, RegistrationDTO, ReviewDTO, StudentRecordDTO, WaitlistDTO
 from storage.models import Entry, RecordEligibility, Registration, Review, StudentRecord, Waitlist
-from storage.repos.audit import without
+from storage.repos.audit import AU, without
 from storage.repos.base import Repository, table, to_dto
 from storage.repos.sessions import _TAKE_SEAT, SEATS
 
@@ -137,39 +138,87 @@ _CLOSE_LEVEL = (
     .returning(WL.c.id)
 )
 
-# Seat and entry statements per set of entry columns (see EntryRepository.create_with_seat).
+# Seat and entry statements per set of entry columns and whether the audit row goes
+# along (see EntryRepository.create_with_seat).
 _V_PREFIX = "v_"
-_SEAT_AND_ENTRY: dict[tuple[str, ...], Insert] = {}
+_A_PREFIX = "a_"
+_AUDIT_ID = "_audit_id"
+_SEAT_AND_ENTRY: dict[tuple[tuple[str, ...], bool], Executable] = {}
+_B_CAMPUS = bindparam("b_campus_id", type_=SEATS.c.campus_id.type)
+_B_SUBJECT = bindparam("b_subject_code", type_=SEATS.c.subject_code.type)
+# Fairness for the last seats (tests/rules/test_fairness.py): row-lock waiters are
+# first come, first served only per row version, and every booking makes a new
+# version, so later bookers could overtake earlier ones. This advisory lock's queue is
+# one per (campus, subject) and strictly in arrival order. (A void is never NULL.)
+_FAIR = select(
+    func.pg_advisory_xact_lock(_B_CAMPUS, func.hashtext(_B_SUBJECT)).is_not(None).label("held")
+).cte("fair")
+# The seat UPDATE's WHERE reads the lock's output: an uncorrelated subquery, so an
+# InitPlan in a one-time filter, run before the seat row is read at all. The
+# statement's snapshot predates the wait, but an UPDATE under READ COMMITTED re-checks
+# `taken < capacity` on the newest row version (the previous holder's commit).
+_TAKE_FAIRLY = (
+    update(SEATS)
+    .where(
+        SEATS.c.campus_id == _B_CAMPUS,
+        SEATS.c.subject_code == _B_SUBJECT,
+        SEATS.c.taken < SEATS.c.capacity,
+        select(_FAIR.c.held).scalar_subquery(),
+    )
+    .values(taken=SEATS.c.taken + 1)
+    .returning(SEATS.c.campus_id)
+    .cte("seat")
+)
+_AUDIT_COLUMNS = ("at", "actor", "action", "object_type", "before", "after")
 
 
-def _seat_and_entry(columns: tuple[str, ...]) -> Insert:
-    """PostgreSQL: WITH seat AS (UPDATE campus_seats ... RETURNING) INSERT ... FROM seat.
+def _seat_and_entry(columns: tuple[str, ...], audited: bool) -> Executable:
+    """PostgreSQL: WITH fair AS (SELECT pg_advisory_xact_lock(...)), seat AS (UPDATE
+    campus_seats ... RETURNING), entry AS (INSERT ... FROM seat RETURNING), audit AS
+    (INSERT INTO audit_log ... FROM entry) SELECT ... FROM entry: one round trip.
 
     The conditional UPDATE stays the only gate (R23): no seat, no row from `seat`, no
-    entry. It must be the top-level WITH (PostgreSQL refuses a data-modifying WITH
-    nested in the INSERT's SELECT), hence add_cte.
+    entry, no audit row. PostgreSQL refuses a data-modifying WITH nested below the top
+    level; SQLAlchemy renders every CTE in the top-level WITH.
     """
-    stmt = _SEAT_AND_ENTRY.get(columns)
+    stmt = _SEAT_AND_ENTRY.get((columns, audited))
     if stmt is None:
-        seat = (
-            update(SEATS)
-            .where(
-                SEATS.c.campus_id == bindparam("b_campus_id"),
-                SEATS.c.subject_code == bindparam("b_subject_code"),
-                SEATS.c.taken < SEATS.c.capacity,
-            )
-            .values(taken=SEATS.c.taken + 1)
-            .returning(SEATS.c.campus_id)
-            .cte("seat")
-        )
         # Prefixed names: a parameter named like a campus_seats column (campus_id)
         # would otherwise become a SET value of the UPDATE.
         values = select(
             *(bindparam(_V_PREFIX + c, type_=EN.c[c].type) for c in columns)
-        ).select_from(seat)
-        stmt = insert(EN).from_select(list(columns), values).returning(*EN.c).add_cte(seat)
-        _SEAT_AND_ENTRY[columns] = stmt
+        ).select_from(_TAKE_FAIRLY)
+        insert_entry = insert(EN).from_select(list(columns), values).returning(*EN.c)
+        if not audited:
+            stmt = insert_entry.add_cte(_TAKE_FAIRLY)
+        else:
+            entry = insert_entry.cte("entry")
+            row = select(
+                *(bindparam(_A_PREFIX + c, type_=AU.c[c].type) for c in _AUDIT_COLUMNS),
+                cast(entry.c.id, AU.c.object_id.type),
+            ).select_from(entry)
+            audit = (
+                insert(AU)
+                .from_select([*_AUDIT_COLUMNS, "object_id"], row)
+                .returning(AU.c.id)
+                .cte("audit")
+            )
+            stmt = select(*entry.c, audit.c.id.label(_AUDIT_ID)).select_from(
+                entry.join(audit, true())
+            )
+        _SEAT_AND_ENTRY[(columns, audited)] = stmt
     return stmt
+
+
+def _entry_as_returned(values: dict[str, Any]) -> dict[str, Any]:
+    """The columns of an entry inserted with `values`, but its id, as RETURNING gives them
+    (instants in UTC; a column not given is NULL); checked against the row itself."""
+    out: dict[str, Any] = {}
+    for name in _ENTRY_FIELDS:
+        if name != "id":
+            value = values.get(name)
+            out[name] = value.astimezone(UTC) if isinstance(value, datetime) else value
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -384,20 +433,24 @@ class EntryRepository(Repository):
         """
         seat = {"b_campus_id": values["campus_id"], "b_subject_code": values["subject_code"]}
         if self.dialect == "postgresql":
-            # Fairness for the last seats (tests/rules/test_fairness.py): row-lock waiters
-            # are first come, first served only per row version, and every booking makes
-            # a new version, so later bookers could overtake earlier ones. This advisory
-            # lock's queue is one per (campus, subject) and strictly in arrival order.
-            await self.conn.execute(
-                text("SELECT pg_advisory_xact_lock(:c, hashtext(:s))"),
-                {"c": values["campus_id"], "s": values["subject_code"]},
-            )
-            stmt = _seat_and_entry(tuple(sorted(values)))
             params = {_V_PREFIX + k: v for k, v in values.items()}
+            sink = self.audit_sink
+            after = None
+            if sink is not None:
+                # The audit row is written by the same statement, so the lock of the
+                # seat is held one round trip instead of three. Its `after` is what
+                # `_created` would write, known before the row exists.
+                after = _entry_as_returned(values)
+                audit = await sink.fields("create", "entry", None, after)
+                params.update({_A_PREFIX + k: v for k, v in audit.items()})
+            stmt = _seat_and_entry(tuple(sorted(values)), sink is not None)
             row = (await self.conn.execute(stmt, {**params, **seat})).first()
             if row is None:
                 return None
-            await self._created(row)
+            if sink is not None:
+                got = without(row._mapping, "id", _AUDIT_ID)
+                if got != after:  # never so far: a default of the database, say
+                    await sink.correct_after(row._mapping[_AUDIT_ID], got)
             return to_dto(EntryDTO, row)
         if not (await self.conn.execute(_TAKE_SEAT, seat)).rowcount:
             return None

@@ -113,13 +113,18 @@ class SessionRepository(Repository):
         return [to_dto(ExamSessionDTO, r) for r in rows]
 
     async def current(self, now: datetime) -> ExamSessionDTO | None:
-        """The published session whose window is nearest: the latest published one."""
-        row = (
-            await self.conn.execute(
-                select(S).where(S.c.published_at <= now).order_by(S.c.opens_at.desc()).limit(1)
-            )
-        ).first()
-        return to_dto(ExamSessionDTO, row) if row else None
+        """The published session whose window is nearest: the latest published one.
+
+        Chosen from the cached list of sessions (every update of the chat asks)."""
+        found = self._cached("sessions")
+        if found is _MISSING:
+            generation = self._cache.generation
+            found = await self.all()
+            self._keep("sessions", found, generation)
+        for session in found:  # newest window first, as `all` orders them
+            if session.published_at is not None and session.published_at <= now:
+                return session  # type: ignore[no-any-return]
+        return None
 
     async def upsert(self, values: dict[str, Any]) -> int:
         self._written()
@@ -213,10 +218,14 @@ class SessionRepository(Repository):
         return int(existing)
 
     async def campuses(self, session_id: int, school: str | None = None) -> list[CampusDTO]:
-        q = select(C).where(C.c.session_id == session_id).order_by(C.c.id)
-        if school is not None:
-            q = q.where(C.c.school == school)
-        return [to_dto(CampusDTO, r) for r in await self.conn.execute(q)]
+        key = ("campuses", session_id)
+        found = self._cached(key)
+        if found is _MISSING:
+            generation = self._cache.generation
+            q = select(C).where(C.c.session_id == session_id).order_by(C.c.id)
+            found = [to_dto(CampusDTO, r) for r in await self.conn.execute(q)]
+            self._keep(key, found, generation)
+        return [c for c in found if school is None or c.school == school]
 
     async def campus(self, campus_id: int) -> CampusDTO | None:
         key = ("campus", campus_id)
@@ -244,6 +253,20 @@ class SessionRepository(Repository):
             )
         ).first()
         return to_dto(SeatsDTO, row) if row else None
+
+    async def seats_of_subject(
+        self, campus_ids: list[int], subject_code: str
+    ) -> dict[int, SeatsDTO]:
+        """The seats of one subject at each of these campuses (campuses without any are
+        left out), in one statement."""
+        if not campus_ids:
+            return {}
+        rows = await self.conn.execute(
+            select(SEATS).where(
+                SEATS.c.campus_id.in_(campus_ids), SEATS.c.subject_code == subject_code
+            )
+        )
+        return {r.campus_id: to_dto(SeatsDTO, r) for r in rows}
 
     async def seats_of_session(self, session_id: int) -> list[SeatsDTO]:
         rows = await self.conn.execute(

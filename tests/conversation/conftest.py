@@ -10,7 +10,6 @@ roster and scores are loaded into the database under test, mail goes to a
 from __future__ import annotations
 
 import itertools
-import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -40,6 +39,7 @@ from registration.importing import RosterFile, parse_roster, parse_scores, parse
 from registration.mailer import MailboxMailer
 from storage.db import Database
 from tests.conftest import ROOT
+from tests.conversation.driver import DatabaseChecks
 
 EXAMPLES = ROOT / "examples"
 
@@ -100,6 +100,8 @@ class Chat:
     async def send(self, text: str) -> list[Action]:
         return await self.deliver(self.event(EventKind.TEXT, text=text, message_id=next(self._ids)))
 
+    say = send
+
     async def command(self, name: str, args: str = "") -> list[Action]:
         return await self.deliver(
             self.event(EventKind.COMMAND, command=name, text=args, message_id=next(self._ids))
@@ -137,8 +139,12 @@ class Chat:
         return "\n".join(a.text for a in self.last if isinstance(a, SendText))
 
     @property
+    def buttons(self) -> list[Button]:
+        return [b for row in self.menu.keyboard for b in row]
+
+    @property
     def labels(self) -> list[str]:
-        return [b.label for row in self.menu.keyboard for b in row]
+        return [b.label for b in self.buttons]
 
     def button(self, label: str) -> Button:
         for row in self.menu.keyboard:
@@ -218,7 +224,7 @@ class Chat:
 
 
 @dataclass
-class Harness:
+class Harness(DatabaseChecks):
     db: Database
     clock: FrozenClock
     mailer: MailboxMailer
@@ -237,28 +243,6 @@ class Harness:
         """A new engine over the same database (a bot process restart)."""
         self.bot = Conversations(self.db, self.clock, self.settings, self.mailer)
         return self.bot
-
-    async def conversation(self, chat: Chat) -> tuple[str, dict]:
-        async with self.db.uow(readonly=True) as uow:
-            conv = await uow.conversations.get("telegram", chat.user_id, chat.user_id)
-        assert conv is not None
-        return conv.state, conv.data
-
-    async def set_capacity(self, campus_code: str, subject: str, capacity: int) -> None:
-        async with self.db.uow() as uow:
-            campus = await uow.sessions.campus_by_code(self.session_id, campus_code)
-            assert campus is not None
-            await admin.set_capacity(
-                uow, self.clock, campus_id=campus.id, subject_code=subject, capacity=capacity
-            )
-            await uow.commit()
-
-    def code_for(self, email: str) -> str:
-        mails = self.mailer.to(email)
-        assert mails, f"no mail to {email}"
-        found = re.search(r"\b(\d{6})\b", mails[-1].body)
-        assert found
-        return found.group(1)
 
 
 @pytest.fixture

@@ -1,8 +1,8 @@
-"""Common candidate journeys, typed and tapped through a `Chat` (Chinese labels by default)."""
+"""Common candidate journeys, typed and tapped through a `ChatDriver` (Chinese labels)."""
 
 from __future__ import annotations
 
-from tests.conversation.conftest import Chat, Harness
+from tests.conversation.driver import ChatDriver, FlowHarness
 
 PASSWORD = "Secret_123"
 
@@ -13,7 +13,7 @@ WANG_HR = ("王浩然", "id_card", "110108200404043217")  # CET-6 review passes 
 ID_TYPE_LABEL = {"id_card": "居民身份证", "passport": "护照"}
 
 
-async def sign_up(h: Harness, chat: Chat, email: str) -> None:
+async def sign_up(h: FlowHarness, chat: ChatDriver, email: str) -> None:
     """Account -> Sign up -> e-mail -> password -> code: verified and bound (R7-R9)."""
     await chat.command("start")
     await chat.press("通行证账号")
@@ -24,7 +24,7 @@ async def sign_up(h: Harness, chat: Chat, email: str) -> None:
     assert "邮箱验证成功" in chat.text
 
 
-async def look_up(chat: Chat, person: tuple[str, str, str]) -> None:
+async def look_up(chat: ChatDriver, person: tuple[str, str, str]) -> None:
     """From the main menu: agreement -> ID type -> name -> ID number: the confirmation view."""
     name, id_type, number = person
     await chat.command("start")
@@ -36,7 +36,7 @@ async def look_up(chat: Chat, person: tuple[str, str, str]) -> None:
     await chat.send(number)
 
 
-async def save_information(chat: Chat, person: tuple[str, str, str]) -> None:
+async def save_information(chat: ChatDriver, person: tuple[str, str, str]) -> None:
     """Lookup, confirm record and eligibility, keep the roster's phone: saved (R13)."""
     await look_up(chat, person)
     await chat.press("信息无误")
@@ -44,7 +44,7 @@ async def save_information(chat: Chat, person: tuple[str, str, str]) -> None:
     assert "报名信息已保存" in chat.text
 
 
-async def register(chat: Chat, subject: str, campus: str, paper: str = "不需要") -> None:
+async def register(chat: ChatDriver, subject: str, campus: str, paper: str = "不需要") -> None:
     """At the subject list: subject -> campus -> paper report (written): entry created."""
     await chat.press(subject)
     await chat.press(campus)

@@ -2,29 +2,13 @@
 
 from __future__ import annotations
 
+from tests.conversation import scenarios
 from tests.conversation.conftest import Harness
-from tests.conversation.flows_helpers import PASSWORD, ZHANG, save_information, sign_up
+from tests.conversation.flows_helpers import PASSWORD, sign_up
 
 
 async def test_r7_sign_in_from_another_chat_sign_out_and_wrong_password(harness: Harness) -> None:
-    first = harness.chat()
-    await sign_up(harness, first, "shared@example.com")
-    phone = harness.chat()  # R7: one account, a second chat user (new phone)
-    await phone.command("start")
-    await phone.press("通行证账号")
-    await phone.press("登录")
-    await phone.send("SHARED@example.com ")
-    await phone.send("Wrong_123")
-    assert "邮箱或密码不正确" in phone.text and "含密码的消息已删除" in phone.text
-    assert (await harness.conversation(phone))[0] == "signin.password"
-    await phone.send(PASSWORD)
-    assert "已登录：shared@example.com（邮箱已验证）" in phone.text
-    await phone.press("退出登录")
-    assert "已退出登录" in phone.text and phone.has_button("注册通行证")
-    # The first chat stays signed in.
-    await first.command("start")
-    await first.press("通行证账号")
-    assert "已登录：shared@example.com" in first.text
+    await scenarios.sign_in_from_another_chat_sign_out_and_wrong_password(harness)
 
 
 async def test_r9_registration_leads_through_the_account_and_comes_back(harness: Harness) -> None:
@@ -70,38 +54,7 @@ async def test_signup_with_a_taken_email_points_to_sign_in(harness: Harness) -> 
 
 
 async def test_r10_recover_account_and_reset_password(harness: Harness) -> None:
-    owner = harness.chat()
-    await sign_up(harness, owner, "zhangwei@example.com")
-    await save_information(owner, ZHANG)
-    lost = harness.chat()
-    await lost.command("start")
-    await lost.press("通行证账号")
-    await lost.press("找回已报名账号")
-    await lost.send(ZHANG[0])
-    await lost.press("居民身份证")
-    await lost.send(ZHANG[2])
-    assert "z***@example.com" in lost.text and "zhangwei@" not in lost.text
-    assert "含证件号码的消息已删除" in lost.text
-    await lost.press("忘记密码")
-    await lost.send("zhangwei@example.com")
-    assert "重置验证码已发到该邮箱" in lost.text
-    code = harness.code_for("zhangwei@example.com")
-    await lost.send("000000" if code != "000000" else "111111")
-    await lost.send("New_pass_456")
-    assert "验证码不正确" in lost.text
-    assert (await harness.conversation(lost))[0] == "reset.code"
-    await lost.send(code)
-    await lost.send("weak")
-    assert "密码不少于 8 位" in lost.text
-    assert (await harness.conversation(lost))[0] == "reset.password"
-    await lost.send("New_pass_456")
-    assert "密码已重置" in lost.text
-    data = (await harness.conversation(lost))[1]
-    assert "reset_code" not in data  # the code is dropped once used
-    # The old chat was signed out by the reset (R10).
-    await owner.command("start")
-    await owner.press("通行证账号")
-    assert owner.has_button("登录")
+    await scenarios.recover_account_and_reset_password(harness)
 
 
 async def test_r10_reset_for_an_unknown_address_says_the_same(harness: Harness) -> None:

@@ -22,7 +22,6 @@ from registration.entries import (
     set_paper_report,
 )
 from registration.notices import tell_promotions
-from registration.waitlist import waitlists_of
 from storage.dto import (
     CampusDTO,
     EntryDTO,
@@ -30,6 +29,7 @@ from storage.dto import (
     RegistrationDTO,
     StudentRecordDTO,
     SubjectDTO,
+    WaitlistDTO,
 )
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ async def _registration(ctx: Ctx) -> RegistrationDTO:
 
 
 async def _record(ctx: Ctx, registration: RegistrationDTO) -> StudentRecordDTO:
-    record = await ctx.uow.records.get(registration.record_id)
+    record = await ctx.record(registration.record_id)
     if record is None:
         raise errors.NoMatchingRecord()
     return record
@@ -112,7 +112,7 @@ async def enter_overview(ctx: Ctx) -> None:
     ctx.goto("overview")
 
 
-@on_button("menu", "ov")
+@on_button("menu", "ov", savepoint=False)
 async def open_overview(ctx: Ctx, cb: Callback) -> None:
     await enter_overview(ctx)
 
@@ -156,7 +156,7 @@ async def overview_screen(ctx: Ctx) -> Screen:
         parts += [await entry_line(ctx, e, subjects) for e in view.entries]
     else:
         parts.append(ctx.t("chat-overview-no-entries"))
-    waiting = [(w, pos) for w, pos in await waitlists_of(ctx.uow, registration.id) if pos]
+    waiting = [(w, pos) for w, pos in await _positions(ctx, view.waitlists) if pos]
     for w, pos in waiting:
         parts.append(
             ctx.t(
@@ -186,13 +186,20 @@ async def overview_screen(ctx: Ctx) -> Screen:
     return Screen("\n\n".join(parts), keyboard)
 
 
-@on_button("overview", "entry")
+async def _positions(ctx: Ctx, waitlists: list[WaitlistDTO]) -> list[tuple[WaitlistDTO, int]]:
+    """As `waitlists_of`, for the waitlists the overview has already read (R36)."""
+    return [
+        (w, await ctx.uow.waitlists.position(w) if w.status == "waiting" else 0) for w in waitlists
+    ]
+
+
+@on_button("overview", "entry", savepoint=False)
 async def open_entry(ctx: Ctx, cb: Callback) -> None:
     _, entry = await _entry(ctx, cb.arg(0))
     ctx.goto("entry.detail", entry_id=entry.id)
 
 
-@on_button("overview", "wl")
+@on_button("overview", "wl", savepoint=False)
 async def open_waitlists(ctx: Ctx, cb: Callback) -> None:
     ctx.goto("waitlists")
 
@@ -265,8 +272,8 @@ async def _seat_subjects(ctx: Ctx, session_id: int, school: str) -> set[str]:
     return {s.subject_code for s in seats if s.campus_id in campuses}
 
 
-@on_button("overview", "add")
-@on_button("entry.detail", "more")
+@on_button("overview", "add", savepoint=False)
+@on_button("entry.detail", "more", savepoint=False)
 async def add_subject(ctx: Ctx, cb: Callback) -> None:
     session = await ctx.session()
     if session is None:
@@ -295,7 +302,7 @@ async def subject_screen(ctx: Ctx) -> Screen:
     return Screen("\n".join(lines), [*rows(buttons, 2), ctx.nav()])
 
 
-@on_button("entry.subject", "subj")
+@on_button("entry.subject", "subj", savepoint=False)
 async def choose_subject(ctx: Ctx, cb: Callback) -> None:
     registration = await _registration(ctx)
     codes = {item.subject.code for item in await _options(ctx, registration)}
@@ -309,11 +316,12 @@ async def campus_buttons(
 ) -> list[list[Button]]:
     """One campus a row (names are long), each with its free seats (R23) or "full" (R34)."""
     record = await _record(ctx, registration)
+    campuses = await ctx.uow.sessions.campuses(registration.session_id, school=record.school)
+    campuses = [c for c in campuses if c.id != skip]
+    free = await ctx.uow.sessions.seats_of_subject([c.id for c in campuses], subject)
     out = []
-    for campus in await ctx.uow.sessions.campuses(registration.session_id, school=record.school):
-        if campus.id == skip:
-            continue
-        seats = await ctx.uow.sessions.seats(campus.id, subject)
+    for campus in campuses:
+        seats = free.get(campus.id)
         if seats is None:
             continue
         name = campus.name(ctx.locale)
@@ -345,7 +353,8 @@ async def _chosen_campus(ctx: Ctx, registration: RegistrationDTO, arg: str) -> C
     return await campus_for(ctx.uow, registration.session_id, number, record)
 
 
-@on_button("entry.campus", "camp")
+# Its only write is `_register`'s service call, in a savepoint of its own.
+@on_button("entry.campus", "camp", savepoint=False)
 async def choose_campus(ctx: Ctx, cb: Callback) -> None:
     registration = await _registration(ctx)
     campus = await _chosen_campus(ctx, registration, cb.arg(0))
@@ -369,7 +378,7 @@ async def paper_screen(ctx: Ctx) -> Screen:
     return Screen(ctx.t("chat-prompt-entry-paper"), [*rows(buttons, 1), ctx.nav()])
 
 
-@on_button("entry.paper", "paper")
+@on_button("entry.paper", "paper", savepoint=False)
 async def choose_paper(ctx: Ctx, cb: Callback) -> None:
     if cb.arg(0) not in PAPER_REPORTS:
         raise errors.InvalidInput(field="paper_report")
@@ -396,6 +405,8 @@ async def _register(
         ctx.notice("chat-just-filled")
         ctx.goto("waitlist.offer", campus_id=campus_id)
         return
+    # Booked on it: the registration is still the active one (only its version moved).
+    ctx.remember_registration(registration)
     subjects = await _subjects(ctx)
     ctx.notice(
         "chat-registered",
@@ -435,17 +446,21 @@ async def entry_screen(ctx: Ctx) -> Screen:
 
 @on_button("entry.detail", "pay")
 async def pay(ctx: Ctx, cb: Callback) -> None:
-    registration, entry = await _entry(ctx, ctx.data.get("entry_id"))
-    await check_payable(ctx.uow, ctx.now, entry)  # R4, R27: says why before any link
     payments = payments_module()
     if payments is None:
+        _, entry = await _entry(ctx, ctx.data.get("entry_id"))
+        await check_payable(ctx.uow, ctx.now, entry)  # R4, R27: says why before any link
         ctx.notice("chat-payment-preparing")
         return
+    # The service checks the entry is the candidate's own and payable (R4, R27) before
+    # any link, with the same refusals.
+    registration = await _registration(ctx)
+    entry_id = str(ctx.data.get("entry_id"))
     link = await payments.payment_link(
         ctx.uow,
         ctx.clock,
         registration_id=registration.id,
-        entry_id=entry.id,
+        entry_id=int(entry_id) if entry_id.isdigit() else 0,
         gateway=payments.gateway_from_settings(ctx.settings),
     )
     ctx.goto("entry.pay", pay_url=link.url, pay_amount=link.amount_fen)
@@ -498,7 +513,7 @@ async def update_payment(ctx: Ctx, cb: Callback) -> None:
         ctx.notice("chat-still-unpaid")
 
 
-@on_button("entry.detail", "chc")
+@on_button("entry.detail", "chc", savepoint=False)
 async def open_change(ctx: Ctx, cb: Callback) -> None:
     _, entry = await _entry(ctx, ctx.data.get("entry_id"))
     _unpaid(entry)
@@ -546,7 +561,7 @@ async def _cascade(ctx: Ctx, registration: RegistrationDTO, entry: EntryDTO) -> 
     ]
 
 
-@on_button("entry.detail", "cxl")
+@on_button("entry.detail", "cxl", savepoint=False)
 async def open_cancel(ctx: Ctx, cb: Callback) -> None:
     _, entry = await _entry(ctx, ctx.data.get("entry_id"))
     _unpaid(entry)
@@ -596,7 +611,7 @@ async def confirm_cancel(ctx: Ctx, cb: Callback) -> None:
     ctx.goto("overview")
 
 
-@on_button("entry.detail", "ppr")
+@on_button("entry.detail", "ppr", savepoint=False)
 async def open_paper(ctx: Ctx, cb: Callback) -> None:
     _, entry = await _entry(ctx, ctx.data.get("entry_id"))
     _unpaid(entry)

@@ -42,18 +42,18 @@ async def menu_screen(ctx: Ctx) -> Screen:
     )
 
 
-@on_button("menu", "lang")
+@on_button("menu", "lang", savepoint=False)
 async def open_language(ctx: Ctx, cb: Callback) -> None:
     ctx.goto("language")
 
 
-@on_button("menu", "acct")
+@on_button("menu", "acct", savepoint=False)
 async def open_account(ctx: Ctx, cb: Callback) -> None:
     ctx.clear("after_account")
     ctx.goto("account")
 
 
-@on_button("menu", "info")
+@on_button("menu", "info", savepoint=False)
 async def open_info(ctx: Ctx, cb: Callback) -> None:
     ctx.goto("info")
 
@@ -69,7 +69,7 @@ async def language_screen(ctx: Ctx) -> Screen:
     )
 
 
-@on_button("language", "setlang")
+@on_button("language", "setlang", savepoint=False)
 async def set_language(ctx: Ctx, cb: Callback) -> None:
     if cb.arg(0) in LOCALES:
         ctx.locale = cb.arg(0)

@@ -1,0 +1,97 @@
+"""Upper bounds on the SQL statements one update costs on the main path (both databases).
+
+Statement counts are deterministic, unlike timings: a step that starts reading the same
+rows again, or takes a savepoint it does not need, fails here. The bounds hold on both
+databases (SQLite also counts its `BEGIN IMMEDIATE`); `remember_menu` (the adapter's
+bookkeeping after a new menu message) is counted with the update that sent it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import event
+
+from bot.conversation.types import EventKind
+from tests.conversation.conftest import Chat, Harness
+from tests.conversation.flows_helpers import ZHANG, ZHOU, save_information, sign_up
+
+# Measured when written, SQLite / PostgreSQL (SQLite also counts its BEGIN statements):
+# /start 6 / 4 (with the new menu's bookkeeping), overview 10 / 9, add 8 / 7,
+# subject 9 / 8, campus 7 / 6, paper report 13 / 9 (the booking), pay link 16 / 15.
+BUDGET = {
+    "start": 6,
+    "overview": 10,
+    "add subject": 8,
+    "subject": 9,
+    "campus": 7,
+    "paper report": 13,
+    "pay link": 16,
+}
+
+
+@contextmanager
+def counting(h: Harness) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    engine = h.db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+async def _step(h: Harness, chat: Chat, name: str, used: dict[str, int] | None, act: Any) -> None:
+    with counting(h) as statements:
+        await act
+    if used is not None:
+        used[name] = len(statements)
+        assert len(statements) <= BUDGET[name], (name, statements)
+
+
+async def _register_and_pay(h: Harness, chat: Chat, used: dict[str, int] | None) -> None:
+    await _step(h, chat, "start", used, chat.command("start"))
+    await _step(h, chat, "overview", used, chat.press("我的报名"))
+    await _step(h, chat, "add subject", used, chat.press("报考科目"))
+    await _step(h, chat, "subject", used, chat.press("英语四级"))
+    await _step(h, chat, "campus", used, chat.press("海淀校区"))
+    assert "纸质成绩报告单" in chat.text
+    await _step(h, chat, "paper report", used, chat.press("不需要"))
+    assert "已报考 英语四级" in chat.text
+    await _step(h, chat, "pay link", used, chat.press("去支付"))
+    assert "支付" in chat.text
+
+
+async def test_main_path_stays_within_its_statement_budget(harness: Harness) -> None:
+    # The session data (sessions, campuses, subjects) is cached across updates for a few
+    # seconds; a long lifetime keeps a slow run's counts the same as a fast one's. The
+    # first candidate fills the cache, the second is counted (as in production).
+    harness.db.session_cache.ttl = 3600
+    first, second = harness.chat(), harness.chat()
+    await sign_up(harness, first, "first@example.com")
+    await save_information(first, ZHANG)
+    await _register_and_pay(harness, first, None)
+    await sign_up(harness, second, "second@example.com")
+    await save_information(second, ZHOU)
+    used: dict[str, int] = {}
+    await _register_and_pay(harness, second, used)
+    # The common navigation steps: at most 8 each.
+    assert all(used[step] <= 8 for step in ("start", "add subject", "campus")), used
+
+
+async def test_a_redelivered_update_costs_one_statement_and_no_savepoint(
+    harness: Harness,
+) -> None:
+    chat = harness.chat()
+    start = chat.event(EventKind.COMMAND, command="start", text="", message_id=1)
+    assert await harness.bot.handle(start)
+    with counting(harness) as statements:
+        assert await harness.bot.handle(start) == []  # re-delivered: nothing happens
+    assert not any("SAVEPOINT" in s.upper() for s in statements), statements
+    assert sum("PROCESSED_UPDATES" in s.upper() for s in statements) == 1, statements
