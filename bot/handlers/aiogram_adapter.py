@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, TypeVar
+from collections.abc import Sequence
+from typing import Any
 
 from aiogram import Bot, Dispatcher, Router
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -34,26 +34,22 @@ from aiogram.types import (
 from aiogram.utils.token import TokenValidationError
 
 from bot.conversation.types import (
-    Action,
     AnswerButton,
-    DeleteMessage,
     Event,
     EventKind,
     Keyboard,
     SendDocument,
     SendPhoto,
-    SendResult,
-    SendText,
 )
 from bot.handlers import BotCommandText, TokenRejected, bot_key
 from bot.handlers.events import ALLOWED_UPDATES, split_command
-from bot.handlers.retry import CallFailed, Outcome, RetryPolicy, Verdict, call_with_retries
+from bot.handlers.performing import BasePerformer
+from bot.handlers.retry import Outcome, RetryPolicy, Verdict
 from bot.handlers.runner import ConversationEngine, EventRunner
 from cetbot.settings import Settings
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
 PLATFORM = "telegram"
 
 
@@ -109,123 +105,59 @@ def _markup(keyboard: Keyboard) -> InlineKeyboardMarkup | None:
     )
 
 
-class AiogramPerformer:
+class AiogramPerformer(BasePerformer):
     """Carries out Actions with an aiogram Bot, with the shared retry policy."""
 
+    _log = log
+
     def __init__(self, bot: Bot, retry: RetryPolicy) -> None:
+        super().__init__(retry, classify)
         self.bot = bot
-        self.retry = retry
 
     async def close(self) -> None:
         """Closes the HTTP session (a standalone performer, e.g. the worker's, owns it)."""
         await self.bot.session.close()
 
-    async def _call(self, what: str, call: Callable[[], Awaitable[T]]) -> T:
-        return await call_with_retries(call, classify, self.retry, what=what)
+    def _markup(self, keyboard: Keyboard) -> InlineKeyboardMarkup | None:
+        return _markup(keyboard)
 
-    async def perform(self, action: Action) -> SendResult:
-        try:
-            if isinstance(action, SendText):
-                return await self._send_text(action)
-            if isinstance(action, SendDocument):
-                return await self._send_document(action)
-            if isinstance(action, SendPhoto):
-                sent = await self._call(
-                    "sendPhoto",
-                    lambda: self.bot.send_photo(
-                        action.chat_id,
-                        BufferedInputFile(action.data, "photo.jpg"),
-                        caption=action.caption or None,
-                    ),
-                )
-                return SendResult(ok=True, message_id=sent.message_id)
-            if isinstance(action, AnswerButton):
-                return await self._answer(action)
-            if isinstance(action, DeleteMessage):
-                return await self._delete(action)
-        except CallFailed as failed:
-            return SendResult(ok=False, error=str(failed.verdict.outcome))
-        raise TypeError(f"unknown action {action!r}")
+    async def _send_message(
+        self, chat_id: int, text: str, markup: InlineKeyboardMarkup | None
+    ) -> int:
+        sent = await self.bot.send_message(chat_id, text, reply_markup=markup)
+        return sent.message_id
 
-    async def _send_text(self, action: SendText) -> SendResult:
-        markup = _markup(action.keyboard)
-        if action.edit_message_id is not None:
-            message_id = action.edit_message_id
-            try:
-                await self._call(
-                    "editMessageText",
-                    lambda: self.bot.edit_message_text(
-                        action.text,
-                        chat_id=action.chat_id,
-                        message_id=message_id,
-                        reply_markup=markup,
-                    ),
-                )
-                return SendResult(ok=True, message_id=message_id)
-            except CallFailed as failed:
-                if failed.verdict.outcome is Outcome.NOT_MODIFIED:
-                    return SendResult(ok=True, message_id=message_id)
-                if failed.verdict.outcome is not Outcome.NOT_FOUND:
-                    raise
-                # The message is gone or too old to edit: show the step as a new message.
-                log.info("edit of %s failed (%s); sending anew", message_id, failed.verdict.detail)
-        sent = await self._call(
-            "sendMessage",
-            lambda: self.bot.send_message(action.chat_id, action.text, reply_markup=markup),
-        )
-        return SendResult(ok=True, message_id=sent.message_id)
-
-    async def _send_document(self, action: SendDocument) -> SendResult:
-        if action.file_id:
-            try:
-                return await self._send_document_as(action, action.file_id)
-            except CallFailed as failed:
-                # A file id is only valid for the bot that uploaded it (a new token, or an
-                # emulator restarted): upload the bytes again when we have them.
-                if failed.verdict.outcome is not Outcome.FAILED or not action.data:
-                    raise
-                log.info("file id of %s refused (%s); uploading", action.filename, failed)
-        return await self._send_document_as(
-            action, BufferedInputFile(action.data, filename=action.filename)
+    async def _edit_message(
+        self, chat_id: int, message_id: int, text: str, markup: InlineKeyboardMarkup | None
+    ) -> None:
+        await self.bot.edit_message_text(
+            text, chat_id=chat_id, message_id=message_id, reply_markup=markup
         )
 
-    async def _send_document_as(
-        self, action: SendDocument, document: str | BufferedInputFile
-    ) -> SendResult:
-        sent = await self._call(
-            "sendDocument",
-            lambda: self.bot.send_document(
-                action.chat_id, document, caption=action.caption or None
-            ),
+    async def _send_document_file(
+        self, action: SendDocument, file_id: str | None
+    ) -> tuple[int, str | None]:
+        document = file_id or BufferedInputFile(action.data, filename=action.filename)
+        sent = await self.bot.send_document(
+            action.chat_id, document, caption=action.caption or None
         )
-        file_id = sent.document.file_id if sent.document else None
-        return SendResult(ok=True, message_id=sent.message_id, file_id=file_id)
+        return sent.message_id, sent.document.file_id if sent.document else None
 
-    async def _answer(self, action: AnswerButton) -> SendResult:
-        try:
-            await self._call(
-                "answerCallbackQuery",
-                lambda: self.bot.answer_callback_query(
-                    action.callback_id, text=action.text or None, show_alert=action.alert
-                ),
-            )
-        except CallFailed as failed:
-            if failed.verdict.outcome is Outcome.NOT_FOUND:
-                return SendResult(ok=False, error="not-found")  # too old: nothing to stop
-            raise
-        return SendResult(ok=True)
+    async def _send_photo(self, action: SendPhoto) -> int:
+        sent = await self.bot.send_photo(
+            action.chat_id,
+            BufferedInputFile(action.data, "photo.jpg"),
+            caption=action.caption or None,
+        )
+        return sent.message_id
 
-    async def _delete(self, action: DeleteMessage) -> SendResult:
-        try:
-            await self._call(
-                "deleteMessage",
-                lambda: self.bot.delete_message(action.chat_id, action.message_id),
-            )
-        except CallFailed as failed:
-            if failed.verdict.outcome is Outcome.NOT_FOUND:
-                return SendResult(ok=True, error="not-found")  # already gone or too old
-            raise
-        return SendResult(ok=True)
+    async def _answer_query(self, action: AnswerButton) -> None:
+        await self.bot.answer_callback_query(
+            action.callback_id, text=action.text or None, show_alert=action.alert
+        )
+
+    async def _delete_message(self, chat_id: int, message_id: int) -> None:
+        await self.bot.delete_message(chat_id, message_id)
 
 
 def _message_event(message: Message, update_id: int) -> Event | None:
