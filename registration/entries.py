@@ -1,4 +1,4 @@
-"""Entries (报考科目): register, change campus, cancel, paper report, paid (R20-R27, R31)."""
+"""Entries: register, change campus, cancel, paper report, paid (R20-R27, R31)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The CET-6 qualification review (CET6资格复核), automatic and by hand (R14-R19, R42)."""
+"""The CET-6 qualification review, automatic and by hand (R14-R19, R42)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Waitlists (候补) for full (campus, subject) pairs, and handing freed seats on (R34-R37)."""
+"""Waitlists for full (campus, subject) pairs, and handing freed seats on (R34-R37)."""
 
 from __future__ import annotations
 

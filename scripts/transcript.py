@@ -4,17 +4,19 @@ Run: .venv/bin/python scripts/transcript.py [--out docs/transcript-zh.md] [--fra
 
 Drives the real stack in this process, as `cetbot demo` does: the emulator, the bot (its
 adapter, runner and conversations) on a fresh SQLite file with the example session, the
-clock frozen at the demo's "today". A demo candidate (examples/README.md: 张伟) goes from
-/start through sign-up (the code read from the mailbox), the eligibility lookup and the
-CET4 entry to the pay link. After every step the emulator's transcript is compared with
-the one before, so edits in place show as edits. The password and the ID number are
-shown masked: the bot deletes those messages (R8), and docs should not carry them either.
+clock frozen at the demo's "today". A demo candidate (the first row of
+examples/roster.csv) goes from /start through sign-up (the code read from the mailbox),
+the eligibility lookup and the CET4 entry to the pay link. After every step the
+emulator's transcript is compared with the one before, so edits in place show as edits.
+The password and the ID number are shown masked: the bot deletes those messages (R8), and
+docs should not carry them either.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import csv
 import re
 import shutil
 import sys
@@ -29,6 +31,7 @@ if str(ROOT) not in sys.path:
 from bot.app import BotApp, create_app  # noqa: E402
 from cetbot.clock import FrozenClock  # noqa: E402
 from cetbot.demo import DEMO_NOW, seed_example_session  # noqa: E402
+from cetbot.i18n import t  # noqa: E402
 from cetbot.settings import Settings  # noqa: E402
 from emulator.client import EmulatorClient  # noqa: E402
 from emulator.server import start_emulator  # noqa: E402
@@ -36,12 +39,24 @@ from registration.mailer import MailboxMailer  # noqa: E402
 from storage import migrate  # noqa: E402
 from storage.db import Database  # noqa: E402
 
+
+def _t(key: str, **args: str) -> str:
+    return t("zh", key, args)
+
+
+def _first_candidate() -> tuple[str, str]:
+    """The first demo candidate of the example roster: (name, ID number)."""
+    with (ROOT / "examples" / "roster.csv").open(encoding="utf-8-sig", newline="") as f:
+        row = next(csv.DictReader(f))
+    return row["name"], row["id_number"]
+
+
 TOKEN = "777000111:transcript-token"
 USER = 8001
 EMAIL = "zhangwei@example.com"
 PASSWORD = "Cet2026_pass!"
-NAME, ID_NUMBER = "张伟", "110108200503140231"
-HIDDEN = {PASSWORD: "••••••••", ID_NUMBER: "110108••••••••0231"}
+NAME, ID_NUMBER = _first_candidate()
+HIDDEN = {PASSWORD: "••••••••", ID_NUMBER: ID_NUMBER[:6] + "••••••••" + ID_NUMBER[-4:]}
 
 
 class Recorder:
@@ -56,12 +71,12 @@ class Recorder:
 
     async def say(self, text: str, shown: str | None = None) -> None:
         shown = shown or HIDDEN.get(text, text)
-        self.lines.append(f"**考生**：{shown}")
+        self.lines.append(_t("transcript-candidate", text=shown))
         sent = await self.em.user_says(USER, text)
         await self._settle(sent["update_id"])
 
     async def command(self, name: str) -> None:
-        self.lines.append(f"**考生**：/{name}")
+        self.lines.append(_t("transcript-candidate", text=f"/{name}"))
         sent = await self.em.command(USER, name)
         await self._settle(sent["update_id"])
 
@@ -74,7 +89,7 @@ class Recorder:
                 and tuple(parts[3 : 3 + len(args)]) == args
                 and label_has in button["text"]
             ):
-                self.lines.append(f"**考生**：点按〔{button['text']}〕")
+                self.lines.append(_t("transcript-press", label=button["text"]))
                 pressed = await self.em.press(USER, latest["message_id"], button["callback_data"])
                 await self._settle(pressed["update_id"])
                 return
@@ -108,18 +123,20 @@ class Recorder:
             self.seen[message["message_id"]] = message
             if message["sender"] == "user":
                 if message["deleted"] and (before is None or not before["deleted"]):
-                    self.lines.append("*（机器人读取后删除了考生的这条消息）*")
+                    self.lines.append(_t("transcript-user-deleted"))
                 continue
             if before is None:
                 self._bot(message, "")
             elif message["deleted"] and not before["deleted"]:
-                self.lines.append("**机器人**：*（删除了一条消息）*")
+                self.lines.append(_t("transcript-bot-deleted"))
             elif (message["text"], message["keyboard"]) != (before["text"], before["keyboard"]):
-                self._bot(message, "（编辑）")
+                self._bot(message, _t("transcript-edited"))
 
     def _bot(self, message: dict[str, Any], how: str) -> None:
         if message.get("photo"):
-            body = "🖼 学籍照片" + (f"：{message['caption']}" if message.get("caption") else "")
+            body = _t("transcript-photo") + (
+                f"：{message['caption']}" if message.get("caption") else ""
+            )
         elif message.get("document"):
             body = f"📄 {message['document'].get('file_name', '')}"
         else:
@@ -127,7 +144,7 @@ class Recorder:
         for secret, mask in HIDDEN.items():
             body = body.replace(secret, mask)
         quoted = "\n".join(f"> {line}" if line else ">" for line in body.splitlines())
-        self.lines.append(f"**机器人**{how}：\n\n{quoted}")
+        self.lines.append(_t("transcript-bot", how=how) + f"\n\n{quoted}")
         keyboard = message.get("keyboard") or []
         if keyboard:
             rows = [
@@ -153,7 +170,7 @@ async def walk(rec: Recorder) -> None:
     await rec.say(EMAIL)
     await rec.say(PASSWORD)
     # The code is random: masked, so that running the script again changes nothing.
-    await rec.say(rec.code(), "••••••（邮件中的验证码）")
+    await rec.say(rec.code(), _t("transcript-code"))
     if "agree" not in await rec.actions():
         await rec.press("goreg")
     await rec.press("agree")
@@ -163,7 +180,7 @@ async def walk(rec: Recorder) -> None:
     await rec.press("confirm")
     await rec.press("usephone")
     await rec.press("subj", "CET4")
-    await rec.press("camp", label_has="海淀")
+    await rec.press("camp")  # the first campus offered: the candidate's own
     if "paper" in await rec.actions():
         await rec.press("paper")
     await rec.press("pay")
@@ -192,7 +209,7 @@ async def record(framework: str) -> list[str]:
         try:
             await app.startup()
             async with EmulatorClient(emulator.url, token=TOKEN) as em:
-                await em.create_user(USER, "小张", language_code="zh-hans")
+                await em.create_user(USER, _t("transcript-user-name"), language_code="zh-hans")
                 rec = Recorder(em, app, mailbox)
                 await walk(rec)
                 return rec.lines
@@ -207,12 +224,9 @@ async def record(framework: str) -> list[str]:
 def render(lines: list[str], framework: str) -> str:
     when = DEMO_NOW.isoformat(timespec="minutes")
     head = [
-        "# 一次完整报名的对话记录（中文）",
+        _t("transcript-title"),
         "",
-        f"由 `scripts/transcript.py` 生成：本地 Bot API 模拟器 + 机器人（{framework}），"
-        f"示例考试（examples/），时钟固定在 {when}。"
-        "考生为示例名单中的张伟（examples/README.md）。"
-        "〔…〕是按钮，（编辑）表示机器人在原消息上更新了内容；密码和证件号码已遮盖。",
+        _t("transcript-intro", framework=framework, when=when, name=NAME),
         "",
         "---",
         "",

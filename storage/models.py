@@ -98,7 +98,7 @@ class Campus(Base):
     name_en: Mapped[str] = mapped_column(String(200))
     address_zh: Mapped[str] = mapped_column(String(300), default="")
     address_en: Mapped[str] = mapped_column(String(300), default="")
-    # R4: 报名管理时间, the last moment an unpaid entry here may be paid.
+    # R4: the campus payment deadline, the last moment an unpaid entry here may be paid.
     pay_deadline: Mapped[datetime] = mapped_column(UTCDateTime)
     __table_args__ = (UniqueConstraint("session_id", "code"),)
 
@@ -118,7 +118,7 @@ class CampusSeats(Base):
 
 
 class StudentRecord(Base):
-    """One roster row (学籍) of a session."""
+    """One roster row (student record) of a session."""
 
     __tablename__ = "student_records"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -163,7 +163,7 @@ class ScoreRecord(Base):
 
 
 class Account(Base):
-    """R7: a pass account (通行证), identified by its e-mail."""
+    """R7: a pass account, identified by its e-mail."""
 
     __tablename__ = "accounts"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -198,7 +198,7 @@ class VerificationCode(Base):
 
 
 class Registration(Base):
-    """The registration information (报名信息) of one record in one session (R13)."""
+    """The registration information of one record in one session (R13)."""
 
     __tablename__ = "registrations"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -232,7 +232,7 @@ class Registration(Base):
 
 
 class Entry(Base):
-    """One subject at one campus (报考科目): the unit that holds a seat and is paid."""
+    """One subject at one campus (an entry): the unit that holds a seat and is paid."""
 
     __tablename__ = "entries"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -304,7 +304,7 @@ class Review(Base):
 
 
 class Waitlist(Base):
-    """A place in the queue (候补) for a full (campus, subject) (R34-R37)."""
+    """A place in the waitlist for a full (campus, subject) (R34-R37)."""
 
     __tablename__ = "waitlists"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -509,7 +509,7 @@ class AuditRecord(Base):
 
 
 class NewsItem(Base):
-    """Latest news (最新动态) added by the authority (R40)."""
+    """Latest news added by the authority (R40)."""
 
     __tablename__ = "news"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

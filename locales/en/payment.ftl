@@ -14,4 +14,3 @@ pay-page-callback-lost = The registration system has not been told yet; if your 
 pay-page-back = Back
 pay-page-bad-link = This payment link is invalid or was changed. Please get a new one from the bot.
 error-callback-refused = The payment notice failed verification and was refused.
-error-gateway-unavailable = The payment provider cannot be reached right now. Please press "Update" again later.

@@ -14,4 +14,3 @@ pay-page-callback-lost = 支付结果尚未通知到报名系统；如报名状�
 pay-page-back = 返回
 pay-page-bad-link = 支付链接无效或已被修改，请回到机器人重新获取。
 error-callback-refused = 支付通知未通过校验，已拒绝。
-error-gateway-unavailable = 暂时无法查询支付平台，请稍后再点“更新”。

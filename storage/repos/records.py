@@ -1,4 +1,4 @@
-"""Student records (学籍), their photos and eligibility, and CET-4 score records."""
+"""Student records, their photos and eligibility, and CET-4 score records."""
 
 from __future__ import annotations
 
