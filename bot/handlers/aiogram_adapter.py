@@ -35,22 +35,18 @@ from aiogram.utils.token import TokenValidationError
 
 from bot.conversation.types import (
     AnswerButton,
-    Event,
-    EventKind,
     Keyboard,
     SendDocument,
     SendPhoto,
 )
 from bot.handlers import BotCommandText, TokenRejected, bot_key
-from bot.handlers.events import ALLOWED_UPDATES, split_command
+from bot.handlers.events import ALLOWED_UPDATES, button_event, message_event
 from bot.handlers.performing import BasePerformer
 from bot.handlers.retry import Outcome, RetryPolicy, Verdict
 from bot.handlers.runner import ConversationEngine, EventRunner
 from cetbot.settings import Settings
 
 log = logging.getLogger(__name__)
-
-PLATFORM = "telegram"
 
 
 def classify(exc: BaseException) -> Verdict:
@@ -160,63 +156,19 @@ class AiogramPerformer(BasePerformer):
         await self.bot.delete_message(chat_id, message_id)
 
 
-def _message_event(message: Message, update_id: int) -> Event | None:
-    user = message.from_user
-    if user is None or user.is_bot:
-        return None
-    text = message.text or ""
-    entities = message.entities or []
-    first_is_command = (
-        bool(entities) and entities[0].type == "bot_command" and not entities[0].offset
-    )
-    common: dict[str, Any] = {
-        "platform": PLATFORM,
-        "update_id": update_id,
-        "user_id": user.id,
-        "chat_id": message.chat.id,
-        "message_id": message.message_id,
-        "language_code": user.language_code,
-        "first_name": user.first_name,
-    }
-    command = split_command(text, first_is_command)
-    if command is not None:
-        return Event(kind=EventKind.COMMAND, command=command[0], text=command[1], **common)
-    if message.text is not None:
-        return Event(kind=EventKind.TEXT, text=text, **common)
-    # Stickers, photos, voice, documents ...: the engine answers "please type ...".
-    return Event(kind=EventKind.OTHER, **common)
-
-
-def _button_event(query: CallbackQuery, update_id: int) -> Event:
-    # An InaccessibleMessage (too old to read) still names the chat and the menu pressed.
-    message = query.message
-    return Event(
-        platform=PLATFORM,
-        update_id=update_id,
-        user_id=query.from_user.id,
-        chat_id=message.chat.id if message is not None else query.from_user.id,
-        kind=EventKind.BUTTON,
-        payload=query.data or "",
-        message_id=message.message_id if message is not None else None,
-        callback_id=query.id,
-        language_code=query.from_user.language_code,
-        first_name=query.from_user.first_name,
-    )
-
-
 def build_router(runner: EventRunner) -> Router:
     """One router for every flow: each handler only translates and queues."""
     router = Router(name="conversations")
 
     @router.message()
     async def on_message(message: Message, event_update: Update) -> None:
-        event = _message_event(message, event_update.update_id)
+        event = message_event(message, event_update.update_id)
         if event is not None:
             runner.submit(event)
 
     @router.callback_query()
     async def on_button(query: CallbackQuery, event_update: Update) -> None:
-        runner.submit(_button_event(query, event_update.update_id))
+        runner.submit(button_event(query, event_update.update_id))
 
     return router
 

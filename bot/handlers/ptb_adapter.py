@@ -11,10 +11,8 @@ from typing import Any
 from telegram import (
     Bot,
     BotCommand,
-    CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
-    Message,
     Update,
 )
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter
@@ -23,14 +21,12 @@ from telegram.warnings import PTBDeprecationWarning
 
 from bot.conversation.types import (
     AnswerButton,
-    Event,
-    EventKind,
     Keyboard,
     SendDocument,
     SendPhoto,
 )
 from bot.handlers import BotCommandText, TokenRejected, bot_key
-from bot.handlers.events import ALLOWED_UPDATES, split_command
+from bot.handlers.events import ALLOWED_UPDATES, button_event, message_event
 from bot.handlers.performing import BasePerformer
 from bot.handlers.retry import Outcome, RetryPolicy, Verdict
 from bot.handlers.runner import ConversationEngine, EventRunner
@@ -38,7 +34,6 @@ from cetbot.settings import Settings
 
 log = logging.getLogger(__name__)
 
-PLATFORM = "telegram"
 
 # RetryAfter's own constructor reads retry_after and warns that it will become a timedelta;
 # we read both shapes (_retry_after_seconds), so the warning is only noise in the log.
@@ -154,49 +149,6 @@ class PtbPerformer(BasePerformer):
         await self.bot.delete_message(chat_id, message_id)
 
 
-def _message_event(message: Message, update_id: int) -> Event | None:
-    user = message.from_user
-    if user is None or user.is_bot:
-        return None
-    text = message.text or ""
-    entities = message.entities
-    first_is_command = (
-        bool(entities) and entities[0].type == "bot_command" and not entities[0].offset
-    )
-    common: dict[str, Any] = {
-        "platform": PLATFORM,
-        "update_id": update_id,
-        "user_id": user.id,
-        "chat_id": message.chat_id,
-        "message_id": message.message_id,
-        "language_code": user.language_code,
-        "first_name": user.first_name,
-    }
-    command = split_command(text, first_is_command)
-    if command is not None:
-        return Event(kind=EventKind.COMMAND, command=command[0], text=command[1], **common)
-    if message.text is not None:
-        return Event(kind=EventKind.TEXT, text=text, **common)
-    # Stickers, photos, voice, documents ...: the engine answers "please type ...".
-    return Event(kind=EventKind.OTHER, **common)
-
-
-def _button_event(query: CallbackQuery, update_id: int) -> Event:
-    message = query.message
-    return Event(
-        platform=PLATFORM,
-        update_id=update_id,
-        user_id=query.from_user.id,
-        chat_id=message.chat.id if message is not None else query.from_user.id,
-        kind=EventKind.BUTTON,
-        payload=query.data or "",
-        message_id=message.message_id if message is not None else None,
-        callback_id=query.id,
-        language_code=query.from_user.language_code,
-        first_name=query.from_user.first_name,
-    )
-
-
 def performer_from_settings(settings: Settings, retry: RetryPolicy | None = None) -> PtbPerformer:
     """A Performer on its own, for code that sends without polling (the worker's outbox)."""
     if settings.bot_token is None:
@@ -232,13 +184,13 @@ class PtbAdapter:
     async def _on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if update.message is None:
             return
-        event = _message_event(update.message, update.update_id)
+        event = message_event(update.message, update.update_id)
         if event is not None:
             self.runner.submit(event)
 
     async def _on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if update.callback_query is not None:
-            self.runner.submit(_button_event(update.callback_query, update.update_id))
+            self.runner.submit(button_event(update.callback_query, update.update_id))
 
     async def start(self) -> None:
         try:
