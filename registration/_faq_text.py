@@ -130,6 +130,93 @@ def tokens(
     return bag
 
 
+# English typo tolerance: an unknown word of at least MIN_TYPO_LEN letters is replaced by the
+# known content word (of at least MIN_TARGET_LEN letters: short ones are mostly function words,
+# "thank" is not "than") within one edit (two from LONG_TYPO_LEN letters on), same first letter.
+MIN_TYPO_LEN = 4
+MIN_TARGET_LEN = 5
+LONG_TYPO_LEN = 8
+_ALPHA_WORD_RE = re.compile("[a-z0-9]+")
+
+
+def _deletions(word: str) -> set[str]:
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+def edit_distance(a: str, b: str, limit: int) -> int:
+    """Optimal string alignment distance (a swap of two letters is one edit), capped at limit+1."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        cur = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = a[i - 1] != b[j - 1]
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        if min(cur) > limit:
+            return limit + 1
+        prev2, prev = prev, cur
+    return prev[-1]
+
+
+@dataclass(frozen=True)
+class Speller:
+    """Corrects misspelt English words against a vocabulary (symmetric-deletion lookup)."""
+
+    counts: dict[str, int]
+    # Every vocabulary word and its one-letter deletions -> the vocabulary words behind them.
+    by_key: dict[str, tuple[str, ...]]
+
+    @classmethod
+    def of(cls, known: Iterable[str], targets: Iterable[str]) -> Speller:
+        """`known`: texts whose words are left alone; `targets`: texts whose words (a subset,
+        the content words) a typo may be corrected to."""
+        counts: dict[str, int] = {}
+        for text in known:
+            for word in _ALPHA_WORD_RE.findall(unicodedata.normalize("NFKC", text).lower()):
+                counts[word] = counts.get(word, 0) + 1
+        keys: dict[str, set[str]] = {}
+        for text in targets:
+            for word in _ALPHA_WORD_RE.findall(unicodedata.normalize("NFKC", text).lower()):
+                counts[word] = counts.get(word, 0) + 1
+                if word.isalpha() and len(word) >= MIN_TARGET_LEN:
+                    for key in {word} | _deletions(word):
+                        keys.setdefault(key, set()).add(word)
+        return cls(counts, {k: tuple(sorted(v)) for k, v in keys.items()})
+
+    def suggest(self, word: str) -> str | None:
+        """The closest known word for an unknown one, or None when there is no close one."""
+        limit = 1 if len(word) < LONG_TYPO_LEN else 2
+        found: set[str] = set()
+        for key in {word} | _deletions(word):
+            found.update(self.by_key.get(key, ()))
+        best: tuple[int, int, str] | None = None
+        for cand in found:
+            if cand[0] != word[0]:
+                continue
+            dist = edit_distance(word, cand, limit)
+            if dist <= limit:
+                rank = (dist, -self.counts[cand], cand)
+                if best is None or rank < best:
+                    best = rank
+        return best[2] if best else None
+
+    def correct(self, text: str) -> str:
+        """`text` NFKC-normalised and lower-cased, unknown English words spelt as known ones."""
+        text = unicodedata.normalize("NFKC", text).lower()
+
+        def fix(m: re.Match[str]) -> str:
+            word = m.group(0)
+            if word in self.counts or len(word) < MIN_TYPO_LEN or not word.isalpha():
+                return word
+            return self.suggest(word) or word
+
+        return _ALPHA_WORD_RE.sub(fix, text)
+
+
 @dataclass(frozen=True)
 class TermSet:
     """Literal terms found in a text: CJK terms anywhere, English ones as whole words."""
@@ -138,19 +225,35 @@ class TermSet:
     words: frozenset[str]
     # Multi-word English terms ("civil service"), matched as whole-word phrases.
     phrases: tuple[re.Pattern[str], ...]
+    # The terms as listed (normalised), phrases included.
+    raw: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, terms: Iterable[str]) -> TermSet:
-        cjk, words, phrases = [], set(), []
+        cjk, words, phrases, listed = [], set(), [], []
         for raw in terms:
             term = unicodedata.normalize("NFKC", raw).lower()
+            listed.append(term)
             if _CJK_RE.search(term):
                 cjk.append(term)
             elif re.fullmatch("[a-z0-9]+", term):
                 words.add(term)
             else:
                 phrases.append(re.compile(rf"(?<![a-z0-9]){re.escape(term)}(?![a-z0-9])"))
-        return cls(tuple(cjk), frozenset(words), tuple(phrases))
+        return cls(tuple(cjk), frozenset(words), tuple(phrases), tuple(listed))
+
+    def found(self, text: str) -> frozenset[str]:
+        """The terms `text` (NFKC-normalised, lower-cased) holds (phrases by their pattern)."""
+        hits = {term for term in self.cjk if term in text}
+        hits.update(self.words.intersection(_WORD_RE.findall(text)))
+        hits.update(
+            t for t, p in zip(self._phrase_terms, self.phrases, strict=True) if p.search(text)
+        )
+        return frozenset(hits)
+
+    @property
+    def _phrase_terms(self) -> list[str]:
+        return [t for t in self.raw if not _CJK_RE.search(t) and not re.fullmatch("[a-z0-9]+", t)]
 
     def found_in(self, text: str) -> bool:
         """Whether `text` (already NFKC-normalised and lower-cased) holds one of the terms."""
@@ -170,6 +273,8 @@ class Domain:
 
     foreign: dict[str, TermSet]
     anchors: TermSet
+    # Anchors too general to tie a question naming another exam to a CET entry ("exam").
+    generic: frozenset[str]
 
     def foreign_groups(self, text: str) -> frozenset[str]:
         """The out-of-domain groups a text names (matched before synonym rewriting)."""
@@ -180,6 +285,15 @@ class Domain:
         """Whether a text, after synonym rewriting (Normaliser.rewrite), names a CET term."""
         return self.anchors.found_in(rewritten)
 
+    def specific_anchors(self, rewritten: str) -> frozenset[str]:
+        """The CET anchor terms of a rewritten text, leaving out the generic ones."""
+        return self.anchors.found(rewritten) - self.generic
+
+    def words(self) -> Iterable[str]:
+        """Every literal term of the lists (a vocabulary the speller must not 'correct')."""
+        for terms in [*self.foreign.values(), self.anchors]:
+            yield from terms.raw
+
 
 @cache
 def domain(path: Path = DOMAIN_PATH) -> Domain:
@@ -188,6 +302,10 @@ def domain(path: Path = DOMAIN_PATH) -> Domain:
     return Domain(
         foreign={name: TermSet.of(terms) for name, terms in data.get("foreign", {}).items()},
         anchors=TermSet.of(data.get("anchor", {}).get("terms", [])),
+        generic=frozenset(
+            unicodedata.normalize("NFKC", t).lower()
+            for t in data.get("anchor", {}).get("generic", [])
+        ),
     )
 
 

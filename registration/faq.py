@@ -13,6 +13,7 @@ from typing import Any
 
 from registration._faq_text import (
     LOCALES_DIR,
+    Speller,
     char_ngrams,
     cjk_share,
     domain,
@@ -163,6 +164,34 @@ class FaqIndex:
                 *(extra_answers or {}).get(e.id, ()),
             ]
             self._entry_foreign[e.id] = self._domain.foreign_groups("\n".join(own))
+        # The specific CET anchors of each entry's phrasings: a question naming another exam
+        # must share one of them with the entry that names that exam ("NCRE account" is an
+        # account-reuse question, "NCRE fee" is not).
+        self._entry_anchors = {
+            e.id: self._domain.specific_anchors(
+                self._norm.rewrite(
+                    "\n".join([*e.phrasings, *(extra_phrasings or {}).get(e.id, ())])
+                )
+            )
+            for e in entries
+        }
+        # Every English word the knowledge base and the term tables know is left alone; others are
+        # taken for typos of the closest known content word (phrasings and term tables; the
+        # answers' and stop words are known but never a correction: "thank" is not "than").
+        self._speller = Speller.of(
+            known=[
+                *(e.answer for e in entries),
+                *(a for ans in (extra_answers or {}).values() for a in ans),
+                *self._norm.stop_en,
+            ],
+            targets=[
+                *(p for e in entries for p in e.phrasings),
+                *(p for ps in (extra_phrasings or {}).values() for p in ps),
+                *self._norm.canon.keys(),
+                *self._norm.canon.values(),
+                *self._domain.words(),
+            ],
+        )
         # One document per phrasing; phrasings of the other locale (same ids) are indexed too,
         # so mixed-language questions find the entry through either wording.
         docs: list[tuple[str, dict[str, float]]] = []
@@ -256,6 +285,7 @@ class FaqIndex:
         The denominator is the query's total idf weight (unseen terms at the highest idf),
         so the confidence says how much of the question the knowledge base covers.
         """
+        text = self._speller.correct(text)
         query = self._tokens(text)
         if not query:
             return []
@@ -303,14 +333,20 @@ class FaqIndex:
     def _gate(self, text: str, ranked: list[tuple[str, float]]) -> list[tuple[str, float]]:
         """Applies the domain gate: foreign topics and the lack of a CET anchor term."""
         foreign = self._domain.foreign_groups(text)
-        factor = 1.0 if self._domain.has_anchor(self._norm.rewrite(text)) else NO_ANCHOR_FACTOR
+        rewritten = self._norm.rewrite(text)
+        factor = 1.0 if self._domain.has_anchor(rewritten) else NO_ANCHOR_FACTOR
         if not foreign and factor == 1.0:
             return ranked
-        gated = [
-            (
-                eid,
-                score * factor * (1.0 if foreign <= self._entry_foreign[eid] else FOREIGN_FACTOR),
+        anchors = self._domain.specific_anchors(rewritten) if foreign else frozenset()
+
+        def allowed(eid: str) -> bool:
+            return not foreign or (
+                foreign <= self._entry_foreign[eid]
+                and not anchors.isdisjoint(self._entry_anchors[eid])
             )
+
+        gated = [
+            (eid, score * factor * (1.0 if allowed(eid) else FOREIGN_FACTOR))
             for eid, score in ranked
         ]
         return sorted(gated, key=lambda item: (-item[1], item[0]))

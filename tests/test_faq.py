@@ -257,3 +257,34 @@ def test_second_held_out_set_is_frozen():
     path = ROOT / "bench" / "faq_heldout2_questions.toml"
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     assert digest == "7a2dd4372129775920d38183cb107a886d75cf2e64f5b58a7c0c8210fdf70fe9"
+
+
+# ---------------------------------------------------------------- typos and the foreign gate
+
+
+@pytest.mark.parametrize(
+    ("word", "fixed"),
+    [("passwrod", "password"), ("regstration", "registration"), ("tiket", "ticket")],
+)
+def test_english_typos_are_spelt_as_the_closest_known_word(word: str, fixed: str):
+    speller = FaqIndex.load("en")._speller
+    assert speller.correct(f"{word} help") == f"{fixed} help"
+
+
+def test_speller_leaves_known_and_short_words_alone():
+    speller = FaqIndex.load("en")._speller
+    # "thank" is one letter from "than", a function word: no correction to short words.
+    assert speller.correct("thank you, IELTS pwd") == "thank you, ielts pwd"
+
+
+def test_a_misspelt_english_question_is_answered():
+    match = FaqIndex.load("en").match("admision tiket download")
+    assert match is not None and match.entry_id == "ticket-print-time"
+
+
+def test_another_exam_is_answered_only_on_the_entrys_own_subject():
+    index = FaqIndex.load("zh")
+    # account-reuse names NCRE, but paying for NCRE is not an account question.
+    assert index.match("NCRE怎么缴费") is None
+    match = index.match("NCRE的通行证账号能登录四六级吗")
+    assert match is not None and match.entry_id == "account-reuse"
