@@ -24,6 +24,8 @@ _CJK_SPACE_RE = re.compile(f"(?<=[{_CJK}])\\s+(?=[{_CJK}])")
 
 # Equal weights measured best: down-weighting unigrams lost more paraphrases than it saved.
 NGRAM_WEIGHTS = {1: 1.0, 2: 1.0, 3: 1.0}
+# Weight of a synonym-table concept term (see tokens).
+CONCEPT_WEIGHT = 2.0
 
 
 _WORD_CHAR_RE = re.compile("[a-z0-9]")
@@ -40,6 +42,8 @@ class Normaliser:
     anywhere: frozenset[str]
     stop_zh: tuple[str, ...]
     stop_en: frozenset[str]
+    # Canonical forms that only frame a question ("how", "when"): no concept term of their own.
+    frames: frozenset[str] = frozenset()
 
     def rewrite(self, text: str) -> str:
         """NFKC (full-width to half-width), lower case, synonyms to their canonical form.
@@ -48,8 +52,13 @@ class Normaliser:
         match whole words only ("record" but not "recorded"). A dictionary scan instead of
         one big regular expression keeps building the index fast as the table grows.
         """
+        return self.scan(text)[0]
+
+    def scan(self, text: str) -> tuple[str, list[str]]:
+        """The rewritten text (see rewrite) and the canonical forms met, in order."""
         text = unicodedata.normalize("NFKC", text).lower()
         out: list[str] = []
+        found: list[str] = []
         i, n = 0, len(text)
         while i < n:
             for length in self.starts.get(text[i], ()):
@@ -65,12 +74,13 @@ class Normaliser:
                 # Rewriting each canonical form to itself keeps it intact; spaces keep words
                 # apart.
                 out.append(f" {target} ")
+                found.append(target)
                 i += length
                 break
             else:
                 out.append(text[i])
                 i += 1
-        return _CJK_SPACE_RE.sub("", "".join(out))
+        return _CJK_SPACE_RE.sub("", "".join(out)), found
 
 
 @cache
@@ -82,6 +92,9 @@ def normaliser(path: Path = SYNONYMS_PATH) -> Normaliser:
         for variant in variants:
             canon[unicodedata.normalize("NFKC", variant).lower()] = target
     lengths: dict[str, set[int]] = {}
+    # A canonical form typed as such is a concept met too (it rewrites to itself).
+    for target in data.get("canon", {}):
+        canon.setdefault(unicodedata.normalize("NFKC", target).lower(), target)
     for variant in canon:
         lengths.setdefault(variant[0], set()).add(len(variant))
     stop = data.get("stop", {})
@@ -91,6 +104,7 @@ def normaliser(path: Path = SYNONYMS_PATH) -> Normaliser:
         anywhere=frozenset(v for v in canon if _CJK_RE.search(v)),
         stop_zh=tuple(sorted(stop.get("zh", []), key=len, reverse=True)),
         stop_en=frozenset(stop.get("en", [])),
+        frames=frozenset(data.get("frame", {}).get("words", [])),
     )
 
 
@@ -116,7 +130,15 @@ def tokens(
     """Weighted bag of terms of `text`: English words and CJK n-grams (or words)."""
     norm = norm or normaliser()
     bag: dict[str, float] = {}
-    for piece in _TOKEN_RE.findall(norm.rewrite(text)):
+    rewritten, concepts = norm.scan(text)
+    # Each concept of the synonym table met is one more term of its own: "unpaid" and "pay"
+    # share n-grams but are different concepts.
+    for concept in concepts:
+        if concept in norm.frames:
+            continue
+        key = "c:" + concept
+        bag[key] = bag.get(key, 0.0) + CONCEPT_WEIGHT
+    for piece in _TOKEN_RE.findall(rewritten):
         if _CJK_RE.match(piece):
             for stop in norm.stop_zh:
                 piece = piece.replace(stop, "")

@@ -288,3 +288,17 @@ def test_another_exam_is_answered_only_on_the_entrys_own_subject():
     assert index.match("NCRE怎么缴费") is None
     match = index.match("NCRE的通行证账号能登录四六级吗")
     assert match is not None and match.entry_id == "account-reuse"
+
+
+def test_synonym_concepts_are_terms_of_their_own():
+    from registration._faq_text import tokens
+
+    unpaid, paid = tokens("没交钱的科目"), tokens("已支付的科目")
+    assert "c:未缴费" in unpaid and "c:已缴费" in paid and "c:缴费" not in unpaid
+    # Question frames ("how") give no concept term.
+    assert not [t for t in tokens("how to pay") if t.startswith("c:怎么")]
+
+
+def test_pinyin_input_typos_of_key_words():
+    match = FaqIndex.load("zh").match("怎么申请后补")
+    assert match is not None and match.entry_id == "waitlist-join"
