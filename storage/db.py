@@ -107,11 +107,16 @@ def make_engine(url: str, *, pool_size: int = 20, echo: bool = False) -> AsyncEn
         )
         _tune_sqlite(engine, busy_timeout_ms=0 if inline else SQLITE_LOCK_WAIT * 1000)
         return engine
+    # No overflow on PostgreSQL: an overflow connection is closed when it comes back, so
+    # a burst above the pool size opened and closed a server connection per unit of work
+    # (a backend fork each; seen as asyncpg.connect in the rush profile). Units of work
+    # beyond the pool wait for a connection instead, and none holds two at once.
     return create_async_engine(
         url,
         echo=echo,
         pool_size=pool_size,
-        max_overflow=pool_size,
+        max_overflow=0,
+        pool_timeout=60,
         pool_pre_ping=False,
     )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import fields
 from datetime import datetime
 
-from sqlalchemy import and_, delete, insert, select, update
+from sqlalchemy import and_, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from storage.dto import AccountDTO, RegistrationDTO, VerificationCodeDTO
@@ -18,6 +18,23 @@ B = table(ChatBinding)
 R = table(Registration)
 V = table(VerificationCode)
 
+# What every chat update asks first, built once (see storage/repos/conversations.py).
+_GET = select(A).where(A.c.id == bindparam("b_account_id"))
+_BOUND_AND_REGISTRATION = (
+    select(A, *(c.label(f"reg_{c.name}") for c in R.c))
+    .join(B, B.c.account_id == A.c.id)
+    .outerjoin(
+        R,
+        and_(
+            R.c.account_id == A.c.id,
+            R.c.session_id == bindparam("b_session_id"),
+            R.c.status == "active",
+        ),
+    )
+    .where(B.c.platform == bindparam("b_platform"), B.c.chat_user_id == bindparam("b_user_id"))
+    .limit(1)
+)
+
 
 class AccountRepository(Repository):
     async def by_email(self, email: str) -> AccountDTO | None:
@@ -25,7 +42,7 @@ class AccountRepository(Repository):
         return to_dto(AccountDTO, row) if row else None
 
     async def get(self, account_id: int) -> AccountDTO | None:
-        row = (await self.conn.execute(select(A).where(A.c.id == account_id))).first()
+        row = (await self.conn.execute(_GET, {"b_account_id": account_id})).first()
         return to_dto(AccountDTO, row) if row else None
 
     async def create(self, email: str, password_hash: str, now: datetime) -> AccountDTO:
@@ -68,23 +85,8 @@ class AccountRepository(Repository):
     ) -> tuple[AccountDTO | None, RegistrationDTO | None]:
         """`bound_account` and the account's active registration in `session_id` (as
         `registrations.active_of_account` finds it), in one statement."""
-        reg_columns = [c.label(f"reg_{c.name}") for c in R.c]
-        row = (
-            await self.conn.execute(
-                select(A, *reg_columns)
-                .join(B, B.c.account_id == A.c.id)
-                .outerjoin(
-                    R,
-                    and_(
-                        R.c.account_id == A.c.id,
-                        R.c.session_id == session_id,
-                        R.c.status == "active",
-                    ),
-                )
-                .where(B.c.platform == platform, B.c.chat_user_id == chat_user_id)
-                .limit(1)
-            )
-        ).first()
+        params = {"b_session_id": session_id, "b_platform": platform, "b_user_id": chat_user_id}
+        row = (await self.conn.execute(_BOUND_AND_REGISTRATION, params)).first()
         if row is None:
             return None, None
         account = to_dto(AccountDTO, row)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, delete, select, update
+from sqlalchemy import Row, bindparam, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -15,6 +15,65 @@ from storage.repos.base import Repository, table
 
 CV = table(Conversation)
 PU = table(ProcessedUpdate)
+
+# The statements every update runs, built once: building a statement and its cache key
+# costs about as much as executing it (~0.2 ms each, measured on this project's machine).
+_WHO = (
+    CV.c.platform == bindparam("b_platform"),
+    CV.c.user_id == bindparam("b_user_id"),
+    CV.c.chat_id == bindparam("b_chat_id"),
+)
+_TOUCH = update(CV).where(*_WHO).values(updated_at=bindparam("b_now")).returning(*CV.c)
+_GET = select(CV).where(*_WHO)
+_SET_MENU = (
+    update(CV)
+    .where(*_WHO)
+    .values(menu_message_id=bindparam("b_menu"), updated_at=bindparam("b_now"))
+)
+_SAVE = (
+    update(CV)
+    .where(*_WHO)
+    .values(
+        state=bindparam("b_state"),
+        data=bindparam("b_data"),
+        locale=bindparam("b_locale"),
+        menu_message_id=bindparam("b_menu"),
+        version=bindparam("b_version"),
+        updated_at=bindparam("b_now"),
+    )
+)
+_NEW_VALUES = {
+    "platform": bindparam("b_platform"),
+    "user_id": bindparam("b_user_id"),
+    "chat_id": bindparam("b_chat_id"),
+    "state": "start",
+    "data": {},
+    "version": 0,
+    "updated_at": bindparam("b_now"),
+}
+_CREATE = {
+    "postgresql": pg_insert(CV).values(_NEW_VALUES).on_conflict_do_nothing().returning(*CV.c),
+    "sqlite": sqlite_insert(CV).values(_NEW_VALUES).on_conflict_do_nothing().returning(*CV.c),
+}
+_PROCESSED_VALUES = {
+    "platform": bindparam("b_platform"),
+    "update_id": bindparam("b_update_id"),
+    "processed_at": bindparam("b_now"),
+}
+_MARK_PROCESSED = {
+    "postgresql": pg_insert(PU)
+    .values(_PROCESSED_VALUES)
+    .on_conflict_do_nothing()
+    .returning(PU.c.update_id),
+    "sqlite": sqlite_insert(PU)
+    .values(_PROCESSED_VALUES)
+    .on_conflict_do_nothing()
+    .returning(PU.c.update_id),
+}
+
+
+def _who(platform: str, user_id: int, chat_id: int) -> dict[str, Any]:
+    return {"b_platform": platform, "b_user_id": user_id, "b_chat_id": chat_id}
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,77 +98,38 @@ class ConversationRepository(Repository):
         is created by an INSERT that does nothing on a conflict (a racing creator), so
         a new user costs two statements and no savepoint.
         """
-        where = (CV.c.platform == platform, CV.c.user_id == user_id, CV.c.chat_id == chat_id)
-        res = await self.conn.execute(
-            update(CV).where(*where).values(updated_at=now).returning(*CV.c)
-        )
-        row = res.first()
+        params = {**_who(platform, user_id, chat_id), "b_now": now}
+        row = (await self.conn.execute(_TOUCH, params)).first()
         if row is None:
-            created = await self.conn.execute(
-                self._insert(CV)
-                .values(
-                    platform=platform,
-                    user_id=user_id,
-                    chat_id=chat_id,
-                    state="start",
-                    data={},
-                    version=0,
-                    updated_at=now,
-                )
-                .on_conflict_do_nothing()
-                .returning(*CV.c)
-            )
-            row = created.first()
+            row = (await self.conn.execute(_CREATE[self.dialect], params)).first()
             if row is None:  # created by a concurrent update of the same user
-                res = await self.conn.execute(
-                    update(CV).where(*where).values(updated_at=now).returning(*CV.c)
-                )
-                row = res.one()
+                row = (await self.conn.execute(_TOUCH, params)).one()
         return _conversation(row)
-
-    def _insert(self, target: Any) -> Any:
-        """An INSERT that can say ON CONFLICT DO NOTHING on either database."""
-        if self.dialect == "postgresql":
-            return pg_insert(target)
-        return sqlite_insert(target)
 
     async def set_menu(
         self, platform: str, user_id: int, chat_id: int, message_id: int, now: datetime
     ) -> bool:
         """Records the message carrying the menu in one UPDATE; False if there is no row."""
-        res = await self.conn.execute(
-            update(CV)
-            .where(CV.c.platform == platform, CV.c.user_id == user_id, CV.c.chat_id == chat_id)
-            .values(menu_message_id=message_id, updated_at=now)
-        )
+        params = {**_who(platform, user_id, chat_id), "b_menu": message_id, "b_now": now}
+        res = await self.conn.execute(_SET_MENU, params)
         return bool(res.rowcount)
 
     async def save(self, conv: ConversationDTO, now: datetime) -> None:
         await self.conn.execute(
-            update(CV)
-            .where(
-                CV.c.platform == conv.platform,
-                CV.c.user_id == conv.user_id,
-                CV.c.chat_id == conv.chat_id,
-            )
-            .values(
-                state=conv.state,
-                data=conv.data,
-                locale=conv.locale,
-                menu_message_id=conv.menu_message_id,
-                version=conv.version,
-                updated_at=now,
-            )
+            _SAVE,
+            {
+                **_who(conv.platform, conv.user_id, conv.chat_id),
+                "b_state": conv.state,
+                "b_data": conv.data,
+                "b_locale": conv.locale,
+                "b_menu": conv.menu_message_id,
+                "b_version": conv.version,
+                "b_now": now,
+            },
         )
 
     async def get(self, platform: str, user_id: int, chat_id: int) -> ConversationDTO | None:
-        row = (
-            await self.conn.execute(
-                select(CV).where(
-                    CV.c.platform == platform, CV.c.user_id == user_id, CV.c.chat_id == chat_id
-                )
-            )
-        ).first()
+        row = (await self.conn.execute(_GET, _who(platform, user_id, chat_id))).first()
         return _conversation(row) if row is not None else None
 
     async def locale_of(self, platform: str, user_id: int) -> str | None:
@@ -126,12 +146,8 @@ class ConversationRepository(Repository):
 
         One INSERT ... ON CONFLICT DO NOTHING RETURNING: a row comes back only when the
         id is new, and a re-delivery leaves the transaction usable without a savepoint."""
-        res = await self.conn.execute(
-            self._insert(PU)
-            .values(platform=platform, update_id=update_id, processed_at=now)
-            .on_conflict_do_nothing()
-            .returning(PU.c.update_id)
-        )
+        params = {"b_platform": platform, "b_update_id": update_id, "b_now": now}
+        res = await self.conn.execute(_MARK_PROCESSED[self.dialect], params)
         return res.first() is not None
 
     async def forget_processed_before(self, cutoff: datetime) -> int:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from storage.errors import Conflict
@@ -34,17 +34,19 @@ class PaymentDTO:
     finished_at: datetime | None
 
 
+# Asked on every pay step, built once (see storage/repos/conversations.py).
+_PENDING_OF_ENTRY = select(PAY).where(
+    PAY.c.entry_id == bindparam("b_entry_id"), PAY.c.status == "pending"
+)
+
+
 class PaymentRepository(Repository):
     async def get(self, payment_id: str) -> PaymentDTO | None:
         row = (await self.conn.execute(select(PAY).where(PAY.c.id == payment_id))).first()
         return to_dto(PaymentDTO, row) if row else None
 
     async def pending_of_entry(self, entry_id: int) -> PaymentDTO | None:
-        row = (
-            await self.conn.execute(
-                select(PAY).where(PAY.c.entry_id == entry_id, PAY.c.status == "pending")
-            )
-        ).first()
+        row = (await self.conn.execute(_PENDING_OF_ENTRY, {"b_entry_id": entry_id})).first()
         return to_dto(PaymentDTO, row) if row else None
 
     async def pending_of_entries(self, entry_ids: Sequence[int]) -> dict[int, PaymentDTO]:

@@ -57,6 +57,22 @@ _ACTIVE_ENTRIES = (
     .order_by(EN.c.id)
 )
 _CREATE_ENTRY = insert(EN).returning(*EN.c)
+# Read on most chat updates, built once too.
+_REGISTRATION = select(REG).where(REG.c.id == bindparam("registration_id"))
+_ACTIVE_OF_ACCOUNT = select(REG).where(
+    REG.c.session_id == bindparam("b_session_id"),
+    REG.c.account_id == bindparam("b_account_id"),
+    REG.c.status == "active",
+)
+_ENTRY = select(EN).where(EN.c.id == bindparam("b_entry_id"))
+_REVIEWS_OF_RECORD = (
+    select(RV)
+    .where(RV.c.session_id == bindparam("b_session_id"), RV.c.record_id == bindparam("b_record_id"))
+    .order_by(RV.c.id)
+)
+_WAITLISTS = select(WL).where(WL.c.registration_id == bindparam("registration_id"))
+_WAITLISTS_ALL = _WAITLISTS.order_by(WL.c.id)
+_WAITLISTS_WAITING = _WAITLISTS.where(WL.c.status == "waiting").order_by(WL.c.id)
 # What a booking checks (see RegistrationRepository.booking_state): the student record
 # with its eligible subjects, whether a waiting place of the level exists (R37 closes
 # it) and the active entries, one row each (or one row of NULLs).
@@ -233,19 +249,12 @@ class BookingState:
 
 class RegistrationRepository(Repository):
     async def get(self, registration_id: int) -> RegistrationDTO | None:
-        row = (await self.conn.execute(select(REG).where(REG.c.id == registration_id))).first()
+        row = (await self.conn.execute(_REGISTRATION, {"registration_id": registration_id})).first()
         return to_dto(RegistrationDTO, row) if row else None
 
     async def active_of_account(self, session_id: int, account_id: int) -> RegistrationDTO | None:
-        row = (
-            await self.conn.execute(
-                select(REG).where(
-                    REG.c.session_id == session_id,
-                    REG.c.account_id == account_id,
-                    REG.c.status == "active",
-                )
-            )
-        ).first()
+        params = {"b_session_id": session_id, "b_account_id": account_id}
+        row = (await self.conn.execute(_ACTIVE_OF_ACCOUNT, params)).first()
         return to_dto(RegistrationDTO, row) if row else None
 
     async def active_of_record(self, session_id: int, record_id: int) -> RegistrationDTO | None:
@@ -403,7 +412,7 @@ class _Mapped:
 
 class EntryRepository(Repository):
     async def get(self, entry_id: int) -> EntryDTO | None:
-        row = (await self.conn.execute(select(EN).where(EN.c.id == entry_id))).first()
+        row = (await self.conn.execute(_ENTRY, {"b_entry_id": entry_id})).first()
         return to_dto(EntryDTO, row) if row else None
 
     async def of_registration(
@@ -580,11 +589,8 @@ class ReviewRepository(Repository):
         return to_dto(ReviewDTO, row) if row else None
 
     async def of_record(self, session_id: int, record_id: int) -> list[ReviewDTO]:
-        rows = await self.conn.execute(
-            select(RV)
-            .where(RV.c.session_id == session_id, RV.c.record_id == record_id)
-            .order_by(RV.c.id)
-        )
+        params = {"b_session_id": session_id, "b_record_id": record_id}
+        rows = await self.conn.execute(_REVIEWS_OF_RECORD, params)
         return [to_dto(ReviewDTO, r) for r in rows]
 
     async def create(self, values: dict[str, Any]) -> ReviewDTO:
@@ -632,10 +638,8 @@ class WaitlistRepository(Repository):
     async def of_registration(
         self, registration_id: int, *, waiting_only: bool = False
     ) -> list[WaitlistDTO]:
-        q = select(WL).where(WL.c.registration_id == registration_id)
-        if waiting_only:
-            q = q.where(WL.c.status == "waiting")
-        rows = await self.conn.execute(q.order_by(WL.c.id))
+        q = _WAITLISTS_WAITING if waiting_only else _WAITLISTS_ALL
+        rows = await self.conn.execute(q, {"registration_id": registration_id})
         return [to_dto(WaitlistDTO, r) for r in rows]
 
     async def create(self, values: dict[str, Any]) -> WaitlistDTO:

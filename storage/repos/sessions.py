@@ -22,6 +22,20 @@ SEATS = table(CampusSeats)
 
 # The hot statements, built once (SQLAlchemy then reuses their cache key and compiled form).
 _GET = select(S).where(S.c.id == bindparam("session_id"))
+_SEATS = select(SEATS).where(
+    SEATS.c.campus_id == bindparam("b_campus_id"),
+    SEATS.c.subject_code == bindparam("b_subject_code"),
+)
+_SEATS_OF_SUBJECT = select(SEATS).where(
+    SEATS.c.campus_id.in_(bindparam("b_campus_ids", expanding=True)),
+    SEATS.c.subject_code == bindparam("b_subject_code"),
+)
+_SEATS_OF_SESSION = (
+    select(SEATS)
+    .join(C, C.c.id == SEATS.c.campus_id)
+    .where(C.c.session_id == bindparam("session_id"))
+    .order_by(SEATS.c.campus_id, SEATS.c.subject_code)
+)
 _CAMPUS = select(C).where(C.c.id == bindparam("campus_id"))
 _SUBJECTS = select(SUB)
 _OFFERED = (
@@ -245,13 +259,8 @@ class SessionRepository(Repository):
         return to_dto(CampusDTO, row) if row else None
 
     async def seats(self, campus_id: int, subject_code: str) -> SeatsDTO | None:
-        row = (
-            await self.conn.execute(
-                select(SEATS).where(
-                    SEATS.c.campus_id == campus_id, SEATS.c.subject_code == subject_code
-                )
-            )
-        ).first()
+        params = {"b_campus_id": campus_id, "b_subject_code": subject_code}
+        row = (await self.conn.execute(_SEATS, params)).first()
         return to_dto(SeatsDTO, row) if row else None
 
     async def seats_of_subject(
@@ -261,20 +270,12 @@ class SessionRepository(Repository):
         left out), in one statement."""
         if not campus_ids:
             return {}
-        rows = await self.conn.execute(
-            select(SEATS).where(
-                SEATS.c.campus_id.in_(campus_ids), SEATS.c.subject_code == subject_code
-            )
-        )
+        params = {"b_campus_ids": list(campus_ids), "b_subject_code": subject_code}
+        rows = await self.conn.execute(_SEATS_OF_SUBJECT, params)
         return {r.campus_id: to_dto(SeatsDTO, r) for r in rows}
 
     async def seats_of_session(self, session_id: int) -> list[SeatsDTO]:
-        rows = await self.conn.execute(
-            select(SEATS)
-            .join(C, C.c.id == SEATS.c.campus_id)
-            .where(C.c.session_id == session_id)
-            .order_by(SEATS.c.campus_id, SEATS.c.subject_code)
-        )
+        rows = await self.conn.execute(_SEATS_OF_SESSION, {"session_id": session_id})
         return [to_dto(SeatsDTO, r) for r in rows]
 
     async def set_capacity(self, campus_id: int, subject_code: str, capacity: int) -> bool:
