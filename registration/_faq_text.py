@@ -6,7 +6,7 @@ import re
 import tomllib
 import unicodedata
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -252,11 +252,14 @@ class TermSet:
 
     @classmethod
     def of(cls, terms: Iterable[str]) -> TermSet:
+        """Terms as listed; one starting with "re:" is a regular expression (searched as is)."""
         cjk, words, phrases, listed = [], set(), [], []
         for raw in terms:
             term = unicodedata.normalize("NFKC", raw).lower()
             listed.append(term)
-            if _CJK_RE.search(term):
+            if term.startswith(_REGEX_PREFIX):
+                phrases.append(re.compile(term[len(_REGEX_PREFIX) :]))
+            elif _CJK_RE.search(term):
                 cjk.append(term)
             elif re.fullmatch("[a-z0-9]+", term):
                 words.add(term)
@@ -275,7 +278,12 @@ class TermSet:
 
     @property
     def _phrase_terms(self) -> list[str]:
-        return [t for t in self.raw if not _CJK_RE.search(t) and not re.fullmatch("[a-z0-9]+", t)]
+        return [
+            t
+            for t in self.raw
+            if t.startswith(_REGEX_PREFIX)
+            or (not _CJK_RE.search(t) and not re.fullmatch("[a-z0-9]+", t))
+        ]
 
     def found_in(self, text: str) -> bool:
         """Whether `text` (already NFKC-normalised and lower-cased) holds one of the terms."""
@@ -287,6 +295,17 @@ class TermSet:
 
 
 _WORD_RE = re.compile("[a-z0-9]+")
+# A domain term written "re:<pattern>" is a regular expression (a score asked "when ... out").
+_REGEX_PREFIX = "re:"
+
+
+@dataclass(frozen=True)
+class Intent:
+    """An out-of-scope question kind (score lookup, exam-day rules, ...): its terms, and the
+    terms that keep a question showing it in scope (the score to apply for the review)."""
+
+    terms: TermSet
+    unless: TermSet
 
 
 @dataclass(frozen=True)
@@ -297,11 +316,19 @@ class Domain:
     anchors: TermSet
     # Anchors too general to tie a question naming another exam to a CET entry ("exam").
     generic: frozenset[str]
+    # Out-of-scope intents: a question showing one is a foreign group of that name.
+    intents: dict[str, Intent] = field(default_factory=dict)
 
     def foreign_groups(self, text: str) -> frozenset[str]:
-        """The out-of-domain groups a text names (matched before synonym rewriting)."""
+        """The out-of-domain groups and intents a text names (matched before rewriting)."""
         plain = unicodedata.normalize("NFKC", text).lower()
-        return frozenset(name for name, terms in self.foreign.items() if terms.found_in(plain))
+        found = {name for name, terms in self.foreign.items() if terms.found_in(plain)}
+        found.update(
+            name
+            for name, intent in self.intents.items()
+            if intent.terms.found_in(plain) and not intent.unless.found_in(plain)
+        )
+        return frozenset(found)
 
     def has_anchor(self, rewritten: str) -> bool:
         """Whether a text, after synonym rewriting (Normaliser.rewrite), names a CET term."""
@@ -313,8 +340,10 @@ class Domain:
 
     def words(self) -> Iterable[str]:
         """Every literal term of the lists (a vocabulary the speller must not 'correct')."""
-        for terms in [*self.foreign.values(), self.anchors]:
-            yield from terms.raw
+        lists = [*self.foreign.values(), self.anchors]
+        lists += [i.terms for i in self.intents.values()]
+        for terms in lists:
+            yield from (t for t in terms.raw if not t.startswith(_REGEX_PREFIX))
 
 
 @cache
@@ -328,6 +357,10 @@ def domain(path: Path = DOMAIN_PATH) -> Domain:
             unicodedata.normalize("NFKC", t).lower()
             for t in data.get("anchor", {}).get("generic", [])
         ),
+        intents={
+            name: Intent(TermSet.of(spec.get("terms", [])), TermSet.of(spec.get("unless", [])))
+            for name, spec in data.get("intent", {}).items()
+        },
     )
 
 

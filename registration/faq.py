@@ -51,7 +51,8 @@ COVERAGE_POWER = 1.5
 RERANK_TOP = 8
 # Domain gate (locales/faq_domain.toml). A question naming another exam or a campus topic
 # (IELTS, tuition, campus network, ...) keeps this share of its score for every entry whose own
-# text does not name that topic: 0 refuses it outright.
+# text does not name that topic: 0 refuses it outright. The out-of-scope intents of that file
+# (score lookup, exam-day rules, invoices, ...) are refused the same way.
 FOREIGN_FACTOR = 0.0
 # A question with no CET-domain anchor term keeps this share of its score, i.e. it needs
 # DEFAULT_THRESHOLD / NO_ANCHOR_FACTOR to be answered (0.3 from 0.5: with concept terms the
