@@ -53,6 +53,7 @@ if str(ROOT) not in sys.path:
 import aiosqlite  # noqa: E402
 import asyncpg  # noqa: E402
 from sqlalchemy import delete, event, func, insert, select, text, update  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
 
 from cetbot.clock import FrozenClock  # noqa: E402
@@ -116,7 +117,8 @@ class RunResult:
 
 
 def _pg_url(admin_url: str, dbname: str) -> str:
-    return admin_url.rsplit("/", 1)[0] + "/" + dbname
+    """The admin URL naming another database (a query such as ``?host=/run/...`` kept)."""
+    return make_url(admin_url).set(database=dbname).render_as_string(hide_password=False)
 
 
 async def _pg_admin(admin_url: str, sql: str) -> None:
@@ -138,7 +140,7 @@ async def _create_schema(url: str) -> None:
 
 
 def _asyncpg_dsn(url: str) -> str:
-    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 # -- setup -------------------------------------------------------------------------------
