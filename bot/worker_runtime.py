@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from bot.conversation.types import Performer, SendResult, SendText
@@ -30,6 +30,12 @@ log = logging.getLogger(__name__)
 
 # Times in notices are shown in the session's zone; all example sessions are Beijing time.
 DEFAULT_TZ = "Asia/Shanghai"
+
+
+class Limiter(Protocol):
+    """Waits until a message to `chat_id` may go out (and books it)."""
+
+    async def acquire(self, chat_id: int) -> None: ...
 
 
 class SendLimiter:
@@ -147,7 +153,7 @@ class OutboxDispatcher:
         performer: Performer,
         *,
         owner: str | None = None,
-        limiter: SendLimiter | None = None,
+        limiter: Limiter | None = None,
         batch: int = 60,
         concurrency: int = 32,
         lease: timedelta = timedelta(seconds=60),
@@ -157,7 +163,7 @@ class OutboxDispatcher:
         self.clock = clock
         self.performer = performer
         self.owner = owner or f"{os.uname().nodename}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-        self.limiter = limiter or SendLimiter()
+        self.limiter: Limiter = limiter or SendLimiter()
         self.batch = batch
         self.concurrency = concurrency
         self.lease = lease
@@ -357,8 +363,23 @@ def runtime_from_settings(
         performer,
         gateway_from_settings(settings),
         jobs.reminder_offsets(settings.reminder_offsets_hours),
+        dispatcher=OutboxDispatcher(db, clock, performer, limiter=limiter_from_settings(settings)),
         settings=settings,
     )
+
+
+def limiter_from_settings(settings: Settings) -> Limiter:
+    """Shared send limits through Redis when `REDIS_URL` is set, else this process's own.
+
+    With Redis every worker process of the same bot (keyed by the token's bot id) draws on
+    one 30/s bucket and one 1/s bucket per chat."""
+    if not settings.redis_url:
+        return SendLimiter()
+    from bot.handlers import bot_key
+    from bot.redis_limiter import RedisSendLimiter
+
+    token = settings.bot_token.get_secret_value() if settings.bot_token else ""
+    return RedisSendLimiter(settings.redis_url, bot_key=bot_key(token) or "local")
 
 
 class WorkerAlreadyRunning(RuntimeError):
