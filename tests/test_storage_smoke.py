@@ -131,3 +131,37 @@ async def test_sqlite_writer_waits_for_another_connection_without_blocking_the_l
             assert await uow.accounts.by_email("late@example.com") is not None
     finally:
         await db.dispose()
+
+
+async def test_a_burst_beyond_the_pool_waits_for_connections_instead_of_opening_more(
+    pg_url: str,
+) -> None:
+    """PostgreSQL: 40 units of work at once on a pool of 5 open 5 server connections.
+
+    An overflow connection is closed when it comes back, so a burst used to open and close
+    a server connection (a backend fork) per unit of work beyond the pool."""
+    import asyncio
+
+    from sqlalchemy import event
+
+    db = Database(pg_url, pool_size=5)
+    opened = 0
+
+    def count(*_args: object) -> None:
+        nonlocal opened
+        opened += 1
+
+    event.listen(db.engine.sync_engine, "connect", count)
+    try:
+
+        async def one(i: int) -> None:
+            async with db.uow() as uow:
+                await uow.accounts.by_email(f"burst{i}@example.com")
+                await asyncio.sleep(0.01)  # hold the connection a little, as a real update
+                await uow.commit()
+
+        for _ in range(3):
+            await asyncio.gather(*(one(i) for i in range(40)))
+    finally:
+        await db.dispose()
+    assert opened == 5, opened
