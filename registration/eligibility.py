@@ -123,8 +123,16 @@ async def current_registration(
     return await uow.registrations.active_of_account(session_id, account_id)
 
 
-async def overview(uow: UnitOfWork, *, registration_id: int) -> Overview:
-    reg = await uow.registrations.get(registration_id)
+async def overview(
+    uow: UnitOfWork, *, registration_id: int, known: RegistrationDTO | None = None
+) -> Overview:
+    """The registration with its record, entries, waitlists and reviews.
+
+    `known`: the registration as the caller read it in this same unit of work (the chat
+    has, on every screen), so it is not read again."""
+    reg = known if known is not None and known.id == registration_id else None
+    if reg is None:
+        reg = await uow.registrations.get(registration_id)
     if reg is None or reg.status != "active":
         raise errors.NotRegistered()
     record = await uow.records.get(reg.record_id)

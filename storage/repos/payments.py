@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from storage.errors import Conflict
@@ -33,6 +35,24 @@ class PaymentDTO:
     created_at: datetime
     finished_at: datetime | None
 
+
+_NEW_PAYMENT_COLUMNS = ("id", "entry_id", "gateway", "amount_fen", "link", "created_at")
+_NEW_PAYMENT = {
+    "status": "pending",
+    **{c: bindparam(f"b_{c}") for c in _NEW_PAYMENT_COLUMNS},
+}
+# R29: the partial unique index uq_payments_pending_entry refuses a second pending one.
+_PENDING_INDEX = {"index_elements": ["entry_id"], "index_where": text("status = 'pending'")}
+_CREATE_PENDING = {
+    "postgresql": pg_insert(PAY)
+    .values(_NEW_PAYMENT)
+    .on_conflict_do_nothing(**_PENDING_INDEX)
+    .returning(*PAY.c),
+    "sqlite": sqlite_insert(PAY)
+    .values(_NEW_PAYMENT)
+    .on_conflict_do_nothing(**_PENDING_INDEX)
+    .returning(*PAY.c),
+}
 
 # Asked on every pay step, built once (see storage/repos/conversations.py).
 _PENDING_OF_ENTRY = select(PAY).where(
@@ -65,14 +85,12 @@ class PaymentRepository(Repository):
 
     async def create(self, values: dict[str, Any]) -> PaymentDTO:
         """Inserts a pending payment; Conflict if the entry has one pending already (R29)."""
-        try:
-            async with self.conn.begin_nested():
-                res = await self.conn.execute(
-                    insert(PAY).values(status="pending", **values).returning(*PAY.c)
-                )
-                row = res.one()
-        except IntegrityError:
-            raise Conflict("payments.pending_entry") from None
+        # ON CONFLICT on the pending-payment index instead of a savepoint around a failing
+        # INSERT: two statements fewer on every pay step, and the transaction stays usable.
+        params = {f"b_{k}": values[k] for k in _NEW_PAYMENT_COLUMNS}
+        row = (await self.conn.execute(_CREATE_PENDING[self.dialect], params)).first()
+        if row is None:
+            raise Conflict("payments.pending_entry")
         # The link is long and says nothing the trail needs.
         await self._audited("create", "payment", row.id, None, without(row._mapping, "id", "link"))
         return to_dto(PaymentDTO, row)

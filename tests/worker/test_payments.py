@@ -207,3 +207,34 @@ async def test_r33_sweep_asks_the_gateway_before_deleting(world: World, pay: Pay
     world.clock.advance(timedelta(hours=24, minutes=1))
     await _expire(world.db, world, pay.gateway)
     assert (await entry(world.db, e.id)).status == "paid"  # never deleted once paid
+
+
+async def test_r29_a_second_pending_payment_is_a_conflict_and_the_transaction_goes_on(
+    world: World,
+) -> None:
+    from storage.errors import Conflict
+
+    reg = await world.candidate()
+    e = await register(world, reg)
+    now = world.clock.now()
+
+    def pending(pid: str) -> dict[str, object]:
+        return {
+            "id": pid,
+            "entry_id": e.id,
+            "gateway": "sandbox",
+            "amount_fen": e.fee_fen,
+            "link": f"http://pay/{pid}",
+            "created_at": now,
+        }
+
+    async with world.db.uow() as uow:
+        first = await uow.payments.create(pending("p-first"))
+        with pytest.raises(Conflict):
+            await uow.payments.create(pending("p-second"))
+        # Nothing aborted: the same transaction reads on and commits.
+        found = await uow.payments.pending_of_entry(e.id)
+        assert found is not None and found.id == first.id
+        await uow.commit()
+    async with world.db.uow(readonly=True) as uow:
+        assert [p.id for p in await uow.payments.of_entry(e.id)] == ["p-first"]

@@ -143,7 +143,7 @@ async def entry_line(ctx: Ctx, entry: EntryDTO, subjects: dict[str, SubjectDTO])
 @screen("overview")
 async def overview_screen(ctx: Ctx) -> Screen:
     registration = await _registration(ctx)
-    view = await overview(ctx.uow, registration_id=registration.id)
+    view = await overview(ctx.uow, registration_id=registration.id, known=registration)
     subjects = await _subjects(ctx)
     parts = [
         ctx.t(
