@@ -151,12 +151,12 @@ class Conversations:
 
     async def _apply(self, uow: UnitOfWork, event: Event) -> list[Action]:
         now = self.clock.now()
-        if not await uow.conversations.mark_processed(self.updates_key, event.update_id, now):
+        conv = await uow.conversations.start_update(
+            self.updates_key, event.update_id, self.platform, event.user_id, event.chat_id, now
+        )
+        if conv is None:
             # Re-delivered: it was applied before. Only stop the button's spinner.
             return [AnswerButton(event.callback_id)] if event.callback_id else []
-        conv = await uow.conversations.lock_or_create(
-            self.platform, event.user_id, event.chat_id, now
-        )
         state = conv.state if conv.state in flows.STEPS else "menu"
         ctx = Ctx(
             uow=uow,

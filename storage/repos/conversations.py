@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, delete, select, update
+from sqlalchemy import Row, bindparam, delete, exists, func, literal, select, true, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -71,6 +71,33 @@ _MARK_PROCESSED = {
     .returning(PU.c.update_id),
 }
 
+# PostgreSQL: the update id recorded and the conversation row locked in one round trip.
+# The UPDATE only runs when the INSERT recorded a new id (a re-delivery locks nothing);
+# `fresh` tells a re-delivery (0) from a user without a conversation row yet (1, no row).
+_RECORDED = (
+    pg_insert(PU)
+    .values(
+        platform=bindparam("b_updates_key"),
+        update_id=bindparam("b_update_id"),
+        processed_at=bindparam("b_now"),
+    )
+    .on_conflict_do_nothing()
+    .returning(PU.c.update_id)
+    .cte("recorded")
+)
+_TOUCHED = (
+    update(CV)
+    .where(*_WHO, exists(select(literal(1)).select_from(_RECORDED)))
+    .values(updated_at=bindparam("b_now"))
+    .returning(*CV.c)
+    .cte("touched")
+)
+_ONE = select(literal(1).label("one")).subquery("one")
+_START_UPDATE_PG = select(
+    select(func.count()).select_from(_RECORDED).scalar_subquery().label("fresh"),
+    *_TOUCHED.c,
+).select_from(_ONE.outerjoin(_TOUCHED, true()))
+
 
 def _who(platform: str, user_id: int, chat_id: int) -> dict[str, Any]:
     return {"b_platform": platform, "b_user_id": user_id, "b_chat_id": chat_id}
@@ -104,6 +131,36 @@ class ConversationRepository(Repository):
             row = (await self.conn.execute(_CREATE[self.dialect], params)).first()
             if row is None:  # created by a concurrent update of the same user
                 row = (await self.conn.execute(_TOUCH, params)).one()
+        return _conversation(row)
+
+    async def start_update(
+        self,
+        updates_key: str,
+        update_id: int,
+        platform: str,
+        user_id: int,
+        chat_id: int,
+        now: datetime,
+    ) -> ConversationDTO | None:
+        """`mark_processed` then `lock_or_create`: None for a re-delivered update (nothing
+        locked), else the conversation, locked until commit. One statement on PostgreSQL
+        for a known user; two on SQLite, whose write lock is taken at BEGIN anyway."""
+        if self.dialect != "postgresql":
+            if not await self.mark_processed(updates_key, update_id, now):
+                return None
+            return await self.lock_or_create(platform, user_id, chat_id, now)
+        params = {
+            **_who(platform, user_id, chat_id),
+            "b_now": now,
+            "b_updates_key": updates_key,
+            "b_update_id": update_id,
+        }
+        row = (await self.conn.execute(_START_UPDATE_PG, params)).first()
+        assert row is not None
+        if not row.fresh:
+            return None
+        if row.platform is None:  # a new user: no row to lock yet
+            return await self.lock_or_create(platform, user_id, chat_id, now)
         return _conversation(row)
 
     async def set_menu(
