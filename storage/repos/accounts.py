@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from storage.dto import AccountDTO, RegistrationDTO, VerificationCodeDTO
 from storage.errors import Conflict
 from storage.models import Account, ChatBinding, Registration, VerificationCode
-from storage.repos.base import Repository, table, to_dto
+from storage.repos.base import Repository, status_is, table, to_dto
 
 A = table(Account)
 B = table(ChatBinding)
@@ -28,7 +28,7 @@ _BOUND_AND_REGISTRATION = (
         and_(
             R.c.account_id == A.c.id,
             R.c.session_id == bindparam("b_session_id"),
-            R.c.status == "active",
+            status_is(R.c.status, "active"),
         ),
     )
     .where(B.c.platform == bindparam("b_platform"), B.c.chat_user_id == bindparam("b_user_id"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import fields
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from sqlalchemy import Row, Table
+from sqlalchemy import ColumnElement, Row, Table, literal_column
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 if TYPE_CHECKING:
@@ -72,3 +72,16 @@ class Repository:
 def table(model: type[Any]) -> Table:
     """The Core table of a declarative model, typed as a Table for the checker."""
     return cast(Table, model.__table__)
+
+
+def status_is(column: Any, value: str) -> ColumnElement[bool]:
+    """`column = 'value'` with the value written into the SQL instead of bound.
+
+    The indexes on registrations, entries and waitlists are partial (`WHERE status =
+    'active'`, ...). SQLite uses a partial index only when the statement itself implies
+    its condition, and so does a PostgreSQL generic plan of a prepared statement: with a
+    bound status both scan the whole table (seen: every chat update scanned
+    registrations). Values are fixed words of the code, never user input."""
+    if not value.replace("_", "").replace("-", "").isalnum():
+        raise ValueError(f"not a status word: {value!r}")
+    return cast(ColumnElement[bool], column == literal_column(f"'{value}'"))

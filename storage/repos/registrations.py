@@ -24,7 +24,7 @@ from sqlalchemy import (
 from storage.dto import EntryDTO, RegistrationDTO, ReviewDTO, StudentRecordDTO, WaitlistDTO
 from storage.models import Entry, RecordEligibility, Registration, Review, StudentRecord, Waitlist
 from storage.repos.audit import AU, without
-from storage.repos.base import Repository, table, to_dto
+from storage.repos.base import Repository, status_is, table, to_dto
 from storage.repos.sessions import _TAKE_SEAT, SEATS
 
 REG = table(Registration)
@@ -62,7 +62,7 @@ _REGISTRATION = select(REG).where(REG.c.id == bindparam("registration_id"))
 _ACTIVE_OF_ACCOUNT = select(REG).where(
     REG.c.session_id == bindparam("b_session_id"),
     REG.c.account_id == bindparam("b_account_id"),
-    REG.c.status == "active",
+    status_is(REG.c.status, "active"),
 )
 _ENTRY = select(EN).where(EN.c.id == bindparam("b_entry_id"))
 _REVIEWS_OF_RECORD = (
@@ -72,7 +72,7 @@ _REVIEWS_OF_RECORD = (
 )
 _WAITLISTS = select(WL).where(WL.c.registration_id == bindparam("registration_id"))
 _WAITLISTS_ALL = _WAITLISTS.order_by(WL.c.id)
-_WAITLISTS_WAITING = _WAITLISTS.where(WL.c.status == "waiting").order_by(WL.c.id)
+_WAITLISTS_WAITING = _WAITLISTS.where(status_is(WL.c.status, "waiting")).order_by(WL.c.id)
 # What a booking checks (see RegistrationRepository.booking_state): the student record
 # with its eligible subjects, whether a waiting place of the level exists (R37 closes
 # it) and the active entries, one row each (or one row of NULLs).
@@ -263,7 +263,7 @@ class RegistrationRepository(Repository):
                 select(REG).where(
                     REG.c.session_id == session_id,
                     REG.c.record_id == record_id,
-                    REG.c.status == "active",
+                    status_is(REG.c.status, "active"),
                 )
             )
         ).first()
@@ -365,7 +365,9 @@ class RegistrationRepository(Repository):
         has_entry = exists().where(EN.c.registration_id == REG.c.id, EN.c.status.in_(ACTIVE))
         rows = await self.conn.execute(
             select(REG.c.id)
-            .where(REG.c.status == "active", REG.c.created_at <= created_before, ~has_entry)
+            .where(
+                status_is(REG.c.status, "active"), REG.c.created_at <= created_before, ~has_entry
+            )
             .limit(limit)
         )
         return list(rows.scalars())
@@ -374,7 +376,7 @@ class RegistrationRepository(Repository):
         q = (
             select(func.count())
             .select_from(REG)
-            .where(REG.c.session_id == session_id, REG.c.status == "active")
+            .where(REG.c.session_id == session_id, status_is(REG.c.status, "active"))
         )
         return int((await self.conn.execute(q)).scalar_one())
 
@@ -506,7 +508,7 @@ class EntryRepository(Repository):
     async def due_unpaid(self, now: datetime, limit: int) -> list[EntryDTO]:
         rows = await self.conn.execute(
             select(EN)
-            .where(EN.c.status == "unpaid", EN.c.expires_at <= now)
+            .where(status_is(EN.c.status, "unpaid"), EN.c.expires_at <= now)
             .order_by(EN.c.expires_at, EN.c.id)
             .limit(limit)
         )
@@ -655,7 +657,7 @@ class WaitlistRepository(Repository):
             .where(
                 WL.c.campus_id == waitlist.campus_id,
                 WL.c.subject_code == waitlist.subject_code,
-                WL.c.status == "waiting",
+                status_is(WL.c.status, "waiting"),
                 WL.c.id <= waitlist.id,
             )
         )
@@ -668,7 +670,7 @@ class WaitlistRepository(Repository):
             .where(
                 WL.c.campus_id == campus_id,
                 WL.c.subject_code == subject_code,
-                WL.c.status == "waiting",
+                status_is(WL.c.status, "waiting"),
             )
         )
         return int((await self.conn.execute(q)).scalar_one())
@@ -680,7 +682,7 @@ class WaitlistRepository(Repository):
             .where(
                 WL.c.campus_id == campus_id,
                 WL.c.subject_code == subject_code,
-                WL.c.status == "waiting",
+                status_is(WL.c.status, "waiting"),
             )
             .order_by(WL.c.id)
             .limit(1)
@@ -700,7 +702,7 @@ class WaitlistRepository(Repository):
     ) -> bool:
         res = await self.conn.execute(
             update(WL)
-            .where(WL.c.id == waitlist_id, WL.c.status == "waiting")
+            .where(WL.c.id == waitlist_id, status_is(WL.c.status, "waiting"))
             .values(status=status, finished_at=now, cancel_reason=reason, entry_id=entry_id)
         )
         if not res.rowcount:
@@ -737,7 +739,7 @@ class WaitlistRepository(Repository):
     async def close_session(self, session_id: int, now: datetime) -> int:
         res = await self.conn.execute(
             update(WL)
-            .where(WL.c.session_id == session_id, WL.c.status == "waiting")
+            .where(WL.c.session_id == session_id, status_is(WL.c.status, "waiting"))
             .values(status="closed", finished_at=now, cancel_reason="window-closed")
             .returning(WL.c.id)
         )
@@ -746,7 +748,7 @@ class WaitlistRepository(Repository):
     async def queues_with_waiters(self, session_id: int) -> list[tuple[int, str]]:
         rows = await self.conn.execute(
             select(WL.c.campus_id, WL.c.subject_code)
-            .where(WL.c.session_id == session_id, WL.c.status == "waiting")
+            .where(WL.c.session_id == session_id, status_is(WL.c.status, "waiting"))
             .distinct()
         )
         return [(r[0], r[1]) for r in rows]
@@ -754,7 +756,7 @@ class WaitlistRepository(Repository):
     async def lengths(self, session_id: int) -> dict[tuple[int, str], int]:
         rows = await self.conn.execute(
             select(WL.c.campus_id, WL.c.subject_code, func.count())
-            .where(WL.c.session_id == session_id, WL.c.status == "waiting")
+            .where(WL.c.session_id == session_id, status_is(WL.c.status, "waiting"))
             .group_by(WL.c.campus_id, WL.c.subject_code)
         )
         return {(r[0], r[1]): int(r[2]) for r in rows}
