@@ -44,18 +44,22 @@ async def _create_schema(url: str) -> None:
         await engine.dispose()
 
 
+def service_unavailable(reason: str) -> None:
+    """A service a test needs is down: say why; fail in CI, skip (never silently) elsewhere."""
+    print(f"\nSKIP: {reason}", file=sys.stderr)
+    if os.environ.get("CI"):
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
 @pytest.fixture(scope="session")
 def pg_url() -> Iterator[str]:
     """A database of our own on the PostgreSQL service, made for this test run."""
     try:
         asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{PG_DB_NAME}"'))
         asyncio.run(_pg_admin(f'CREATE DATABASE "{PG_DB_NAME}"'))
-    except Exception as exc:  # the reason is printed, never a silent skip
-        reason = f"PostgreSQL unavailable at {PG_ADMIN_URL}: {exc!r}"
-        print(f"\nSKIP: {reason}", file=sys.stderr)
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
+    except Exception as exc:
+        service_unavailable(f"PostgreSQL unavailable at {PG_ADMIN_URL}: {exc!r}")
     url = _pg_url(PG_DB_NAME)
     asyncio.run(_create_schema(url))
     yield url

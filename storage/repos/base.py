@@ -6,6 +6,8 @@ from dataclasses import fields
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from sqlalchemy import ColumnElement, Row, Table, literal_column
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 if TYPE_CHECKING:
@@ -72,6 +74,18 @@ class Repository:
 def table(model: type[Any]) -> Table:
     """The Core table of a declarative model, typed as a Table for the checker."""
     return cast(Table, model.__table__)
+
+
+def insert_or_skip(
+    target: Table, values: dict[str, Any], returning: Any, **conflict: Any
+) -> dict[str, Any]:
+    """`INSERT ... ON CONFLICT DO NOTHING RETURNING` built once per database, keyed by the
+    dialect name (both say it; SQLAlchemy has a construct per dialect). `conflict` names
+    the index when it matters (index_elements, index_where)."""
+    return {
+        name: make(target).values(values).on_conflict_do_nothing(**conflict).returning(*returning)
+        for name, make in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+    }
 
 
 def status_is(column: Any, value: str) -> ColumnElement[bool]:

@@ -7,11 +7,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, bindparam, delete, exists, func, literal, select, true, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from storage.models import Conversation, ProcessedUpdate
-from storage.repos.base import Repository, table
+from storage.repos.base import Repository, insert_or_skip, table
 
 CV = table(Conversation)
 PU = table(ProcessedUpdate)
@@ -51,40 +49,26 @@ _NEW_VALUES = {
     "version": 0,
     "updated_at": bindparam("b_now"),
 }
-_CREATE = {
-    "postgresql": pg_insert(CV).values(_NEW_VALUES).on_conflict_do_nothing().returning(*CV.c),
-    "sqlite": sqlite_insert(CV).values(_NEW_VALUES).on_conflict_do_nothing().returning(*CV.c),
-}
-_PROCESSED_VALUES = {
-    "platform": bindparam("b_platform"),
-    "update_id": bindparam("b_update_id"),
-    "processed_at": bindparam("b_now"),
-}
-_MARK_PROCESSED = {
-    "postgresql": pg_insert(PU)
-    .values(_PROCESSED_VALUES)
-    .on_conflict_do_nothing()
-    .returning(PU.c.update_id),
-    "sqlite": sqlite_insert(PU)
-    .values(_PROCESSED_VALUES)
-    .on_conflict_do_nothing()
-    .returning(PU.c.update_id),
-}
+_CREATE = insert_or_skip(CV, _NEW_VALUES, CV.c)
+
+
+def _processed(key_param: str) -> dict[str, Any]:
+    """The INSERT of a processed update id, its bot key bound as `key_param`."""
+    values = {
+        "platform": bindparam(key_param),
+        "update_id": bindparam("b_update_id"),
+        "processed_at": bindparam("b_now"),
+    }
+    return insert_or_skip(PU, values, (PU.c.update_id,))
+
+
+_MARK_PROCESSED = _processed("b_platform")
 
 # PostgreSQL: the update id recorded and the conversation row locked in one round trip.
 # The UPDATE only runs when the INSERT recorded a new id (a re-delivery locks nothing);
 # `fresh` tells a re-delivery (0) from a user without a conversation row yet (1, no row).
-_RECORDED = (
-    pg_insert(PU)
-    .values(
-        platform=bindparam("b_updates_key"),
-        update_id=bindparam("b_update_id"),
-        processed_at=bindparam("b_now"),
-    )
-    .on_conflict_do_nothing()
-    .returning(PU.c.update_id)
-    .cte("recorded")
-)
+# The bot key gets its own parameter: `b_platform` is the chat platform here.
+_RECORDED = _processed("b_updates_key")["postgresql"].cte("recorded")
 _TOUCHED = (
     update(CV)
     .where(*_WHO, exists(select(literal(1)).select_from(_RECORDED)))

@@ -8,14 +8,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, delete, insert, select, text, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from storage.errors import Conflict
 from storage.models import Entry, Payment, PaymentNonce, Registration
 from storage.repos.audit import without
-from storage.repos.base import Repository, to_dto
+from storage.repos.base import Repository, insert_or_skip, to_dto
 
 PAY = Payment.__table__
 NONCE = PaymentNonce.__table__
@@ -43,16 +41,7 @@ _NEW_PAYMENT = {
 }
 # R29: the partial unique index uq_payments_pending_entry refuses a second pending one.
 _PENDING_INDEX = {"index_elements": ["entry_id"], "index_where": text("status = 'pending'")}
-_CREATE_PENDING = {
-    "postgresql": pg_insert(PAY)
-    .values(_NEW_PAYMENT)
-    .on_conflict_do_nothing(**_PENDING_INDEX)
-    .returning(*PAY.c),
-    "sqlite": sqlite_insert(PAY)
-    .values(_NEW_PAYMENT)
-    .on_conflict_do_nothing(**_PENDING_INDEX)
-    .returning(*PAY.c),
-}
+_CREATE_PENDING = insert_or_skip(PAY, _NEW_PAYMENT, PAY.c, **_PENDING_INDEX)
 
 # Asked on every pay step, built once (see storage/repos/conversations.py).
 _PENDING_OF_ENTRY = select(PAY).where(

@@ -22,10 +22,12 @@ SEATS = table(CampusSeats)
 
 # The hot statements, built once (SQLAlchemy then reuses their cache key and compiled form).
 _GET = select(S).where(S.c.id == bindparam("session_id"))
-_SEATS = select(SEATS).where(
+# One (campus, subject) row of seats, by bound parameters.
+_SEAT_KEY = (
     SEATS.c.campus_id == bindparam("b_campus_id"),
     SEATS.c.subject_code == bindparam("b_subject_code"),
 )
+_SEATS = select(SEATS).where(*_SEAT_KEY)
 _SEATS_OF_SUBJECT = select(SEATS).where(
     SEATS.c.campus_id.in_(bindparam("b_campus_ids", expanding=True)),
     SEATS.c.subject_code == bindparam("b_subject_code"),
@@ -46,11 +48,7 @@ _OFFERED = (
 )
 _TAKE_SEAT = (
     update(SEATS)
-    .where(
-        SEATS.c.campus_id == bindparam("b_campus_id"),
-        SEATS.c.subject_code == bindparam("b_subject_code"),
-        SEATS.c.taken < SEATS.c.capacity,
-    )
+    .where(*_SEAT_KEY, SEATS.c.taken < SEATS.c.capacity)
     .values(taken=SEATS.c.taken + 1)
 )
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sys
 import uuid
 from collections.abc import AsyncIterator
 
@@ -18,6 +17,7 @@ import pytest
 from bot.redis_limiter import RedisSendLimiter
 from bot.worker_runtime import Limiter, SendLimiter, limiter_from_settings
 from cetbot.settings import Settings
+from tests.conftest import service_unavailable
 
 REDIS_URL = os.environ.get("CETBOT_TEST_REDIS", "redis://127.0.0.1:6379/0")
 
@@ -29,12 +29,8 @@ async def redis_url() -> AsyncIterator[str]:
     client = aioredis.from_url(REDIS_URL, socket_connect_timeout=2)
     try:
         await client.ping()
-    except Exception as exc:  # the reason is printed, never a silent skip
-        reason = f"Redis unavailable at {REDIS_URL}: {exc!r}"
-        print(f"\nSKIP: {reason}", file=sys.stderr)
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
+    except Exception as exc:
+        service_unavailable(f"Redis unavailable at {REDIS_URL}: {exc!r}")
     finally:
         await client.aclose()
     yield REDIS_URL
