@@ -237,7 +237,7 @@ def report(
 
     if args.sweep:
         print("\nthreshold  top1    refused")
-        for step in range(20, 71, 5):
+        for step in range(5, 71, 5):
             thr = step / 100
             m = compute_metrics(with_threshold(chosen, thr))
             print(f"  {thr:4.2f}    {m.accuracy:6.1%}  {m.refusal_rate:6.1%}")

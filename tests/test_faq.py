@@ -318,6 +318,13 @@ def test_pinyin_input_typos_of_key_words():
         ("zh", "缴费后能开发票吗"),  # invoices
         ("zh", "专业八级报名费"),  # TEM is not CET
         ("zh", "计算机等级考试几号截止报名"),  # another exam's dates: no specific anchor
+        ("zh", "托业考试几号报名"),  # other tests: TOEIC, JLPT
+        ("en", "jlpt n2 registration deadline"),
+        ("zh", "考点附近能停车吗"),  # facilities at the test site
+        ("zh", "考试能带计算器吗"),  # exam-day rules
+        ("zh", "你是机器人吗"),  # chit-chat about the bot
+        ("en", "how do I reset my gmail password"),  # another platform's account
+        ("zh", "微信密码忘了怎么办"),
     ],
 )
 def test_out_of_scope_intents_get_the_help_desk_reply(locale: str, text: str):
@@ -356,6 +363,11 @@ def test_regex_domain_terms():
         ("考点名额没了怎么办", "waitlist-join"),  # not a deleted entry (late-payment)
         ("缴完费了还能取消吗", "paid-final"),  # paid, not the unpaid change-entry
         ("密码想不起来了 登不上", "forgot-password"),
+        ("纸质版的证书在哪选", "paper-report"),  # 纸质版 is the paper report
+        ("热线号码是多少", "help-phone"),
+        ("QQ号当账号可以吗", "account-email"),  # the pass account, not QQ's own
+        ("密码里能带感叹号吗", "password-rule"),  # "带" here is not what to bring to the exam
+        ("科目报了但是欠着费 网报关了还能交吗", "pay-after-window"),  # owed fee = unpaid
     ],
 )
 def test_colloquial_concepts(text: str, entry_id: str):
