@@ -9,9 +9,9 @@ second held-out set (faq_heldout2_questions.toml, written before the domain/near
 its errors have since been looked at for tuning), the third held-out set
 (faq_heldout3_questions.toml, written before the synonym/typo/gate round; its misses were listed
 after that round and it is now used for tuning) and the fourth held-out set
-(faq_heldout4_questions.toml, written before the out-of-scope-intent round and never tuned on:
-its errors are not to be looked at; --show-errors skips it unless it is named with
---questions). Figures are the median of `--repeats` runs.
+(faq_heldout4_questions.toml, written before the out-of-scope-intent round; its errors were
+looked at in the fifth round and it is now used for tuning too). Figures are the median of
+`--repeats` runs.
 
 faq_heldout3_questions.toml as written, before any tuning (sha256):
 642821c3d6c2778a13c929b60f99a5079481f38b786796478494b7ba89fc1685
@@ -26,6 +26,25 @@ phrasings; chosen on the dev set and held-out 1-3 only): top-1 84.7% (144/170), 
 nothing was tuned on them. Its author also wrote the round's term lists, so exam names that
 only it holds (JLPT, TOEIC, BEC, calculator, parking) were deliberately left out of them; a
 later round needs a fresh held-out set.
+
+Fifth round (tuned on the dev set and held-outs 1-4, held-out 4's errors looked at for the first
+time): more foreign groups written as general lists (TOEIC, BEC, JLPT, PETS/PRETCO/CATTI and
+other language tests, gaokao/self-study/accounting/law and other national exams, MHK, facilities
+and directions at the test site, other platforms and services, fitness tests, study how-to);
+intents for chit-chat and questions about the bot, for another app's password or account, and
+more exam-day rules (calculator, watch, exam day); colloquial, English and typo synonyms (没印象/
+丢了 = forgot, 欠费 = unpaid, 钱交了 = paid, 纸质版/hard copy, 热线/hotline, 排候补, 光报 = only
+register, 在哪交 = where to pay, 再付一次 = pay twice, not found, won't go through, blocked, ...);
+phrasings in own words for entries missed; threshold 0.10 from 0.15 (every value from 0.08 to
+0.15 refuses all out-of-scope questions of the five sets, and held-out 4 had in-scope questions
+at 0.10-0.15). Before -> after (top-1, refused; p99 was 1.8-4.9 ms per set before and
+1.0-1.7 ms after, on a shared 2-core machine): dev 98.9% -> 100.0% (177/177), 100% -> 100%;
+held-out 1 98.5% -> 99.0% (194/196), 100% -> 100%; held-out 2 98.1% -> 100.0% (154/154),
+100% -> 100%; held-out 3 96.7% -> 99.4% (179/180), 100% -> 100%; held-out 4 84.7% -> 98.8%
+(168/170), 90.5% -> 100.0% (42/42). Held-out 4's figures are now tuning figures, not a
+measure of generalisation. A fifth held-out set (faq_heldout5_questions.toml) was written
+independently by someone else, begun before this round's changes, and never opened, read or
+run during it; it is not in the default files and is measured by naming it with --questions.
 """
 
 from __future__ import annotations
@@ -51,7 +70,7 @@ QUESTIONS_PATH = Path(__file__).resolve().parent / "faq_eval_questions.toml"
 HELDOUT_PATH = Path(__file__).resolve().parent / "faq_heldout_questions.toml"
 HELDOUT2_PATH = Path(__file__).resolve().parent / "faq_heldout2_questions.toml"
 HELDOUT3_PATH = Path(__file__).resolve().parent / "faq_heldout3_questions.toml"
-# Never tuned on: its misses are listed only when it is named with --questions.
+# Tuned on since the fifth round (its misses were first looked at then).
 HELDOUT4_PATH = Path(__file__).resolve().parent / "faq_heldout4_questions.toml"
 DEFAULT_QUESTION_FILES = (
     QUESTIONS_PATH,
@@ -242,9 +261,7 @@ def report(
             m = compute_metrics(with_threshold(chosen, thr))
             print(f"  {thr:4.2f}    {m.accuracy:6.1%}  {m.refusal_rate:6.1%}")
 
-    if args.show_errors and path == HELDOUT4_PATH and not args.questions:
-        print("\n(misses of the untuned held-out set are not listed; name it with --questions)")
-    elif args.show_errors:
+    if args.show_errors:
         print("\nmisses (expected -> got, best score):")
         for o in chosen:
             if o.predicted != o.question.expect:
