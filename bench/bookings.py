@@ -27,7 +27,7 @@ After every run the seats are checked: for every (campus, subject), taken must e
 number of active entries and be at most the capacity. "oversold" is the sum of the seats
 beyond capacity plus the pairs whose counter disagrees with the entries (both must be 0).
 "stmts/booking" counts SQLAlchemy's cursor executions (``before_cursor_execute`` on the
-engine's sync_engine) during the services run: on SQLite this includes BEGIN IMMEDIATE;
+database's ``statement_engine``) during the services run: on SQLite this includes BEGIN IMMEDIATE;
 COMMIT never goes through a cursor, and asyncpg's BEGIN is not a cursor execution.
 """
 
@@ -313,11 +313,11 @@ async def _services(db: Database, bookings: Sequence[Booking], workers: int) -> 
 
         await db.run(work)
 
-    event.listen(db.engine.sync_engine, "before_cursor_execute", count)
+    event.listen(db.statement_engine, "before_cursor_execute", count)
     try:
         rate = await _pump(bookings, workers, book)
     finally:
-        event.remove(db.engine.sync_engine, "before_cursor_execute", count)
+        event.remove(db.statement_engine, "before_cursor_execute", count)
     return rate, statements
 
 

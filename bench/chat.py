@@ -279,7 +279,7 @@ async def bot_run(
             # dispatches events per execution), so timed runs go without it and the
             # statements are counted in a run of their own.
             if count_sql:
-                event.listen(app.database.engine.sync_engine, "before_cursor_execute", count)
+                event.listen(app.database.statement_engine, "before_cursor_execute", count)
             polling = asyncio.create_task(app.run_polling(poll_timeout=10))
             await app.startup()
             try:

@@ -9,13 +9,13 @@ from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, cast
 
-from sqlalchemy import event, make_url
+from sqlalchemy import Engine, event, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from storage import sqlite_inline
+from storage import sqlite_direct, sqlite_inline
 from storage.repos import (
     AccountRepository,
     AdministrationRepository,
@@ -105,7 +105,7 @@ def make_engine(url: str, *, pool_size: int = 20, echo: bool = False) -> AsyncEn
             connect_args={"timeout": SQLITE_LOCK_WAIT, "check_same_thread": False},
             **({"module": sqlite_inline.dbapi()} if inline else {}),
         )
-        _tune_sqlite(engine, busy_timeout_ms=0 if inline else SQLITE_LOCK_WAIT * 1000)
+        _tune_sqlite(engine.sync_engine, busy_timeout_ms=0 if inline else SQLITE_LOCK_WAIT * 1000)
         return engine
     # No overflow on PostgreSQL: an overflow connection is closed when it comes back, so
     # a burst above the pool size opened and closed a server connection per unit of work
@@ -121,9 +121,17 @@ def make_engine(url: str, *, pool_size: int = 20, echo: bool = False) -> AsyncEn
     )
 
 
-def _tune_sqlite(engine: AsyncEngine, *, busy_timeout_ms: int) -> None:
-    sync_engine = engine.sync_engine
+def make_direct_engine(url: str, *, pool_size: int = 20) -> Engine | None:
+    """The synchronous engine the units of work use on a SQLite file (storage/sqlite_direct.py),
+    or None where they go through the AsyncEngine (PostgreSQL, :memory:, aiosqlite's thread)."""
+    if not is_sqlite_url(url) or not sqlite_inline_wanted(url):
+        return None
+    engine = sqlite_direct.make_direct_engine(url, pool_size=pool_size)
+    _tune_sqlite(engine, busy_timeout_ms=0)
+    return engine
 
+
+def _tune_sqlite(sync_engine: Engine, *, busy_timeout_ms: int) -> None:
     @event.listens_for(sync_engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         # Take transaction control from the driver so we can say BEGIN IMMEDIATE.
@@ -185,8 +193,11 @@ class UnitOfWork:
         readonly: bool = False,
         write_lock: asyncio.Lock | None = None,
         session_cache: SessionCache | None = None,
+        direct: Engine | None = None,
     ) -> None:
         self._engine = engine
+        # SQLite files: statements go through this synchronous engine, not the AsyncEngine.
+        self._direct = direct
         self._readonly = readonly
         self._write_lock = None if readonly else write_lock
         self._locked = False
@@ -226,10 +237,24 @@ class UnitOfWork:
             self._write_lock.release()
 
     async def _enter(self) -> UnitOfWork:
-        conn = await self._engine.connect()
-        if self._readonly and self._engine.dialect.name == "sqlite":
-            conn = await conn.execution_options(sqlite_begin="DEFERRED")
-        await conn.begin()
+        if self._direct is not None:
+            sync_conn = self._direct.connect()
+            if self._readonly:
+                sync_conn.execution_options(sqlite_begin="DEFERRED")
+            direct = sqlite_direct.DirectConnection(sync_conn, lock_wait=SQLITE_LOCK_WAIT)
+            try:
+                await direct.begin()
+            except BaseException:
+                sync_conn.close()
+                raise
+            # The repositories are written against AsyncConnection; DirectConnection has
+            # every part of it they use (storage/sqlite_direct.py).
+            conn = cast(AsyncConnection, direct)
+        else:
+            conn = await self._engine.connect()
+            if self._readonly and self._engine.dialect.name == "sqlite":
+                conn = await conn.execution_options(sqlite_begin="DEFERRED")
+            await conn.begin()
         self._conn = conn
         audit = AuditSink(conn, self._audit_actor, self._audit_now)
         self.sessions = SessionRepository(conn, self._session_cache)
@@ -302,6 +327,11 @@ class Database:
     def __init__(self, url: str, *, pool_size: int = 20, echo: bool = False) -> None:
         self.url = url
         self.engine = make_engine(url, pool_size=pool_size, echo=echo)
+        # On a SQLite file the units of work skip SQLAlchemy's asyncio layer (it cost a fifth
+        # of a chat update's CPU); `engine` stays for migrations and tools.
+        self.direct_engine = make_direct_engine(url, pool_size=pool_size)
+        if self.direct_engine is not None and echo:
+            self.direct_engine.echo = True
         # SQLite has one writer at a time. Queueing this process's writers here
         # instead of in SQLite's busy handler (which sleeps and polls) keeps
         # throughput up; other processes' locks are still waited for (the inline
@@ -320,7 +350,14 @@ class Database:
             readonly=readonly,
             write_lock=self._write_lock,
             session_cache=self.session_cache,
+            direct=self.direct_engine,
         )
+
+    @property
+    def statement_engine(self) -> Engine:
+        """The synchronous engine whose events see the units of work's statements (to count
+        them, as the statement budget test and the chat bench do)."""
+        return self.direct_engine if self.direct_engine is not None else self.engine.sync_engine
 
     async def run(self, work: Callable[[UnitOfWork], Awaitable[T]], *, attempts: int = 5) -> T:
         """Runs `work` in a fresh unit of work, retrying transient conflicts.
@@ -340,6 +377,8 @@ class Database:
         raise AssertionError("unreachable")
 
     async def dispose(self) -> None:
+        if self.direct_engine is not None:
+            self.direct_engine.dispose()
         await self.engine.dispose()
 
 

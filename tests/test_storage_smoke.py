@@ -52,22 +52,32 @@ async def _sqlite_database(tmp_path: Path, name: str) -> tuple[Database, str]:
     return db, path
 
 
-async def test_sqlite_files_use_the_inline_driver_unless_told_otherwise(
+async def test_sqlite_files_use_the_direct_connection_unless_told_otherwise(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import sqlite3
+
     import aiosqlite
     from sqlalchemy import text
 
-    from storage import sqlite_inline
+    from storage import sqlite_direct, sqlite_inline
 
     monkeypatch.delenv("CETBOT_SQLITE_THREADED", raising=False)
     db, _ = await _sqlite_database(tmp_path, "inline.db")
     try:
+        # Units of work: SQLAlchemy's synchronous Connection over sqlite3, on the loop.
         async with db.uow(readonly=True) as uow:
+            assert isinstance(uow.conn, sqlite_direct.DirectConnection)
             raw = await uow.conn.get_raw_connection()
-            assert isinstance(raw.driver_connection, sqlite_inline.Connection)
-            # SQLite's busy handler is off: the driver waits with asyncio.sleep instead.
+            assert isinstance(raw.driver_connection, sqlite3.Connection)
+            # SQLite's busy handler is off: BEGIN is retried with asyncio.sleep instead.
             assert (await uow.conn.execute(text("PRAGMA busy_timeout"))).scalar() == 0
+        assert db.statement_engine is db.direct_engine
+        # The AsyncEngine (migrations, tools) keeps the on-loop aiosqlite stand-in.
+        async with db.engine.connect() as conn:
+            raw = await conn.get_raw_connection()
+            assert isinstance(raw.driver_connection, sqlite_inline.Connection)
+            assert (await conn.execute(text("PRAGMA busy_timeout"))).scalar() == 0
     finally:
         await db.dispose()
 
@@ -78,6 +88,7 @@ async def test_sqlite_files_use_the_inline_driver_unless_told_otherwise(
             raw = await uow.conn.get_raw_connection()
             assert isinstance(raw.driver_connection, aiosqlite.Connection)
             assert (await uow.conn.execute(text("PRAGMA busy_timeout"))).scalar() == 30000
+        assert db.direct_engine is None
     finally:
         await db.dispose()
 

@@ -40,7 +40,7 @@ def counting(h: Harness) -> Iterator[list[str]]:
     def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         statements.append(statement)
 
-    engine = h.db.engine.sync_engine
+    engine = h.db.statement_engine
     event.listen(engine, "before_cursor_execute", count)
     try:
         yield statements
