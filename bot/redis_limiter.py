@@ -74,13 +74,16 @@ class RedisSendLimiter:
     async def acquire(self, chat_id: int) -> None:
         keys = [f"{self._prefix}:all", f"{self._prefix}:chat:{chat_id}"]
         args = [self._interval_ms, self._tolerance_ms, self._chat_ms]
+        task = asyncio.current_task()
         while True:
             try:
                 wait_ms = int(await self._script(keys=keys, args=args))
             except (RedisError, OSError) as exc:
+                _raise_if_cancelled(task)
                 self._fall_back(exc)
                 await self._fallback.acquire(chat_id)
                 return
+            _raise_if_cancelled(task)
             if wait_ms <= 0:
                 self._warned = False
                 return
@@ -93,3 +96,11 @@ class RedisSendLimiter:
 
     async def close(self) -> None:
         await self._redis.aclose()
+
+
+def _raise_if_cancelled(task: asyncio.Task[Any] | None) -> None:
+    """redis-py can swallow a cancellation that lands inside a command (seen here: a test's
+    sender task went on sending after `cancel()`, and its `gather` never returned). The task
+    still counts the request, so it is honoured here."""
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError

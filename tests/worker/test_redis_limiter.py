@@ -39,12 +39,16 @@ async def redis_url() -> AsyncIterator[str]:
 async def _grants(limiters: list[Limiter], chats: list[int], seconds: float) -> int:
     """How many sends the limiters grant in `seconds`, each looping over `chats`."""
     granted = 0
+    loop = asyncio.get_running_loop()
+    end = loop.time() + seconds
 
     async def sender(limiter: Limiter, chat_ids: list[int]) -> None:
         nonlocal granted
         i = 0
         while True:
             await limiter.acquire(chat_ids[i % len(chat_ids)])
+            if loop.time() >= end:
+                return  # a grant after the window is not counted
             granted += 1
             i += 1
 
@@ -52,7 +56,8 @@ async def _grants(limiters: list[Limiter], chats: list[int], seconds: float) -> 
     await asyncio.sleep(seconds)
     for task in tasks:
         task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
+    # Bounded: a sender that missed its cancellation still stops at its next grant.
+    await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 10)
     return granted
 
 
