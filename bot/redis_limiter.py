@@ -99,8 +99,9 @@ class RedisSendLimiter:
 
 
 def _raise_if_cancelled(task: asyncio.Task[Any] | None) -> None:
-    """redis-py can swallow a cancellation that lands inside a command (seen here: a test's
-    sender task went on sending after `cancel()`, and its `gather` never returned). The task
-    still counts the request, so it is honoured here."""
+    """redis-py has been reported to swallow a cancellation that lands inside a command
+    (a test here once hung in `gather` over its cancelled senders while the loop kept
+    waking at the limiter's 50 ms interval). The task still counts the request, so it is
+    honoured here."""
     if task is not None and task.cancelling():
         raise asyncio.CancelledError
