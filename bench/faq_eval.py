@@ -11,7 +11,8 @@ its errors have since been looked at for tuning), the third held-out set
 after that round and it is now used for tuning), the fourth held-out set
 (faq_heldout4_questions.toml, written before the out-of-scope-intent round; its errors were
 looked at in the fifth round and it is now used for tuning too) and the fifth held-out set
-(faq_heldout5_questions.toml, written blind before the fifth round and never tuned on).
+(faq_heldout5_questions.toml, written blind before the fifth round; trained on since the
+sixth). With --loso each file is measured on an index built without its own examples.
 Figures are the median of `--repeats` runs.
 
 faq_heldout3_questions.toml as written, before any tuning (sha256):
@@ -51,8 +52,30 @@ faq_heldout5_questions.toml as written, before any measurement (sha256):
 0cb12bee8040a969c7d3fb7806bc2baa2b2d2f49ea1537c3e9ec6e0b8b1c0052
 Measured once, after the fifth round, with the matcher of commit dfbbbb1: top-1 85.1%
 (194/228; 86.4% ignoring the threshold), refused 92.3% (48/52), p99 1.6 ms. Its misses were
-then listed once for the report; nothing has been tuned on them. It is in the default files;
---show-errors skips it unless it is named with --questions.
+then listed once for the report; nothing was tuned on them in the fifth round.
+
+Sixth round (held-out 5 now used for training; --show-errors lists it like the others): the
+matcher learns from the labelled questions. scripts/faq_examples.py copies the questions of
+the six default files (dev + held-outs 1-5, about 1,100 in scope and 250 out of scope) into
+locales/faq_examples.toml, tagged with their file; the bot reads only that file. In-scope
+examples are documents of their entry scored apart from the KB phrasings (best example, weight
+1) and count for the coverage; an out-of-scope example scoring 1.3 times the best entry's
+nearest document declines the question; an averaged perceptron (registration/_faq_model.py,
+same terms, learnt at build time from phrasings and examples, shared by both locales) re-ranks
+the best 8 entries; threshold 0.08 from 0.10. No KB phrasing, synonym or domain term was
+changed. Because the plain figures now measure files trained on (100% everywhere), the
+honest figure is --loso: each file measured on an index built without its own examples.
+Before the round the matcher used no examples, so its LOSO figures are its plain ones; of
+those only held-out 5's is not inflated by hand-tuning. LOSO top-1 / refused, before -> after
+(chosen on LOSO, so held-out 5's after-figure is somewhat optimistic): dev 100.0% -> 99.4%,
+100% -> 100%; held-out 1 99.0% -> 100.0%, 100% -> 100%; held-out 2 100% -> 100%, 100% ->
+100%; held-out 3 99.4% -> 99.4%, 100% -> 100%; held-out 4 98.8% -> 98.2%, 100% -> 100%;
+held-out 5 85.1% -> 92.1% (210/228; 93.9% ignoring the threshold), 92.3% -> 96.2% (50/52).
+p99 1.8-6.4 ms per set after (1.6-2.6 ms before) on a shared 2-core machine; a cold build
+with the perceptron's training takes about 1.7 s for the first locale, 0.5 s for the second.
+A sixth held-out set (faq_heldout6_questions.toml) was being written blind by someone else
+during this round; it was never opened, read, listed or run, and must not be added to
+DEFAULT_QUESTION_FILES (nor so to the examples) before it has been measured once.
 """
 
 from __future__ import annotations

@@ -382,3 +382,42 @@ def test_fourth_held_out_set_is_frozen():
     path = ROOT / "bench" / "faq_heldout4_questions.toml"
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     assert digest == "784335d725bce909b3d9f0bd8cb001c0e0f7884e4863d292f2cd44d991ab5412"
+
+
+# ---------------------------------------------------------------- learnt from examples
+
+
+def test_examples_file_is_generated_from_the_measured_question_files():
+    # locales/faq_examples.toml is scripts/faq_examples.py's output for the default files
+    # (dev + held-outs 1-5), nothing else: re-run the script after editing a question file.
+    import importlib.util
+
+    from registration.faq import EXAMPLES_PATH
+
+    spec = importlib.util.spec_from_file_location("faq_examples", ROOT / "scripts/faq_examples.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert EXAMPLES_PATH.read_text(encoding="utf-8") == module.render(list(DEFAULT_QUESTION_FILES))
+
+
+def test_examples_of_a_source_can_be_left_out():
+    from registration.faq import EXAMPLES_PATH, read_examples
+
+    examples, declined = read_examples(EXAMPLES_PATH)
+    ids = {e.id for e in _entries("zh")}
+    assert set(examples) <= ids and declined
+    source = DEFAULT_QUESTION_FILES[-1].stem
+    fewer, fewer_declined = read_examples(EXAMPLES_PATH, [source])
+    left_out = load_questions(DEFAULT_QUESTION_FILES[-1])
+    assert sum(map(len, examples.values())) - sum(map(len, fewer.values())) == sum(
+        q.expect is not None for q in left_out
+    )
+    assert len(declined) - len(fewer_declined) == sum(q.expect is None for q in left_out)
+    assert read_examples(None) == ({}, [])
+
+
+def test_an_index_without_examples_still_answers():
+    index = FaqIndex.from_files(faq_path("en"), [faq_path("zh")], examples_path=None)
+    match = index.match("how do I reset my password")
+    assert match is not None and match.entry_id == "forgot-password"
