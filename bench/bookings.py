@@ -26,8 +26,8 @@ Each run empties the entries and the seat counters, then books every candidate:
 After every run the seats are checked: for every (campus, subject), taken must equal the
 number of active entries and be at most the capacity. "oversold" is the sum of the seats
 beyond capacity plus the pairs whose counter disagrees with the entries (both must be 0).
-"stmts/booking" counts SQLAlchemy's cursor executions (``before_cursor_execute`` on the
-database's ``statement_engine``) during the services run: on SQLite this includes BEGIN IMMEDIATE;
+"stmts/booking" counts the statements sent during the services run
+(``Database.watching_statements``): on SQLite this includes BEGIN IMMEDIATE;
 COMMIT never goes through a cursor, and asyncpg's BEGIN is not a cursor execution.
 """
 
@@ -52,7 +52,7 @@ if str(ROOT) not in sys.path:
 
 import aiosqlite  # noqa: E402
 import asyncpg  # noqa: E402
-from sqlalchemy import delete, event, func, insert, select, text, update  # noqa: E402
+from sqlalchemy import delete, func, insert, select, text, update  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
 
@@ -313,11 +313,8 @@ async def _services(db: Database, bookings: Sequence[Booking], workers: int) -> 
 
         await db.run(work)
 
-    event.listen(db.statement_engine, "before_cursor_execute", count)
-    try:
+    with db.watching_statements(count):
         rate = await _pump(bookings, workers, book)
-    finally:
-        event.remove(db.statement_engine, "before_cursor_execute", count)
     return rate, statements
 
 

@@ -25,16 +25,19 @@ The ceiling: the same emulator, users and number of steps against a bare echo bo
 same library (``bot/handlers/echo_bots.py``: a menu per message, answer + edit per
 button, no engine, no database). "ratio" = bot updates/s / echo updates/s (goal >= 50%).
 
-"SQL/update" counts SQLAlchemy cursor executions (``before_cursor_execute`` on the bot's
-engine) over the updates the runner processed, menu bookkeeping included, in one extra
-untimed run: a listener on every execution would slow the timed runs (measured: about 8%
-of the engine's time under cProfile), which the echo bot would not pay.
+"SQL/update" counts the statements the bot's units of work send
+(``Database.watching_statements``: SQLAlchemy's cursor executions plus the BEGIN and
+savepoint statements sent to sqlite3 directly) over the updates the runner processed,
+menu bookkeeping included, in one extra untimed run: a listener on every execution would
+slow the timed runs (measured: about 8% of the engine's time under cProfile), which the
+echo bot would not pay.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 import shutil
@@ -52,8 +55,6 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
-
-from sqlalchemy import event  # noqa: E402
 
 from bot.app import create_app  # noqa: E402
 from bot.handlers import echo_bots  # noqa: E402
@@ -278,8 +279,9 @@ async def bot_run(
             # A cursor-execute listener slows every statement of the bot (SQLAlchemy then
             # dispatches events per execution), so timed runs go without it and the
             # statements are counted in a run of their own.
+            watching = contextlib.ExitStack()
             if count_sql:
-                event.listen(app.database.statement_engine, "before_cursor_execute", count)
+                watching.enter_context(app.database.watching_statements(count))
             polling = asyncio.create_task(app.run_polling(poll_timeout=10))
             await app.startup()
             try:
@@ -293,6 +295,7 @@ async def bot_run(
             finally:
                 app.request_stop()
                 await asyncio.wait_for(polling, 30)
+                watching.close()
         finally:
             await emulator.stop()
     finally:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from types import TracebackType
@@ -127,11 +127,12 @@ def make_direct_engine(url: str, *, pool_size: int = 20) -> Engine | None:
     if not is_sqlite_url(url) or not sqlite_inline_wanted(url):
         return None
     engine = sqlite_direct.make_direct_engine(url, pool_size=pool_size)
-    _tune_sqlite(engine, busy_timeout_ms=0)
+    # No begin listener: DirectConnection.begin says BEGIN IMMEDIATE (or DEFERRED) itself.
+    _tune_sqlite(engine, busy_timeout_ms=0, begin_listener=False)
     return engine
 
 
-def _tune_sqlite(sync_engine: Engine, *, busy_timeout_ms: int) -> None:
+def _tune_sqlite(sync_engine: Engine, *, busy_timeout_ms: int, begin_listener: bool = True) -> None:
     @event.listens_for(sync_engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         # Take transaction control from the driver so we can say BEGIN IMMEDIATE.
@@ -145,6 +146,9 @@ def _tune_sqlite(sync_engine: Engine, *, busy_timeout_ms: int) -> None:
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.close()
+
+    if not begin_listener:
+        return
 
     @event.listens_for(sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
@@ -193,7 +197,7 @@ class UnitOfWork:
         readonly: bool = False,
         write_lock: asyncio.Lock | None = None,
         session_cache: SessionCache | None = None,
-        direct: Engine | None = None,
+        direct: sqlite_direct.DirectPool | None = None,
     ) -> None:
         self._engine = engine
         # SQLite files: statements go through this synchronous engine, not the AsyncEngine.
@@ -238,12 +242,15 @@ class UnitOfWork:
 
     async def _enter(self) -> UnitOfWork:
         if self._direct is not None:
-            sync_conn = self._direct.connect()
-            if self._readonly:
-                sync_conn.execution_options(sqlite_begin="DEFERRED")
-            direct = sqlite_direct.DirectConnection(sync_conn, lock_wait=SQLITE_LOCK_WAIT)
+            sync_conn = self._direct.take()
+            direct = sqlite_direct.DirectConnection(
+                sync_conn, lock_wait=SQLITE_LOCK_WAIT, observers=self._direct.observers
+            )
             try:
-                await direct.begin()
+                # A writer takes SQLite's write lock up front: otherwise a read-then-write
+                # transaction can fail with "database is locked" when another writer
+                # committed in between (no retry can fix a stale read).
+                await direct.begin("DEFERRED" if self._readonly else "IMMEDIATE")
             except BaseException:
                 sync_conn.close()
                 raise
@@ -316,7 +323,12 @@ class UnitOfWork:
                     if not self._committed and conn.in_transaction():
                         await conn.rollback()
                 finally:
-                    await conn.close()
+                    if self._direct is not None:
+                        self._direct.give(
+                            cast(sqlite_direct.DirectConnection, conn).sync_connection
+                        )
+                    else:
+                        await conn.close()
         finally:
             self._unlock()
 
@@ -330,8 +342,10 @@ class Database:
         # On a SQLite file the units of work skip SQLAlchemy's asyncio layer (it cost a fifth
         # of a chat update's CPU); `engine` stays for migrations and tools.
         self.direct_engine = make_direct_engine(url, pool_size=pool_size)
-        if self.direct_engine is not None and echo:
-            self.direct_engine.echo = True
+        self._direct_pool: sqlite_direct.DirectPool | None = None
+        if self.direct_engine is not None:
+            self.direct_engine.echo = echo
+            self._direct_pool = sqlite_direct.DirectPool(self.direct_engine, keep=pool_size)
         # SQLite has one writer at a time. Queueing this process's writers here
         # instead of in SQLite's busy handler (which sleeps and polls) keeps
         # throughput up; other processes' locks are still waited for (the inline
@@ -350,14 +364,34 @@ class Database:
             readonly=readonly,
             write_lock=self._write_lock,
             session_cache=self.session_cache,
-            direct=self.direct_engine,
+            direct=self._direct_pool,
         )
 
     @property
     def statement_engine(self) -> Engine:
-        """The synchronous engine whose events see the units of work's statements (to count
-        them, as the statement budget test and the chat bench do)."""
+        """The synchronous engine whose cursor events see the units of work's statements
+        (on a SQLite file all but BEGIN and savepoints: see `watching_statements`)."""
         return self.direct_engine if self.direct_engine is not None else self.engine.sync_engine
+
+    @contextmanager
+    def watching_statements(self, observe: Callable[[str], None]) -> Iterator[None]:
+        """Calls `observe(sql)` for every statement the units of work send, transaction
+        control on a SQLite file included (to count them: the statement budget test, the
+        benches). A listener on every execution slows them down: not for production."""
+
+        def on_cursor(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            observe(statement)
+
+        engine = self.statement_engine
+        event.listen(engine, "before_cursor_execute", on_cursor)
+        if self._direct_pool is not None:
+            self._direct_pool.observers.append(observe)
+        try:
+            yield
+        finally:
+            event.remove(engine, "before_cursor_execute", on_cursor)
+            if self._direct_pool is not None:
+                self._direct_pool.observers.remove(observe)
 
     async def run(self, work: Callable[[UnitOfWork], Awaitable[T]], *, attempts: int = 5) -> T:
         """Runs `work` in a fresh unit of work, retrying transient conflicts.
@@ -377,8 +411,8 @@ class Database:
         raise AssertionError("unreachable")
 
     async def dispose(self) -> None:
-        if self.direct_engine is not None:
-            self.direct_engine.dispose()
+        if self._direct_pool is not None:
+            self._direct_pool.dispose()
         await self.engine.dispose()
 
 

@@ -176,3 +176,47 @@ async def test_a_burst_beyond_the_pool_waits_for_connections_instead_of_opening_
     finally:
         await db.dispose()
     assert opened == 5, opened
+
+
+async def test_sqlite_units_of_work_reuse_one_connection_and_leave_no_transaction_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The direct path keeps its Connections open between units of work: a unit of work
+    that failed half-way, or left without committing, must hand on a clean one."""
+    from sqlalchemy import event
+
+    monkeypatch.delenv("CETBOT_SQLITE_THREADED", raising=False)
+    db, _ = await _sqlite_database(tmp_path, "reuse.db")
+    now = datetime(2026, 11, 25, tzinfo=UTC)
+    opened = 0
+
+    def count(*_args: object) -> None:
+        nonlocal opened
+        opened += 1
+
+    assert db.direct_engine is not None
+    event.listen(db.direct_engine, "connect", count)
+    try:
+        for i in range(20):
+            with pytest.raises(RuntimeError):
+                async with db.uow() as uow:
+                    await uow.accounts.create(f"gone{i}@example.com", "h", now)
+                    raise RuntimeError("the handler failed")
+            async with db.uow() as uow:
+                await uow.accounts.create(f"left{i}@example.com", "h", now)  # no commit
+            async with db.uow() as uow:
+                point = await uow.savepoint()
+                await uow.accounts.create(f"undone{i}@example.com", "h", now)
+                await point.rollback()
+                async with uow.savepoint():
+                    await uow.accounts.create(f"kept{i}@example.com", "h", now)
+                await uow.commit()
+        async with db.uow(readonly=True) as uow:
+            for i in range(20):
+                assert await uow.accounts.by_email(f"gone{i}@example.com") is None
+                assert await uow.accounts.by_email(f"left{i}@example.com") is None
+                assert await uow.accounts.by_email(f"undone{i}@example.com") is None
+                assert await uow.accounts.by_email(f"kept{i}@example.com") is not None
+    finally:
+        await db.dispose()
+    assert opened == 1, opened  # one sqlite3 connection served all 61 units of work

@@ -12,8 +12,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import event
-
 from bot.conversation.types import EventKind
 from tests.conversation.conftest import Chat, Harness
 from tests.conversation.flows_helpers import ZHANG, ZHOU, save_information, sign_up
@@ -36,16 +34,8 @@ BUDGET = {
 @contextmanager
 def counting(h: Harness) -> Iterator[list[str]]:
     statements: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        statements.append(statement)
-
-    engine = h.db.statement_engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with h.db.watching_statements(statements.append):
         yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 async def _step(h: Harness, chat: Chat, name: str, used: dict[str, int] | None, act: Any) -> None:
