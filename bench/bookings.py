@@ -26,8 +26,9 @@ Each run empties the entries and the seat counters, then books every candidate:
 After every run the seats are checked: for every (campus, subject), taken must equal the
 number of active entries and be at most the capacity. "oversold" is the sum of the seats
 beyond capacity plus the pairs whose counter disagrees with the entries (both must be 0).
-"stmts/booking" counts the statements sent during the services run
-(``Database.watching_statements``): on SQLite this includes BEGIN IMMEDIATE;
+"stmts/booking" counts the statements sent during an extra, untimed services run
+(``Database.watching_statements``; a listener on every statement would slow the timed
+runs, which the raw ceiling does not pay): on SQLite this includes BEGIN IMMEDIATE;
 COMMIT never goes through a cursor, and asyncpg's BEGIN is not a cursor execution.
 """
 
@@ -292,7 +293,11 @@ async def _pump(
     return len(bookings) / (time.perf_counter() - started)
 
 
-async def _services(db: Database, bookings: Sequence[Booking], workers: int) -> tuple[float, int]:
+async def _services(
+    db: Database, bookings: Sequence[Booking], workers: int, *, watch: bool = False
+) -> tuple[float, int]:
+    """Bookings/s through the services; with `watch`, also the statements they sent (a
+    listener on every statement slows them, so timed runs go without it)."""
     clock = FrozenClock(NOW)
     statements = 0
 
@@ -313,6 +318,8 @@ async def _services(db: Database, bookings: Sequence[Booking], workers: int) -> 
 
         await db.run(work)
 
+    if not watch:
+        return await _pump(bookings, workers, book), 0
     with db.watching_statements(count):
         rate = await _pump(bookings, workers, book)
     return rate, statements
@@ -416,9 +423,12 @@ async def _one_database(
             started = time.perf_counter()
             bookings = await _bulk(db, n)
             print(f"  {kind}: set up {n} candidates in {time.perf_counter() - started:.1f} s")
+            # Statements are counted in an untimed run of their own.
+            await _reset(db)
+            _, statements = await _services(db, bookings, workers, watch=True)
             for run in range(runs):
                 await _reset(db)
-                services, statements = await _services(db, bookings, workers)
+                services, _ = await _services(db, bookings, workers)
                 bad = await _oversold(db)
                 await _reset(db)
                 if kind == "sqlite":

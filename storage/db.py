@@ -72,15 +72,16 @@ SQLITE_LOCK_WAIT = 30
 
 
 def sqlite_inline_wanted(url: str) -> bool:
-    """Whether a SQLite URL gets the on-loop driver (storage.sqlite_inline).
+    """Whether a SQLite URL runs sqlite3 on the loop thread: the units of work through
+    storage.sqlite_direct, the AsyncEngine (migrations, tools) through storage.sqlite_inline.
 
     Our SQLite statements take microseconds, while aiosqlite spends ~0.45 ms of thread
     hand-offs on each: running sqlite3 on the loop thread triples booking throughput.
     Only for files (a :memory: database is one shared connection, used by tests and
     tools where speed does not matter) and only for the aiosqlite driver, so the
     DATABASE_URL contract stays ``sqlite+aiosqlite:///path``. CETBOT_SQLITE_THREADED=1
-    brings back plain aiosqlite, e.g. if some work ever runs long statements that must
-    not hold the event loop.
+    brings back plain aiosqlite for both, e.g. if some work ever runs long statements that
+    must not hold the event loop.
     """
     if os.environ.get("CETBOT_SQLITE_THREADED", "") not in ("", "0"):
         return False
