@@ -2,7 +2,7 @@
 
 Run: .venv/bin/python bench/faq_eval.py [--questions FILE ...] [--compare] [--sweep] [--show-errors]
 
-By default the six question files are measured and reported separately, one table each:
+By default the seven question files are measured and reported separately, one table each:
 the development set (faq_eval_questions.toml, used for tuning), the first held-out set
 (faq_heldout_questions.toml; it has been looked at and is now used for tuning too), the
 second held-out set (faq_heldout2_questions.toml, written before the domain/near-miss changes;
@@ -12,8 +12,9 @@ after that round and it is now used for tuning), the fourth held-out set
 (faq_heldout4_questions.toml, written before the out-of-scope-intent round; its errors were
 looked at in the fifth round and it is now used for tuning too) and the fifth held-out set
 (faq_heldout5_questions.toml, written blind before the fifth round; trained on since the
-sixth). With --loso each file is measured on an index built without its own examples.
-Figures are the median of `--repeats` runs.
+sixth) and the sixth held-out set (faq_heldout6_questions.toml, measured once after the sixth
+round; trained on since the seventh). With --loso each file is measured on an index built
+without its own examples. Figures are the median of `--repeats` runs.
 
 faq_heldout3_questions.toml as written, before any tuning (sha256):
 642821c3d6c2778a13c929b60f99a5079481f38b786796478494b7ba89fc1685
@@ -80,6 +81,29 @@ faq_heldout6_questions.toml as written, before any measurement (sha256):
 105566ba91ef3604578816e48284c763acca9bb9a6b62654f8ba1854f87bb9ff
 Measured once, after the sixth round, with the matcher of commit a2317c2: top-1 89.2%
 (232/260; 91.9% ignoring the threshold), refused 93.3% (56/60), p50 1.3 ms, p99 2.8 ms.
+
+Seventh round (held-out 6 now trained on: scripts/faq_examples.py copies dev + held-outs 1-6,
+each file listed by name). Its errors and LOSO errors showed two classes: key terms typed in
+pinyin (mima, yanzhengma, xueji, fuhe, zhifu/weizhifu, houbu, bm; held-out 5 had mima and
+houbu too), which scored as unknown words and fell under the threshold, and in-scope questions
+refused at 0.07-0.08. Pinyin spellings of about thirty key terms (and the homophone typos 密马,
+验证马) joined locales/faq_synonyms.toml. The refusal is now two thresholds: 0.05 for questions
+with a CET anchor, 0.30 (before the gate's factor; was 0.27) for those without (DEFAULT_THRESHOLD
+0.05, NO_ANCHOR_FACTOR = 0.05 / 0.30). By LOSO over all seven files no out-of-scope question with
+an anchor scores between 0 and 0.10, so every anchored threshold from 0.01 to 0.07 and every
+unanchored one from 0.24 to 0.36 gives the same figures; the middle values were taken. Perceptron
+epochs 15 (from 8) gained one question in each of held-outs 5 and 6 but made the build about 60%
+slower, so EPOCHS stays 8. LOSO top-1 / refused, before (round-6 matcher, examples of held-out 6
+added) -> after: dev 99.4% -> 99.4%, 100% -> 100%; held-out 1 99.5% -> 100.0%, 100% -> 100%;
+held-out 2 100% -> 100%, 100% -> 100%; held-out 3 98.3% -> 98.9%, 100% -> 100%; held-out 4
+97.6% -> 97.1% (165/170: a neighbouring-entry confusion moved by the retrained perceptron),
+100% -> 100%; held-out 5 91.7% -> 93.0% (212/228), 96.2% -> 96.2% (50/52); held-out 6 89.2% ->
+91.9% (239/260; nothing lost to the threshold any more), 93.3% -> 93.3% (56/60). p99 2.4-3.9 ms
+per set before and 2.8-4.4 ms after, build of both locales 1.0-1.5 s (3 runs, on a shared 2-core
+machine). The remaining misses are mostly confusions between neighbouring entries
+(waitlist-one-per-level vs written-before-oral, review-what vs review-requirements). A seventh
+held-out set (faq_heldout7_questions.toml) was being written blind by someone else during this
+round; it was never opened, read, listed or run.
 """
 
 from __future__ import annotations
@@ -115,6 +139,8 @@ HELDOUT3_PATH = Path(__file__).resolve().parent / "faq_heldout3_questions.toml"
 HELDOUT4_PATH = Path(__file__).resolve().parent / "faq_heldout4_questions.toml"
 # Measured once after the fifth round; tuned and trained on since the sixth.
 HELDOUT5_PATH = Path(__file__).resolve().parent / "faq_heldout5_questions.toml"
+# Measured once after the sixth round; trained on since the seventh.
+HELDOUT6_PATH = Path(__file__).resolve().parent / "faq_heldout6_questions.toml"
 DEFAULT_QUESTION_FILES = (
     QUESTIONS_PATH,
     HELDOUT_PATH,
@@ -122,6 +148,7 @@ DEFAULT_QUESTION_FILES = (
     HELDOUT3_PATH,
     HELDOUT4_PATH,
     HELDOUT5_PATH,
+    HELDOUT6_PATH,
 )
 
 
@@ -343,7 +370,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="append",
         type=Path,
         metavar="FILE",
-        help="question file to measure (repeatable; default: the dev and the five held-out files)",
+        help="question file to measure (repeatable; default: the dev and the six held-out files)",
     )
     parser.add_argument("--compare", action="store_true", help="also measure the alternatives")
     parser.add_argument("--sweep", action="store_true", help="accuracy/refusals per threshold")
