@@ -104,6 +104,11 @@ machine). The remaining misses are mostly confusions between neighbouring entrie
 (waitlist-one-per-level vs written-before-oral, review-what vs review-requirements). A seventh
 held-out set (faq_heldout7_questions.toml) was being written blind by someone else during this
 round; it was never opened, read, listed or run.
+
+faq_heldout7_questions.toml as written, before any measurement (sha256):
+3399c5720ba5b90904f54d10868d5c24f70df4f9cf9beacd3a6e33a6e1681c79
+Measured once, after the seventh round, with the matcher of commit 626c535: top-1 95.3%
+(264/277; 95.7% ignoring the thresholds), refused 87.9% (51/58), p50 1.9 ms, p99 4.3 ms.
 """
 
 from __future__ import annotations
