@@ -2,7 +2,7 @@
 
 Run: .venv/bin/python bench/faq_eval.py [--questions FILE ...] [--compare] [--sweep] [--show-errors]
 
-By default the seven question files are measured and reported separately, one table each:
+By default the eight question files are measured and reported separately, one table each:
 the development set (faq_eval_questions.toml, used for tuning), the first held-out set
 (faq_heldout_questions.toml; it has been looked at and is now used for tuning too), the
 second held-out set (faq_heldout2_questions.toml, written before the domain/near-miss changes;
@@ -12,9 +12,10 @@ after that round and it is now used for tuning), the fourth held-out set
 (faq_heldout4_questions.toml, written before the out-of-scope-intent round; its errors were
 looked at in the fifth round and it is now used for tuning too) and the fifth held-out set
 (faq_heldout5_questions.toml, written blind before the fifth round; trained on since the
-sixth) and the sixth held-out set (faq_heldout6_questions.toml, measured once after the sixth
-round; trained on since the seventh). With --loso each file is measured on an index built
-without its own examples. Figures are the median of `--repeats` runs.
+sixth), the sixth held-out set (faq_heldout6_questions.toml, measured once after the sixth
+round; trained on since the seventh) and the seventh (faq_heldout7_questions.toml, measured
+once after the seventh round; trained on since the eighth). With --loso each file is measured
+on an index built without its own examples. Figures are the median of `--repeats` runs.
 
 faq_heldout3_questions.toml as written, before any tuning (sha256):
 642821c3d6c2778a13c929b60f99a5079481f38b786796478494b7ba89fc1685
@@ -109,6 +110,32 @@ faq_heldout7_questions.toml as written, before any measurement (sha256):
 3399c5720ba5b90904f54d10868d5c24f70df4f9cf9beacd3a6e33a6e1681c79
 Measured once, after the seventh round, with the matcher of commit 626c535: top-1 95.3%
 (264/277; 95.7% ignoring the thresholds), refused 87.9% (51/58), p50 1.9 ms, p99 4.3 ms.
+
+Eighth round (held-out 7 now trained on: scripts/faq_examples.py copies dev + held-outs 1-7).
+The out-of-scope questions answered under LOSO in held-outs 5-7 (2 + 4 + 7) fell in four
+classes, each widened in locales/faq_domain.toml as a general list rather than per question:
+results (appealing or rechecking a score, whether a score is good, passing the exam, the website
+showing results, 多少分算高, 申诉, 能过吗; "score report" joins the intent's `unless`); how to
+study (背单词, 怎么练/复习/备考, recommended apps and books, words, grammar, mock tests); chit-chat
+(有人在吗, a bare 在吗, 是不是程序/机器人/自动回复, anyone there, talking to a bot); other apps'
+own functions (WeChat/Alipay avatar, nickname, moments, red packets, transfers to a friend). No
+term may occur in an entry's own text (that would let the entry answer the whole group; checked).
+Thresholds and the out-of-scope margin by LOSO over all eight files (held-outs 5-7 folds together):
+margin 1.15-1.3 flat (1.0 and 1.5 lose), so 1.3 stays; the anchored threshold is flat from
+0.01 to 0.05 (0.06 loses two in-scope questions of held-out 7), so 0.03 from 0.05; the
+unanchored one is flat from 0.24 to 0.34, so 0.30 stays. A question that is word for word a KB
+phrasing now answers that phrasing's entry (held-out 7's examples had made "Which email should
+I sign up with?" rank forgot-account first).
+LOSO top-1 / refused, before (round-7 matcher, held-out 7's examples added) -> after: dev
+98.9% -> 98.9% (175/177), 100% -> 100%; held-out 1 99.5% -> 99.5%, 100% -> 100%; held-out 2
+100% -> 100%, 100% -> 100%; held-out 3 98.9% -> 98.9%, 100% -> 100%; held-out 4 97.1% -> 97.1%
+(165/170), 100% -> 100%; held-out 5 93.9% -> 93.9% (214/228), 96.2% -> 100.0% (52/52);
+held-out 6 94.2% -> 94.2% (245/260), 93.3% -> 100.0% (60/60); held-out 7 95.3% -> 95.3%
+(264/277), 87.9% -> 100.0% (58/58). p99 2.9-4.8 ms per set before and 4.3-6.8 ms after, build
+of both locales 1.3-2.0 s (3 runs, shared 2-core machine under other load). Held-outs 5-7's
+after-figures are tuning figures (their misses were read), not a measure of generalisation.
+An eighth held-out set (faq_heldout8_questions.toml) was written blind by someone else during
+this round; it was never opened, read, listed or run.
 """
 
 from __future__ import annotations
@@ -146,6 +173,8 @@ HELDOUT4_PATH = Path(__file__).resolve().parent / "faq_heldout4_questions.toml"
 HELDOUT5_PATH = Path(__file__).resolve().parent / "faq_heldout5_questions.toml"
 # Measured once after the sixth round; trained on since the seventh.
 HELDOUT6_PATH = Path(__file__).resolve().parent / "faq_heldout6_questions.toml"
+# Measured once after the seventh round; trained on since the eighth.
+HELDOUT7_PATH = Path(__file__).resolve().parent / "faq_heldout7_questions.toml"
 DEFAULT_QUESTION_FILES = (
     QUESTIONS_PATH,
     HELDOUT_PATH,
@@ -154,6 +183,7 @@ DEFAULT_QUESTION_FILES = (
     HELDOUT4_PATH,
     HELDOUT5_PATH,
     HELDOUT6_PATH,
+    HELDOUT7_PATH,
 )
 
 
@@ -375,7 +405,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="append",
         type=Path,
         metavar="FILE",
-        help="question file to measure (repeatable; default: the dev and the six held-out files)",
+        help="question file to measure (repeatable; default: the dev and the seven held-out files)",
     )
     parser.add_argument("--compare", action="store_true", help="also measure the alternatives")
     parser.add_argument("--sweep", action="store_true", help="accuracy/refusals per threshold")

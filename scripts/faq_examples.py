@@ -3,7 +3,7 @@
 Run: .venv/bin/python scripts/faq_examples.py
 
 The examples are the questions of the evaluation files that have been measured and may be
-tuned on (bench/faq_eval.py, DEFAULT_QUESTION_FILES: the dev set and held-outs 1-6, each
+tuned on (bench/faq_eval.py, DEFAULT_QUESTION_FILES: the dev set and held-outs 1-7, each
 listed there by name, never by a pattern), copied with the name of their file as `source`,
 so bench/faq_eval.py --loso can leave one file out. In-scope questions become extra
 phrasings of their entry; out-of-scope ones teach the matcher what to decline
