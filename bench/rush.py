@@ -1,7 +1,7 @@
 """The registration rush: N candidates press "register" at once, through the emulator's webhook.
 
 Run: .venv/bin/python bench/rush.py [--candidates 5000] [--targets echo pg1 pg2 pg4 sqlite1]
-     [--arrival-rate 0] [--scarce 0.5] [--deadline 900] [--pg postgresql+asyncpg://...]
+     [--runs 1] [--arrival-rate 0] [--scarce 0.5] [--deadline 900] [--pg postgresql+asyncpg://...]
 
 What runs (all on 127.0.0.1, all stopped at the end):
 
@@ -27,6 +27,11 @@ violations: must be 0), lost updates (queued but never answered, or still pendin
 0), every candidate finished (completed + sold out == candidates), and paid entries ==
 completed. "reg/s" is completed registrations divided by the time from the first /start
 to the last "paid"; for echo, "reg/s" counts candidates through the same 8 updates.
+
+CPU per update (bench/cpu.py, from /proc, over the rush): the bot processes (or the echo),
+the worker and the payment sandbox, and the PostgreSQL backends of the rush database, each
+divided by the updates answered. Throughput here moves +-30% between runs; CPU per update
+much less. With --runs N the targets are run interleaved and each one's median run shown.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ import argparse
 import asyncio
 import contextlib
 import os
+import secrets
 import signal
 import socket
 import statistics
@@ -64,6 +70,7 @@ from bench.bookings import (  # noqa: E402
     _pg_admin,
     _pg_url,
 )
+from bench.cpu import postgres_cpu, tree_cpu  # noqa: E402
 from bench.rush_driver import (  # noqa: E402
     Candidate,
     Results,
@@ -82,8 +89,9 @@ from storage.models import (  # noqa: E402
 )
 
 TOKEN = "777001:rush-bench-local-token"
-SECRET = "rush-webhook-secret"
-PAY_SECRET = "rush-sandbox-secret"
+# Random per run, as `cetbot run` demands (at least 32 characters, no known placeholder).
+SECRET = secrets.token_urlsafe(32)
+PAY_SECRET = secrets.token_urlsafe(32)
 PG_RUSH_DB = "cetbot_rush"
 FIRST_USER = 5_000_000
 BIN = ROOT / ".venv" / "bin"
@@ -119,10 +127,18 @@ class Row:
     p50: dict[str, float] = field(default_factory=dict)
     p99: dict[str, float] = field(default_factory=dict)
     error_kinds: dict[str, int] = field(default_factory=dict)
+    # CPU seconds over the rush (bench/cpu.py): the bot processes (or the echo), the worker
+    # and payment sandbox, and the PostgreSQL backends of the rush database.
+    cpu_bot: float = 0.0
+    cpu_other: float = 0.0
+    cpu_db: float = 0.0
 
     @property
     def rate(self) -> float:
         return self.completed / self.seconds if self.seconds else 0.0
+
+    def per_update_ms(self, seconds: float) -> float:
+        return seconds * 1000 / self.updates if self.updates else float("nan")
 
 
 def _free_port() -> int:
@@ -421,6 +437,7 @@ async def _run_target(args: argparse.Namespace, target: str) -> Row:
         candidates = [Candidate(emulator, bot, FIRST_USER + i, args.step_timeout) for i in range(n)]
         profilers = _start_profilers(args, procs, tmp, target)
         load_before = _load()
+        cpu_before = _cpu(procs, kind)
         connector = aiohttp.TCPConnector(limit=200)
         async with aiohttp.ClientSession(connector=connector) as http:
             script = _echo_script() if kind == "echo" else _real_script(http)
@@ -431,6 +448,9 @@ async def _run_target(args: argparse.Namespace, target: str) -> Row:
                 deadline=args.deadline,
             )
         row.load = (load_before, _load())
+        cpu_after = _cpu(procs, kind)
+        spent = (after - before for after, before in zip(cpu_after, cpu_before, strict=True))
+        row.cpu_bot, row.cpu_other, row.cpu_db = spent
         for profiler in profilers:
             profiler.wait(args.profile + 30)
         _fill(row, results)
@@ -453,6 +473,14 @@ async def _run_target(args: argparse.Namespace, target: str) -> Row:
                 await _pg_admin(args.pg, f'DROP DATABASE IF EXISTS "{PG_RUSH_DB}" WITH (FORCE)')
     print(f"  {target}: logs in {tmp}")
     return row
+
+
+def _cpu(procs: Processes, kind: str) -> tuple[float, float, float]:
+    """CPU seconds so far: bot (or echo) process trees, the other processes, PostgreSQL."""
+    bots = [p.pid for name, p in procs.running if name in ("bot", "echo")]
+    others = [p.pid for name, p in procs.running if name not in ("bot", "echo")]
+    db = postgres_cpu(PG_RUSH_DB) if kind == "pg" else 0.0
+    return tree_cpu(bots), tree_cpu(others), db
 
 
 def _start_profilers(
@@ -524,13 +552,25 @@ def _table(rows: list[Row], args: argparse.Namespace) -> str:
         names = [s for s in dict.fromkeys((*STEPS, *ECHO_STEPS)) if s in r.p50]
         cells = " ".join(f"{s}={r.p50[s] * 1000:.0f}/{r.p99[s] * 1000:.0f}" for s in names)
         lines.append(f"{r.target:<8} {cells}")
+    lines.append("")
+    lines.append("CPU ms per update: bot processes / worker + sandbox / PostgreSQL backends")
+    for r in rows:
+        lines.append(
+            f"{r.target:<8} {r.per_update_ms(r.cpu_bot):6.2f} / {r.per_update_ms(r.cpu_other):6.2f}"
+            f" / {r.per_update_ms(r.cpu_db):6.2f}"
+        )
     echo = next((r for r in rows if r.target.startswith("echo")), None)
     if echo is not None and echo.rate:
         lines.append("")
         lines.append(f"ceiling (echo): {echo.rate:.1f} candidates/s through the same 8 updates")
         for r in rows:
             if not r.target.startswith("echo"):
-                lines.append(f"{r.target:<8} {r.rate / echo.rate:>6.0%} of the ceiling")
+                total = r.cpu_bot + r.cpu_other + r.cpu_db
+                cpu_ratio = echo.per_update_ms(echo.cpu_bot) / r.per_update_ms(total)
+                lines.append(
+                    f"{r.target:<8} {r.rate / echo.rate:>6.0%} of the ceiling's rate;"
+                    f" CPU per update echo/all processes {cpu_ratio:.0%}"
+                )
     for r in rows:
         for kind, count in sorted(r.error_kinds.items(), key=lambda kv: -kv[1])[:5]:
             lines.append(f"  {r.target} error x{count}: {kind}")
@@ -542,12 +582,26 @@ def _table(rows: list[Row], args: argparse.Namespace) -> str:
 
 
 async def _main(args: argparse.Namespace) -> None:
-    rows = []
-    for target in args.targets:
-        print(f"{target}: load {_load():.2f} before setup")
-        rows.append(await _run_target(args, target))
-        print(_table(rows[-1:], args).splitlines()[2])
+    # Interleaved (echo, pg1, ..., echo, pg1, ...) so that a slow spell of this shared machine
+    # falls on every target alike; each target's median run (by rate) is reported.
+    runs: dict[str, list[Row]] = {target: [] for target in args.targets}
+    for run in range(args.runs):
+        for target in args.targets:
+            print(f"{target} run {run + 1}/{args.runs}: load {_load():.2f} before setup")
+            row = await _run_target(args, target)
+            runs[target].append(row)
+            print(_table([row], args).splitlines()[2])
+    rows = [sorted(r, key=lambda row: row.rate)[len(r) // 2] for r in runs.values()]
     print()
+    if args.runs > 1:
+        print(f"median run of {args.runs} per target; every run's reg/s and CPU ms/update:")
+        for target, r in runs.items():
+            rates = ", ".join(f"{row.rate:.1f}" for row in r)
+            cpu = ", ".join(
+                f"{row.per_update_ms(row.cpu_bot + row.cpu_other + row.cpu_db):.2f}" for row in r
+            )
+            print(f"  {target:<8} reg/s {rates}; CPU ms/update {cpu}")
+        print()
     print(_table(rows, args))
 
 
@@ -568,6 +622,7 @@ def main() -> None:
     parser.add_argument("--step-timeout", type=float, default=120.0)
     parser.add_argument("--pg", default=PG_DEFAULT, help="PostgreSQL admin URL (asyncpg)")
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database")
+    parser.add_argument("--runs", type=int, default=1, help="interleaved runs per target")
     parser.add_argument(
         "--profile", type=float, default=0.0, help="py-spy this many seconds (0: off)"
     )
