@@ -1,9 +1,13 @@
 """Measures seat bookings per second (R23) through the services and against a raw-SQL ceiling.
 
-Run: .venv/bin/python bench/bookings.py [--bookings 4000] [--workers 50] [--runs 3]
+Run: .venv/bin/python bench/bookings.py [--bookings 4000] [--workers 50] [--runs 5]
      [--db sqlite postgresql] [--pg postgresql+asyncpg://postgres@127.0.0.1:5432/postgres]
 
-Prints figures only (no pass/fail), the median of ``--runs`` runs per database.
+Prints figures only (no pass/fail), the median of ``--runs`` runs per database, services and
+raw interleaved. Beside bookings/s it prints the CPU milliseconds per booking (this process's
+CPU time, plus on PostgreSQL the CPU of the bench database's backends read from /proc, see
+bench/cpu.py): throughput on a shared 2-core machine moves +-30% between runs, CPU per
+booking much less. "raw/services" is the raw ceiling's CPU per booking over the services'.
 
 Setup (once per database): the example session (examples/session-2026-12.toml) is loaded,
 the written (campus, subject) pairs in ``PAIRS`` get a capacity of one million, and
@@ -57,6 +61,7 @@ from sqlalchemy import delete, func, insert, select, text, update  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
 
+from bench.cpu import postgres_cpu  # noqa: E402
 from cetbot.clock import FrozenClock  # noqa: E402
 from registration import admin, entries  # noqa: E402
 from registration.identity import make_id_card_number  # noqa: E402
@@ -112,6 +117,17 @@ class RunResult:
     raw: float  # bookings/s
     oversold: int  # must be 0, worst of both runs
     statements: float  # per booking, services run
+    services_cpu: Pumped | None = None
+    raw_cpu: Pumped | None = None
+
+
+@dataclass(frozen=True)
+class Pumped:
+    """One timed pass: its rate and the CPU milliseconds per booking it cost."""
+
+    rate: float  # bookings/s
+    app_ms: float  # this process (Python, the driver, SQLite's own thread)
+    db_ms: float  # the PostgreSQL backends of the bench database (0 on SQLite)
 
 
 # -- databases ---------------------------------------------------------------------------
@@ -280,22 +296,25 @@ async def _oversold(db: Database) -> int:
 
 async def _pump(
     bookings: Sequence[Booking], workers: int, book: Callable[[Booking], Awaitable[None]]
-) -> float:
-    """Runs every booking with `workers` concurrent workers; returns bookings/s."""
+) -> Pumped:
+    """Runs every booking with `workers` concurrent workers; its rate and CPU per booking."""
     todo = iter(bookings)
 
     async def worker() -> None:
         for b in todo:
             await book(b)
 
-    started = time.perf_counter()
+    started, app, db = time.perf_counter(), time.process_time(), postgres_cpu(PG_BENCH_DB)
     await asyncio.gather(*(worker() for _ in range(workers)))
-    return len(bookings) / (time.perf_counter() - started)
+    elapsed = time.perf_counter() - started
+    app_ms = (time.process_time() - app) * 1000 / len(bookings)
+    db_ms = (postgres_cpu(PG_BENCH_DB) - db) * 1000 / len(bookings)
+    return Pumped(len(bookings) / elapsed, app_ms, db_ms)
 
 
 async def _services(
     db: Database, bookings: Sequence[Booking], workers: int, *, watch: bool = False
-) -> tuple[float, int]:
+) -> tuple[Pumped, int]:
     """Bookings/s through the services; with `watch`, also the statements they sent (a
     listener on every statement slows them, so timed runs go without it)."""
     clock = FrozenClock(NOW)
@@ -341,7 +360,7 @@ def _entry_values(b: Booking) -> tuple[Any, ...]:
     )
 
 
-async def _raw_sqlite(path: str, bookings: Sequence[Booking], workers: int) -> float:
+async def _raw_sqlite(path: str, bookings: Sequence[Booking], workers: int) -> Pumped:
     take = (
         "UPDATE campus_seats SET taken = taken + 1"
         " WHERE campus_id = ? AND subject_code = ? AND taken < capacity"
@@ -376,7 +395,7 @@ async def _raw_sqlite(path: str, bookings: Sequence[Booking], workers: int) -> f
         return await _pump(bookings, workers, book)
 
 
-async def _raw_pg(url: str, bookings: Sequence[Booking], workers: int) -> float:
+async def _raw_pg(url: str, bookings: Sequence[Booking], workers: int) -> Pumped:
     take = (
         "UPDATE campus_seats SET taken = taken + 1"
         " WHERE campus_id = $1 AND subject_code = $2 AND taken < capacity"
@@ -427,6 +446,7 @@ async def _one_database(
             await _reset(db)
             _, statements = await _services(db, bookings, workers, watch=True)
             for run in range(runs):
+                # Interleaved: services, raw, services, raw, ...
                 await _reset(db)
                 services, _ = await _services(db, bookings, workers)
                 bad = await _oversold(db)
@@ -437,10 +457,12 @@ async def _one_database(
                 else:
                     raw = await _raw_pg(url, bookings, workers)
                 bad += await _oversold(db)
-                result = RunResult(services, raw, bad, statements / n)
+                result = RunResult(services.rate, raw.rate, bad, statements / n, services, raw)
                 print(
-                    f"  {kind} run {run + 1}: services {services:,.0f}/s, raw {raw:,.0f}/s,"
-                    f" oversold {bad}, {result.statements:.1f} stmts/booking"
+                    f"  {kind} run {run + 1}: services {services.rate:,.0f}/s, raw"
+                    f" {raw.rate:,.0f}/s, oversold {bad}, {result.statements:.1f} stmts/booking;"
+                    f" CPU ms/booking services {services.app_ms:.3f}+{services.db_ms:.3f},"
+                    f" raw {raw.app_ms:.3f}+{raw.db_ms:.3f} (process+database)"
                 )
                 results.append(result)
         finally:
@@ -455,16 +477,23 @@ async def _one_database(
 def _table(rows: list[tuple[str, list[RunResult]]], runs: int) -> str:
     head = (
         f"{'database':<11} {'services/s':>10} {'raw/s':>8} {'ratio':>6} {'oversold':>8}"
-        f" {'stmts/booking':>13}"
+        f" {'stmts/booking':>13} {'CPU ms services':>15} {'CPU ms raw':>10} {'raw/services':>12}"
     )
     lines = [f"bookings per second, median of {runs} run(s)", head, "-" * len(head)]
     for kind, results in rows:
         services = statistics.median(r.services for r in results)
         raw = statistics.median(r.raw for r in results)
+        cpu_services = statistics.median(
+            r.services_cpu.app_ms + r.services_cpu.db_ms for r in results if r.services_cpu
+        )
+        cpu_raw = statistics.median(
+            r.raw_cpu.app_ms + r.raw_cpu.db_ms for r in results if r.raw_cpu
+        )
         lines.append(
             f"{kind:<11} {services:>10,.0f} {raw:>8,.0f} {services / raw:>6.0%}"
             f" {max(r.oversold for r in results):>8} "
             f"{statistics.median(r.statements for r in results):>13.1f}"
+            f" {cpu_services:>15.3f} {cpu_raw:>10.3f} {cpu_raw / cpu_services:>12.0%}"
         )
     lines.append("goals (context): >= 1,000/s SQLite, >= 1,500/s PostgreSQL, >= 50% of raw")
     return "\n".join(lines)
@@ -489,7 +518,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bookings", type=int, default=4000, help="bookings per run")
     parser.add_argument("--workers", type=int, default=50, help="concurrent bookers")
-    parser.add_argument("--runs", type=int, default=3, help="runs; the median is reported")
+    parser.add_argument("--runs", type=int, default=5, help="runs; the median is reported")
     parser.add_argument(
         "--db", nargs="+", default=["sqlite", "postgresql"], choices=("sqlite", "postgresql")
     )
