@@ -48,7 +48,9 @@ import logging
 import multiprocessing
 import os
 import shutil
+import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -268,12 +270,29 @@ def _serve_in_child(
     db_path: str,
     data_dir: str,
     count_sql: bool,
+    profile: str | None = None,
 ) -> None:
     """The bot (or the echo bot) in a process of its own, so its CPU time is its own."""
     logging.basicConfig(level=logging.WARNING)
     for noisy in ("aiogram", "telegram", "httpx", "bot"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
-    asyncio.run(_serve(conn, kind, framework, emulator_url, db_path, data_dir, count_sql))
+    asyncio.run(_serve(conn, kind, framework, emulator_url, db_path, data_dir, count_sql, profile))
+
+
+def _start_profiler(profile: str | None) -> subprocess.Popen[bytes] | None:
+    """--profile: py-spy samples this process over the timed window into an SVG flame graph."""
+    if not profile:
+        return None
+    spy = Path(sys.executable).with_name("py-spy")
+    argv = [str(spy), "record", "-r", "97", "-f", "flamegraph", "-o", profile]
+    argv += ["--pid", str(os.getpid())]
+    return subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _stop_profiler(spy: subprocess.Popen[bytes] | None) -> None:
+    if spy is not None:
+        spy.send_signal(signal.SIGINT)  # py-spy writes its output on SIGINT
+        spy.wait(60)
 
 
 async def _serve(
@@ -284,6 +303,7 @@ async def _serve(
     db_path: str,
     data_dir: str,
     count_sql: bool,
+    profile: str | None,
 ) -> None:
     loop = asyncio.get_running_loop()
 
@@ -331,10 +351,12 @@ async def _serve(
     try:
         conn.send("ready")
         await receive()  # begin
+        spy = _start_profiler(profile)
         before_sql, before_events = statements, app.adapter.runner.stats.events
         conn.send("begun")
         await receive()  # end
         conn.send((app.adapter.runner.stats.events - before_events, statements - before_sql))
+        _stop_profiler(spy)
     finally:
         app.request_stop()
         await asyncio.wait_for(polling, 30)
@@ -342,7 +364,13 @@ async def _serve(
 
 
 async def _run(
-    kind: str, framework: str, n: int, concurrency: int, template: Path | None, count_sql: bool
+    kind: str,
+    framework: str,
+    n: int,
+    concurrency: int,
+    template: Path | None,
+    count_sql: bool,
+    profile: str | None = None,
 ) -> RunResult:
     """One timed run: the emulator and the candidates here, the bot in a child process."""
     work = Path(tempfile.mkdtemp(prefix="cetbot-chat-bench-"))
@@ -353,7 +381,10 @@ async def _run(
         shutil.copy(template, db_path)
     process = multiprocessing.get_context("spawn").Process(
         target=_serve_in_child,
-        args=(child, kind, framework, emulator.url, str(db_path), str(work / "data"), count_sql),
+        args=(
+            *(child, kind, framework, emulator.url, str(db_path), str(work / "data")),
+            *(count_sql, profile),
+        ),
     )
     loop = asyncio.get_running_loop()
 
@@ -387,9 +418,15 @@ async def _run(
 
 
 async def bot_run(
-    template: Path, framework: str, n: int, concurrency: int, *, count_sql: bool = False
+    template: Path,
+    framework: str,
+    n: int,
+    concurrency: int,
+    *,
+    count_sql: bool = False,
+    profile: str | None = None,
 ) -> RunResult:
-    return await _run("bot", framework, n, concurrency, template, count_sql)
+    return await _run("bot", framework, n, concurrency, template, count_sql, profile)
 
 
 async def echo_run(framework: str, n: int, concurrency: int) -> RunResult:
@@ -485,6 +522,12 @@ async def _main(args: argparse.Namespace) -> None:
             counted = await bot_run(
                 template, framework, args.candidates, args.concurrency, count_sql=True
             )
+            if args.profile:
+                profile = str(Path(args.profile).with_suffix(f".{framework}.svg"))
+                await bot_run(
+                    template, framework, args.candidates, args.concurrency, profile=profile
+                )
+                print(f"  {framework}: py-spy flame graph of one more bot run in {profile}")
             print()
             print(_table(framework, bot_runs, echo_runs, counted))
             print()
@@ -500,6 +543,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument(
         "--frameworks", nargs="+", default=["aiogram", "ptb"], choices=["aiogram", "ptb"]
+    )
+    parser.add_argument(
+        "--profile",
+        metavar="FILE.svg",
+        help="also py-spy one more bot run per framework into FILE.<framework>.svg",
     )
     asyncio.run(_main(parser.parse_args()))
 
