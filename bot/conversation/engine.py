@@ -294,14 +294,16 @@ class Conversations:
             ctx.notice("chat-empty-message")
             return
         if not step.typed:
-            if len(text) <= inputs.MAX_INPUT and await self._text_as_button(ctx, text):
+            buttons = await self._step_buttons(ctx)
+            if len(text) <= inputs.MAX_INPUT and await self._text_as_button(ctx, text, buttons):
                 return
             if ctx.state in flows.ASKING_STEPS:
                 await self._run(ctx, "question", lambda: info.answer_free_text(ctx, text))
-            elif inputs.looks_like_question(text):
+                return
+            if inputs.looks_like_question(text):
+                # Answered where the candidate is; the step and its buttons stay.
                 await info.answer_at_step(ctx, text)
-            else:
-                await self._name_the_choices(ctx)
+            self._name_the_choices(ctx, buttons)
             return
         if step.sensitive:
             # R8 and ID numbers: the message is deleted whatever it says.
@@ -329,14 +331,13 @@ class Conversations:
             return []  # the step's data went away; the reply's screen says so
         return [b for row in screen.keyboard for b in row if b.payload]
 
-    async def _text_as_button(self, ctx: Ctx, text: str) -> bool:
+    async def _text_as_button(self, ctx: Ctx, text: str, buttons: list[Button]) -> bool:
         """Typed text at a step that expects buttons, taken as pressing the button it names:
         a label typed in full, or a part of exactly one label. One mechanism for every
         button step; the press is checked and run like a tap."""
         typed = inputs.button_key(text)
         if not typed:
             return False
-        buttons = await self._step_buttons(ctx)
         keyed = [(inputs.button_key(b.label), b) for b in buttons]
         chosen = {b.payload for key, b in keyed if key == typed}
         if not chosen and len(typed) >= 2:
@@ -349,10 +350,10 @@ class Conversations:
             return False
         return await self._press(ctx, cb)
 
-    async def _name_the_choices(self, ctx: Ctx) -> None:
-        """Text that is neither a button nor a question: say what the step takes; the step
-        and its buttons are shown again."""
-        labels = [b.label for b in await self._step_buttons(ctx)]
+    def _name_the_choices(self, ctx: Ctx, buttons: list[Button]) -> None:
+        """Text at a step that expects buttons and is none of them: say what the step
+        takes; the step and its buttons are shown again."""
+        labels = [b.label for b in buttons]
         ctx.notice(
             "chat-text-at-buttons",
             choices=ctx.t("chat-choices-separator").join(labels[:MAX_CHOICES_NAMED]),

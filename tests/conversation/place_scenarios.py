@@ -179,3 +179,18 @@ async def blank_messages_are_empty_not_questions(h: FlowHarness) -> None:
         await other.send(blank)
         assert EMPTY in other.text and "请输入学籍上的姓名" in other.text, repr(blank)
         assert await h.conversation(other) == typed_before
+
+
+async def question_at_the_campus_step_is_answered_and_the_step_stays(h: FlowHarness) -> None:
+    """An obvious question mid-flow is answered where the candidate is: the answer, the
+    step's choices and its buttons; no jump to the FAQ screen, no expired menu after."""
+    chat = h.chat()
+    await _at_campus_step(h, chat, "campus-question@example.com")
+    old_menu, haidian = chat.menu_id, chat.button("海淀校区").payload
+    before = await h.conversation(chat)
+    await chat.send("报名费是多少？")
+    assert CHOICES in chat.text and "选择考试校区" in chat.text
+    assert chat.has_button("海淀校区")
+    assert await h.conversation(chat) == before
+    await chat.press_payload(haidian, message_id=old_menu)
+    assert EXPIRED not in chat.answers[0].text and "纸质成绩报告单" in chat.text

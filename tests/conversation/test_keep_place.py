@@ -35,3 +35,7 @@ async def test_own_shared_contact_at_the_typed_phone_step(harness: Harness) -> N
 
 async def test_whitespace_and_zero_width_messages_are_empty_not_faq(harness: Harness) -> None:
     await place.blank_messages_are_empty_not_questions(harness)
+
+
+async def test_question_at_a_button_step_is_answered_and_the_step_stays(harness: Harness) -> None:
+    await place.question_at_the_campus_step_is_answered_and_the_step_stays(harness)
