@@ -156,6 +156,13 @@ BLANK_MESSAGES = ("\u200b", "  \n ", "\ufeff", "\u200b\u200d \u2060")
 async def blank_messages_are_empty_not_questions(h: FlowHarness) -> None:
     """Whitespace-only and zero-width messages get "that message was empty", never the
     FAQ, at a button step and at a typed step; the step stays and its buttons work."""
+    at_menu = h.chat()
+    await at_menu.command("start")
+    menu_before = await h.conversation(at_menu)
+    for blank in BLANK_MESSAGES:
+        await at_menu.send(blank)
+        assert EMPTY in at_menu.text and FAQ_NO_ANSWER not in at_menu.text, repr(blank)
+        assert await h.conversation(at_menu) == menu_before
     chat = h.chat()
     await _at_campus_step(h, chat, "blank@example.com")
     old_menu, haidian = chat.menu_id, chat.button("海淀校区").payload
