@@ -112,6 +112,27 @@ class EmulatorClient:
     async def sticker(self, user_id: int, emoji: str = "👍") -> dict[str, Any]:
         return await self._request("POST", "sticker", user_id=user_id, emoji=emoji)
 
+    async def contact(
+        self,
+        user_id: int,
+        phone_number: str,
+        *,
+        contact_user_id: int | None = None,
+        own: bool = True,
+        first_name: str | None = None,
+    ) -> dict[str, Any]:
+        """The user shares a contact: by default their own (its user_id is theirs); with
+        `contact_user_id` someone else's, with `own=False` a card without a Telegram user."""
+        return await self._request(
+            "POST",
+            "contact",
+            user_id=user_id,
+            phone_number=phone_number,
+            contact_user_id=contact_user_id,
+            own=own,
+            first_name=first_name,
+        )
+
     async def photo(
         self, user_id: int, data: bytes | None = None, caption: str | None = None
     ) -> dict[str, Any]:

@@ -214,6 +214,27 @@ async def sticker(request: web.Request) -> web.Response:
     return _deliver_message(bot, chat, msg)
 
 
+@routes.post("/control/contact")
+async def contact(request: web.Request) -> web.Response:
+    """The user shares a contact: their own (`contact_user_id` = their id, the default when
+    `own` is true) or someone else's (another id, or none for an address-book card)."""
+    data = await _body(request)
+    phone = data.get("phone_number")
+    if not isinstance(phone, str) or not phone.strip():
+        raise ControlError(400, "'phone_number' must be a non-empty string")
+    user = _user(request, data)
+    card: dict[str, Any] = {
+        "phone_number": phone,
+        "first_name": str(data.get("first_name") or user.first_name or "Contact"),
+    }
+    if data.get("contact_user_id") is not None:
+        card["user_id"] = _int(data, "contact_user_id")
+    elif data.get("own", True):
+        card["user_id"] = user.id
+    bot, chat, msg = _user_message(request, data, contact=card)
+    return _deliver_message(bot, chat, msg)
+
+
 def _decode_b64(data: dict[str, Any]) -> bytes | None:
     raw = data.get("data_b64")
     if raw is None:

@@ -119,6 +119,7 @@ class StoredMessage:
     document: StoredFile | None = None
     photo: StoredFile | None = None
     sticker: dict[str, Any] | None = None
+    contact: dict[str, Any] | None = None  # a shared contact (phone_number, first_name, user_id)
     reply_to_message_id: int | None = None
     edit_date: int | None = None
     deleted: bool = False
@@ -142,6 +143,8 @@ class StoredMessage:
             data["photo"] = self.photo.as_photo()
         if self.sticker is not None:
             data["sticker"] = self.sticker
+        if self.contact is not None:
+            data["contact"] = self.contact
         if self.caption is not None:
             data["caption"] = self.caption
             if self.caption_entities:
@@ -172,6 +175,7 @@ class StoredMessage:
             "document": None,
             "photo": None,
             "sticker": self.sticker,
+            "contact": self.contact,
         }
         if self.document is not None:
             data["document"] = {**self.document.as_document(), "file_path": self.document.file_path}

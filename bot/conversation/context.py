@@ -265,6 +265,8 @@ ButtonFn = Callable[[Ctx, callbacks.Callback], Awaitable[None]]
 SCREENS: dict[str, ScreenFn] = {}
 TEXT_HANDLERS: dict[str, TextFn] = {}
 BUTTON_HANDLERS: dict[tuple[str, str], ButtonFn] = {}
+# Steps that take a shared contact's phone number (the engine checks it is the user's own).
+CONTACT_HANDLERS: dict[str, TextFn] = {}
 # Handlers the engine runs without a savepoint of their own: they only read, or write
 # only through `Ctx.call` (which takes its own). A savepoint costs two statements.
 WITHOUT_SAVEPOINT: set[Callable[..., Awaitable[None]]] = set()
@@ -287,6 +289,17 @@ def on_text(*states: str, savepoint: bool = True) -> Callable[[TextFn], TextFn]:
             TEXT_HANDLERS[state] = fn
         if not savepoint:
             WITHOUT_SAVEPOINT.add(fn)
+        return fn
+
+    return register
+
+
+def on_contact(*states: str) -> Callable[[TextFn], TextFn]:
+    """A step's handler of the candidate's own shared contact (given its phone number)."""
+
+    def register(fn: TextFn) -> TextFn:
+        for state in states:
+            CONTACT_HANDLERS[state] = fn
         return fn
 
     return register

@@ -11,6 +11,7 @@ from typing import Any
 from bot.conversation import callbacks, flows, inputs
 from bot.conversation.context import (
     BUTTON_HANDLERS,
+    CONTACT_HANDLERS,
     SCREENS,
     TEXT_HANDLERS,
     WITHOUT_SAVEPOINT,
@@ -22,6 +23,7 @@ from bot.conversation.steps import load as load_steps
 from bot.conversation.types import (
     Action,
     AnswerButton,
+    Button,
     DeleteMessage,
     Event,
     EventKind,
@@ -48,6 +50,8 @@ KEEP_PROCESSED = timedelta(days=7)
 PRUNE_EVERY = timedelta(hours=1)
 # processed_updates.platform is VARCHAR(16).
 MAX_UPDATES_KEY = 16
+# "This step takes: ..." names at most this many buttons (the screen shows them all).
+MAX_CHOICES_NAMED = 8
 
 
 class Conversations:
@@ -176,6 +180,11 @@ class Conversations:
         uow.actor = f"chat:{event.user_id}"
         uow.find_actor = ctx.candidate_actor
         answer = await self._dispatch(ctx)
+        if event.kind is not EventKind.BUTTON and (ctx.state, ctx.data) == (state, conv.data):
+            # Nothing moved (a refusal, help, an empty message): the version stays, so the
+            # buttons of the message before still work beside the ones shown again. A press
+            # is left out: it edits its own message, and records itself for double taps.
+            ctx.version = conv.version
         actions = await self._reply(ctx, answer)
         await uow.conversations.save(
             replace(conv, state=ctx.state, data=ctx.data, locale=ctx.locale, version=ctx.version),
@@ -192,6 +201,8 @@ class Conversations:
             await self._on_command(ctx)
         elif event.kind is EventKind.TEXT:
             await self._on_text(ctx)
+        elif event.kind is EventKind.CONTACT:
+            await self._on_contact(ctx)
         else:
             self._on_other(ctx)
         return None
@@ -213,18 +224,25 @@ class Conversations:
                 log.warning("button %r not offered at %s", cb.action, ctx.state)
             return self._expired(ctx, callback_id)
         ctx.data["_last"] = event.payload
+        if not await self._press(ctx, cb):
+            log.error("no handler for button %r at %s", cb.action, ctx.state)
+            return self._expired(ctx, callback_id)
+        return AnswerButton(callback_id)
+
+    async def _press(self, ctx: Ctx, cb: callbacks.Callback) -> bool:
+        """Runs the step's handler of a button (pressed, or typed as its label); False when
+        the step has none."""
         handler = BUTTON_HANDLERS.get((ctx.state, cb.action))
         if handler is None and cb.action == flows.BACK:
             handler = _go_back
         elif handler is None and cb.action == "menu":
             handler = _go_menu
         if handler is None:
-            log.error("no handler for button %r at %s", cb.action, ctx.state)
-            return self._expired(ctx, callback_id)
+            return False
         await self._run(
             ctx, cb.action, lambda: handler(ctx, cb), savepoint=handler not in WITHOUT_SAVEPOINT
         )
-        return AnswerButton(callback_id)
+        return True
 
     def _expired(self, ctx: Ctx, callback_id: str) -> AnswerButton:
         # Nothing changes: the version stays, so the newest menu keeps working, and a
@@ -240,30 +258,52 @@ class Conversations:
             ctx.data.clear()
             self._move(ctx, "/admin", "admin")
             return
-        # Anyone else's /admin is answered like any unknown command: no hint it exists.
+        if command in admin_steps.ADMIN_COMMANDS and await admin_steps.may_administer(ctx):
+            args = ctx.event.text
+            await self._run(
+                ctx, f"/{command}", lambda: admin_steps.decide_by_command(ctx, command, args)
+            )
+            return
+        # Anyone else's /admin (/approve, /reject) is answered like any unknown command:
+        # no hint it exists.
         if command not in _COMMANDS:
             ctx.notice("chat-unknown-command", command=inputs.echo(command))
             return
         if command == "language":
             self._move(ctx, "/language", "language")
             return
+        if command == "help":
+            # Help, then the same step again: a code or a choice half made is not lost.
+            ctx.notice("chat-help")
+            return
         mid_flow = ctx.state != "menu"
         ctx.data.clear()
         self._move(ctx, f"/{command}", "menu")
         if command == "start":
             ctx.notice("chat-left-step" if mid_flow else "chat-welcome")
-        elif command == "cancel":
-            ctx.notice("chat-cancelled")
         else:
-            ctx.notice("chat-help")
+            ctx.notice("chat-cancelled")
 
     async def _on_text(self, ctx: Ctx) -> None:
         from bot.conversation.steps import info
 
         step = flows.STEPS[ctx.state]
         text = ctx.event.text
+        if inputs.is_blank(text):
+            # Whitespace or zero-width characters only: nothing to read, nothing to answer.
+            ctx.notice("chat-empty-message")
+            return
         if not step.typed:
-            await self._run(ctx, "question", lambda: info.answer_free_text(ctx, text))
+            buttons = await self._step_buttons(ctx)
+            if len(text) <= inputs.MAX_INPUT and await self._text_as_button(ctx, text, buttons):
+                return
+            if ctx.state in flows.ASKING_STEPS:
+                await self._run(ctx, "question", lambda: info.answer_free_text(ctx, text))
+                return
+            if inputs.looks_like_question(text):
+                # Answered where the candidate is; the step and its buttons stay.
+                await info.answer_at_step(ctx, text)
+            self._name_the_choices(ctx, buttons)
             return
         if step.sensitive:
             # R8 and ID numbers: the message is deleted whatever it says.
@@ -281,6 +321,60 @@ class Conversations:
         handler = TEXT_HANDLERS[ctx.state]
         await self._run(
             ctx, flows.TEXT, lambda: handler(ctx, text), savepoint=handler not in WITHOUT_SAVEPOINT
+        )
+
+    async def _step_buttons(self, ctx: Ctx) -> list[Button]:
+        """The callback buttons the current step's screen shows now (links left out)."""
+        try:
+            screen = await SCREENS[ctx.state](ctx)
+        except errors.DomainError:
+            return []  # the step's data went away; the reply's screen says so
+        return [b for row in screen.keyboard for b in row if b.payload]
+
+    async def _text_as_button(self, ctx: Ctx, text: str, buttons: list[Button]) -> bool:
+        """Typed text at a step that expects buttons, taken as pressing the button it names:
+        a label typed in full, or a part of exactly one label. One mechanism for every
+        button step; the press is checked and run like a tap."""
+        typed = inputs.button_key(text)
+        if not typed:
+            return False
+        keyed = [(inputs.button_key(b.label), b) for b in buttons]
+        chosen = {b.payload for key, b in keyed if key == typed}
+        if not chosen and len(typed) >= 2:
+            # A part of a label ("haidian" for "Haidian Campus"), when only one label has it.
+            chosen = {b.payload for key, b in keyed if typed in key}
+        if len(chosen) != 1:
+            return False
+        cb = callbacks.decode(chosen.pop())
+        if cb is None or not flows.allowed(ctx.state, cb.action):
+            return False
+        return await self._press(ctx, cb)
+
+    def _name_the_choices(self, ctx: Ctx, buttons: list[Button]) -> None:
+        """Text at a step that expects buttons and is none of them: say what the step
+        takes; the step and its buttons are shown again."""
+        labels = [b.label for b in buttons]
+        ctx.notice(
+            "chat-text-at-buttons",
+            choices=ctx.t("chat-choices-separator").join(labels[:MAX_CHOICES_NAMED]),
+        )
+
+    async def _on_contact(self, ctx: Ctx) -> None:
+        """A shared contact: at a phone step, the candidate's own number is the input."""
+        handler = CONTACT_HANDLERS.get(ctx.state)
+        if handler is None:
+            ctx.notice("chat-contact-elsewhere")
+            return
+        if ctx.event.contact_user_id != ctx.user_id:
+            # Someone else's card (or one without a platform account): not the candidate's.
+            ctx.notice("chat-contact-not-yours")
+            return
+        phone = ctx.event.text
+        await self._run(
+            ctx,
+            flows.CONTACT,
+            lambda: handler(ctx, phone),
+            savepoint=handler not in WITHOUT_SAVEPOINT,
         )
 
     def _on_other(self, ctx: Ctx) -> None:

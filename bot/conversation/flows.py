@@ -32,6 +32,7 @@ class Expect(StrEnum):
 
 
 TEXT = "text"  # the trigger of accepted typed input
+CONTACT = "contact"  # the trigger of a shared contact (the candidate's own phone number)
 BACK = "back"
 ANY = "*"  # the source of the global transitions
 
@@ -248,6 +249,7 @@ STEPS: dict[str, Step] = {
             B,
             _t("usephone", "entry.subject", "eligibility.save_registration"),
             _t("newphone", "reg.phone_typed"),
+            _t(CONTACT, "entry.subject", "eligibility.save_registration"),
             _t("recover", "recover.name"),
             _t(BACK, "reg.confirm"),
         ),
@@ -256,6 +258,7 @@ STEPS: dict[str, Step] = {
             "eligibility",
             Expect.PHONE,
             _t(TEXT, "entry.subject", "eligibility.save_registration"),
+            _t(CONTACT, "entry.subject", "eligibility.save_registration"),
             _t("recover", "recover.name"),
             _t(BACK, "reg.phone"),
         ),
@@ -418,6 +421,8 @@ STEPS: dict[str, Step] = {
             _t("adapprove", "admin.note"),
             _t("adreject", "admin.note"),
             _t(BACK, "admin.reviews"),
+            _t("/approve", "admin.reviews", "administration.decide"),
+            _t("/reject", "admin.reviews", "administration.decide"),
         ),
         _step(
             "admin.note",
@@ -425,18 +430,27 @@ STEPS: dict[str, Step] = {
             Expect.NOTE,
             _t(TEXT, "admin.reviews", "administration.decide + notices (candidate told)"),
             _t(BACK, "admin.review"),
+            _t("/approve", "admin.reviews", "administration.decide"),
+            _t("/reject", "admin.reviews", "administration.decide"),
         ),
         _step("admin.stats", "admin", B, _t(BACK, "admin")),
     )
 }
 
+# Steps where the candidate is in the middle of nothing: text there that is no button's
+# label is a question for the FAQ (R40). At every other step that expects buttons it is
+# answered with what the step accepts, and the step stays.
+ASKING_STEPS = frozenset(
+    {"menu", "info", "info.topic", "info.page", "info.news", "info.news_item", "info.answer"}
+)
+
 # Available from every step: the main-menu button, the commands, and a free-text
-# question at a step that expects buttons (answered from the FAQ, R40).
+# question at a step where the candidate is in the middle of nothing (answered from
+# the FAQ, R40). `/help` (and the administrators' `/approve`, `/reject`) keep the step.
 GLOBAL: tuple[Transition, ...] = (
     *_t("menu", "menu"),
     *_t("/start", "menu"),
     *_t("/cancel", "menu"),
-    *_t("/help", "menu"),
     *_t("/language", "language"),
     *_t("/admin", "admin"),  # administrators only; anyone else gets "no such command"
     *_t("question", "info.answer", "faq.match"),
@@ -518,9 +532,24 @@ def mermaid() -> str:
 NOTES = """\
 ## How input is treated
 
-- A step that expects buttons takes typed text as a question: the best FAQ answer
-  (with up to two related questions as buttons, step `info.answer`), or "I don't
-  know" with the help-desk phone, leaving the candidate where they were.
+- Text typed at a step that expects buttons is first matched to that step's
+  buttons: a button's label, or a part of exactly one label, acts as pressing it
+  (compared without case, width, whitespace or punctuation: "haidian",
+  "HAIDIAN CAMPUS" and its full-width form all press "Haidian Campus").
+- Otherwise, at the main menu and the information steps, typed text is a question:
+  the best FAQ answer (with up to two related questions as buttons, step
+  `info.answer`), or "I don't know" with the help-desk phone, leaving the candidate
+  where they were. At any other step that expects buttons an obvious question is
+  answered and the step shown again; other text gets a short reply naming the
+  step's choices, and the step's buttons again.
+- A message that shows nothing (whitespace, zero-width characters, U+FEFF) is
+  answered "that message was empty" and the step stays.
+- A reply that leaves the step and its data as they were (a refusal, help, an
+  empty message) keeps the conversation version: the buttons of the message
+  before it still work, so do the ones shown again.
+- `/help` shows the help and then the same step again; nothing is lost.
+- A shared contact at the phone steps is taken as the phone number when it is
+  the candidate's own (`contact.user_id` is theirs); someone else's is refused.
 - A typed step takes text as its input, except an obvious question: text that
   ends with a question mark (half or full width), starts with a Chinese question
   phrase (listed in `chat-question-words` of `locales/zh/chat.ftl`), or has 3+
@@ -541,7 +570,10 @@ NOTES = """\
   `ADMIN_USER_IDS` (the authority, all schools); anyone else gets the usual "no
   such command" reply. Each event at an admin step checks the user again, a
   school administrator sees and decides only their school's requests (R42), and
-  their changes are audited as `admin:<platform>:<user id>`.
+  their changes are audited as `admin:<platform>:<user id>`. Administrators also
+  have `/approve ID [NOTE]` and `/reject ID NOTE` (the same checks as the buttons;
+  a usage line when the arguments are missing or wrong); for anyone else these
+  are unknown commands.
 - A domain refusal keeps the step and says why (`error-<code>`); any other
   error rolls the whole update back and apologizes (`error-internal`).
 """

@@ -56,6 +56,20 @@ def looks_like_question(text: str) -> bool:
     return len(words) >= 3 and words[0] in first_words
 
 
+def is_blank(text: str) -> bool:
+    """Whether a message shows nothing: only whitespace and invisible format characters
+    (zero-width space, joiners, the byte-order mark U+FEFF, direction marks)."""
+    return all(ch.isspace() or unicodedata.category(ch) == "Cf" for ch in text)
+
+
+def button_key(text: str) -> str:
+    """A label or typed text reduced to what a person means by it, to compare the two:
+    full-width folded to half-width (NFKC), case folded, and whitespace, punctuation,
+    symbols and invisible characters dropped ("(Haidian) campus " and "haidiancampus" agree)."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return "".join(ch for ch in folded if unicodedata.category(ch)[0] in "LN")
+
+
 def clean_name(text: str) -> str | None:
     """A typed name in normal form, or None when it cannot be a name (digits, emoji, markup)."""
     name = normalize_name(unicodedata.normalize("NFKC", text))

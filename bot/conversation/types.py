@@ -16,6 +16,7 @@ class EventKind(StrEnum):
     COMMAND = "command"  # /start, /help, /cancel, /language, /admin ...
     TEXT = "text"  # a typed message
     BUTTON = "button"  # an inline button pressed (payload = callback data)
+    CONTACT = "contact"  # a shared contact (text = its phone number)
     OTHER = "other"  # sticker, photo, voice ... where text was expected
 
 
@@ -26,13 +27,16 @@ class Event:
     user_id: int
     chat_id: int
     kind: EventKind
-    text: str = ""  # TEXT: the text; COMMAND: arguments after the command
+    text: str = ""  # TEXT: the text; COMMAND: arguments after the command; CONTACT: the phone
     command: str = ""  # COMMAND: name without the slash, lower-case
     payload: str = ""  # BUTTON: the callback data
     message_id: int | None = None  # TEXT: the user's message; BUTTON: the bot message pressed
     callback_id: str | None = None  # BUTTON: must always be answered
     language_code: str | None = None  # the client's language, e.g. "zh-hans", "en"
     first_name: str = ""
+    # CONTACT: the platform user the contact belongs to (None: not a user of the platform);
+    # the candidate's own number only when it is `user_id`.
+    contact_user_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

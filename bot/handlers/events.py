@@ -55,6 +55,15 @@ def message_event(message: Any, update_id: int) -> Event | None:
         return Event(kind=EventKind.COMMAND, command=command[0], text=command[1], **common)
     if message.text is not None:
         return Event(kind=EventKind.TEXT, text=text, **common)
+    contact = message.contact
+    if contact is not None:
+        # The engine decides whether it is the candidate's own number (contact.user_id).
+        return Event(
+            kind=EventKind.CONTACT,
+            text=contact.phone_number or "",
+            contact_user_id=contact.user_id,
+            **common,
+        )
     # Stickers, photos, voice, documents ...: the engine answers "please type ...".
     return Event(kind=EventKind.OTHER, **common)
 

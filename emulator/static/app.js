@@ -167,6 +167,13 @@ function messageNode(m) {
     s.textContent = m.sticker.emoji || "🖼";
     bubble.appendChild(s);
   }
+  if (m.contact) {
+    // A shared contact card (sent through POST /control/contact).
+    const c = document.createElement("div");
+    c.className = "contact";
+    c.textContent = "\u{1F4C7} " + (m.contact.first_name || "") + " " + m.contact.phone_number;
+    bubble.appendChild(c);
+  }
   if (m.text != null) bubble.appendChild(renderText(m.text, m.entities));
   if (m.caption != null) {
     const c = document.createElement("div");

@@ -34,3 +34,7 @@ admin-prompt-admin-stats = { $session } registration figures ({ $scope }):
 admin-stats-line = { $campus } · { $subject }: registered { $registered }, paid { $paid }, free seats { $free }, waiting { $waiting }
 admin-stats-none = No campus belongs to your school.
 admin-stats-no-session = No session is published yet.
+
+# /approve and /reject (shortcuts of the admin menu).
+admin-command-usage = Usage: /approve REQUEST_ID [NOTE], or /reject REQUEST_ID NOTE (e.g. /reject 12 the score belongs to another ID).
+admin-note-approved = Checked and approved.

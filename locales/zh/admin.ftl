@@ -34,3 +34,7 @@ admin-prompt-admin-stats = { $session } 报名统计（{ $scope }）：
 admin-stats-line = { $campus } · { $subject }：已报名 { $registered }，已缴费 { $paid }，余位 { $free }，候补 { $waiting }
 admin-stats-none = 没有属于您学校的校区。
 admin-stats-no-session = 目前没有已发布的考次。
+
+# /approve 与 /reject 命令（管理员菜单的快捷方式）。
+admin-command-usage = 用法：/approve 申请编号 [备注]，或 /reject 申请编号 备注（例如 /reject 12 成绩单与证件号不符）。
+admin-note-approved = 已核实，同意。

@@ -110,6 +110,18 @@ class Chat:
     async def sticker(self) -> list[Action]:
         return await self.deliver(self.event(EventKind.OTHER, message_id=next(self._ids)))
 
+    async def contact(
+        self, phone: str, *, own: bool = True, contact_user_id: int | None = None
+    ) -> list[Action]:
+        """Shares a contact card: the user's own, someone else's (`contact_user_id`), or one
+        of no platform user (`own=False`), as an adapter translates it."""
+        owner = contact_user_id if contact_user_id is not None else self.user_id if own else None
+        return await self.deliver(
+            self.event(
+                EventKind.CONTACT, text=phone, contact_user_id=owner, message_id=next(self._ids)
+            )
+        )
+
     async def press(self, label: str, *, message_id: int | None = None) -> list[Action]:
         """Presses the first button of the newest menu whose label contains `label`."""
         button = self.button(label)

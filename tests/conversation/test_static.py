@@ -10,7 +10,7 @@ from fluent.syntax import FluentParser, ast
 from fluent.syntax.visitor import Visitor
 
 from bot.conversation import callbacks, flows, inputs
-from bot.conversation.context import BUTTON_HANDLERS, SCREENS, TEXT_HANDLERS
+from bot.conversation.context import BUTTON_HANDLERS, CONTACT_HANDLERS, SCREENS, TEXT_HANDLERS
 from bot.conversation.steps import load
 from tests.conftest import ROOT
 
@@ -80,8 +80,14 @@ def test_flow_table_is_complete_and_every_step_has_handlers() -> None:
         assert name in SCREENS, name
         if step.typed:
             assert name in TEXT_HANDLERS, name
-        for trigger in step.triggers() - {flows.TEXT, flows.BACK}:
+        if flows.CONTACT in step.triggers():
+            assert name in CONTACT_HANDLERS, name
+        for trigger in step.triggers() - {flows.TEXT, flows.BACK, flows.CONTACT}:
+            if trigger.startswith("/"):
+                continue  # a command, handled by the engine
             assert (name, trigger) in BUTTON_HANDLERS, (name, trigger)
+    for state in CONTACT_HANDLERS:
+        assert flows.CONTACT in flows.STEPS[state].triggers(), state
     for state, action in BUTTON_HANDLERS:
         assert flows.allowed(state, action), (state, action)
 

@@ -105,6 +105,14 @@ class EmulatorChat:
         self.answers = []
         await self._settle(sent["update_id"])
 
+    async def contact(
+        self, phone: str, *, own: bool = True, contact_user_id: int | None = None
+    ) -> None:
+        await self._user()
+        sent = await self.em.contact(self.user_id, phone, contact_user_id=contact_user_id, own=own)
+        self.answers = []
+        await self._settle(sent["update_id"])
+
     async def press(self, label: str) -> None:
         """Presses the first button of the newest menu whose label contains `label`."""
         button = self.button(label)

@@ -503,3 +503,20 @@ async def test_chat_page_is_served(emulator: RunningEmulator) -> None:
         for asset in ("app.js", "style.css"):
             async with session.get(f"{emulator.url}/static/{asset}") as resp:
                 assert resp.status == 200 and len(await resp.read()) > 200
+
+
+async def test_control_contact_is_a_message_with_a_contact_card(
+    emulator: RunningEmulator, em: EmulatorClient, api: RawApi
+) -> None:
+    await _started_user(em, api)
+    await api.ok("getUpdates", offset=10**6)
+    await em.contact(USER, "+86 139 0000 1234")
+    await em.contact(USER, "13900005678", contact_user_id=USER + 1, first_name="Li")
+    await em.contact(USER, "13900009999", own=False)
+    cards = [u["message"]["contact"] for u in await api.ok("getUpdates")]
+    assert cards[0]["phone_number"] == "+86 139 0000 1234" and cards[0]["user_id"] == USER
+    assert (cards[1]["user_id"], cards[1]["first_name"]) == (USER + 1, "Li")
+    assert "user_id" not in cards[2]
+    assert [m["contact"] for m in await em.transcript(USER)][-3:] == cards
+    with pytest.raises(EmulatorError):
+        await em.contact(USER, "  ")

@@ -237,3 +237,34 @@ async def stats_screen(ctx: Ctx) -> Screen:
     if not figures.lines:
         lines.append(ctx.t("admin-stats-none"))
     return Screen("\n".join(lines), [ctx.nav()])
+
+
+# --- the slash commands the admin menu implies: /approve ID [NOTE], /reject ID NOTE ----------
+
+ADMIN_COMMANDS = frozenset({"approve", "reject"})
+
+
+async def decide_by_command(ctx: Ctx, command: str, args: str) -> None:
+    """`/approve ID [NOTE]` or `/reject ID NOTE`: the decision of the buttons, by the same
+    service and checks (R19, R42: a school administrator decides only their school's
+    requests). Arguments that do not fit get one usage line and change nothing."""
+    admin = await _admin(ctx)
+    head, _, note = args.strip().partition(" ")
+    number = head.removeprefix("#")
+    approve = command == "approve"
+    note = note.strip()
+    if not (number.isdigit() and len(number) <= 18) or (not approve and not note):
+        ctx.notice("admin-command-usage")
+        return
+    if not note:
+        # R19 wants a note with every decision; an approval needs no explanation.
+        note = ctx.t("admin-note-approved")
+    decided = await administration.decide(
+        ctx.uow, ctx.clock, admin, review_id=int(number), approve=approve, note=note
+    )
+    decision = ctx.t("admin-decision-approve" if approve else "admin-decision-reject")
+    ctx.notice("admin-decided", id=decided.id, decision=decision)
+    if ctx.state in ("admin.review", "admin.note") and ctx.data.get("review") == decided.id:
+        # The decision the step was about is made: back to the queue.
+        ctx.clear("review", "approve")
+        ctx.state = "admin.reviews"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bot.conversation import inputs
 from bot.conversation.callbacks import Callback
-from bot.conversation.context import Ctx, Screen, on_button, on_text, screen
+from bot.conversation.context import Ctx, Screen, on_button, on_contact, on_text, screen
 from bot.conversation.steps.account import id_type_buttons
 from bot.conversation.steps.main import prompt_screen
 from bot.conversation.types import Button, SendPhoto
@@ -243,6 +243,7 @@ async def use_roster_phone(ctx: Ctx, cb: Callback) -> None:
 
 
 @on_text("reg.phone_typed")
+@on_contact("reg.phone", "reg.phone_typed")
 async def type_phone(ctx: Ctx, text: str) -> None:
     try:
         phone = identity.check_phone(text)
