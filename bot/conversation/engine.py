@@ -17,6 +17,7 @@ from bot.conversation.context import (
     Ctx,
     Screen,
 )
+from bot.conversation.steps import account as account_steps
 from bot.conversation.steps import admin as admin_steps
 from bot.conversation.steps import load as load_steps
 from bot.conversation.types import (
@@ -40,6 +41,8 @@ log = logging.getLogger(__name__)
 UNDECLARED: list[tuple[str, str, str]] = []
 
 _COMMANDS = {"start", "cancel", "help", "language"}
+# The handlers of flows.VERSIONLESS_BUTTONS (pressed from an outbox notice, any step).
+VERSIONLESS_HANDLERS = {"notme": account_steps.not_me}
 
 # Telegram keeps an unconfirmed update for at most a day; a week of processed ids is ample.
 KEEP_PROCESSED = timedelta(days=7)
@@ -201,6 +204,10 @@ class Conversations:
         callback_id = event.callback_id or ""
         cb = callbacks.decode(event.payload)
         current = ctx.version - 1
+        if cb is not None and cb.action in flows.VERSIONLESS_BUTTONS:
+            handler = VERSIONLESS_HANDLERS[cb.action]
+            await self._run(ctx, cb.action, lambda: handler(ctx, cb))
+            return AnswerButton(callback_id)
         if cb is not None and cb.version != current:
             if cb.version == current - 1 and ctx.data.get("_last") == event.payload:
                 # The same button pressed twice: the first press acted, this one does not.
