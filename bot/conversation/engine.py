@@ -206,6 +206,7 @@ class Conversations:
         current = ctx.version - 1
         if cb is not None and cb.action in flows.VERSIONLESS_BUTTONS:
             handler = VERSIONLESS_HANDLERS[cb.action]
+            ctx.reply_as_new = True
             await self._run(ctx, cb.action, lambda: handler(ctx, cb))
             return AnswerButton(callback_id)
         if cb is not None and cb.version != current:
@@ -345,7 +346,7 @@ class Conversations:
             keyboard = tuple(tuple(row) for row in screen.keyboard if row)
             edit = (
                 ctx.event.message_id
-                if ctx.event.kind is EventKind.BUTTON and not ctx.expired
+                if ctx.event.kind is EventKind.BUTTON and not (ctx.expired or ctx.reply_as_new)
                 else None
             )
             actions.append(SendText(ctx.chat_id, text, keyboard=keyboard, edit_message_id=edit))
