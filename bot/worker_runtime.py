@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from bot.conversation.types import Performer, SendResult, SendText
+from bot.conversation import callbacks
+from bot.conversation.types import Button, Keyboard, Performer, SendResult, SendText
 from cetbot.clock import Clock
 from cetbot.i18n import DEFAULT_LOCALE, LOCALES, t
 from cetbot.settings import Settings
@@ -80,6 +81,7 @@ class SendLimiter:
 class Rendered:
     message: OutboxDTO
     text: str | None  # None: obsolete (e.g. a reminder for an entry paid meanwhile)
+    keyboard: Keyboard = ()
 
 
 class NoticeRenderer:
@@ -110,9 +112,10 @@ class NoticeRenderer:
                 self._campuses[cid] = await uow.sessions.campus(cid)
             campus = self._campuses[cid]
             args["campus"] = campus.name(locale) if campus else str(cid)
-        if "expires_at" in p:
-            at = datetime.fromisoformat(p["expires_at"]).astimezone(ZoneInfo(DEFAULT_TZ))
-            args["expires_at"] = at.strftime("%Y-%m-%d %H:%M")
+        for name in ("expires_at", "at"):
+            if name in p:
+                at = datetime.fromisoformat(p[name]).astimezone(ZoneInfo(DEFAULT_TZ))
+                args[name] = at.strftime("%Y-%m-%d %H:%M")
         if "offset_minutes" in p:
             hours = int(p["offset_minutes"]) / 60
             args["hours"] = int(hours) if hours.is_integer() else round(hours, 1)
@@ -125,7 +128,13 @@ class NoticeRenderer:
         text = t(locale, key, args)
         if text == key:
             log.error("outbox %s: no text for kind %r", m.id, m.kind)
-        return Rendered(m, text)
+        keyboard: Keyboard = ()
+        if m.kind == "signed-in-elsewhere":
+            # R7: "not me" signs every chat out and starts a reset; the button carries
+            # no conversation version (flows.VERSIONLESS_BUTTONS), so it works at any step.
+            label = t(locale, "notice-signed-in-elsewhere-button")
+            keyboard = ((Button(label, payload=callbacks.encode(0, "notme")),),)
+        return Rendered(m, text, keyboard)
 
 
 @dataclass
@@ -232,7 +241,8 @@ class OutboxDispatcher:
             return
         result: SendResult | None = None
         try:
-            result = await self.performer.perform(SendText(chat_id=m.chat_id, text=r.text))
+            send = SendText(chat_id=m.chat_id, text=r.text, keyboard=r.keyboard)
+            result = await self.performer.perform(send)
             error = result.error or ""
         except Exception as exc:  # an adapter bug must not stop the other messages
             log.exception("outbox %s: perform raised", m.id)

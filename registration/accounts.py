@@ -14,6 +14,10 @@ One exception to "an error means nothing to keep": a wrong code counts an attemp
             await uow.commit()  # R9: keep the counted attempt
             raise
         await uow.commit()
+
+The same holds for a wrong password (`SIGN_IN_KEEP_ERRORS`): the failure is counted
+per account and per chat (registration/ratelimit.py), and five of them make the
+next sign-in wait, growing with every further failure.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import asyncio
 import hashlib
 import hmac
 import logging
+import math
 import re
 import secrets
 import unicodedata
@@ -33,21 +38,26 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from cetbot.i18n import t
+from registration import ratelimit
+from registration.common_passwords import is_common
+from registration.eligibility import clean_id_number
 from registration.errors import (
     AccountExists,
     AccountNotFound,
     BadCredentials,
     CodeExpired,
     CodeInvalid,
+    CommonPassword,
     EmailNotVerified,
     InvalidEmail,
     InvalidInput,
-    NoMatchingRecord,
+    SignInLocked,
     TooManyAttempts,
     TooManyCodes,
+    TooManyRequests,
     WeakPassword,
 )
-from registration.identity import normalize_id_number, normalize_name
+from registration.identity import normalize_name
 from storage.dto import AccountDTO
 from storage.errors import Conflict
 
@@ -63,6 +73,8 @@ __all__ = [
     "CODE_TTL",
     "PURPOSE_RESET",
     "PURPOSE_VERIFY",
+    "SIGNED_IN_ELSEWHERE",
+    "SIGN_IN_KEEP_ERRORS",
     "bind_chat",
     "bound_account",
     "check_password",
@@ -75,6 +87,7 @@ __all__ = [
     "send_verification_code",
     "sign_in",
     "sign_out",
+    "sign_out_everywhere",
     "sign_up",
     "start_password_reset",
     "verify_email",
@@ -85,13 +98,18 @@ log = logging.getLogger(__name__)
 # R9: codes.
 CODE_TTL: Final = timedelta(minutes=15)
 CODE_ATTEMPTS: Final = 5  # wrong tries a code survives; the fifth kills it
-CODES_PER_HOUR: Final = 5  # per e-mail, both purposes together: caps mail sent to a stranger
+# Verification codes per e-mail and hour: caps mail sent to a stranger's address by a
+# sign-up. Reset codes are limited per asking chat instead (ratelimit.RESET_CODES): a
+# per-address cap there would let a stranger use up the owner's codes for an hour.
+CODES_PER_HOUR: Final = 5
 PURPOSE_VERIFY: Final = "verify"
 PURPOSE_RESET: Final = "reset"
-_PURPOSES: Final = (PURPOSE_VERIFY, PURPOSE_RESET)
 
 # Errors after which the caller must commit: they carry a counted attempt (see above).
 CODE_ATTEMPT_ERRORS: Final = (CodeInvalid, TooManyAttempts)
+SIGN_IN_KEEP_ERRORS: Final = (BadCredentials,)
+# The outbox kind that tells an account's other chats about a new sign-in.
+SIGNED_IN_ELSEWHERE: Final = "signed-in-elsewhere"
 
 # R8: argon2id, 19 MiB, 3 passes, 1 lane. Measured on the 2-core build machine at
 # 33-43 ms per hash and per verify (the OWASP floor is 19 MiB with 2 passes, ~23 ms
@@ -153,7 +171,8 @@ def check_password(password: str) -> None:
     """Raises WeakPassword(problems=[...]) unless the password satisfies R8.
 
     Problem codes, in this order: `too-short`, `no-letter`, `no-digit`,
-    `no-special`, `bad-character`.
+    `no-special`, `bad-character`. A password of the right form that is one of the
+    common ones (registration/common_passwords.py) raises CommonPassword.
     """
     chars = set(password)
     problems: list[str] = []
@@ -169,6 +188,8 @@ def check_password(password: str) -> None:
         problems.append("bad-character")
     if problems:
         raise WeakPassword(problems=problems, min_length=PASSWORD_MIN_LENGTH)
+    if is_common(password):
+        raise CommonPassword()
 
 
 async def hash_password(password: str) -> str:
@@ -215,15 +236,46 @@ async def sign_up(
     return account
 
 
-async def sign_in(uow: UnitOfWork, email: str, password: str) -> AccountDTO:
-    """The account of the e-mail and password; BadCredentials for any mismatch."""
+def _sign_in_keys(email: str, requester: str) -> list[str]:
+    # Keyed by the address, not the account id: an unknown address locks the same way,
+    # so the lock tells nothing about which addresses have accounts.
+    policy = ratelimit.SIGN_IN
+    return [
+        ratelimit.key(policy.prefix, "account", email),
+        ratelimit.key(policy.prefix, "chat", requester),
+    ]
+
+
+async def sign_in(
+    uow: UnitOfWork, clock: Clock, email: str, password: str, requester: str
+) -> AccountDTO:
+    """The account of the e-mail and password; BadCredentials for any mismatch.
+
+    R8: wrong passwords are counted per address and per requester (the chat user,
+    "platform:id"); past five, SignInLocked(minutes=n) until the growing wait is over,
+    before the password is even looked at. The caller commits after
+    SIGN_IN_KEEP_ERRORS so the count survives. A right password clears the address's
+    count; a password reset (reset_password) does too.
+    """
     email = normalize_email(email)
+    now = clock.now()
     account = await uow.accounts.by_email(email)
+    if account is not None:
+        # Guesses at one account queue here (a row lock on PostgreSQL, the single
+        # writer on SQLite), so 40 chats at once see each other's failures.
+        await uow.accounts.lock(account.id)
+    keys = _sign_in_keys(email, requester)
+    wait = await ratelimit.check_backoff(uow, now, ratelimit.SIGN_IN, keys)
+    if wait > timedelta(0):
+        raise SignInLocked(minutes=max(1, math.ceil(wait.total_seconds() / 60)))
     if account is None:
         await _verify_password(await _unknown_account_hash(), password)
+        await ratelimit.count_failure(uow, now, keys)
         raise BadCredentials()
     if not await _verify_password(account.password_hash, password):
+        await ratelimit.count_failure(uow, now, keys)
         raise BadCredentials()
+    await ratelimit.clear(uow, keys[0])
     if _HASHER.check_needs_rehash(account.password_hash):
         # The parameters were raised since this hash was made: upgrade it while we
         # hold the password.
@@ -235,11 +287,26 @@ async def sign_in(uow: UnitOfWork, email: str, password: str) -> AccountDTO:
 async def bind_chat(
     uow: UnitOfWork, clock: Clock, platform: str, chat_user_id: int, account_id: int
 ) -> None:
-    """R7: binds the chat user to the account; an earlier binding of that user is replaced."""
+    """R7: binds the chat user to the account; an earlier binding of that user is replaced.
+
+    Every other chat already bound to the account is told, through the outbox in this
+    transaction, with a button that signs all of them out (see sign_out_everywhere).
+    """
     _check_chat_user(platform, chat_user_id)
     if await uow.accounts.get(account_id) is None:
         raise AccountNotFound(account_id=account_id)
-    await uow.accounts.bind(platform, chat_user_id, account_id, clock.now())
+    now = clock.now()
+    for other_platform, other_chat in await uow.accounts.bindings(account_id):
+        if (other_platform, other_chat) == (platform, chat_user_id):
+            continue
+        await uow.outbox.add(
+            platform=other_platform,
+            chat_id=other_chat,
+            kind=SIGNED_IN_ELSEWHERE,
+            payload={"at": now.isoformat()},
+            now=now,
+        )
+    await uow.accounts.bind(platform, chat_user_id, account_id, now)
 
 
 async def bound_account(uow: UnitOfWork, platform: str, chat_user_id: int) -> AccountDTO | None:
@@ -250,6 +317,26 @@ async def bound_account(uow: UnitOfWork, platform: str, chat_user_id: int) -> Ac
 async def sign_out(uow: UnitOfWork, platform: str, chat_user_id: int) -> None:
     """Unbinds the chat user; the account and its other chat users stay."""
     await uow.accounts.unbind(platform, chat_user_id)
+
+
+async def sign_out_everywhere(
+    uow: UnitOfWork, clock: Clock, mailer: Mailer, platform: str, chat_user_id: int, locale: str
+) -> str | None:
+    """ "Not you?": signs every chat of this chat user's account out and mails a reset code
+    (asked for by this chat). Returns the account's address, None when not signed in."""
+    account = await uow.accounts.bound_account(platform, chat_user_id)
+    if account is None:
+        return None
+    for bound_platform, bound_chat in await uow.accounts.bindings(account.id):
+        await uow.accounts.unbind(bound_platform, bound_chat)
+    try:
+        await start_password_reset(
+            uow, clock, mailer, account.email, locale, requester=f"{platform}:{chat_user_id}"
+        )
+    except TooManyRequests:
+        # Refused before writing anything: the sign-out stands; the chat can ask again.
+        log.info("not-me reset for %s: this chat's code limit reached", mask_email(account.email))
+    return account.email
 
 
 def _check_chat_user(platform: str, chat_user_id: int) -> None:
@@ -304,19 +391,23 @@ def require_verified(account: AccountDTO) -> None:
 
 
 async def _issue_code(
-    uow: UnitOfWork, clock: Clock, mailer: Mailer, email: str, purpose: str, locale: str
+    uow: UnitOfWork,
+    clock: Clock,
+    mailer: Mailer,
+    email: str,
+    purpose: str,
+    locale: str,
+    requester: str | None = None,
 ) -> None:
     now = clock.now()
-    since = now - timedelta(hours=1)
-    sent = 0
-    for p in _PURPOSES:
-        sent += await uow.accounts.codes_sent_since(email, p, since)
-    if sent >= CODES_PER_HOUR:
-        raise TooManyCodes(limit=CODES_PER_HOUR)
+    if purpose == PURPOSE_VERIFY:
+        since = now - timedelta(hours=1)
+        if await uow.accounts.codes_sent_since(email, purpose, since) >= CODES_PER_HOUR:
+            raise TooManyCodes(limit=CODES_PER_HOUR)
     code = f"{secrets.randbelow(10**6):06d}"
-    # add_code also retires the earlier live code of this purpose.
+    # add_code also retires the earlier live code of this purpose and requester.
     await uow.accounts.add_code(
-        email, purpose, _hash_code(email, purpose, code), now, now + CODE_TTL
+        email, purpose, _hash_code(email, purpose, code), now, now + CODE_TTL, requester
     )
     args = {"code": code, "email": email, "minutes": int(CODE_TTL.total_seconds()) // 60}
     subject = t(locale, f"account-{purpose}-mail-subject", args)
@@ -351,9 +442,17 @@ def _normalize_code(text: str) -> str:
     return "".join(unicodedata.normalize("NFKC", text).split())
 
 
-async def _use_code(uow: UnitOfWork, clock: Clock, email: str, purpose: str, text: str) -> None:
-    """Consumes the live code of (email, purpose) if `text` is it; else raises and counts."""
-    live = await uow.accounts.live_code(email, purpose)
+async def _use_code(
+    uow: UnitOfWork,
+    clock: Clock,
+    email: str,
+    purpose: str,
+    text: str,
+    requester: str | None = None,
+) -> None:
+    """Consumes the live code of (email, purpose, requester) if `text` is it; else raises
+    and counts."""
+    live = await uow.accounts.live_code(email, purpose, requester)
     if live is None:
         raise CodeInvalid(attempts_left=0)
     if live.attempts >= CODE_ATTEMPTS:
@@ -367,7 +466,7 @@ async def _use_code(uow: UnitOfWork, clock: Clock, email: str, purpose: str, tex
     # Count first, then re-read: the UPDATE locks the row, so concurrent guesses
     # queue up and each sees the others' counts (no more than CODE_ATTEMPTS tries).
     await uow.accounts.count_attempt(live.id)
-    now_live = await uow.accounts.live_code(email, purpose)
+    now_live = await uow.accounts.live_code(email, purpose, requester)
     if now_live is None or now_live.id != live.id:
         raise CodeInvalid(attempts_left=0)  # replaced or used meanwhile
     if now_live.attempts > CODE_ATTEMPTS:
@@ -384,53 +483,98 @@ async def _use_code(uow: UnitOfWork, clock: Clock, email: str, purpose: str, tex
 
 
 async def recover_account(
-    uow: UnitOfWork, session_id: int, name: str, id_type: str, id_number: str
-) -> str:
-    """R10: the masked e-mail of the account that registered the matching record.
+    uow: UnitOfWork,
+    clock: Clock,
+    mailer: Mailer,
+    session_id: int,
+    name: str,
+    id_type: str,
+    id_number: str,
+    *,
+    requester: str,
+    locale: str,
+) -> None:
+    """R10: mails the account that registered the matching record its own address.
 
-    NoMatchingRecord when name, ID type and number do not all match one record
-    (without saying which); AccountNotFound when that record was never registered.
+    The caller answers the same whatever happens here ("if an account registered this
+    record, its address got a mail"): the chat never learns whether the record exists
+    or was registered, so the step cannot be used to test ID numbers. Look-ups are
+    limited like quick print (R39), per requester and per ID number over a sliding
+    hour (ratelimit.RECOVERY), hits and misses alike; past it TooManyRequests. The
+    mail goes to the account's own address only, after the commit.
     """
-    record = await uow.records.find(session_id, id_type.strip(), normalize_id_number(id_number))
+    # R12: the form (and check digit) first, like every look-up by ID number.
+    number = clean_id_number(id_type.strip(), id_number, clock)
+    now = clock.now()
+    policy = ratelimit.RECOVERY
+    await ratelimit.check_and_count(
+        uow,
+        now,
+        policy,
+        [
+            (ratelimit.key(policy.prefix, "chat", requester), policy.limit),
+            (ratelimit.key(policy.prefix, "id", number), ratelimit.RECOVERY_PER_ID_NUMBER),
+        ],
+    )
+    record = await uow.records.find(session_id, id_type.strip(), number)
     if record is None or normalize_name(record.name) != normalize_name(name):
-        raise NoMatchingRecord()
+        return
     registrations = await uow.registrations.of_record_any(record.id)
     if not registrations:
-        raise AccountNotFound()
+        return
     # The active registration if there is one, else the latest (newest first).
     chosen = next((r for r in registrations if r.status == "active"), registrations[0])
     account = await uow.accounts.get(chosen.account_id)
     if account is None:
-        raise AccountNotFound()
-    return mask_email(account.email)
+        return
+    args = {"email": account.email, "name": record.name}
+    subject = t(locale, "account-recover-mail-subject", args)
+    body = t(locale, "account-recover-mail-body", args)
+    uow.after_commit.append(partial(_deliver, mailer, account.email, subject, body))
 
 
 async def start_password_reset(
-    uow: UnitOfWork, clock: Clock, mailer: Mailer, email: str, locale: str
+    uow: UnitOfWork,
+    clock: Clock,
+    mailer: Mailer,
+    email: str,
+    locale: str,
+    *,
+    requester: str,
 ) -> None:
-    """R10: mails a reset code to the account's address.
+    """R10: mails a reset code to the account's address, usable from `requester` only.
 
-    The caller answers the same whatever happens here: nothing visible for an
-    unknown address, nor past the hourly code limit (that would tell an address
-    has an account), so nobody learns which addresses have accounts.
+    Limited per requester (ratelimit.RESET_CODES, any addresses): past it
+    TooManyRequests, counted before the address is looked at, so it says nothing
+    about the address. Nothing visible for an unknown address. Another chat's codes
+    for the same address stay valid (each chat's newest code is its live one), so a
+    stranger asking for codes neither blocks nor replaces the owner's.
     """
     email = normalize_email(email)
+    policy = ratelimit.RESET_CODES
+    await ratelimit.check_and_count(
+        uow, clock.now(), policy, [(ratelimit.key(policy.prefix, "chat", requester), policy.limit)]
+    )
     if await uow.accounts.by_email(email) is None:
         return
-    try:
-        await _issue_code(uow, clock, mailer, email, PURPOSE_RESET, locale)
-    except TooManyCodes:
-        log.info("password reset for %s: hourly code limit reached", mask_email(email))
+    await _issue_code(uow, clock, mailer, email, PURPOSE_RESET, locale, requester)
 
 
 async def reset_password(
-    uow: UnitOfWork, clock: Clock, email: str, code: str, new_password: str
+    uow: UnitOfWork,
+    clock: Clock,
+    email: str,
+    code: str,
+    new_password: str,
+    *,
+    requester: str,
 ) -> AccountDTO:
     """R10: sets a new password with a mailed reset code; every bound chat is signed out.
 
-    The code proves the address, so an unverified account becomes verified. The
-    caller binds the current chat again (bind_chat) in the same unit of work.
-    Raises WeakPassword before the code is looked at (a weak password burns no
+    Only the code the requester asked for works. The code proves the address, so an
+    unverified account becomes verified, and the address's sign-in lock is lifted
+    (R8). The caller binds the current chat again (bind_chat) in the same unit of
+    work. Raises WeakPassword before the code is looked at (a weak password burns no
     attempt), then like verify_email.
     """
     email = normalize_email(email)
@@ -439,10 +583,11 @@ async def reset_password(
     if account is None:
         # Same answer as a wrong code: no hint whether the address has an account.
         raise CodeInvalid(attempts_left=0)
-    await _use_code(uow, clock, email, PURPOSE_RESET, code)
+    await _use_code(uow, clock, email, PURPOSE_RESET, code, requester)
     await uow.accounts.set_password(account.id, await hash_password(new_password))
     if account.email_verified_at is None:
         await uow.accounts.mark_verified(account.id, clock.now())
+    await ratelimit.clear(uow, _sign_in_keys(email, requester)[0])
     # Whoever knew the old password may be signed in from another chat.
     for platform, chat_user_id in await uow.accounts.bindings(account.id):
         await uow.accounts.unbind(platform, chat_user_id)

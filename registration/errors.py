@@ -64,8 +64,20 @@ class WeakPassword(DomainError):
     rule, code = "R8", "weak-password"
 
 
+class CommonPassword(WeakPassword):
+    """R8: the form is right but the password is one guessers try first (Passw0rd!)."""
+
+    rule, code = "R8", "common-password"
+
+
 class BadCredentials(DomainError):
     rule, code = "R8", "bad-credentials"
+
+
+class SignInLocked(DomainError):
+    """R8: too many wrong passwords for this account or from this chat; `minutes` to wait."""
+
+    rule, code = "R8", "sign-in-locked"
 
 
 class EmailNotVerified(DomainError):

@@ -35,12 +35,10 @@ the platform's file id once sent, so the print-open rush reads rows instead of d
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import math
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Final
@@ -51,7 +49,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cetbot.clock import Clock
 from cetbot.i18n import t
 from cetbot.settings import Settings
-from registration import errors
+from registration import errors, ratelimit
 from registration.common import get_session
 from registration.identity import normalize_id_number, normalize_name
 from registration.ticket_pdf import TicketView, render_ticket
@@ -74,10 +72,11 @@ MAX_ROOM_SIZE: Final = 99  # two seat digits
 MAX_ROOMS: Final = 999  # three room digits per sitting
 MAX_CAMPUSES: Final = 99_999  # five campus digits
 
-# R39: quick print limits, counted over a sliding hour (misses count too).
-QUICK_PRINT_WINDOW: Final = timedelta(hours=1)
-QUICK_PRINT_PER_REQUESTER: Final = 5
-QUICK_PRINT_PER_ID_NUMBER: Final = 10
+# R39: quick print limits, counted over a sliding hour (misses count too); the
+# mechanism and the figures live in registration/ratelimit.py (shared with recovery).
+QUICK_PRINT_WINDOW: Final = ratelimit.QUICK_PRINT.span
+QUICK_PRINT_PER_REQUESTER: Final = ratelimit.QUICK_PRINT.limit
+QUICK_PRINT_PER_ID_NUMBER: Final = ratelimit.QUICK_PRINT_PER_ID_NUMBER
 # Errors after which the caller must commit: the counted attempt has to survive them,
 # or a guesser would never be slowed down (same contract as accounts.CODE_ATTEMPT_ERRORS):
 #
@@ -476,26 +475,6 @@ async def prerender(
 # --- Quick print (R39) ---
 
 
-def _rate_key(kind: str, value: str) -> str:
-    # ID numbers are personal data: the table keeps a digest, never the number.
-    return f"quick-print:{kind}:" + hashlib.sha256(value.encode("utf-8")).hexdigest()[:32]
-
-
-async def _check_and_count(
-    uow: UnitOfWork, now: datetime, limits: Sequence[tuple[str, int]]
-) -> None:
-    """Refuses when any key is at its limit in the window; else counts one attempt each."""
-    since = now - QUICK_PRINT_WINDOW
-    for key, limit in limits:
-        count, oldest = await uow.tickets.rate_events_since(key, since)
-        if count >= limit:
-            free_at = (oldest or now) + QUICK_PRINT_WINDOW
-            minutes = max(1, math.ceil((free_at - now).total_seconds() / 60))
-            raise errors.TooManyRequests(minutes=minutes)
-    for key, _limit in limits:
-        await uow.tickets.add_rate_event(key, now)
-
-
 async def _quick_print_registration(
     uow: UnitOfWork, session_id: int, name: str, id_number: str
 ) -> RegistrationDTO | None:
@@ -537,12 +516,14 @@ async def quick_print(
     if now < first_print:
         raise errors.TicketNotYet(opens_at=first_print)
     number = normalize_id_number(id_number)
-    await _check_and_count(
+    policy = ratelimit.QUICK_PRINT
+    await ratelimit.check_and_count(
         uow,
         now,
+        policy,
         [
-            (_rate_key("chat", requester), QUICK_PRINT_PER_REQUESTER),
-            (_rate_key("id", number), QUICK_PRINT_PER_ID_NUMBER),
+            (ratelimit.key(policy.prefix, "chat", requester), QUICK_PRINT_PER_REQUESTER),
+            (ratelimit.key(policy.prefix, "id", number), QUICK_PRINT_PER_ID_NUMBER),
         ],
     )
     reg = await _quick_print_registration(uow, session_id, name, number) if number else None
@@ -556,5 +537,5 @@ async def quick_print(
 
 
 async def prune_rate_events(uow: UnitOfWork, clock: Clock) -> int:
-    """Deletes counted attempts older than every window; for the background worker."""
-    return await uow.tickets.prune_rate_events(clock.now() - QUICK_PRINT_WINDOW)
+    """Deletes counted attempts older than their windows; for the background worker."""
+    return await ratelimit.prune(uow, clock)

@@ -118,6 +118,7 @@ class VerificationCodeDTO:
     expires_at: datetime
     attempts: int
     consumed_at: datetime | None
+    requester: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -69,6 +69,9 @@ class Ctx:
         self.after: list[Action] = []  # sent after the screen (documents)
         self.show_screen = True
         self.expired = False  # a stale button: the screen goes out as a new message
+        # A button on an outbox notice: the screen goes out as a new message, so the
+        # notice itself stays readable.
+        self.reply_as_new = False
         # Refusals whose writes must stay (a counted attempt): R9 codes by default; a
         # step adds its own (R39 quick print) before calling its service.
         self.keep_on: tuple[type[errors.DomainError], ...] = accounts.CODE_ATTEMPT_ERRORS

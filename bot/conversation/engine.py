@@ -18,6 +18,7 @@ from bot.conversation.context import (
     Ctx,
     Screen,
 )
+from bot.conversation.steps import account as account_steps
 from bot.conversation.steps import admin as admin_steps
 from bot.conversation.steps import load as load_steps
 from bot.conversation.types import (
@@ -42,6 +43,8 @@ log = logging.getLogger(__name__)
 UNDECLARED: list[tuple[str, str, str]] = []
 
 _COMMANDS = {"start", "cancel", "help", "language"}
+# The handlers of flows.VERSIONLESS_BUTTONS (pressed from an outbox notice, any step).
+VERSIONLESS_HANDLERS = {"notme": account_steps.not_me}
 
 # Telegram keeps an unconfirmed update for at most a day; a week of processed ids is ample.
 KEEP_PROCESSED = timedelta(days=7)
@@ -212,6 +215,11 @@ class Conversations:
         callback_id = event.callback_id or ""
         cb = callbacks.decode(event.payload)
         current = ctx.version - 1
+        if cb is not None and cb.action in flows.VERSIONLESS_BUTTONS:
+            handler = VERSIONLESS_HANDLERS[cb.action]
+            ctx.reply_as_new = True
+            await self._run(ctx, cb.action, lambda: handler(ctx, cb))
+            return AnswerButton(callback_id)
         if cb is not None and cb.version != current:
             if cb.version == current - 1 and ctx.data.get("_last") == event.payload:
                 # The same button pressed twice: the first press acted, this one does not.
@@ -432,7 +440,7 @@ class Conversations:
             keyboard = tuple(tuple(row) for row in screen.keyboard if row)
             edit = (
                 ctx.event.message_id
-                if ctx.event.kind is EventKind.BUTTON and not ctx.expired
+                if ctx.event.kind is EventKind.BUTTON and not (ctx.expired or ctx.reply_as_new)
                 else None
             )
             actions.append(SendText(ctx.chat_id, text, keyboard=keyboard, edit_message_id=edit))

@@ -454,8 +454,13 @@ GLOBAL: tuple[Transition, ...] = (
     *_t("/language", "language"),
     *_t("/admin", "admin"),  # administrators only; anyone else gets "no such command"
     *_t("question", "info.answer", "faq.match"),
+    # R7: "not me" on the notice of a sign-in from another chat.
+    *_t("notme", ("reset.code", "account"), "accounts.sign_out_everywhere"),
 )
-GLOBAL_BUTTONS = frozenset({"menu"})
+GLOBAL_BUTTONS = frozenset({"menu", "notme"})
+# Buttons sent in outbox notices: they carry no conversation version (the notice was
+# written without one), so they work at any step and whatever happened since.
+VERSIONLESS_BUTTONS = frozenset({"notme"})
 
 # A typed step also offers these buttons besides "back".
 TYPED_STEP_BUTTONS = frozenset({BACK, "menu"})

@@ -25,3 +25,16 @@ account-reset-mail-body =
     If this was not you, ignore this mail; your password stays as it is.
 
     CET Registration Assistant (automatic mail, please do not reply)
+
+# R10 account recovery: sent to the account's own address only, never shown in the chat. $email the address, $name the record's name.
+account-recover-mail-subject = [CET Registration Assistant] Your registered pass account
+account-recover-mail-body =
+    Hello,
+
+    Someone asked the registration assistant which pass account registered the record of { $name }.
+    That record was registered with this address: { $email }
+
+    Sign in with it; if you forgot the password, tap "Forgot password" in the chat to reset it by e-mail.
+    If this was not you, ignore this mail; your account is not affected.
+
+    CET Registration Assistant (automatic mail, please do not reply)

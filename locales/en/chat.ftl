@@ -117,9 +117,10 @@ chat-signed-in = Signed in: { $email }
 chat-prompt-recover-name = Recover my account: please type the name on your student record.
 chat-prompt-recover-id-type = Please choose your ID type:
 chat-prompt-recover-id-number = Please type your ID number (a final x may be lower- or upper-case).
-chat-prompt-recover-done = Account found
-chat-recovered = The pass account that registered this record is: { $email }
-    Sign in with it; a forgotten password can be reset by e-mail.
+chat-prompt-recover-done = Account recovery
+chat-recovered =
+    If a pass account registered this record, we have sent a mail to that account's address naming it. Please check the mailboxes you use (spam too).
+    To protect candidates' data, the chat does not say whether one was found. Sign in with the address in the mail; if you forgot the password, reset it by e-mail.
 chat-prompt-reset-email = Reset password: please type the e-mail of your pass account.
 chat-reset-sent = If { $email } has a pass account, a reset code was sent to it.
 chat-prompt-reset-code = Please type the 6-digit code from the mail.
@@ -283,3 +284,7 @@ chat-topic-payment = Payment
 chat-topic-waitlist = Waitlist
 chat-topic-ticket = Admission ticket
 chat-topic-other = Other
+
+# The "not me" button after a sign-in from another chat (R7).
+chat-not-me-done = { $email } is now signed out in every chat. A password reset code was sent to that address (if you asked for several just now, try again later); type it and choose a new password.
+chat-not-me-signed-out = No pass account is signed in in this chat. To protect your account, tap "Forgot password" to reset the password by e-mail.

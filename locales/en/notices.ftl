@@ -8,3 +8,5 @@ notice-payment-refund = Your payment ({ $amount } yuan) arrived after your { $su
 notice-review-decided = Your CET-6 eligibility review (ticket { $ticket_no }) was decided: { $decision }. { $note }
 notice-review-approved = approved, you can now register for CET-6
 notice-review-rejected = not approved
+notice-signed-in-elsewhere = Your pass account was signed in from another chat at { $at } (Beijing time). Not you? Tap the button below to sign out everywhere and reset your password.
+notice-signed-in-elsewhere-button = Not me: sign out all, reset password

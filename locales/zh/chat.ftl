@@ -117,9 +117,10 @@ chat-signed-in = 已登录：{ $email }
 chat-prompt-recover-name = 找回已报名账号：请输入学籍上的姓名。
 chat-prompt-recover-id-type = 请选择证件类型：
 chat-prompt-recover-id-number = 请输入证件号码（18 位身份证号码末位的 x 大小写均可）。
-chat-prompt-recover-done = 找回的账号
-chat-recovered = 该学籍报名所用的通行证账号是：{ $email }
-    可以用它登录；忘记密码可以通过邮箱重置。
+chat-prompt-recover-done = 找回已报名账号
+chat-recovered =
+    如果有通行证账号报名了这条学籍，我们已向该账号的邮箱发送了一封邮件，写明账号地址。请查看您常用的邮箱（包括垃圾邮件）。
+    为保护考生信息，这里不显示是否找到。可以用邮件中的地址登录；忘记密码可以通过邮箱重置。
 chat-prompt-reset-email = 重置密码：请输入通行证邮箱地址。
 chat-reset-sent = 如果 { $email } 是已注册的通行证，重置验证码已发到该邮箱。
 chat-prompt-reset-code = 请输入邮件中的 6 位数字验证码。
@@ -283,3 +284,7 @@ chat-topic-payment = 支付
 chat-topic-waitlist = 候补
 chat-topic-ticket = 准考证
 chat-topic-other = 其他
+
+# 有人从其他对话登录后，“不是我”按钮的结果（R7）。
+chat-not-me-done = 已将 { $email } 在所有对话中退出登录。重置密码的验证码已发到该邮箱（如刚才已多次申请，请稍后再试），请输入验证码并设置新密码。
+chat-not-me-signed-out = 本对话已没有登录的通行证账号。如需保护账号，请点“忘记密码”通过邮箱重置密码。

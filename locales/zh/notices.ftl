@@ -8,3 +8,5 @@ notice-payment-refund = 您的支付（{ $amount } 元）到账时 { $subject }�
 notice-review-decided = 您的六级报考资格复核（准考证号 { $ticket_no }）已处理：{ $decision }。{ $note }
 notice-review-approved = 已通过，现在可以报考英语六级
 notice-review-rejected = 未通过
+notice-signed-in-elsewhere = 您的通行证账号于 { $at }（北京时间）在另一个对话中登录了。如果不是您本人，请点下面的按钮：在所有对话中退出登录并重置密码。
+notice-signed-in-elsewhere-button = 不是我：全部退出并重置密码

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import fields
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -36,6 +37,10 @@ _BOUND_AND_REGISTRATION = (
 )
 
 
+def _requester_is(requester: str | None) -> Any:
+    return V.c.requester.is_(None) if requester is None else V.c.requester == requester
+
+
 class AccountRepository(Repository):
     async def by_email(self, email: str) -> AccountDTO | None:
         row = (await self.conn.execute(select(A).where(A.c.email == email))).first()
@@ -65,6 +70,12 @@ class AccountRepository(Repository):
         await self.conn.execute(
             update(A).where(A.c.id == account_id).values(password_hash=password_hash)
         )
+
+    async def lock(self, account_id: int) -> None:
+        """Locks the account's row until the transaction ends (an UPDATE that changes
+        nothing: a row lock on PostgreSQL, the write lock on SQLite), so sign-in attempts
+        at one account are counted one after another."""
+        await self.conn.execute(update(A).where(A.c.id == account_id).values(id=A.c.id))
 
     async def mark_verified(self, account_id: int, now: datetime) -> None:
         await self.conn.execute(update(A).where(A.c.id == account_id).values(email_verified_at=now))
@@ -120,12 +131,24 @@ class AccountRepository(Repository):
 
     # R9/R10: codes.
     async def add_code(
-        self, email: str, purpose: str, code_hash: str, now: datetime, expires_at: datetime
+        self,
+        email: str,
+        purpose: str,
+        code_hash: str,
+        now: datetime,
+        expires_at: datetime,
+        requester: str | None = None,
     ) -> int:
-        # A new code replaces the earlier unused ones of the same purpose.
+        # A new code replaces the earlier unused ones of the same purpose and requester
+        # (another chat's reset code stays: a stranger cannot retire the owner's).
         await self.conn.execute(
             update(V)
-            .where(V.c.email == email, V.c.purpose == purpose, V.c.consumed_at.is_(None))
+            .where(
+                V.c.email == email,
+                V.c.purpose == purpose,
+                _requester_is(requester),
+                V.c.consumed_at.is_(None),
+            )
             .values(consumed_at=now)
         )
         res = await self.conn.execute(
@@ -137,16 +160,25 @@ class AccountRepository(Repository):
                 created_at=now,
                 expires_at=expires_at,
                 attempts=0,
+                requester=requester,
             )
             .returning(V.c.id)
         )
         return int(res.scalar_one())
 
-    async def live_code(self, email: str, purpose: str) -> VerificationCodeDTO | None:
+    async def live_code(
+        self, email: str, purpose: str, requester: str | None = None
+    ) -> VerificationCodeDTO | None:
+        """The newest unused code of (email, purpose) asked for by `requester`."""
         row = (
             await self.conn.execute(
                 select(V)
-                .where(V.c.email == email, V.c.purpose == purpose, V.c.consumed_at.is_(None))
+                .where(
+                    V.c.email == email,
+                    V.c.purpose == purpose,
+                    _requester_is(requester),
+                    V.c.consumed_at.is_(None),
+                )
                 .order_by(V.c.id.desc())
                 .limit(1)
             )

@@ -240,6 +240,24 @@ class TicketRepository(Repository):
         # min() keeps the column type, so `oldest` comes back as an aware UTC datetime.
         return int(row[0]), row[1]
 
-    async def prune_rate_events(self, before: datetime) -> int:
-        res = await self.conn.execute(delete(RE).where(RE.c.at <= before))
+    async def rate_events_latest(self, key: str, since: datetime) -> tuple[int, datetime | None]:
+        """How many events `key` has after `since`, and the newest of them."""
+        row = (
+            await self.conn.execute(
+                select(func.count(), func.max(RE.c.at)).where(RE.c.key == key, RE.c.at > since)
+            )
+        ).one()
+        return int(row[0]), row[1]
+
+    async def delete_rate_events(self, key: str) -> int:
+        res = await self.conn.execute(delete(RE).where(RE.c.key == key))
+        return int(res.rowcount)
+
+    async def prune_rate_events(self, before: datetime, prefix: str | None = None) -> int:
+        """Deletes events up to `before`; only keys starting with `prefix` when given."""
+        where = [RE.c.at <= before]
+        if prefix is not None:
+            # Prefixes are plain words and colons: no LIKE wildcards to escape.
+            where.append(RE.c.key.startswith(prefix, autoescape=True))
+        res = await self.conn.execute(delete(RE).where(*where))
         return int(res.rowcount)

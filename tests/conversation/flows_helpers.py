@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tests.conversation.driver import ChatDriver, FlowHarness
 
-PASSWORD = "Secret_123"
+PASSWORD = "Lan_tian_88"
 
 ZHANG = ("张伟", "id_card", "110108200503140231")  # plain path, CET4 at BSU-HD
 ZHOU = ("周子涵", "id_card", "42010220060214614x")  # ends in x (typed lower-case)

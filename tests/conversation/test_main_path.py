@@ -44,7 +44,7 @@ async def test_r8_password_message_is_deleted_and_said_so(harness: Harness) -> N
     await chat.press("通行证账号")
     await chat.press("注册通行证")
     await chat.send("li@example.com")
-    actions = await chat.send("Secret_123")
+    actions = await chat.send("Lan_tian_88")
     deletes = [a for a in actions if isinstance(a, DeleteMessage)]
     assert len(deletes) == 1 and deletes[0].message_id == max(chat.deleted)
     assert "含密码的消息已删除" in chat.text

@@ -50,7 +50,7 @@ FLOWS: dict[str, Scenario] = {
     "account_sign_up_sign_in_sign_out": (
         scenarios.sign_in_from_another_chat_sign_out_and_wrong_password
     ),
-    "account_recovery_masked_email_and_reset": scenarios.recover_account_and_reset_password,
+    "account_recovery_mailed_address_and_reset": scenarios.recover_account_and_reset_password,
     "eligibility_confirmation_view": scenarios.confirmation_view_shows_photo_masked_id_and_subjects,
     "eligibility_id_number_problems_named": scenarios.id_number_problems_are_named,
     "review_passes_from_the_overview": _review_passes,

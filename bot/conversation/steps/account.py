@@ -208,9 +208,18 @@ async def signin_email(ctx: Ctx, text: str) -> None:
     ctx.goto("signin.password", email=accounts.normalize_email(text))
 
 
+def requester(ctx: Ctx) -> str:
+    """Who asks, for the attempt limits and reset codes: this chat user."""
+    return f"{ctx.platform}:{ctx.user_id}"
+
+
 @on_text("signin.password")
 async def signin_password(ctx: Ctx, text: str) -> None:
-    account = await accounts.sign_in(ctx.uow, ctx.data.get("email", ""), text)
+    # R8: a wrong password is counted (per account and per chat) and the count stays.
+    ctx.keep_on = (*ctx.keep_on, *accounts.SIGN_IN_KEEP_ERRORS)
+    account = await accounts.sign_in(
+        ctx.uow, ctx.clock, ctx.data.get("email", ""), text, requester(ctx)
+    )
     await accounts.bind_chat(ctx.uow, ctx.clock, ctx.platform, ctx.user_id, account.id)
     ctx.clear("email")
     ctx.notice("chat-signed-in", email=account.email)
@@ -261,17 +270,26 @@ async def recover_id_number(ctx: Ctx, text: str) -> None:
     session = await ctx.session()
     if session is None:
         raise errors.SessionNotPublished()
-    masked = await accounts.recover_account(
-        ctx.uow, session.id, ctx.data.get("name", ""), ctx.data.get("id_type", ""), text
+    # One answer whatever was found (no ID-number oracle); the address is mailed.
+    await accounts.recover_account(
+        ctx.uow,
+        ctx.clock,
+        ctx.mailer,
+        session.id,
+        ctx.data.get("name", ""),
+        ctx.data.get("id_type", ""),
+        text,
+        requester=requester(ctx),
+        locale=ctx.locale,
     )
     ctx.clear("name", "id_type")
-    ctx.goto("recover.done", masked=masked)
+    ctx.goto("recover.done")
 
 
 @screen("recover.done")
 async def recover_done_screen(ctx: Ctx) -> Screen:
     return Screen(
-        ctx.t("chat-recovered", email=ctx.data.get("masked", "")),
+        ctx.t("chat-recovered"),
         [
             [ctx.button("chat-btn-sign-in", "signin"), ctx.button("chat-btn-reset", "reset")],
             ctx.nav(),
@@ -285,7 +303,9 @@ async def recover_done_screen(ctx: Ctx) -> Screen:
 @on_text("reset.email")
 async def reset_email(ctx: Ctx, text: str) -> None:
     email = accounts.normalize_email(text)
-    await accounts.start_password_reset(ctx.uow, ctx.clock, ctx.mailer, email, ctx.locale)
+    await accounts.start_password_reset(
+        ctx.uow, ctx.clock, ctx.mailer, email, ctx.locale, requester=requester(ctx)
+    )
     # The same words whether or not the address has an account (no hint to strangers).
     ctx.notice("chat-reset-sent", email=email)
     ctx.goto("reset.code", email=email)
@@ -294,7 +314,9 @@ async def reset_email(ctx: Ctx, text: str) -> None:
 @on_button("reset.code", "resend")
 async def reset_resend(ctx: Ctx, cb: Callback) -> None:
     email = ctx.data.get("email", "")
-    await accounts.start_password_reset(ctx.uow, ctx.clock, ctx.mailer, email, ctx.locale)
+    await accounts.start_password_reset(
+        ctx.uow, ctx.clock, ctx.mailer, email, ctx.locale, requester=requester(ctx)
+    )
     ctx.notice("chat-reset-sent", email=email)
 
 
@@ -319,6 +341,7 @@ async def reset_password(ctx: Ctx, text: str) -> None:
             email,
             code,
             text,
+            requester=requester(ctx),
             keep_on=accounts.CODE_ATTEMPT_ERRORS,
         )
     except (errors.CodeInvalid, errors.CodeExpired, errors.TooManyAttempts) as err:
@@ -331,3 +354,22 @@ async def reset_password(ctx: Ctx, text: str) -> None:
     ctx.clear("reset_code", "email")
     ctx.notice("chat-password-reset", email=account.email)
     await continue_after_account(ctx)
+
+
+# --- "not me": a sign-in from another chat (R7) ----------------------------------------
+
+
+async def not_me(ctx: Ctx, cb: Callback) -> None:
+    """The button of the "signed in from another chat" notice, pressed at any step: signs
+    every chat of this chat's account out and mails a reset code asked for from here."""
+    email = await accounts.sign_out_everywhere(
+        ctx.uow, ctx.clock, ctx.mailer, ctx.platform, ctx.user_id, ctx.locale
+    )
+    ctx.forget_account()
+    if email is None:
+        ctx.notice("chat-not-me-signed-out")
+        ctx.goto("account")
+        return
+    ctx.notice("chat-not-me-done", email=email)
+    ctx.clear("reset_code")
+    ctx.goto("reset.code", email=email)
