@@ -103,7 +103,7 @@ async def help_at_a_typed_step_keeps_the_step(h: FlowHarness) -> None:
     await chat.press("通行证账号")
     await chat.press("注册通行证")
     await chat.send("help-code@example.com")
-    await chat.send("Secret_123")
+    await chat.send("Lan_tian_88")
     before = await h.conversation(chat)
     assert before[0] == "verify.code"
     await chat.command("help")
