@@ -199,6 +199,10 @@ class OutboxDispatcher:
                 done = await uow.outbox.finish(m.id, self.owner, "sent", now)
             elif result is not None and result.error == "blocked":
                 done = await uow.outbox.finish(m.id, self.owner, "undeliverable", now, error="403")
+            elif result is not None and result.error == "uncertain":
+                # No answer after the request went out: it may have arrived. Sending it
+                # again could show it twice; recorded as it is, not retried.
+                done = await uow.outbox.finish(m.id, self.owner, "failed", now, error="uncertain")
             elif m.attempts + 1 >= self.max_attempts:
                 done = await uow.outbox.finish(m.id, self.owner, "failed", now, error=error)
             else:
