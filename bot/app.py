@@ -32,6 +32,9 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 # Polling mode's payment callback port (PAYMENT_CALLBACK_PORT), where `cetbot paysandbox`
 # posts by default.
 DEFAULT_CALLBACK_PORT = 8081
+# How often a running bot looks for kept replies left unsent (their process died, or
+# Telegram refused the chat for a while): see bot/conversation/replies.py.
+REPLAY_EVERY = 30.0
 
 
 class MissingToken(RuntimeError):
@@ -63,6 +66,7 @@ class BotApp:
     # endpoint on its own port (serve_payment_callback); close() stops both first.
     worker: BackgroundWorker | None = None
     _callback_runner: web.AppRunner | None = None
+    _replayer: asyncio.Task[None] | None = None
 
     async def startup(self) -> None:
         """Check the token and publish the command menu in every locale (once)."""
@@ -70,6 +74,10 @@ class BotApp:
             if self._started:
                 return
             await self.adapter.start()
+            # Replies of updates committed by a process that died before sending them go
+            # out before any new update is taken (issue 20: nothing lost).
+            await self._replay_unsent()
+            self._replayer = asyncio.create_task(self._replay_now_and_then(), name="replayer")
             for locale in LOCALES:
                 commands = [
                     BotCommandText(name, t(locale, f"bot-command-{name}")) for name in COMMANDS
@@ -79,6 +87,17 @@ class BotApp:
                     # Clients in any other language see the default list: Chinese first.
                     await self.adapter.set_commands(commands, None)
             self._started = True
+
+    async def _replay_unsent(self) -> None:
+        try:
+            await self.adapter.runner.replay_unsent()
+        except Exception:
+            log.exception("could not send kept replies again")
+
+    async def _replay_now_and_then(self) -> None:
+        while True:
+            await asyncio.sleep(REPLAY_EVERY)
+            await self._replay_unsent()
 
     def request_stop(self) -> None:
         self._stop.set()
@@ -194,6 +213,11 @@ class BotApp:
 
     async def close(self) -> None:
         """Stop serving, let queued updates finish, then release the session and the database."""
+        if self._replayer is not None:
+            self._replayer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._replayer
+            self._replayer = None
         if self.worker is not None:  # it sends with the adapter and writes the database
             await self.worker.stop()
             self.worker = None

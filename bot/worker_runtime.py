@@ -91,13 +91,21 @@ class NoticeRenderer:
         self._subjects: dict[str, Any] | None = None
         self._campuses: dict[int, Any] = {}
 
-    async def render(self, uow: UnitOfWork, m: OutboxDTO) -> Rendered:
+    async def render(self, uow: UnitOfWork, m: OutboxDTO, now: datetime | None = None) -> Rendered:
+        """The text of `m` as it should read when sent at `now` (default: as queued)."""
         p = m.payload
         entry = None
+        left: timedelta | None = None
         if "entry_id" in p and m.kind == "reminder":
             entry = await uow.entries.get(int(p["entry_id"]))
             if entry is None or entry.status != "unpaid":
                 return Rendered(m, None)  # R32: no reminder once paid (or gone)
+            if now is not None:
+                # R32: a reminder sent late (worker down, chat refusing) states the time
+                # actually left, not the offset it was queued for.
+                left = entry.expires_at - now
+                if left <= timedelta(0):
+                    return Rendered(m, None)  # the sweep is about to delete it
         locale = await uow.conversations.locale_of(m.platform, m.chat_id) or DEFAULT_LOCALE
         locale = locale if locale in LOCALES else DEFAULT_LOCALE
         args: dict[str, Any] = {k: v for k, v in p.items() if isinstance(v, str | int)}
@@ -116,7 +124,10 @@ class NoticeRenderer:
             if name in p:
                 at = datetime.fromisoformat(p[name]).astimezone(ZoneInfo(DEFAULT_TZ))
                 args[name] = at.strftime("%Y-%m-%d %H:%M")
-        if "offset_minutes" in p:
+        if left is not None:
+            hours = max(0.1, round(left.total_seconds() / 3600, 1))
+            args["hours"] = int(hours) if hours.is_integer() else hours
+        elif "offset_minutes" in p:
             hours = int(p["offset_minutes"]) / 60
             args["hours"] = int(hours) if hours.is_integer() else round(hours, 1)
         if "amount_fen" in p:
@@ -184,7 +195,7 @@ class OutboxDispatcher:
         async def work(uow: UnitOfWork) -> list[Rendered]:
             now = self.clock.now()
             rows = await uow.outbox.claim(self.owner, now, now + self.lease, self.batch)
-            rendered = [await self.renderer.render(uow, m) for m in rows]
+            rendered = [await self.renderer.render(uow, m, now) for m in rows]
             await uow.commit()
             return rendered
 
@@ -197,6 +208,10 @@ class OutboxDispatcher:
                 done = await uow.outbox.finish(m.id, self.owner, "sent", now)
             elif result is not None and result.error == "blocked":
                 done = await uow.outbox.finish(m.id, self.owner, "undeliverable", now, error="403")
+            elif result is not None and result.error == "uncertain":
+                # No answer after the request went out: it may have arrived. Sending it
+                # again could show it twice; recorded as it is, not retried.
+                done = await uow.outbox.finish(m.id, self.owner, "failed", now, error="uncertain")
             elif m.attempts + 1 >= self.max_attempts:
                 done = await uow.outbox.finish(m.id, self.owner, "failed", now, error=error)
             else:

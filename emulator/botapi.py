@@ -663,8 +663,8 @@ class DropConnection(Exception):
         self.result = result
 
 
-def _apply_fault(bot: BotState, name: str, chat_id: int | None) -> str | None:
-    """Return the kind of the first matching injected fault, consuming one use of it."""
+def _apply_fault(bot: BotState, name: str, chat_id: int | None) -> tuple[str, float] | None:
+    """Return the kind (and delay) of the first matching injected fault, consuming one use."""
     for fault in bot.faults:
         if fault.matches(name, chat_id):
             if fault.remaining is not None:
@@ -678,7 +678,7 @@ def _apply_fault(bot: BotState, name: str, chat_id: int | None) -> str | None:
                 raise ApiError(500, fault.description or "Internal Server Error")
             if fault.kind == "403":
                 raise ApiError(403, fault.description or "Forbidden: bot was blocked by the user")
-            return fault.kind
+            return fault.kind, fault.delay
     return None
 
 
@@ -694,10 +694,12 @@ async def call_method(state: EmulatorState, bot: BotState, name: str, params: Pa
     key = name.lower()
     handler = METHODS.get(key)
     bot.stats.requests[_canonical_name(key, name)] += 1
+    bot.stats.record_call(_canonical_name(key, name))
     if handler is None:
         raise ApiError(404, "Not Found")
     chat_id = _chat_id_of(params)
-    special = _apply_fault(bot, key, chat_id)
+    applied = _apply_fault(bot, key, chat_id)
+    special = applied[0] if applied else None
     if special in ("drop", "502"):
         raise DropConnection() if special == "drop" else ApiError(502, "Bad Gateway")
     if key in SENDING_METHODS:
@@ -708,6 +710,10 @@ async def call_method(state: EmulatorState, bot: BotState, name: str, params: Pa
     result = await handler(Call(state, bot, name, params))
     if special == "drop_after":
         raise DropConnection(result)
+    if special == "delay" and applied is not None:
+        # A slow Telegram: the call has taken effect, its answer comes late (a client
+        # that gives up waiting may not conclude that nothing happened).
+        await asyncio.sleep(applied[1])
     return result
 
 

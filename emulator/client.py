@@ -269,12 +269,14 @@ class EmulatorClient:
         chat_id: int | None = None,
         retry_after: int = 1,
         description: str | None = None,
+        delay: float = 0.0,
     ) -> dict[str, Any]:
         """The next `count` calls of `method` ("*" = any; count None = until cleared) fail.
 
         kind: "429" (with retry_after), "500", "502" (HTML body like Telegram's nginx),
         "drop" (connection closed, nothing done), "drop_after" (done, then connection closed),
-        "403" ("Forbidden: bot was blocked by the user").
+        "403" ("Forbidden: bot was blocked by the user"), "delay" (answered normally,
+        `delay` seconds late: a slow Telegram).
         """
         return await self._request(
             "POST",
@@ -285,6 +287,7 @@ class EmulatorClient:
             chat_id=chat_id,
             retry_after=retry_after,
             description=description,
+            delay=delay,
         )
 
     async def faults(self) -> list[dict[str, Any]]:

@@ -494,6 +494,7 @@ async def add_fault(request: web.Request) -> web.Response:
         chat_id=int(data["chat_id"]) if data.get("chat_id") is not None else None,
         retry_after=max(1, math.ceil(float(data.get("retry_after", 1)))),
         description=data.get("description"),
+        delay=max(0.0, float(data.get("delay", 0) or 0)),
     )
     bot.faults.append(fault)
     return _ok(fault.as_dict())

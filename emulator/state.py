@@ -238,7 +238,7 @@ class CallbackRecord:
         }
 
 
-FAULT_KINDS = ("429", "500", "502", "drop", "drop_after", "403")
+FAULT_KINDS = ("429", "500", "502", "drop", "drop_after", "403", "delay")
 
 
 @dataclass
@@ -251,6 +251,8 @@ class Fault:
     chat_id: int | None = None
     retry_after: int = 1
     description: str | None = None
+    # kind "delay": the call is answered normally, `delay` seconds late (a slow Telegram).
+    delay: float = 0.0
 
     def matches(self, method: str, chat_id: int | None) -> bool:
         if self.method not in ("*", method.lower()):
@@ -265,6 +267,7 @@ class Fault:
             "chat_id": self.chat_id,
             "retry_after": self.retry_after,
             "description": self.description,
+            "delay": self.delay,
         }
 
 
@@ -332,6 +335,15 @@ class Stats:
         self.messages_sent = 0
         self.updates_dropped = 0
         self._sends: deque[tuple[int, int | None]] = deque()
+        # When each method was last called (time.time(), the newest CALL_TIMES per method):
+        # lets a test check a lower bound on the pause between two calls.
+        self.call_times: dict[str, deque[float]] = {}
+
+    CALL_TIMES = 50
+
+    def record_call(self, method: str) -> None:
+        times = self.call_times.setdefault(method, deque(maxlen=self.CALL_TIMES))
+        times.append(time.time())
 
     def record_send(self, chat_id: int | None) -> None:
         self.messages_sent += 1
@@ -357,6 +369,7 @@ class Stats:
             "sent_per_second": [{"second": s, "count": c} for s, c in sorted(per_second.items())],
             "max_sent_per_second": max(per_second.values(), default=0),
             "max_sent_per_chat_per_second": max(per_chat_second.values(), default=0),
+            "call_times": {m: list(t) for m, t in self.call_times.items()},
         }
 
 

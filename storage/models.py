@@ -364,6 +364,19 @@ class Conversation(Base):
     # Increments with every applied update; a button carries it so old menus expire.
     version: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The reply of the last update that changed something, written with that update and
+    # cleared once it is out: a process killed between commit and send loses nothing.
+    reply: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
+    reply_update_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    reply_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    __table_args__ = (
+        Index(
+            "ix_conversations_reply_at",
+            "reply_at",
+            sqlite_where=text("reply_at IS NOT NULL"),
+            postgresql_where=text("reply_at IS NOT NULL"),
+        ),
+    )
 
 
 class ProcessedUpdate(Base):

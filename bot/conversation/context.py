@@ -72,6 +72,11 @@ class Ctx:
         # A button on an outbox notice: the screen goes out as a new message, so the
         # notice itself stays readable.
         self.reply_as_new = False
+        # A write committed (a step's savepoint or `call`): the reply is kept until sent.
+        self.wrote = False
+        # Audited domain changes (entries, reviews, waitlists, payments, eligibility) made
+        # by this event and not undone: "something was saved" (/start's wording).
+        self.audited = 0
         # Refusals whose writes must stay (a counted attempt): R9 codes by default; a
         # step adds its own (R39 quick print) before calling its service.
         self.keep_on: tuple[type[errors.DomainError], ...] = accounts.CODE_ATTEMPT_ERRORS
@@ -195,6 +200,11 @@ class Ctx:
         account = await self.account()
         return f"candidate:{account.id}" if account is not None else None
 
+    async def audited_actor(self) -> str | None:
+        """`candidate_actor`, counting the audited change it is asked for."""
+        self.audited += 1
+        return await self.candidate_actor()
+
     async def registration(self) -> RegistrationDTO | None:
         """The account's active registration in the current session, cached for this event."""
         session, account = await self.session(), await self.account()
@@ -232,18 +242,23 @@ class Ctx:
         """
         savepoint = await self.uow.savepoint()
         self.forget_registration()
+        audited = self.audited
         try:
             result = await fn(*args, **kwargs)
         except errors.DomainError as err:
             if isinstance(err, keep_on):
                 await savepoint.commit()
+                self.wrote = True
             else:
                 await savepoint.rollback()
+                self.audited = audited
             raise
         except BaseException:
             await savepoint.rollback()
+            self.audited = audited
             raise
         await savepoint.commit()
+        self.wrote = True
         return result
 
 

@@ -19,6 +19,7 @@ from bot.conversation.context import (
     Screen,
 )
 from bot.conversation.steps import account as account_steps
+from bot.conversation.replies import dump_actions, load_actions
 from bot.conversation.steps import admin as admin_steps
 from bot.conversation.steps import load as load_steps
 from bot.conversation.types import (
@@ -55,6 +56,12 @@ PRUNE_EVERY = timedelta(hours=1)
 MAX_UPDATES_KEY = 16
 # "This step takes: ..." names at most this many buttons (the screen shows them all).
 MAX_CHOICES_NAMED = 8
+# A kept reply (see replies.py) not confirmed sent after this long is sent again, at
+# start-up, by the runner's periodic replay, or before the user's next update: longer
+# than a send with its retries takes, so a live process is not overtaken.
+REPLAY_AFTER = timedelta(seconds=60)
+# Update ids whose reply this process kept and has not yet confirmed (bounded).
+MAX_KEPT = 10_000
 
 
 class Conversations:
@@ -83,6 +90,8 @@ class Conversations:
         if len(self.updates_key) > MAX_UPDATES_KEY:
             raise ValueError(f"bot key {self.updates_key!r} is over {MAX_UPDATES_KEY} characters")
         self._pruned_at: datetime | None = None
+        # Update id -> (platform, user, chat) of replies kept by this process, until sent.
+        self._kept: dict[int, tuple[str, int, int]] = {}
 
     async def handle(self, event: Event) -> list[Action]:
         """Applies one update; never raises (an unexpected error becomes an apology)."""
@@ -115,6 +124,70 @@ class Conversations:
             await self.db.run(work)
         except Exception:
             log.exception("could not remember menu message of update %s", event.update_id)
+
+    async def replies_sent(
+        self, event: Event, *, menu_message_id: int | None, delivered: bool
+    ) -> None:
+        """The adapter carried out the update's actions: records the new menu message, and
+        forgets the kept reply when everything was `delivered` (one UPDATE, none when
+        there is nothing to record). An undelivered reply stays for a replay."""
+        # Undelivered: the row keeps the reply for a replay; this process stops tracking it.
+        clear = self._kept.pop(event.update_id, None) is not None and delivered
+        if not clear and menu_message_id is None:
+            return
+
+        async def work(uow: UnitOfWork) -> None:
+            now = self.clock.now()
+            # With nothing kept, an update id no row carries: only the menu is recorded.
+            update_id = event.update_id if clear else -1
+            if not await uow.conversations.reply_sent(
+                self.platform,
+                event.user_id,
+                event.chat_id,
+                update_id,
+                now,
+                menu_message_id=menu_message_id,
+            ):
+                conv = await uow.conversations.lock_or_create(
+                    self.platform, event.user_id, event.chat_id, now
+                )
+                await uow.conversations.save(replace(conv, menu_message_id=menu_message_id), now)
+            await uow.commit()
+
+        try:
+            await self.db.run(work)
+        except Exception:
+            log.exception("could not record the replies of update %s as sent", event.update_id)
+
+    async def unsent_replies(self, limit: int = 200) -> list[tuple[Event, list[Action]]]:
+        """Kept replies older than REPLAY_AFTER (their process died, or could not send),
+        claimed for this process: each with a stand-in Event for `replies_sent`."""
+
+        async def work(uow: UnitOfWork) -> list[Any]:
+            now = self.clock.now()
+            rows = await uow.conversations.claim_unsent_replies(now - REPLAY_AFTER, now, limit)
+            await uow.commit()
+            return rows
+
+        out: list[tuple[Event, list[Action]]] = []
+        for conv in await self.db.run(work):
+            if conv.platform != self.platform or conv.reply_update_id is None:
+                continue
+            event = Event(
+                platform=conv.platform,
+                update_id=conv.reply_update_id,
+                user_id=conv.user_id,
+                chat_id=conv.chat_id,
+                kind=EventKind.OTHER,
+            )
+            self._remember_kept(event)
+            out.append((event, load_actions(conv.reply or [])))
+        return out
+
+    def _remember_kept(self, event: Event) -> None:
+        if len(self._kept) >= MAX_KEPT:
+            self._kept.pop(next(iter(self._kept)))
+        self._kept[event.update_id] = (self.platform, event.user_id, event.chat_id)
 
     async def remember_file(self, cache_key: str, file_id: str) -> None:
         """Keeps the platform's id of a document just uploaded, so the next send of it is
@@ -181,18 +254,36 @@ class Conversations:
         # timed by the rules' clock; the admin flow names the administrator instead.
         uow.clock = self.clock
         uow.actor = f"chat:{event.user_id}"
-        uow.find_actor = ctx.candidate_actor
+        uow.find_actor = ctx.audited_actor
+        # A reply kept by an earlier update and not confirmed sent in time (its process
+        # died): it goes out first, kept again with this update's until both are out.
+        replayed: list[Action] = []
+        if conv.reply and conv.reply_at is not None and conv.reply_at <= now - REPLAY_AFTER:
+            replayed = load_actions(conv.reply)
         answer = await self._dispatch(ctx)
         if event.kind is not EventKind.BUTTON and (ctx.state, ctx.data) == (state, conv.data):
             # Nothing moved (a refusal, help, an empty message): the version stays, so the
             # buttons of the message before still work beside the ones shown again. A press
             # is left out: it edits its own message, and records itself for double taps.
             ctx.version = conv.version
+        if ctx.audited and ctx.state != "menu":
+            # /start from a later step knows something was saved meanwhile.
+            ctx.data["_saved"] = True
         actions = await self._reply(ctx, answer)
-        await uow.conversations.save(
-            replace(conv, state=ctx.state, data=ctx.data, locale=ctx.locale, version=ctx.version),
-            now,
+        if answer is not None:
+            actions = [actions[0], *replayed, *actions[1:]]
+        else:
+            actions = [*replayed, *actions]
+        saved = replace(
+            conv, state=ctx.state, data=ctx.data, locale=ctx.locale, version=ctx.version
         )
+        if ctx.wrote or replayed:
+            # The update changed more than the chat's step: its reply is kept in the same
+            # statement until the adapter confirms it is out (replies_sent).
+            await uow.conversations.save(saved, now, reply=(event.update_id, dump_actions(actions)))
+            self._remember_kept(event)
+        else:
+            await uow.conversations.save(saved, now)
         await uow.commit()
         return actions
 
@@ -285,10 +376,15 @@ class Conversations:
             ctx.notice("chat-help")
             return
         mid_flow = ctx.state != "menu"
+        saved = bool(ctx.data.get("_saved"))
         ctx.data.clear()
         self._move(ctx, f"/{command}", "menu")
         if command == "start":
-            ctx.notice("chat-left-step" if mid_flow else "chat-welcome")
+            if not mid_flow:
+                ctx.notice("chat-welcome")
+            else:
+                # What the earlier steps of this flow saved stays saved: say so.
+                ctx.notice("chat-left-step-saved" if saved else "chat-left-step")
         else:
             ctx.notice("chat-cancelled")
 
@@ -401,6 +497,7 @@ class Conversations:
         a refusal restores the step and says why."""
         source, saved = ctx.state, copy.deepcopy(ctx.data)
         notices, before, after = len(ctx.notices), len(ctx.before), len(ctx.after)
+        audited = ctx.audited
         point = await ctx.uow.savepoint() if savepoint else None
         try:
             await work()
@@ -408,8 +505,10 @@ class Conversations:
             if point is not None:
                 if isinstance(err, ctx.keep_on):
                     await point.commit()  # R9, R39: the counted attempt must stay
+                    ctx.wrote = True
                 else:
                     await point.rollback()
+                    ctx.audited = audited  # those writes are undone
             ctx.state, ctx.data = source, saved
             del ctx.notices[notices:]
             del ctx.before[before:]
@@ -423,6 +522,7 @@ class Conversations:
             raise
         if point is not None:
             await point.commit()
+            ctx.wrote = True
             # The step wrote: what the screen shows is read again.
             ctx.forget_registration()
         _record(source, trigger, ctx.state)

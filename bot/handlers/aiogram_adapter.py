@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from aiogram import Bot, Dispatcher, Router, methods
@@ -34,6 +34,7 @@ from aiogram.types import (
     Update,
 )
 from aiogram.utils.token import TokenValidationError
+from aiohttp import ClientConnectorError, ConnectionTimeoutError
 
 from bot.conversation.types import (
     AnswerButton,
@@ -60,8 +61,14 @@ def classify(exc: BaseException) -> Verdict:
     if isinstance(exc, TelegramEntityTooLarge):
         # A subclass of TelegramNetworkError, but sending the same file again cannot help.
         return Verdict(Outcome.FAILED, detail=exc.message)
-    if isinstance(exc, TelegramServerError | TelegramNetworkError):
+    if isinstance(exc, TelegramServerError):
         return Verdict(Outcome.TRANSIENT, detail=exc.message)
+    if isinstance(exc, TelegramNetworkError):
+        # Only a connection never made surely did not reach Telegram; a timeout or a
+        # dropped connection came after the request went out.
+        if isinstance(exc.__cause__, ClientConnectorError | ConnectionTimeoutError):
+            return Verdict(Outcome.TRANSIENT, detail=exc.message)
+        return Verdict(Outcome.UNCERTAIN, detail=exc.message)
     if isinstance(exc, ClientDecodeError):
         # Telegram's front end answers 502/504 with an HTML page that is not JSON.
         return Verdict(Outcome.TRANSIENT, detail="undecodable answer (HTML error page)")
@@ -205,8 +212,30 @@ def _pin_response_models() -> None:
         _RESPONSE_MODELS.append(Response[method.__returning__])
 
 
+async def _polling_waits_as_told(
+    make_request: Callable[[Bot, TelegramMethod[Any]], Awaitable[Any]],
+    bot: Bot,
+    method: TelegramMethod[Any],
+) -> Any:
+    """A getUpdates answered 429 is asked again only after the `retry_after` Telegram
+    named: aiogram's polling loop would retry after its own backoff (1 s first), however
+    long it was told to wait. Other calls go through the shared retry policy."""
+    if not isinstance(method, methods.GetUpdates):
+        return await make_request(bot, method)
+    while True:
+        try:
+            return await make_request(bot, method)
+        except TelegramRetryAfter as flood:
+            log.info("getUpdates: 429, waiting %s s as Telegram asks", flood.retry_after)
+            await asyncio.sleep(flood.retry_after)
+
+
 def _session(api_url: str | None) -> AiohttpSession:
-    return AiohttpSession(api=TelegramAPIServer.from_base(api_url)) if api_url else AiohttpSession()
+    session = (
+        AiohttpSession(api=TelegramAPIServer.from_base(api_url)) if api_url else AiohttpSession()
+    )
+    session.middleware(_polling_waits_as_told)
+    return session
 
 
 def _bot(token: str, api_url: str | None) -> Bot:

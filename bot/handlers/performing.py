@@ -39,7 +39,12 @@ class BasePerformer:
         self._classify = classify
 
     async def _call(self, what: str, call: Callable[[], Awaitable[T]]) -> T:
-        return await call_with_retries(call, self._classify, self.retry, what=what)
+        # A new message or upload twice is a duplicate the user sees; an edit, an answer
+        # or a deletion done twice changes nothing more.
+        idempotent = not what.startswith("send")
+        return await call_with_retries(
+            call, self._classify, self.retry, what=what, idempotent=idempotent
+        )
 
     # -- the library primitives ------------------------------------------------------------
 

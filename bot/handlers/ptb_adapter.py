@@ -8,6 +8,7 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
+import httpx
 from telegram import (
     Bot,
     BotCommand,
@@ -17,6 +18,7 @@ from telegram import (
 )
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
+from telegram.request import HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.conversation.types import (
@@ -33,6 +35,9 @@ from bot.handlers.runner import ConversationEngine, EventRunner
 from cetbot.settings import Settings
 
 log = logging.getLogger(__name__)
+
+# How long a call waits for Telegram's answer (aiogram's default, which did not duplicate).
+SEND_READ_TIMEOUT = 60.0
 
 
 # RetryAfter's own constructor reads retry_after and warns that it will become a timedelta;
@@ -71,7 +76,14 @@ def classify(exc: BaseException) -> Verdict:
             return Verdict(Outcome.NOT_FOUND, detail=exc.message)
         return Verdict(Outcome.FAILED, detail=exc.message)
     if isinstance(exc, NetworkError):
-        # 5xx (PTB reports 502 as "Bad Gateway"), timeouts, dropped connections.
+        cause = exc.__cause__
+        if isinstance(cause, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
+            # No connection made, or none free (PTB: "not sent to Telegram").
+            return Verdict(Outcome.TRANSIENT, detail=exc.message)
+        if isinstance(cause, httpx.HTTPError):
+            # A read timeout or a dropped connection: the request may have been carried out.
+            return Verdict(Outcome.UNCERTAIN, detail=exc.message)
+        # Telegram answered with a 5xx (PTB reports 502 as "Bad Gateway"): not carried out.
         return Verdict(Outcome.TRANSIENT, detail=exc.message)
     if isinstance(exc, TimeoutError | OSError):
         return Verdict(Outcome.TRANSIENT, detail=type(exc).__name__)
@@ -157,7 +169,8 @@ def performer_from_settings(settings: Settings, retry: RetryPolicy | None = None
     if settings.telegram_api_url:
         root = settings.telegram_api_url.rstrip("/")
         options = {"base_url": f"{root}/bot", "base_file_url": f"{root}/file/bot"}
-    bot = Bot(settings.bot_token.get_secret_value(), **options)
+    request = HTTPXRequest(read_timeout=SEND_READ_TIMEOUT, write_timeout=SEND_READ_TIMEOUT)
+    bot = Bot(settings.bot_token.get_secret_value(), request=request, **options)
     return PtbPerformer(bot, retry or RetryPolicy())
 
 
@@ -171,6 +184,9 @@ class PtbAdapter:
             builder = builder.base_url(f"{root}/bot").base_file_url(f"{root}/file/bot")
         # Sequential dispatch keeps update order; the handlers only queue per user (EventRunner),
         # so different users still run concurrently.
+        # PTB waits 5 s for an answer by default, and a slow Telegram answered a send after
+        # 12 s: the timeout made a retry of a call that had gone through (a duplicate).
+        builder = builder.read_timeout(SEND_READ_TIMEOUT).write_timeout(SEND_READ_TIMEOUT)
         self.application = builder.concurrent_updates(False).build()
         self.performer = PtbPerformer(self.application.bot, retry)
         self.runner = EventRunner(engine, self.performer)

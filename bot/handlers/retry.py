@@ -18,7 +18,11 @@ class Outcome(StrEnum):
     """What a failed call means for us; each adapter maps its library's exceptions to one."""
 
     RETRY_AFTER = "retry-after"  # 429: Telegram names the wait
-    TRANSIENT = "transient"  # 5xx, HTML error page, network error, dropped connection
+    TRANSIENT = "transient"  # 5xx, HTML error page, no connection: surely not carried out
+    # No answer after the request went out (read timeout, connection dropped): Telegram may
+    # have carried it out. Retried only for calls that are harmless twice (edit, answer,
+    # delete); a send is not repeated blindly (seen: a reply sent twice by a slow Telegram).
+    UNCERTAIN = "uncertain"
     BLOCKED = "blocked"  # 403: the user blocked the bot (or deleted the account)
     NOT_MODIFIED = "not-modified"  # an edit that changes nothing: the message already shows it
     NOT_FOUND = "not-found"  # the message to edit or delete is gone, or cannot be edited
@@ -62,8 +66,12 @@ async def call_with_retries(
     policy: RetryPolicy,
     *,
     what: str,
+    idempotent: bool = True,
 ) -> T:
-    """Run `call` until it succeeds; raise CallFailed when it must not or cannot be retried."""
+    """Run `call` until it succeeds; raise CallFailed when it must not or cannot be retried.
+
+    `idempotent=False` (a send): an UNCERTAIN failure is final, since the first call may
+    have gone through."""
     transient_failures = 0
     flood_waits = 0
     while True:
@@ -85,7 +93,10 @@ async def call_with_retries(
                 log.info("%s: 429, waiting %.1f s as Telegram asks", what, verdict.retry_after)
                 await policy.sleep(verdict.retry_after)
                 continue
-            if verdict.outcome is Outcome.TRANSIENT:
+            if verdict.outcome is Outcome.UNCERTAIN and not idempotent:
+                log.warning("%s: no answer, maybe carried out; not sent again: %s", what, exc)
+                raise CallFailed(verdict) from exc
+            if verdict.outcome in (Outcome.TRANSIENT, Outcome.UNCERTAIN):
                 if transient_failures >= len(policy.backoff):
                     log.warning(
                         "%s: giving up after %d tries: %s", what, transient_failures + 1, exc

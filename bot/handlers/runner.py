@@ -23,6 +23,10 @@ from cetbot.i18n import pick_locale, t
 
 log = logging.getLogger(__name__)
 
+# Outcomes of an action after which sending it again may still succeed later: a reply
+# with one of these stays kept for a replay (see bot/conversation/replies.py).
+UNDELIVERED = ("transient", "retry-after")
+
 
 class ConversationEngine(Protocol):
     """The two calls the adapters make into `bot/conversation/` (nothing else couples them)."""
@@ -156,15 +160,32 @@ class EventRunner:
             actions = self._apology(event)
         await self.perform_all(event, actions)
 
+    async def replay_unsent(self) -> int:
+        """Sends the kept replies whose process died (or could not send) before they were
+        out; at start-up and now and then. Returns how many updates' replies went."""
+        unsent = getattr(self.engine, "unsent_replies", None)
+        if unsent is None:
+            return 0
+        replies = await unsent()
+        for event, actions in replies:
+            log.info("update %s: sending its kept reply again", event.update_id)
+            await self.perform_all(event, actions)
+        return len(replies)
+
     async def perform_all(self, event: Event, actions: Iterable[Action]) -> None:
         answered = False
         blocked = False
+        delivered = True
+        menu_message_id: int | None = None
+        replies_sent = getattr(self.engine, "replies_sent", None)
         for action in actions:
             if isinstance(action, AnswerButton):
                 answered = True
             elif blocked:
                 continue  # the chat is closed to us: further messages would fail the same way
             result = await self._perform(action)
+            if result.error in UNDELIVERED and not isinstance(action, AnswerButton):
+                delivered = False
             if result.error == "blocked":
                 blocked = True
                 self.stats.blocked_users.add(event.user_id)
@@ -172,12 +193,18 @@ class EventRunner:
                 continue
             if isinstance(action, SendText) and self._is_new_menu(action, result):
                 assert result.message_id is not None
-                await self.engine.remember_menu(event, result.message_id)
+                if replies_sent is None:
+                    await self.engine.remember_menu(event, result.message_id)
+                else:
+                    menu_message_id = result.message_id  # recorded with the confirmation
             elif isinstance(action, SendDocument) and action.cache_key and result.file_id:
                 await self._remember_file(action.cache_key, result.file_id, action.file_id)
         if event.kind is EventKind.BUTTON and event.callback_id and not answered:
             # The client shows a spinner until the query is answered: always answer it.
             await self._perform(AnswerButton(event.callback_id))
+        if replies_sent is not None:
+            # One statement: the new menu, and the kept reply forgotten once it is out.
+            await replies_sent(event, menu_message_id=menu_message_id, delivered=delivered)
 
     async def _remember_file(self, cache_key: str, file_id: str, sent_as: str | None) -> None:
         # Optional engine hook: the next send of this document reuses Telegram's copy.

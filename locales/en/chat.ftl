@@ -57,6 +57,7 @@ chat-help =
     · /start goes to the main menu, /cancel leaves the current step, /language switches the language.
     · Type a question and I will look for an answer in the FAQ.
 chat-left-step = You left the previous step; nothing was saved.
+chat-left-step-saved = You left the previous step. What you confirmed before is saved: see "My registration".
 chat-cancelled = The current step was cancelled; nothing was saved.
 chat-unknown-command = There is no command "/{ $command }". Commands: /start /help /cancel /language
 chat-phase-before = Online registration opens { $opens }. You can already look up your record and eligibility, or apply for the CET-6 review.

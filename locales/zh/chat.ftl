@@ -57,6 +57,7 @@ chat-help =
     · /start 回到主菜单，/cancel 放弃当前步骤，/language 切换语言。
     · 直接输入问题，我会从常见问题中找答案。
 chat-left-step = 已离开刚才的步骤，未保存任何内容。
+chat-left-step-saved = 已离开刚才的步骤。此前已确认的内容均已保存，可在“我的报名”中查看。
 chat-cancelled = 已取消当前步骤，未保存任何内容。
 chat-unknown-command = 没有“/{ $command }”这个命令。可用命令：/start /help /cancel /language
 chat-phase-before = 网上报名将于 { $opens }开始；现在可以查询学籍和资格，或申请 CET6 资格复核。

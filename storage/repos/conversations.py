@@ -6,7 +6,21 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, delete, exists, func, literal, select, true, update
+from sqlalchemy import (
+    BigInteger,
+    Row,
+    bindparam,
+    case,
+    delete,
+    exists,
+    func,
+    literal,
+    null,
+    select,
+    true,
+    tuple_,
+    update,
+)
 
 from storage.models import Conversation, ProcessedUpdate
 from storage.repos.base import Repository, insert_or_skip, table
@@ -38,6 +52,29 @@ _SAVE = (
         menu_message_id=bindparam("b_menu"),
         version=bindparam("b_version"),
         updated_at=bindparam("b_now"),
+    )
+)
+# The same, keeping the update's reply until it is out (one statement either way).
+_SAVE_WITH_REPLY = _SAVE.values(
+    reply=bindparam("b_reply"),
+    reply_update_id=bindparam("b_reply_update_id"),
+    reply_at=bindparam("b_now"),
+)
+# The reply of update `b_update_id` is out: forgotten, unless a later update replaced it.
+_MINE = CV.c.reply_update_id == bindparam("b_update_id", type_=BigInteger)
+_REPLY_SENT = (
+    update(CV).where(*_WHO, _MINE).values(reply=null(), reply_update_id=null(), reply_at=null())
+)
+# The same with the new menu message recorded (set whatever the reply).
+_REPLY_SENT_WITH_MENU = (
+    update(CV)
+    .where(*_WHO)
+    .values(
+        menu_message_id=bindparam("b_menu"),
+        updated_at=bindparam("b_now"),
+        reply=case((_MINE, null()), else_=CV.c.reply),
+        reply_update_id=case((_MINE, null()), else_=CV.c.reply_update_id),
+        reply_at=case((_MINE, null()), else_=CV.c.reply_at),
     )
 )
 _NEW_VALUES = {
@@ -97,6 +134,10 @@ class ConversationDTO:
     locale: str | None = None
     menu_message_id: int | None = None
     version: int = 0
+    # The kept reply of an update not yet confirmed sent (see bot/conversation/replies.py).
+    reply: list[dict[str, Any]] | None = None
+    reply_update_id: int | None = None
+    reply_at: datetime | None = None
 
 
 class ConversationRepository(Repository):
@@ -155,19 +196,75 @@ class ConversationRepository(Repository):
         res = await self.conn.execute(_SET_MENU, params)
         return bool(res.rowcount)
 
-    async def save(self, conv: ConversationDTO, now: datetime) -> None:
-        await self.conn.execute(
-            _SAVE,
-            {
-                **_who(conv.platform, conv.user_id, conv.chat_id),
-                "b_state": conv.state,
-                "b_data": conv.data,
-                "b_locale": conv.locale,
-                "b_menu": conv.menu_message_id,
-                "b_version": conv.version,
-                "b_now": now,
-            },
+    async def save(
+        self,
+        conv: ConversationDTO,
+        now: datetime,
+        *,
+        reply: tuple[int, list[dict[str, Any]]] | None = None,
+    ) -> None:
+        """Writes the state; with `reply` (update id, actions) also the reply to keep
+        until `reply_sent`, in the same statement. Without it a kept reply stays."""
+        params = {
+            **_who(conv.platform, conv.user_id, conv.chat_id),
+            "b_state": conv.state,
+            "b_data": conv.data,
+            "b_locale": conv.locale,
+            "b_menu": conv.menu_message_id,
+            "b_version": conv.version,
+            "b_now": now,
+        }
+        if reply is None:
+            await self.conn.execute(_SAVE, params)
+            return
+        params["b_reply_update_id"], params["b_reply"] = reply
+        await self.conn.execute(_SAVE_WITH_REPLY, params)
+
+    async def reply_sent(
+        self,
+        platform: str,
+        user_id: int,
+        chat_id: int,
+        update_id: int,
+        now: datetime,
+        *,
+        menu_message_id: int | None = None,
+    ) -> bool:
+        """Forgets the kept reply of `update_id` (if still the kept one) and, when given,
+        records the new menu message: one UPDATE. False if there is no row."""
+        params = {**_who(platform, user_id, chat_id), "b_update_id": update_id}
+        if menu_message_id is None:
+            await self.conn.execute(_REPLY_SENT, params)
+            return True
+        params |= {"b_menu": menu_message_id, "b_now": now}
+        res = await self.conn.execute(_REPLY_SENT_WITH_MENU, params)
+        return bool(res.rowcount)
+
+    async def claim_unsent_replies(
+        self, kept_before: datetime, now: datetime, limit: int
+    ) -> list[ConversationDTO]:
+        """Kept replies older than `kept_before`, claimed for sending by moving their time
+        to `now` (so another process claims them only if this one dies too)."""
+        due = (
+            select(CV.c.platform, CV.c.user_id, CV.c.chat_id)
+            .where(CV.c.reply_at.is_not(None), CV.c.reply_at <= kept_before)
+            .order_by(CV.c.reply_at)
+            .limit(limit)
         )
+        if self.dialect == "postgresql":
+            due = due.with_for_update(skip_locked=True)
+        rows = (
+            await self.conn.execute(
+                update(CV)
+                .where(
+                    CV.c.reply_at <= kept_before,  # again: another process may have claimed it
+                    tuple_(CV.c.platform, CV.c.user_id, CV.c.chat_id).in_(due),
+                )
+                .values(reply_at=now)
+                .returning(*CV.c)
+            )
+        ).all()
+        return [_conversation(r) for r in rows]
 
     async def get(self, platform: str, user_id: int, chat_id: int) -> ConversationDTO | None:
         row = (await self.conn.execute(_GET, _who(platform, user_id, chat_id))).first()
@@ -206,4 +303,7 @@ def _conversation(row: Row[Any]) -> ConversationDTO:
         locale=row.locale,
         menu_message_id=row.menu_message_id,
         version=row.version,
+        reply=row.reply,
+        reply_update_id=row.reply_update_id,
+        reply_at=row.reply_at,
     )

@@ -361,12 +361,27 @@ class RegistrationRepository(Repository):
         )
 
     async def empty_and_due(self, created_before: datetime, limit: int) -> list[int]:
-        """R31: active registrations created before the cutoff with no active entry."""
+        """R31: active registrations created before the cutoff that expiry left empty.
+
+        Only deleting unpaid entries empties registration information: one that never
+        had an entry stays (the campus may have been full), and so does one holding an
+        active waitlist place, which would otherwise be closed silently before its seat.
+        """
         has_entry = exists().where(EN.c.registration_id == REG.c.id, EN.c.status.in_(ACTIVE))
+        had_expired = exists().where(
+            EN.c.registration_id == REG.c.id, status_is(EN.c.status, "expired")
+        )
+        waiting = exists().where(
+            WL.c.registration_id == REG.c.id, status_is(WL.c.status, "waiting")
+        )
         rows = await self.conn.execute(
             select(REG.c.id)
             .where(
-                status_is(REG.c.status, "active"), REG.c.created_at <= created_before, ~has_entry
+                status_is(REG.c.status, "active"),
+                REG.c.created_at <= created_before,
+                ~has_entry,
+                had_expired,
+                ~waiting,
             )
             .limit(limit)
         )

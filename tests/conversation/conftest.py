@@ -199,6 +199,7 @@ class Chat:
     # --- the adapter's side ------------------------------------------------------------
 
     async def _apply(self, event: Event, actions: list[Action]) -> None:
+        menu: int | None = None
         for action in actions:
             if isinstance(action, SendText):
                 if action.edit_message_id is not None:
@@ -213,9 +214,11 @@ class Chat:
                 if action.keyboard:
                     self.menu_id = mid
                 if action.remember_as_menu:
-                    await self.bot.remember_menu(event, mid)
+                    menu = mid
             elif isinstance(action, DeleteMessage):
                 self.deleted.append(action.message_id)
+        # As the runner does: the new menu and "the reply is out" in one call at the end.
+        await self.bot.replies_sent(event, menu_message_id=menu, delivered=True)
 
     def _check(self, event: Event, actions: list[Action]) -> None:
         """What Telegram would refuse, and the contract's promises."""

@@ -130,6 +130,7 @@ class BotHarness:
         engine: EngineFactory = echo_engine,
         wrap: Callable[[ConversationEngine], ConversationEngine] | None = None,
         token: str = TOKEN,
+        retry: RetryPolicy = FAST_RETRY,
         **settings: Any,
     ) -> BotApp:
         config = Settings(
@@ -148,7 +149,7 @@ class BotHarness:
             mailer=self.mailbox,
             database=database,
             engine=wrap(built) if wrap else built,
-            retry=FAST_RETRY,
+            retry=retry,
         )
 
     async def polling(self, app: BotApp) -> BotApp:

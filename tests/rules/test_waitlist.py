@@ -186,3 +186,39 @@ async def test_r37_waitlists_close_when_the_window_closes(world: World) -> None:
     async with world.db.uow(readonly=True) as uow:
         assert (await uow.waitlists.get(w.id)).cancel_reason == "window-closed"  # type: ignore[union-attr]
     assert held
+
+
+async def _sweep(world: World) -> expiry.ExpiryResult:
+    async with world.db.uow() as uow:
+        result = await expiry.expire_due(uow, world.clock)
+        await uow.commit()
+    return result
+
+
+async def test_r31_r37_waiter_without_entries_keeps_registration_past_24_hours(
+    world: World,
+) -> None:
+    """Attack seen: information saved at T0, nothing registered (campus full), waitlist at
+    T0+2 h; the T0+24 h sweep deleted the registration and the T0+26 h seat went to nobody."""
+    t0 = world.clock.now()
+    waiter = await world.candidate()
+    idle = await world.candidate()  # never registers anything, never waits
+    world.clock.set(t0 + timedelta(hours=2))
+    fillers = await _fill(world)  # unpaid: their seats free at T0+26 h
+    place = await _join(world, waiter.id, "CET4")
+    world.clock.set(t0 + timedelta(hours=24))
+    swept = await _sweep(world)
+    assert swept.deleted_registrations == []
+    async with world.db.uow(readonly=True) as uow:
+        for reg_id in (waiter.id, idle.id):
+            reg = await uow.registrations.get(reg_id)
+            assert reg is not None and reg.status == "active"
+    world.clock.set(t0 + timedelta(hours=26))
+    freed = await _sweep(world)
+    assert {e.id for e in freed.expired} == {e.id for e in fillers}
+    assert [p.waitlist_id for p in freed.promotions] == [place.id]
+    # The fillers' registrations were emptied by expiry: those go (R31).
+    assert set(freed.deleted_registrations) == {e.registration_id for e in fillers}
+    async with world.db.uow(readonly=True) as uow:
+        mine = await uow.entries.of_registration(waiter.id)
+    assert [(e.subject_code, e.status) for e in mine] == [("CET4", "unpaid")]

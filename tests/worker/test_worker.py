@@ -122,6 +122,36 @@ async def test_r32_no_reminder_once_paid(
     assert await bot_texts(em, 7101) == []
 
 
+async def test_r32_late_reminder_states_the_time_actually_left(
+    world: World, em: EmulatorClient, performer: RawBotApiPerformer
+) -> None:
+    """Attack seen: the worker was down at the 6-hour mark; its reminder went out 1 h 50 min
+    before the deadline and still said "about 6 hours"."""
+    reg = await world.candidate()
+    await bind(world, reg, 7151)
+    await start_chat(em, 7151)
+    await set_locale(world.db, world, 7151, "en")
+    e = await register(world, reg)
+    w = runtime(world, performer)
+    world.clock.set(e.expires_at - timedelta(hours=1, minutes=50))  # first run after the mark
+    await w.tick()
+    await w.dispatcher.drain()  # type: ignore[union-attr]
+    texts = await bot_texts(em, 7151)
+    assert len(texts) == 1 and "about 1.8 h" in texts[0], texts
+    # Queued on time but sent late (e.g. the chat refused for a while): the same holds.
+    other = await world.candidate()
+    await bind(world, other, 7152)
+    await start_chat(em, 7152)
+    await set_locale(world.db, world, 7152, "en")
+    e2 = await register(world, other)
+    world.clock.set(e2.expires_at - timedelta(hours=6))
+    await w.tick()  # queued at the mark ...
+    world.clock.set(e2.expires_at - timedelta(hours=2, minutes=30))
+    await w.dispatcher.drain()  # type: ignore[union-attr]  # ... sent 3 h 30 min later
+    texts = await bot_texts(em, 7152)
+    assert len(texts) == 1 and "about 2.5 h" in texts[0], texts
+
+
 async def test_two_workers_at_once_send_each_reminder_once(
     world: World, em: EmulatorClient, emulator: object, performer: RawBotApiPerformer
 ) -> None:
