@@ -196,7 +196,7 @@ class VerificationCode(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     consumed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # Reset codes: the chat that asked ("platform:user id"); only it may use the code
-    # (revision 0003a). Verification codes: NULL (any chat bound to the account).
+    # (revision 0003). Verification codes: NULL (any chat bound to the account).
     requester: Mapped[str | None] = mapped_column(String(80), nullable=True)
 
 

@@ -1,7 +1,7 @@
 """durable replies: the unsent reply of a committed update, on its conversation row
 
-Revision ID: 0003n
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-12-07 02:00:00
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import storage.types
 
-revision: str = "0003n"
-down_revision: str | None = "0002"
+revision: str = "0004"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

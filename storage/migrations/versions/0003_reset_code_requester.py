@@ -1,6 +1,6 @@
 """password-reset codes belong to the chat that asked for them
 
-Revision ID: 0003a
+Revision ID: 0003
 Revises: 0002
 Create Date: 2026-12-07 02:00:00
 
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0003a"
+revision: str = "0003"
 down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
