@@ -35,6 +35,7 @@ import argparse
 import asyncio
 import contextlib
 import os
+import secrets
 import signal
 import socket
 import statistics
@@ -82,8 +83,9 @@ from storage.models import (  # noqa: E402
 )
 
 TOKEN = "777001:rush-bench-local-token"
-SECRET = "rush-webhook-secret"
-PAY_SECRET = "rush-sandbox-secret"
+# Random per run: `cetbot run` and `cetbot worker` refuse short or public secrets.
+SECRET = secrets.token_urlsafe(32)
+PAY_SECRET = secrets.token_urlsafe(32)
 PG_RUSH_DB = "cetbot_rush"
 FIRST_USER = 5_000_000
 BIN = ROOT / ".venv" / "bin"

@@ -98,7 +98,8 @@ class BotApp:
         url = self.settings.webhook_url
         if not url:
             raise ValueError("WEBHOOK_URL is not set")
-        if self.settings.webhook_secret is None:
+        secret = self.settings.webhook_secret
+        if secret is None or not secret.get_secret_value().strip():
             raise MissingWebhookSecret()
         await self.startup()
         app = web.Application(client_max_size=1024 * 1024)
@@ -116,7 +117,7 @@ class BotApp:
         bound = sockets[0].getsockname()[1] if sockets else port
         # Several processes may call this with the same URL and secret: it is idempotent, and
         # none of them deletes the webhook on exit (the others still serve it).
-        await self.adapter.set_webhook(url, self.settings.webhook_secret.get_secret_value())
+        await self.adapter.set_webhook(url, secret.get_secret_value())
         log.info("webhook: listening on %s:%s for %s", host, bound, url)
         return bound
 
@@ -131,8 +132,11 @@ class BotApp:
     async def _on_webhook(self, request: web.Request) -> web.Response:
         secret = self.settings.webhook_secret
         given = request.headers.get(SECRET_HEADER, "")
-        if secret is None or not hmac.compare_digest(
-            given.encode(), secret.get_secret_value().encode()
+        # An empty secret would match a request without the header: never accept that.
+        if (
+            secret is None
+            or not given
+            or not hmac.compare_digest(given.encode(), secret.get_secret_value().encode())
         ):
             return web.Response(status=401, text="wrong secret token")
         try:
@@ -289,8 +293,11 @@ async def serve(
     try:
         await app.startup()
         if callback_port:
-            bound = await app.serve_payment_callback(listen, callback_port)
-            tell("run-payment-callback", {"listen": f"{listen}:{bound}"})
+            # Its own address (PAYMENT_CALLBACK_HOST, loopback by default), not --listen: the
+            # gateway's notices reach it through a proxy unless the operator opens it.
+            host = settings.payment_callback_host
+            bound = await app.serve_payment_callback(host, callback_port)
+            tell("run-payment-callback", {"listen": f"{host}:{bound}"})
         if worker:
             tell("run-worker-started" if app.start_worker() else "run-worker-elsewhere", {})
         else:

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol, TypeVar, cast
 
@@ -65,6 +66,22 @@ async def acting_as(actor: str, clock: Clock | None = None) -> AsyncIterator[Non
 
 def is_sqlite_url(url: str) -> bool:
     return url.startswith("sqlite")
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL; None for PostgreSQL and for an in-memory SQLite database."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return None
+    database = parsed.database or ""
+    if database in ("", ":memory:") or parsed.query.get("mode") == "memory":
+        return None
+    return Path(database)
+
+
+def url_without_password(url: str) -> str:
+    """The URL with its password left out: names a database without holding its secret."""
+    return make_url(url).set(password=None).render_as_string(hide_password=False)
 
 
 # How long a SQLite statement waits for another connection's write lock, in seconds.

@@ -58,3 +58,9 @@ run-worker-started = The background worker (expiry, reminders, waitlists, notice
 run-worker-elsewhere = Another process (cetbot worker or another cetbot run) already runs the background worker for this SQLite database; this process runs the bot only, without a worker.
 run-worker-off = No background worker in this process (--no-worker or CETBOT_WORKER=0); run cetbot worker separately.
 run-port-busy = A port is in use: { $detail }. Choose another with PAYMENT_CALLBACK_PORT, or set it to 0 to serve no payment callback port.
+
+# Start-up checklist (cetbot/checklist.py, docs/security.md "Before going live").
+preflight-secret-blank = { $name } is not set, so this command will not start: without it anyone could forge what it protects. Make one of at least { $min } characters with { $make } and put it in the environment or in .env.
+preflight-secret-short = { $name } is shorter than { $min } characters and could be guessed, so this command will not start. Make a new one with { $make } and put it in the environment or in .env.
+preflight-secret-placeholder = { $name } is a placeholder from the examples (such as change-me), known to everyone, so this command will not start. Make a real one with { $make } and put it in the environment or in .env.
+preflight-webhook-not-https = WEBHOOK_URL must be an https address (only a loopback address may use http), not { $url }: Telegram's updates and the secret token would travel in clear text.

@@ -58,3 +58,9 @@ run-worker-started = 后台任务（到期清理、提醒、候补、通知、�
 run-worker-elsewhere = 另一个进程（cetbot worker 或另一个 cetbot run）已在处理这个 SQLite 数据库的后台任务；本进程只运行机器人，不再启动后台任务。
 run-worker-off = 本进程不运行后台任务（--no-worker 或 CETBOT_WORKER=0）；请另行运行 cetbot worker。
 run-port-busy = 端口已被占用：{ $detail }。请用 PAYMENT_CALLBACK_PORT 换一个端口，或设为 0 关闭支付回调端口。
+
+# 启动前检查（cetbot/checklist.py，docs/security.md“上线之前”）。
+preflight-secret-blank = 未设置 { $name }，本命令不会启动：没有它，任何人都能伪造它所保护的内容。请用 { $make } 生成一个至少 { $min } 个字符的密钥，写入环境变量或 .env。
+preflight-secret-short = { $name } 短于 { $min } 个字符，容易被猜出，本命令不会启动。请用 { $make } 重新生成一个，写入环境变量或 .env。
+preflight-secret-placeholder = { $name } 是示例中的占位值（如 change-me），人人皆知，本命令不会启动。请用 { $make } 生成一个真正的密钥，写入环境变量或 .env。
+preflight-webhook-not-https = WEBHOOK_URL 必须是 https 地址（只有本机回环地址可以用 http），当前为 { $url }：否则 Telegram 的消息和密钥令牌会以明文传输。

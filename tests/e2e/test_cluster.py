@@ -20,7 +20,7 @@ from cetbot.i18n import t
 from emulator.client import EmulatorClient
 from emulator.server import RunningEmulator
 from storage.db import Database
-from tests.conftest import _pg_truncate
+from tests.conftest import TEST_PAYMENT_SECRET, TEST_WEBHOOK_SECRET, _pg_truncate
 from tests.e2e.conftest import DEMO_NOW, TOKEN, real_engine_available
 
 pytestmark = [
@@ -57,7 +57,8 @@ async def test_two_webhook_processes_keep_each_users_order_and_apply_once(
         "TELEGRAM_API_URL": emulator.url,
         "DATABASE_URL": pg_url,
         "WEBHOOK_URL": f"http://127.0.0.1:{port}/tg",
-        "WEBHOOK_SECRET": "cluster-test-secret",
+        "WEBHOOK_SECRET": TEST_WEBHOOK_SECRET,
+        "PAYMENT_SECRET": TEST_PAYMENT_SECRET,
         "CETBOT_NOW": DEMO_NOW.isoformat(),
         "CETBOT_LANG": "en",
     }
