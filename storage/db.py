@@ -84,6 +84,11 @@ def url_without_password(url: str) -> str:
     return make_url(url).set(password=None).render_as_string(hide_password=False)
 
 
+# Every engine the product creates passes this: a database error's message and log line
+# never carry the statement's parameters (an ID number, a phone, a code), only the SQL.
+HIDE_PARAMETERS = {"hide_parameters": True}
+
+
 # How long a SQLite statement waits for another connection's write lock, in seconds.
 SQLITE_LOCK_WAIT = 30
 
@@ -116,6 +121,7 @@ def make_engine(url: str, *, pool_size: int = 20, echo: bool = False) -> AsyncEn
         engine = create_async_engine(
             url,
             echo=echo,
+            **HIDE_PARAMETERS,
             pool_size=pool_size,
             max_overflow=pool_size,
             # With the inline driver `timeout` is its own asyncio-sleeping retry budget
@@ -132,6 +138,7 @@ def make_engine(url: str, *, pool_size: int = 20, echo: bool = False) -> AsyncEn
     return create_async_engine(
         url,
         echo=echo,
+        **HIDE_PARAMETERS,
         pool_size=pool_size,
         max_overflow=0,
         pool_timeout=60,
