@@ -81,7 +81,7 @@ def _report_import_errors(failed: ImportFailed) -> typer.Exit:
     loc = _locale()
     for e in failed.errors:
         key = f"import-reason-{e.reason}"
-        reason = t(loc, key)
+        reason = t(loc, key, e.args)
         if reason == key:
             reason = e.reason
         detail = f" ({e.detail})" if e.detail else ""
