@@ -32,6 +32,9 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 # Polling mode's payment callback port (PAYMENT_CALLBACK_PORT), where `cetbot paysandbox`
 # posts by default.
 DEFAULT_CALLBACK_PORT = 8081
+# Update ids are stored as BIGINT (processed_updates): a larger one cannot be recorded, so
+# the update could be neither applied once nor refused as a re-delivery.
+MAX_UPDATE_ID = 2**63 - 1
 
 
 class MissingToken(RuntimeError):
@@ -145,8 +148,23 @@ class BotApp:
             return web.Response(status=400, text="not JSON")
         if not isinstance(payload, dict) or not isinstance(payload.get("update_id"), int):
             return web.Response(status=400, text="not an update")
-        await self.adapter.feed_webhook(payload)
-        done = self.adapter.runner.in_flight(payload["update_id"])
+        update_id = payload["update_id"]
+        # Telegram retries any update not answered 200, forever: one the bot cannot use is
+        # logged (ids and field names only, never contents) and acknowledged untouched.
+        if isinstance(update_id, bool) or not 0 <= update_id <= MAX_UPDATE_ID:
+            log.warning("unusable update (update_id out of range): acknowledged, ignored")
+            return web.Response(status=200)
+        try:
+            await self.adapter.feed_webhook(payload)
+        except Exception as exc:  # the adapter's library refused to parse it
+            log.warning(
+                "unusable update %s (%s; fields %s): acknowledged, ignored",
+                update_id,
+                type(exc).__name__,
+                ",".join(sorted(str(k) for k in payload)[:10]),
+            )
+            return web.Response(status=200)
+        done = self.adapter.runner.in_flight(update_id)
         if done is not None:
             with contextlib.suppress(TimeoutError, asyncio.CancelledError):
                 await asyncio.wait_for(asyncio.shield(done), self.webhook_answer_within)
