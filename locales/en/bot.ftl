@@ -4,6 +4,7 @@ bot-command-help = How to use this bot
 bot-command-cancel = Cancel what you are doing
 bot-command-language = 切换语言 / Language
 bot-error-apology = Sorry, that did not work and nothing was changed. Please try again in a moment, or send /start for the main menu.
+bot-too-many-pending = You have sent a lot of messages at once; the bot is still working through the earlier ones and skipped some of the later ones. Please wait for its reply before going on.
 
 run-no-token = BOT_TOKEN is not set, so the bot cannot start. Put the token from @BotFather in the environment or in .env; to try the bot locally, run cetbot demo.
 run-no-webhook-secret = WEBHOOK_URL is set but WEBHOOK_SECRET is not. Webhook mode needs the secret, or anyone could forge updates.

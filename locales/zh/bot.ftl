@@ -4,6 +4,7 @@ bot-command-help = 使用帮助
 bot-command-cancel = 取消当前操作
 bot-command-language = 切换语言 / Language
 bot-error-apology = 抱歉，刚才的操作没有完成，您的信息没有改动。请稍后再试，或发送 /start 回到主菜单。
+bot-too-many-pending = 您一次发送的消息太多了，机器人还在处理前面的消息，后面多出的消息已被略过。请等机器人回复后再继续。
 
 run-no-token = 未设置 BOT_TOKEN，无法启动机器人。请在环境变量或 .env 文件中填写从 @BotFather 获得的令牌；想在本机试用，请运行 cetbot demo。
 run-no-webhook-secret = 已设置 WEBHOOK_URL，但未设置 WEBHOOK_SECRET。Webhook 模式必须使用密钥，否则任何人都能伪造消息。
