@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -36,6 +37,7 @@ from storage.repos.audit import AuditSink
 from storage.repos.sessions import SessionCache
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 class Clock(Protocol):
@@ -234,6 +236,9 @@ class UnitOfWork:
         self._session_cache = session_cache if session_cache is not None else SessionCache()
         self._conn: AsyncConnection | None = None
         self._committed = False
+        # Set once COMMIT is sent: a connection lost after this point may have committed,
+        # so the unit is never tried again (Database.run).
+        self.commit_sent = False
         self.after_commit: list[Callable[[], Awaitable[None]]] = []
         self.actor: str = _ACTOR.get()
         self.clock: Clock | None = _CLOCK.get()
@@ -320,6 +325,7 @@ class UnitOfWork:
         return self.conn.begin_nested()
 
     async def commit(self) -> None:
+        self.commit_sent = True
         await self.conn.commit()
         self._committed = True
         if self.sessions.wrote:
@@ -425,20 +431,37 @@ class Database:
         SQLite leave nothing behind (the transaction rolled back), so trying the
         whole unit again is safe.
         """
-        for attempt in range(attempts):
+        reconnected = False
+        attempt = 0
+        while True:
+            uow = self.uow()
             try:
-                async with self.uow() as uow:
+                async with uow:
                     return await work(uow)
             except (OperationalError, DBAPIError) as exc:
-                if attempt + 1 >= attempts or not is_transient(exc):
+                if lost_connection(exc) and not uow.commit_sent and not reconnected:
+                    # PostgreSQL dropped the pooled connection (a restart, a killed
+                    # backend). SQLAlchemy has invalidated the pool's older connections
+                    # too; the transaction never reached COMMIT, so it was rolled back
+                    # and trying once more on a fresh connection applies it once. Free
+                    # on the hot path, unlike a ping before every checkout.
+                    reconnected = True
+                    log.warning("database connection lost; trying the unit of work again")
+                    continue
+                attempt += 1
+                if attempt >= attempts or not is_transient(exc):
                     raise
-                await asyncio.sleep(0.01 * (2**attempt))
-        raise AssertionError("unreachable")
+                await asyncio.sleep(0.01 * (2 ** (attempt - 1)))
 
     async def dispose(self) -> None:
         if self._direct_pool is not None:
             self._direct_pool.dispose()
         await self.engine.dispose()
+
+
+def lost_connection(exc: BaseException) -> bool:
+    """The database connection was gone (SQLAlchemy invalidated it), not the statement wrong."""
+    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
 
 
 def is_transient(exc: BaseException) -> bool:
