@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -137,7 +138,7 @@ def make_engine(url: str, *, pool_size: int = 20, echo: bool = False) -> AsyncEn
     # a burst above the pool size opened and closed a server connection per unit of work
     # (a backend fork each; seen as asyncpg.connect in the rush profile). Units of work
     # beyond the pool wait for a connection instead, and none holds two at once.
-    return create_async_engine(
+    engine = create_async_engine(
         url,
         echo=echo,
         **HIDE_PARAMETERS,
@@ -146,6 +147,33 @@ def make_engine(url: str, *, pool_size: int = 20, echo: bool = False) -> AsyncEn
         pool_timeout=60,
         pool_pre_ping=False,
     )
+    hide_error_details(engine.sync_engine)
+    return engine
+
+
+# What PostgreSQL adds to an error message that may quote the row: "Key (id_number)=(...)".
+_HIDDEN_DETAIL = "(hidden: it may quote the row's values)"
+
+
+def hide_error_details(sync_engine: Engine) -> None:
+    """PostgreSQL's DETAIL of an error quotes values (a unique violation names the key, ID
+    number included): hidden_parameters does not cover it, so it is blanked here, in the
+    driver's exception and in SQLAlchemy's wrapper of it, before anything logs them."""
+
+    @event.listens_for(sync_engine, "handle_error")
+    def _on_error(context: Any) -> None:
+        wrapper = context.original_exception
+        seen: set[int] = set()
+        err: BaseException | None = wrapper
+        while err is not None and id(err) not in seen:
+            seen.add(id(err))
+            if getattr(err, "detail", None):
+                with contextlib.suppress(AttributeError):
+                    err.detail = _HIDDEN_DETAIL  # type: ignore[attr-defined]
+            if err.args and isinstance(err.args[0], str) and "DETAIL:" in err.args[0]:
+                head = err.args[0].split("DETAIL:", 1)[0]
+                err.args = (head + "DETAIL:  " + _HIDDEN_DETAIL, *err.args[1:])
+            err = err.__cause__ or err.__context__
 
 
 def make_direct_engine(url: str, *, pool_size: int = 20) -> Engine | None:

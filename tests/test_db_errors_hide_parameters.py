@@ -48,3 +48,23 @@ async def test_database_error_in_id_lookup_keeps_the_id_number_out_of_error_and_
     assert "student_records" in said  # the error is there, with its SQL...
     assert ID_NUMBER not in said  # ...but not the candidate's number
     assert ID_NUMBER[6:14] not in said  # nor the birth date inside it
+
+
+async def test_unique_violation_detail_keeps_the_id_number_out(
+    db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    # PostgreSQL's DETAIL quotes the duplicate key ("Key (...)=(<ID number>) already exists").
+    await _ddl(db.url, "CREATE TABLE id_probe (id_number VARCHAR(32) UNIQUE)")
+    try:
+        async with db.uow() as uow:
+            await uow.conn.execute(text(f"INSERT INTO id_probe VALUES ('{ID_NUMBER}')"))
+            await uow.commit()
+        with pytest.raises(Exception) as raised:
+            async with db.uow() as uow:
+                await uow.conn.execute(text("INSERT INTO id_probe VALUES (:n)"), {"n": ID_NUMBER})
+        logging.getLogger("test").exception("insert failed", exc_info=raised.value)
+        said = "".join(traceback.format_exception(raised.value)) + caplog.text
+        assert "id_probe" in said
+        assert ID_NUMBER not in said
+    finally:
+        await _ddl(db.url, "DROP TABLE id_probe")
