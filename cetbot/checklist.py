@@ -8,6 +8,7 @@ arguments, so the CLI tells the operator in their language what is wrong and how
 from __future__ import annotations
 
 import ipaddress
+import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -104,11 +105,21 @@ def _framework(settings: Settings) -> Problem | None:
     return None if name in FRAMEWORKS else Problem("run-unknown-framework", {"name": name})
 
 
+# Telegram's secret_token: 1-256 characters of A-Z, a-z, 0-9, "_" and "-".
+_TELEGRAM_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+
+
 def _webhook_secret(settings: Settings) -> Problem | None:
     # Polling needs none: only webhook mode accepts updates from the network.
     if not settings.webhook_url:
         return None
-    return _secret("WEBHOOK_SECRET", settings.webhook_secret)
+    weak = _secret("WEBHOOK_SECRET", settings.webhook_secret)
+    if weak is not None:
+        return weak
+    assert settings.webhook_secret is not None
+    if not _TELEGRAM_SECRET.fullmatch(settings.webhook_secret.get_secret_value()):
+        return Problem("preflight-webhook-secret-charset", {"make": MAKE_SECRET})
+    return None
 
 
 def _webhook_https(settings: Settings) -> Problem | None:

@@ -65,3 +65,4 @@ preflight-secret-blank = { $name } is not set, so this command will not start: w
 preflight-secret-short = { $name } is shorter than { $min } characters and could be guessed, so this command will not start. Make a new one with { $make } and put it in the environment or in .env.
 preflight-secret-placeholder = { $name } is a placeholder from the examples (such as change-me), known to everyone, so this command will not start. Make a real one with { $make } and put it in the environment or in .env.
 preflight-webhook-not-https = WEBHOOK_URL must be an https address (only a loopback address may use http), not { $url }: Telegram's updates and the secret token would travel in clear text.
+preflight-webhook-secret-charset = WEBHOOK_SECRET may hold only letters, digits, "_" and "-" (at most 256), or Telegram refuses the webhook. Make one with { $make }.

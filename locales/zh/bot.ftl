@@ -65,3 +65,4 @@ preflight-secret-blank = 未设置 { $name }，本命令不会启动：没有它
 preflight-secret-short = { $name } 短于 { $min } 个字符，容易被猜出，本命令不会启动。请用 { $make } 重新生成一个，写入环境变量或 .env。
 preflight-secret-placeholder = { $name } 是示例中的占位值（如 change-me），人人皆知，本命令不会启动。请用 { $make } 生成一个真正的密钥，写入环境变量或 .env。
 preflight-webhook-not-https = WEBHOOK_URL 必须是 https 地址（只有本机回环地址可以用 http），当前为 { $url }：否则 Telegram 的消息和密钥令牌会以明文传输。
+preflight-webhook-secret-charset = WEBHOOK_SECRET 只能包含字母、数字、“_”和“-”（最多 256 个字符），否则 Telegram 会拒绝设置 webhook。请用 { $make } 生成一个。

@@ -154,7 +154,9 @@ def test_run_and_worker_refuse_a_weak_payment_secret(
     assert "".join(expected.split()) in said
 
 
-@pytest.mark.parametrize("webhook_secret", ["", "hunter2", "change-me"])
+@pytest.mark.parametrize(
+    "webhook_secret", ["", "hunter2", "change-me", "long enough but with spaces and ünïcode!!"]
+)
 def test_run_refuses_a_weak_webhook_secret_in_webhook_mode(
     operator_dir: Path, webhook_secret: str
 ) -> None:
