@@ -58,12 +58,14 @@ def secret_problem(value: SecretStr | str | None) -> str | None:
     if not text:
         return "blank"
     lowered = text.lower()
-    squashed = lowered.replace("-", "").replace("_", "")
-    # "change-me-...", "xxxxxxxx...": long enough, and still known to everyone.
-    if lowered in PLACEHOLDERS or "changeme" in squashed or len(set(text)) < 8:
+    if lowered in PLACEHOLDERS:
         return "placeholder"
     if len(text) < MIN_SECRET_LENGTH:
         return "short"
+    squashed = lowered.replace("-", "").replace("_", "")
+    # "change-me-...", "xxxxxxxx...": long enough, and still known to everyone.
+    if "changeme" in squashed or len(set(text)) < 8:
+        return "placeholder"
     return None
 
 
