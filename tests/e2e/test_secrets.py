@@ -6,8 +6,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import shutil
 import socket
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -289,3 +292,33 @@ async def test_polling_payment_callback_listens_on_loopback_by_default(
         running.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await running
+
+
+@pytest.mark.parametrize("public", ["", *PUBLIC_SECRETS])
+def test_paysandbox_refuses_to_sign_with_a_public_secret(operator_dir: Path, public: str) -> None:
+    """The sandbox signs callbacks the bot trusts: with a public secret anyone could."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "PAYMENT_SECRET": public,
+        "CETBOT_LANG": "en",
+    }
+    # A subprocess, so the old behaviour (serving forever) fails the test instead of hanging it.
+    try:
+        done = subprocess.run(
+            [
+                sys.executable,
+                *("-c", "from cetbot.cli import main; main()"),
+                *("paysandbox", "--port", str(_free_port())),
+            ],
+            cwd=operator_dir,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    except subprocess.TimeoutExpired:
+        raise AssertionError("cetbot paysandbox started with a public secret") from None
+    said = " ".join(done.stdout.split())
+    assert done.returncode == 2, said
+    assert "PAYMENT_SECRET" in said
