@@ -89,7 +89,7 @@ from storage.models import (  # noqa: E402
 )
 
 TOKEN = "777001:rush-bench-local-token"
-# Random per run, as `cetbot run` demands (at least 32 characters, no known placeholder).
+# Random per run: `cetbot run` and `cetbot worker` refuse short or public secrets.
 SECRET = secrets.token_urlsafe(32)
 PAY_SECRET = secrets.token_urlsafe(32)
 PG_RUSH_DB = "cetbot_rush"

@@ -35,6 +35,9 @@ DEFAULT_CALLBACK_PORT = 8081
 # How often a running bot looks for kept replies left unsent (their process died, or
 # Telegram refused the chat for a while): see bot/conversation/replies.py.
 REPLAY_EVERY = 30.0
+# Update ids are stored as BIGINT (processed_updates): a larger one cannot be recorded, so
+# the update could be neither applied once nor refused as a re-delivery.
+MAX_UPDATE_ID = 2**63 - 1
 
 
 class MissingToken(RuntimeError):
@@ -117,7 +120,8 @@ class BotApp:
         url = self.settings.webhook_url
         if not url:
             raise ValueError("WEBHOOK_URL is not set")
-        if self.settings.webhook_secret is None:
+        secret = self.settings.webhook_secret
+        if secret is None or not secret.get_secret_value().strip():
             raise MissingWebhookSecret()
         await self.startup()
         app = web.Application(client_max_size=1024 * 1024)
@@ -135,7 +139,7 @@ class BotApp:
         bound = sockets[0].getsockname()[1] if sockets else port
         # Several processes may call this with the same URL and secret: it is idempotent, and
         # none of them deletes the webhook on exit (the others still serve it).
-        await self.adapter.set_webhook(url, self.settings.webhook_secret.get_secret_value())
+        await self.adapter.set_webhook(url, secret.get_secret_value())
         log.info("webhook: listening on %s:%s for %s", host, bound, url)
         return bound
 
@@ -150,8 +154,11 @@ class BotApp:
     async def _on_webhook(self, request: web.Request) -> web.Response:
         secret = self.settings.webhook_secret
         given = request.headers.get(SECRET_HEADER, "")
-        if secret is None or not hmac.compare_digest(
-            given.encode(), secret.get_secret_value().encode()
+        # An empty secret would match a request without the header: never accept that.
+        if (
+            secret is None
+            or not given
+            or not hmac.compare_digest(given.encode(), secret.get_secret_value().encode())
         ):
             return web.Response(status=401, text="wrong secret token")
         try:
@@ -160,8 +167,23 @@ class BotApp:
             return web.Response(status=400, text="not JSON")
         if not isinstance(payload, dict) or not isinstance(payload.get("update_id"), int):
             return web.Response(status=400, text="not an update")
-        await self.adapter.feed_webhook(payload)
-        done = self.adapter.runner.in_flight(payload["update_id"])
+        update_id = payload["update_id"]
+        # Telegram retries any update not answered 200, forever: one the bot cannot use is
+        # logged (ids and field names only, never contents) and acknowledged untouched.
+        if isinstance(update_id, bool) or not 0 <= update_id <= MAX_UPDATE_ID:
+            log.warning("unusable update (update_id out of range): acknowledged, ignored")
+            return web.Response(status=200)
+        try:
+            await self.adapter.feed_webhook(payload)
+        except Exception as exc:  # the adapter's library refused to parse it
+            log.warning(
+                "unusable update %s (%s; fields %s): acknowledged, ignored",
+                update_id,
+                type(exc).__name__,
+                ",".join(sorted(str(k) for k in payload)[:10]),
+            )
+            return web.Response(status=200)
+        done = self.adapter.runner.in_flight(update_id)
         if done is not None:
             with contextlib.suppress(TimeoutError, asyncio.CancelledError):
                 await asyncio.wait_for(asyncio.shield(done), self.webhook_answer_within)
@@ -313,8 +335,11 @@ async def serve(
     try:
         await app.startup()
         if callback_port:
-            bound = await app.serve_payment_callback(listen, callback_port)
-            tell("run-payment-callback", {"listen": f"{listen}:{bound}"})
+            # Its own address (PAYMENT_CALLBACK_HOST, loopback by default), not --listen: the
+            # gateway's notices reach it through a proxy unless the operator opens it.
+            host = settings.payment_callback_host
+            bound = await app.serve_payment_callback(host, callback_port)
+            tell("run-payment-callback", {"listen": f"{host}:{bound}"})
         if worker:
             tell("run-worker-started" if app.start_worker() else "run-worker-elsewhere", {})
         else:

@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 
+from cetbot.checklist import Command, preflight
 from cetbot.i18n import pick_locale, t
 from cetbot.settings import Settings
 from cetbot.ticket_cli import ticket_app
@@ -80,7 +81,7 @@ def _report_import_errors(failed: ImportFailed) -> typer.Exit:
     loc = _locale()
     for e in failed.errors:
         key = f"import-reason-{e.reason}"
-        reason = t(loc, key)
+        reason = t(loc, key, e.args)
         if reason == key:
             reason = e.reason
         detail = f" ({e.detail})" if e.detail else ""
@@ -440,16 +441,11 @@ def run(
     import logging
 
     from bot.app import serve
-    from bot.handlers import FRAMEWORKS, TokenRejected
+    from bot.handlers import TokenRejected
 
     settings = Settings()
-    if settings.bot_token is None or not settings.bot_token.get_secret_value().strip():
-        raise fail("run-no-token", code=2)
+    _refuse_unless_ready(settings, "run")
     framework = settings.bot_framework.strip().lower()
-    if framework not in FRAMEWORKS:
-        raise fail("run-unknown-framework", code=2, name=settings.bot_framework)
-    if settings.webhook_url and settings.webhook_secret is None:
-        raise fail("run-no-webhook-secret", code=2)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -496,6 +492,17 @@ def run(
     say("run-stopped")
 
 
+def _refuse_unless_ready(settings: Settings, command: Command) -> None:
+    """The start-up checklist (cetbot/checklist.py): every problem said, then exit 2."""
+    problems = preflight(settings, command)
+    if not problems:
+        return
+    for problem in problems[:-1]:
+        console.print(f"[red]{t(_locale(), problem.key, problem.args)}[/red]", highlight=False)
+    last = problems[-1]
+    raise fail(last.key, code=2, **last.args)
+
+
 def _run_cluster(settings: Settings, listen: str, port: int, processes: int, worker: bool) -> int:
     """`run --processes N`: N forked webhook processes on one port (cetbot/cluster.py)."""
     from bot.app import serve
@@ -527,7 +534,7 @@ class ProcessSwitches(BaseSettings):
     """What one `cetbot run` / `cetbot demo` process runs besides the bot, read like Settings
     (environment and .env). Kept apart from Settings: only these commands use them."""
 
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", env_ignore_empty=True)
 
     # CETBOT_WORKER=0: no background worker in this process (run `cetbot worker` instead).
     cetbot_worker: bool = True
@@ -558,9 +565,10 @@ def worker(
     from registration.payments import gateway_from_settings
     from storage.db import is_sqlite_url
 
+    settings = Settings()
+    _refuse_unless_ready(settings, "worker")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # PTB: one line per message otherwise
-    settings = Settings()
     clock = settings.clock()
 
     async def go() -> None:
@@ -576,7 +584,8 @@ def worker(
             if callback_port:
                 runner = web.AppRunner(create_callback_app(db, clock, gateway), access_log=None)
                 await runner.setup()
-                await web.TCPSite(runner, "0.0.0.0", callback_port).start()
+                # Loopback unless PAYMENT_CALLBACK_HOST says otherwise (docs/security.md).
+                await web.TCPSite(runner, settings.payment_callback_host, callback_port).start()
             runtime = runtime_from_settings(settings, db, clock, performer)
             if once:
                 report = await runtime.tick()
@@ -638,8 +647,12 @@ def paysandbox(
     from registration.gateways.sandbox_server import start_sandbox
 
     settings = Settings()
+    # The sandbox signs with the bot's PAYMENT_SECRET: a public one would let anyone pay.
+    _refuse_unless_ready(settings, "paysandbox")
+    assert settings.payment_secret is not None
 
     async def go() -> None:
+        assert settings.payment_secret is not None
         running = await start_sandbox(
             host,
             port,

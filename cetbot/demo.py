@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import csv
+import hashlib
+import json
 import logging
+import os
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
@@ -16,6 +19,7 @@ from pydantic import SecretStr
 from rich.console import Console
 from rich.table import Table
 
+from cetbot.checklist import make_secret, secret_problem
 from cetbot.clock import Clock, RunningClock
 from cetbot.i18n import t
 from cetbot.settings import Settings
@@ -23,7 +27,7 @@ from registration import admin
 from registration.importing import parse_roster, parse_scores, parse_session_toml
 from registration.mailer import MailboxMailer
 from storage import migrate
-from storage.db import Database
+from storage.db import Database, sqlite_file, url_without_password
 
 if TYPE_CHECKING:
     from bot.app import BotApp
@@ -127,14 +131,61 @@ def candidates_table(locale: str) -> Table:
     return table
 
 
+def demo_secrets_path(settings: Settings) -> Path | None:
+    """Where the demo keeps the secrets it made for this database: next to a SQLite file,
+    else in the data folder under a name derived from the URL (None: an in-memory database,
+    whose secrets live as long as it does)."""
+    url = settings.database_url
+    if url.startswith("sqlite"):
+        database = sqlite_file(url)
+        if database is None:
+            return None
+        return database.with_name(database.name + ".demo-secrets.json")
+    # The password is left out so changing it keeps the same secrets.
+    digest = hashlib.sha256(url_without_password(url).encode()).hexdigest()[:16]
+    return Path(settings.data_dir) / f"demo-secrets-{digest}.json"
+
+
+def demo_secrets(settings: Settings) -> dict[str, str]:
+    """The demo's own random secrets for this database, made on its first start and reused on
+    the next one (a payment link of yesterday's demo still verifies); never a constant."""
+    path = demo_secrets_path(settings)
+    stored: dict[str, str] = {}
+    if path is not None and path.exists():
+        try:
+            loaded = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            loaded = {}
+        if isinstance(loaded, dict):
+            stored = {k: v for k, v in loaded.items() if isinstance(v, str)}
+    wanted = ("payment_secret", "webhook_secret")
+    if all(secret_problem(stored.get(name)) is None for name in wanted):
+        return stored
+    for name in wanted:
+        if secret_problem(stored.get(name)) is not None:
+            stored[name] = make_secret()
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Readable by this user only, written whole under a temporary name, then renamed.
+        tmp = path.with_name(path.name + ".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(stored, f)
+        tmp.replace(path)
+    return stored
+
+
 def demo_settings(settings: Settings, api_url: str) -> Settings:
-    """The demo's settings: the local token and emulator, the window open unless told otherwise."""
+    """The demo's settings: the local token and emulator, the window open unless told otherwise,
+    and a payment secret: the configured one if it is fit, else this database's own."""
     update: dict[str, Any] = {
         "bot_token": SecretStr(DEMO_TOKEN),
         "telegram_api_url": api_url,
         "webhook_url": None,
         "cetbot_now": settings.cetbot_now or DEMO_NOW,
     }
+    if secret_problem(settings.payment_secret) is not None:
+        update["payment_secret"] = SecretStr(demo_secrets(settings)["payment_secret"])
     return settings.model_copy(update=update)
 
 
@@ -243,6 +294,7 @@ async def _start_payments(
     sandbox_url = urlsplit(settings.payment_sandbox_url)
     try:
         callback_port = await app.serve_payment_callback("127.0.0.1", 0)
+        assert settings.payment_secret is not None  # demo_settings gave it one
         sandbox = await start_sandbox(
             sandbox_url.hostname or "127.0.0.1",
             sandbox_url.port or 8090,

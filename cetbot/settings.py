@@ -5,14 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from pydantic import SecretStr
+from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from cetbot.clock import Clock, RunningClock, SystemClock
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+    # env_ignore_empty: `NAME=` as .env.example ships it means "not set" (its default), for
+    # every setting; a blank secret must never become an empty secret.
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", env_ignore_empty=True)
 
     bot_token: SecretStr | None = None
     telegram_api_url: str | None = None
@@ -21,7 +23,12 @@ class Settings(BaseSettings):
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
     payment_gateway: str = "sandbox"
-    payment_secret: SecretStr = SecretStr("sandbox-secret")
+    # No default: a default is public. `cetbot run` and `cetbot worker` refuse to start
+    # without a strong one (cetbot/checklist.py); `cetbot demo` makes one per database.
+    payment_secret: SecretStr | None = None
+    # Where the payment callback listens in polling mode: loopback unless told otherwise
+    # (a gateway reaching it from outside goes through a proxy, or set 0.0.0.0 on purpose).
+    payment_callback_host: str = "127.0.0.1"
     # Where the sandbox payment server listens (its pages and its query API).
     payment_sandbox_url: str = "http://127.0.0.1:8090"
     ticket_signing_key: SecretStr | None = None
@@ -32,6 +39,24 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")
     # R32: reminder offsets before expiry, in hours.
     reminder_offsets_hours: str = "6,1"
+
+    @field_validator(
+        "bot_token", "webhook_secret", "payment_secret", "ticket_signing_key", mode="before"
+    )
+    @classmethod
+    def _blank_secret_is_unset(cls, value: object) -> object:
+        # `WEBHOOK_SECRET=` as .env.example ships it is no secret at all: an empty secret
+        # token would match a request that sends none. Blank means unset, for every secret.
+        if value is None:
+            return None
+        raw = value.get_secret_value() if isinstance(value, SecretStr) else value
+        return None if isinstance(raw, str) and not raw.strip() else value
+
+    @field_validator("payment_callback_host", mode="before")
+    @classmethod
+    def _blank_host_is_loopback(cls, value: object) -> object:
+        # `PAYMENT_CALLBACK_HOST=` copied blank from .env.example keeps the safe default.
+        return "127.0.0.1" if isinstance(value, str) and not value.strip() else value
 
     def clock(self) -> Clock:
         if self.cetbot_now is not None:

@@ -39,10 +39,13 @@ import csv
 import io
 import re
 import tomllib
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cache
+from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -111,6 +114,8 @@ class RowError:
     line: int
     reason: str
     detail: str = ""
+    # Placeholders of the reason's text (e.g. the accepted values), for the operator.
+    args: Mapping[str, str] = field(default_factory=dict)
 
 
 class ImportFailed(Exception):
@@ -603,7 +608,49 @@ _GENDERS = {
     "female": "F",
     "\u5973": "F",
 }
-_ID_TYPES = {t.value: t for t in IdType}
+
+
+def _label_key(text: str) -> str:
+    # Full-width letters, case, spaces and separators vary between schools' exports.
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return re.sub(r"[\s_\-/\u00b7.]+", "", folded)
+
+
+@cache
+def id_type_labels() -> MappingProxyType[str, IdType]:
+    """Every accepted spelling of an ID type (its code and the labels of id_types.toml),
+    normalized with `_label_key`, mapped to the type."""
+    data = tomllib.loads(
+        resources.files(__package__).joinpath("id_types.toml").read_text(encoding="utf-8")
+    )
+    found: dict[str, IdType] = {}
+    for id_type in IdType:
+        for label in [id_type.value, *data.get(id_type.value, {}).get("labels", [])]:
+            key = _label_key(label)
+            if found.setdefault(key, id_type) is not id_type:
+                raise ValueError(f"id_types.toml: {label!r} names two ID types")
+    return MappingProxyType(found)
+
+
+def accepted_id_types() -> str:
+    """The codes and labels an `id_type` cell may hold, for the error that refuses one."""
+    data = tomllib.loads(
+        resources.files(__package__).joinpath("id_types.toml").read_text(encoding="utf-8")
+    )
+    groups = []
+    for id_type in IdType:
+        spelled: dict[str, str] = {}
+        for label in [id_type.value, *data.get(id_type.value, {}).get("labels", [])]:
+            spelled.setdefault(_label_key(label), label)  # "passport" once, not twice
+        groups.append(", ".join(spelled.values()))
+    return "; ".join(groups)
+
+
+def parse_id_type(text: str) -> IdType | None:
+    """The ID type a roster cell names, by code or by a common Chinese or English label."""
+    return id_type_labels().get(_label_key(text))
+
+
 _ID_REASONS = {"check-digit": "bad-check-digit", "birth-date": "bad-birth-date"}
 _JPEG_MAGIC = b"\xff\xd8\xff"
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -696,10 +743,17 @@ def parse_roster(
             add_error(RowError(line, "bad-gender", rec[i_gender].strip()))
             row_ok = False
 
-        id_type = _ID_TYPES.get(rec[i_type].strip().lower())
+        id_type = parse_id_type(rec[i_type])
         id_number = normalize_id_number(rec[i_number])
         if id_type is None:
-            add_error(RowError(line, "bad-id-type", rec[i_type].strip()))
+            add_error(
+                RowError(
+                    line,
+                    "bad-id-type",
+                    rec[i_type].strip(),
+                    {"accepted": accepted_id_types()},
+                )
+            )
             row_ok = False
         elif not id_number:
             add_error(RowError(line, "empty-field", "id_number"))

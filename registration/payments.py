@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+import secrets
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -54,11 +56,19 @@ def gateway_from_settings(settings: Any) -> Gateway:
     from registration.gateways.sandbox import SandboxGateway
 
     name = (getattr(settings, "payment_gateway", None) or "sandbox").lower()
-    secret = settings.payment_secret.get_secret_value()
+    configured = getattr(settings, "payment_secret", None)
+    # Unset (library use, tests): a secret nobody else knows, never a constant. `cetbot run`
+    # and `cetbot worker` refuse to start without a real one (cetbot/checklist.py).
+    secret = configured.get_secret_value() if configured is not None else _process_secret()
     if name == "sandbox":
         url = getattr(settings, "payment_sandbox_url", None) or DEFAULT_SANDBOX_URL
         return SandboxGateway(url, secret)
     raise ValueError(f"unknown PAYMENT_GATEWAY {name!r}")
+
+
+@functools.cache
+def _process_secret() -> str:
+    return secrets.token_urlsafe(32)
 
 
 def new_payment_id() -> str:

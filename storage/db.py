@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol, TypeVar, cast
 
@@ -35,6 +38,7 @@ from storage.repos.audit import AuditSink
 from storage.repos.sessions import SessionCache
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 class Clock(Protocol):
@@ -65,6 +69,27 @@ async def acting_as(actor: str, clock: Clock | None = None) -> AsyncIterator[Non
 
 def is_sqlite_url(url: str) -> bool:
     return url.startswith("sqlite")
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL; None for PostgreSQL and for an in-memory SQLite database."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return None
+    database = parsed.database or ""
+    if database in ("", ":memory:") or parsed.query.get("mode") == "memory":
+        return None
+    return Path(database)
+
+
+def url_without_password(url: str) -> str:
+    """The URL with its password left out: names a database without holding its secret."""
+    return make_url(url).set(password=None).render_as_string(hide_password=False)
+
+
+# Every engine the product creates passes this: a database error's message and log line
+# never carry the statement's parameters (an ID number, a phone, a code), only the SQL.
+HIDE_PARAMETERS = {"hide_parameters": True}
 
 
 # How long a SQLite statement waits for another connection's write lock, in seconds.
@@ -99,6 +124,7 @@ def make_engine(url: str, *, pool_size: int = 20, echo: bool = False) -> AsyncEn
         engine = create_async_engine(
             url,
             echo=echo,
+            **HIDE_PARAMETERS,
             pool_size=pool_size,
             max_overflow=pool_size,
             # With the inline driver `timeout` is its own asyncio-sleeping retry budget
@@ -112,14 +138,42 @@ def make_engine(url: str, *, pool_size: int = 20, echo: bool = False) -> AsyncEn
     # a burst above the pool size opened and closed a server connection per unit of work
     # (a backend fork each; seen as asyncpg.connect in the rush profile). Units of work
     # beyond the pool wait for a connection instead, and none holds two at once.
-    return create_async_engine(
+    engine = create_async_engine(
         url,
         echo=echo,
+        **HIDE_PARAMETERS,
         pool_size=pool_size,
         max_overflow=0,
         pool_timeout=60,
         pool_pre_ping=False,
     )
+    hide_error_details(engine.sync_engine)
+    return engine
+
+
+# What PostgreSQL adds to an error message that may quote the row: "Key (id_number)=(...)".
+_HIDDEN_DETAIL = "(hidden: it may quote the row's values)"
+
+
+def hide_error_details(sync_engine: Engine) -> None:
+    """PostgreSQL's DETAIL of an error quotes values (a unique violation names the key, ID
+    number included): hidden_parameters does not cover it, so it is blanked here, in the
+    driver's exception and in SQLAlchemy's wrapper of it, before anything logs them."""
+
+    @event.listens_for(sync_engine, "handle_error")
+    def _on_error(context: Any) -> None:
+        wrapper = context.original_exception
+        seen: set[int] = set()
+        err: BaseException | None = wrapper
+        while err is not None and id(err) not in seen:
+            seen.add(id(err))
+            if getattr(err, "detail", None):
+                with contextlib.suppress(AttributeError):
+                    err.detail = _HIDDEN_DETAIL  # type: ignore[attr-defined]
+            if err.args and isinstance(err.args[0], str) and "DETAIL:" in err.args[0]:
+                head = err.args[0].split("DETAIL:", 1)[0]
+                err.args = (head + "DETAIL:  " + _HIDDEN_DETAIL, *err.args[1:])
+            err = err.__cause__ or err.__context__
 
 
 def make_direct_engine(url: str, *, pool_size: int = 20) -> Engine | None:
@@ -210,6 +264,9 @@ class UnitOfWork:
         self._session_cache = session_cache if session_cache is not None else SessionCache()
         self._conn: AsyncConnection | None = None
         self._committed = False
+        # Set once COMMIT is sent: a connection lost after this point may have committed,
+        # so the unit is never tried again (Database.run).
+        self.commit_sent = False
         self.after_commit: list[Callable[[], Awaitable[None]]] = []
         self.actor: str = _ACTOR.get()
         self.clock: Clock | None = _CLOCK.get()
@@ -296,6 +353,7 @@ class UnitOfWork:
         return self.conn.begin_nested()
 
     async def commit(self) -> None:
+        self.commit_sent = True
         await self.conn.commit()
         self._committed = True
         if self.sessions.wrote:
@@ -401,20 +459,37 @@ class Database:
         SQLite leave nothing behind (the transaction rolled back), so trying the
         whole unit again is safe.
         """
-        for attempt in range(attempts):
+        reconnected = False
+        attempt = 0
+        while True:
+            uow = self.uow()
             try:
-                async with self.uow() as uow:
+                async with uow:
                     return await work(uow)
             except (OperationalError, DBAPIError) as exc:
-                if attempt + 1 >= attempts or not is_transient(exc):
+                if lost_connection(exc) and not uow.commit_sent and not reconnected:
+                    # PostgreSQL dropped the pooled connection (a restart, a killed
+                    # backend). SQLAlchemy has invalidated the pool's older connections
+                    # too; the transaction never reached COMMIT, so it was rolled back
+                    # and trying once more on a fresh connection applies it once. Free
+                    # on the hot path, unlike a ping before every checkout.
+                    reconnected = True
+                    log.warning("database connection lost; trying the unit of work again")
+                    continue
+                attempt += 1
+                if attempt >= attempts or not is_transient(exc):
                     raise
-                await asyncio.sleep(0.01 * (2**attempt))
-        raise AssertionError("unreachable")
+                await asyncio.sleep(0.01 * (2 ** (attempt - 1)))
 
     async def dispose(self) -> None:
         if self._direct_pool is not None:
             self._direct_pool.dispose()
         await self.engine.dispose()
+
+
+def lost_connection(exc: BaseException) -> bool:
+    """The database connection was gone (SQLAlchemy invalidated it), not the statement wrong."""
+    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
 
 
 def is_transient(exc: BaseException) -> bool:

@@ -27,7 +27,8 @@ def revisions(url: str = "sqlite://") -> list[str]:
 
 
 async def _apply(url: str, fn: str, target: str) -> None:
-    engine = create_async_engine(url)
+    # Parameters stay out of error messages, as on every engine (storage.db.HIDE_PARAMETERS).
+    engine = create_async_engine(url, hide_parameters=True)
     try:
         async with engine.begin() as conn:
 

@@ -74,6 +74,8 @@ def make_direct_engine(url: str, *, pool_size: int) -> Engine:
     sync_url = url.replace("sqlite+aiosqlite:", "sqlite+cetbot_direct:", 1)
     return create_engine(
         sync_url,
+        # Errors name the SQL, never its parameters (ID numbers...): storage.db.HIDE_PARAMETERS.
+        hide_parameters=True,
         pool_size=pool_size,
         max_overflow=pool_size,
         # One event loop thread uses them, but pytest and tools may hand a Database over.

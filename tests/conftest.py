@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import sys
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
@@ -20,6 +21,10 @@ from storage.models import Base
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = os.environ.get("CETBOT_TEST_PG", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 PG_DB_NAME = f"cetbot_test_{os.getpid()}"
+# Secrets for tests that start `cetbot run` / `cetbot worker`: random per test run, never a
+# constant that could end up in a deployment (docs/security.md).
+TEST_PAYMENT_SECRET = secrets.token_urlsafe(32)
+TEST_WEBHOOK_SECRET = secrets.token_urlsafe(32)
 
 
 def _pg_url(dbname: str) -> str:

@@ -663,3 +663,65 @@ def test_r41_roster_200k_rows_parse_quickly(tmp_path: Path, session: SessionSpec
     assert result.rows[-1].line == 200_001
     assert len({(r.id_type, r.id_number) for r in result.rows}) == 200_000
     assert elapsed < 20, f"200,000 rows took {elapsed:.1f} s"
+
+
+# -- issue 20: the ID-type labels of schools' own exports ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("label", "id_type"),
+    [
+        ("身份证", IdType.ID_CARD),
+        ("居民身份证", IdType.ID_CARD),
+        (" ID Card ", IdType.ID_CARD),
+        ("ＩＤ　ｃａｒｄ", IdType.ID_CARD),  # full-width, as some spreadsheets save it
+        ("护照", IdType.PASSPORT),
+        ("Passport", IdType.PASSPORT),
+        ("港澳居民来往内地通行证", IdType.HK_MACAO_PERMIT),
+        ("港澳通行证", IdType.HK_MACAO_PERMIT),
+        ("台湾居民来往大陆通行证", IdType.TAIWAN_PERMIT),
+        ("台胞证", IdType.TAIWAN_PERMIT),
+        ("港澳台居民居住证", IdType.HMT_RESIDENCE),
+        ("外国人永久居留身份证", IdType.FOREIGN_PERMANENT),
+        ("ID-card", IdType.ID_CARD),
+    ],
+)
+def test_r41_roster_accepts_the_id_type_labels_of_school_exports(
+    tmp_path: Path, session: SessionSpec, label: str, id_type: IdType
+) -> None:
+    numbers = {
+        IdType.ID_CARD: make_id_card_number("110108", date(2005, 1, 1), 7),
+        IdType.PASSPORT: "E12345678",
+        IdType.HK_MACAO_PERMIT: "H12345678",
+        IdType.TAIWAN_PERMIT: "12345678",
+        IdType.HMT_RESIDENCE: make_id_card_number("810000", date(2005, 1, 1), 7),
+        IdType.FOREIGN_PERMANENT: "USA110005010701",
+    }
+    path = write_rows(tmp_path / "r.csv", [person(1, id_type=label, id_number=numbers[id_type])])
+    [row] = roster(path, session).rows
+    assert row.id_type is id_type
+
+
+def test_r41_roster_unknown_id_type_lists_the_accepted_values(
+    tmp_path: Path, session: SessionSpec
+) -> None:
+    from cetbot.i18n import t
+
+    path = write_rows(tmp_path / "r.csv", [person(1, id_type="驾驶证")])
+    with pytest.raises(ImportFailed) as caught:
+        roster(path, session)
+    [error] = caught.value.errors
+    assert (error.line, error.reason, error.detail) == (2, "bad-id-type", "驾驶证")
+    for loc in ("zh", "en"):
+        said = t(loc, "import-reason-bad-id-type", error.args)
+        for accepted in ("id_card", "身份证", "passport", "护照", "foreign_permanent"):
+            assert accepted in said, (loc, said)
+
+
+def test_r41_id_type_labels_are_data_and_name_one_type_each() -> None:
+    import registration.importing as importing
+
+    source = Path(importing.__file__).read_text(encoding="utf-8")
+    assert "身份证" not in source and "护照" not in source  # labels live in id_types.toml
+    labels = importing.id_type_labels()  # raises if a label named two types
+    assert {labels[k] for k in labels} == set(IdType)

@@ -26,6 +26,10 @@ log = logging.getLogger(__name__)
 # Outcomes of an action after which sending it again may still succeed later: a reply
 # with one of these stays kept for a replay (see bot/conversation/replies.py).
 UNDELIVERED = ("transient", "retry-after")
+# One user's updates waiting in this process (the running one included). A person types a
+# few; a script may send tens of thousands, each held in memory: beyond this the excess is
+# dropped (acknowledged, so Telegram does not re-deliver it) with one note per burst.
+MAX_PENDING_PER_USER = 100
 
 
 class ConversationEngine(Protocol):
@@ -44,6 +48,7 @@ class RunnerStats:
     failed_events: int = 0
     actions: int = 0
     failed_actions: int = 0
+    dropped_events: int = 0
     blocked_users: set[int] = field(default_factory=set)
 
 
@@ -66,10 +71,21 @@ class EventRunner:
         # The last update ids carried out, and who waits for one (tests, the bench).
         self._processed: OrderedDict[int, None] = OrderedDict()
         self._waiters: dict[int, list[asyncio.Future[None]]] = {}
+        # Users whose current burst went over MAX_PENDING_PER_USER: how many were dropped.
+        self._dropped: dict[int, int] = {}
+        self._notes: set[asyncio.Task[SendResult]] = set()
 
     def submit(self, event: Event) -> asyncio.Future[None]:
-        """Queue `event` behind the user's earlier ones; the future resolves when it is done."""
+        """Queue `event` behind the user's earlier ones; the future resolves when it is done.
+
+        Beyond MAX_PENDING_PER_USER waiting updates of one user the event is dropped: its
+        future is already done, and the user is told once per burst."""
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        pending = self._queues.get(event.user_id)
+        if pending is not None and len(pending) >= MAX_PENDING_PER_USER:
+            self._drop(event)
+            done.set_result(None)
+            return done
         self._in_flight[event.update_id] = done
         done.add_done_callback(lambda f: self._forget(event.update_id, f))
         queue = self._queues.setdefault(event.user_id, deque())
@@ -79,6 +95,27 @@ class EventRunner:
                 self._drain_user(event.user_id), name=f"user-{event.user_id}"
             )
         return done
+
+    def _drop(self, event: Event) -> None:
+        self.stats.dropped_events += 1
+        self._mark_processed(event.update_id)
+        dropped = self._dropped.get(event.user_id, 0)
+        self._dropped[event.user_id] = dropped + 1
+        if dropped:
+            return  # told already in this burst
+        log.warning(
+            "user %s: more than %d updates pending; dropping the excess",
+            event.user_id,
+            MAX_PENDING_PER_USER,
+        )
+        note = SendText(
+            event.chat_id,
+            t(pick_locale(event.language_code), "bot-too-many-pending"),
+            remember_as_menu=False,
+        )
+        task = asyncio.create_task(self._perform(note), name=f"note-{event.user_id}")
+        self._notes.add(task)  # held until sent: a bare task may be collected mid-way
+        task.add_done_callback(self._notes.discard)
 
     def _forget(self, update_id: int, done: asyncio.Future[None]) -> None:
         # A re-delivered update may have replaced the entry: only remove our own.
@@ -114,7 +151,7 @@ class EventRunner:
 
     async def drain(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109 - a shutdown bound
         """Wait for queued work to finish (on shutdown), then cancel what is left."""
-        workers = list(self._workers.values())
+        workers = [*self._workers.values(), *self._notes]
         if not workers:
             return
         _done, pending = await asyncio.wait(workers, timeout=timeout)
@@ -145,6 +182,9 @@ class EventRunner:
                     done.cancel()
             self._queues.pop(user_id, None)
             self._workers.pop(user_id, None)
+            dropped = self._dropped.pop(user_id, 0)  # the burst is over: a new one is told again
+            if dropped:
+                log.warning("user %s: %d updates dropped in one burst", user_id, dropped)
 
     async def process(self, event: Event) -> None:
         """One event: engine, then its actions in order."""

@@ -4,6 +4,7 @@ bot-command-help = How to use this bot
 bot-command-cancel = Cancel what you are doing
 bot-command-language = 切换语言 / Language
 bot-error-apology = Sorry, that did not work and nothing was changed. Please try again in a moment, or send /start for the main menu.
+bot-too-many-pending = You have sent a lot of messages at once; the bot is still working through the earlier ones and skipped some of the later ones. Please wait for its reply before going on.
 
 run-no-token = BOT_TOKEN is not set, so the bot cannot start. Put the token from @BotFather in the environment or in .env; to try the bot locally, run cetbot demo.
 run-no-webhook-secret = WEBHOOK_URL is set but WEBHOOK_SECRET is not. Webhook mode needs the secret, or anyone could forge updates.
@@ -58,3 +59,10 @@ run-worker-started = The background worker (expiry, reminders, waitlists, notice
 run-worker-elsewhere = Another process (cetbot worker or another cetbot run) already runs the background worker for this SQLite database; this process runs the bot only, without a worker.
 run-worker-off = No background worker in this process (--no-worker or CETBOT_WORKER=0); run cetbot worker separately.
 run-port-busy = A port is in use: { $detail }. Choose another with PAYMENT_CALLBACK_PORT, or set it to 0 to serve no payment callback port.
+
+# Start-up checklist (cetbot/checklist.py, docs/security.md "Before going live").
+preflight-secret-blank = { $name } is not set, so this command will not start: without it anyone could forge what it protects. Make one of at least { $min } characters with { $make } and put it in the environment or in .env.
+preflight-secret-short = { $name } is shorter than { $min } characters and could be guessed, so this command will not start. Make a new one with { $make } and put it in the environment or in .env.
+preflight-secret-placeholder = { $name } is a placeholder from the examples (such as change-me), known to everyone, so this command will not start. Make a real one with { $make } and put it in the environment or in .env.
+preflight-webhook-not-https = WEBHOOK_URL must be an https address (only a loopback address may use http), not { $url }: Telegram's updates and the secret token would travel in clear text.
+preflight-webhook-secret-charset = WEBHOOK_SECRET may hold only letters, digits, "_" and "-" (at most 256), or Telegram refuses the webhook. Make one with { $make }.

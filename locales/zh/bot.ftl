@@ -4,6 +4,7 @@ bot-command-help = 使用帮助
 bot-command-cancel = 取消当前操作
 bot-command-language = 切换语言 / Language
 bot-error-apology = 抱歉，刚才的操作没有完成，您的信息没有改动。请稍后再试，或发送 /start 回到主菜单。
+bot-too-many-pending = 您一次发送的消息太多了，机器人还在处理前面的消息，后面多出的消息已被略过。请等机器人回复后再继续。
 
 run-no-token = 未设置 BOT_TOKEN，无法启动机器人。请在环境变量或 .env 文件中填写从 @BotFather 获得的令牌；想在本机试用，请运行 cetbot demo。
 run-no-webhook-secret = 已设置 WEBHOOK_URL，但未设置 WEBHOOK_SECRET。Webhook 模式必须使用密钥，否则任何人都能伪造消息。
@@ -58,3 +59,10 @@ run-worker-started = 后台任务（到期清理、提醒、候补、通知、�
 run-worker-elsewhere = 另一个进程（cetbot worker 或另一个 cetbot run）已在处理这个 SQLite 数据库的后台任务；本进程只运行机器人，不再启动后台任务。
 run-worker-off = 本进程不运行后台任务（--no-worker 或 CETBOT_WORKER=0）；请另行运行 cetbot worker。
 run-port-busy = 端口已被占用：{ $detail }。请用 PAYMENT_CALLBACK_PORT 换一个端口，或设为 0 关闭支付回调端口。
+
+# 启动前检查（cetbot/checklist.py，docs/security.md“上线之前”）。
+preflight-secret-blank = 未设置 { $name }，本命令不会启动：没有它，任何人都能伪造它所保护的内容。请用 { $make } 生成一个至少 { $min } 个字符的密钥，写入环境变量或 .env。
+preflight-secret-short = { $name } 短于 { $min } 个字符，容易被猜出，本命令不会启动。请用 { $make } 重新生成一个，写入环境变量或 .env。
+preflight-secret-placeholder = { $name } 是示例中的占位值（如 change-me），人人皆知，本命令不会启动。请用 { $make } 生成一个真正的密钥，写入环境变量或 .env。
+preflight-webhook-not-https = WEBHOOK_URL 必须是 https 地址（只有本机回环地址可以用 http），当前为 { $url }：否则 Telegram 的消息和密钥令牌会以明文传输。
+preflight-webhook-secret-charset = WEBHOOK_SECRET 只能包含字母、数字、“_”和“-”（最多 256 个字符），否则 Telegram 会拒绝设置 webhook。请用 { $make } 生成一个。

@@ -38,6 +38,12 @@ def create_callback_app(db: Database, clock: Clock, gateway: Gateway) -> web.App
             # R28: refused callbacks change nothing; 400 tells the gateway not to retry.
             log.warning("payment callback refused: %s", refused.params)
             return web.json_response({"ok": False, "error": refused.params}, status=400)
+        except (TypeError, ValueError, ArithmeticError) as bad:
+            # A signed body that some gateway's parser let through but our rules cannot use
+            # (a naive time, a strange number): a 500 would have the gateway retry it forever.
+            # The unit of work was rolled back; nothing changed.
+            log.warning("payment callback refused as malformed: %s", type(bad).__name__)
+            return web.json_response({"ok": False, "error": {"reason": "malformed"}}, status=400)
         return web.json_response({"ok": True, "result": outcome.result})
 
     app = web.Application(client_max_size=MAX_BODY)

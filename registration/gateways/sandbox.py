@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,6 +19,8 @@ from registration.gateways.base import (
     PaymentState,
     VerifiedCallback,
 )
+
+log = logging.getLogger(__name__)
 
 # A callback older (or newer) than this is refused as stale; nonces are kept this long.
 REPLAY_WINDOW = timedelta(minutes=5)
@@ -70,20 +73,42 @@ def verify_signed(
     return nonce, sent_at
 
 
+def _whole_fen(value: object) -> int:
+    # 3000.7 is not 3000: an amount that is not a whole number of fen is malformed, never
+    # rounded (bool is an int in Python, and no amount either).
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"amount_fen {value!r} is not a whole number")
+    return value
+
+
+def _aware(text: object) -> datetime:
+    # A charge time without a zone cannot be compared with the deadline (R4): malformed.
+    if not isinstance(text, str):
+        raise ValueError(f"paid_at {text!r} is not a string")
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"paid_at {text!r} has no time zone")
+    return moment
+
+
 def state_from_json(data: Mapping[str, Any]) -> PaymentState:
     try:
         status = data["status"]
         if status not in ("pending", "paid", "failed"):
             raise ValueError(status)
         paid_at = data.get("paid_at")
+        gateway_ref = data.get("gateway_ref")
+        if gateway_ref is not None and not isinstance(gateway_ref, str):
+            raise ValueError("gateway_ref")
         return PaymentState(
             payment_id=str(data["payment_id"]),
             status=status,
-            amount_fen=int(data["amount_fen"]),
-            gateway_ref=data.get("gateway_ref"),
-            paid_at=datetime.fromisoformat(paid_at) if paid_at else None,
+            amount_fen=_whole_fen(data["amount_fen"]),
+            gateway_ref=gateway_ref,
+            paid_at=_aware(paid_at) if paid_at else None,
         )
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError) as exc:
+        log.warning("sandbox payment state refused as malformed: %s", exc)
         raise CallbackRefused(reason="malformed") from None
 
 

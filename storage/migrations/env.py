@@ -26,7 +26,7 @@ def _run(connection: Connection) -> None:
 
 
 async def _run_async(url: str) -> None:
-    engine = create_async_engine(url)
+    engine = create_async_engine(url, hide_parameters=True)  # see storage.db.HIDE_PARAMETERS
     try:
         async with engine.connect() as conn:
             await conn.run_sync(_run)

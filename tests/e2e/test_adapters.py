@@ -14,6 +14,7 @@ import pytest
 from bot.app import SECRET_HEADER, BotApp
 from bot.conversation.types import Event, EventKind, SendText
 from emulator.client import EmulatorClient
+from tests.conftest import TEST_WEBHOOK_SECRET
 from tests.e2e.conftest import BotHarness, Chat, SlowFirst
 from tests.e2e.echo_engine import MENU_TEXT
 
@@ -246,7 +247,7 @@ async def test_webhook_mode_checks_the_secret_and_serves_updates(
     port = _free_port()
     url = f"http://127.0.0.1:{port}/telegram/webhook"
     app = await harness.webhook(
-        harness.build(sqlite_url, webhook_url=url, webhook_secret="s3cret_Token-1"), port
+        harness.build(sqlite_url, webhook_url=url, webhook_secret=TEST_WEBHOOK_SECRET), port
     )
     info = await em.info()
     assert info["bots"][0]["webhook"] == url
@@ -268,7 +269,7 @@ async def test_webhook_mode_checks_the_secret_and_serves_updates(
         genuine = _message_update(900_002, 78, USER, "twice")
         for _ in range(2):
             async with http.post(
-                url, json=genuine, headers={SECRET_HEADER: "s3cret_Token-1"}
+                url, json=genuine, headers={SECRET_HEADER: TEST_WEBHOOK_SECRET}
             ) as resp:
                 assert resp.status == 200
     texts = [m["text"] for m in await candidate.messages()]

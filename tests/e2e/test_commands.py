@@ -18,6 +18,7 @@ from cetbot.demo import run_demo
 from cetbot.settings import Settings
 from emulator.client import EmulatorClient
 from emulator.server import start_emulator
+from tests.conftest import TEST_PAYMENT_SECRET
 from tests.e2e.conftest import real_engine_available
 from tests.e2e.echo_engine import EchoConversations
 
@@ -28,7 +29,16 @@ pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecatio
 def bare_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     # No .env from the developer's checkout, no variables from the shell.
     monkeypatch.chdir(tmp_path)
-    for name in ("BOT_TOKEN", "WEBHOOK_URL", "WEBHOOK_SECRET", "BOT_FRAMEWORK", "CETBOT_NOW"):
+    for name in (
+        "BOT_TOKEN",
+        "WEBHOOK_URL",
+        "WEBHOOK_SECRET",
+        "BOT_FRAMEWORK",
+        "CETBOT_NOW",
+        "PAYMENT_SECRET",
+        "PAYMENT_CALLBACK_HOST",
+        "TELEGRAM_API_URL",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -43,7 +53,16 @@ def bare_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
             "WEBHOOK_SECRET",
         ),
         ({"BOT_TOKEN": "1:x", "BOT_FRAMEWORK": "telebot"}, "en_US", "must be aiogram or ptb"),
-        ({"BOT_TOKEN": "not a token", "BOT_FRAMEWORK": "aiogram"}, "en_US", "refused BOT_TOKEN"),
+        (
+            {
+                "BOT_TOKEN": "not a token",
+                "BOT_FRAMEWORK": "aiogram",
+                # Past the start-up checklist, so the token itself is what gets refused.
+                "PAYMENT_SECRET": TEST_PAYMENT_SECRET,
+            },
+            "en_US",
+            "refused BOT_TOKEN",
+        ),
     ],
 )
 def test_run_refuses_to_start_with_a_clear_message(

@@ -16,10 +16,11 @@ from registration.gateways.callback_app import create_callback_app
 from registration.gateways.sandbox import SandboxGateway
 from registration.gateways.sandbox_server import RunningSandbox, start_sandbox
 from storage.db import Database
+from tests.conftest import TEST_PAYMENT_SECRET
 from tests.rules.conftest import World, world  # noqa: F401 - the fixture is re-exported
 from tests.worker.raw_performer import RawBotApiPerformer
 
-SECRET = "test-payment-secret"
+SECRET = TEST_PAYMENT_SECRET
 TOKEN = "123456:WORKER-test-token"
 
 

@@ -22,6 +22,7 @@ from registration.notices import notify_review_decision
 from storage.db import Database
 from tests.e2e.echo_engine import EchoConversations
 from tests.rules.conftest import World
+from tests.worker.conftest import SECRET as TEST_PAYMENT_SECRET
 from tests.worker.conftest import TOKEN
 from tests.worker.helpers import bind
 
@@ -108,6 +109,7 @@ def test_cetbot_worker_says_clearly_that_the_bot_already_runs_one(
     monkeypatch.chdir(tmp_path)  # no .env of the project
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.setenv("BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("PAYMENT_SECRET", TEST_PAYMENT_SECRET)
     monkeypatch.setenv("CETBOT_LANG", "en")
     with single_sqlite_worker(url):  # held as `cetbot run` holds it
         result = CliRunner().invoke(cli, ["worker", "--once"])

@@ -25,7 +25,7 @@ import pytest
 from emulator.client import EmulatorClient
 from emulator.server import RunningEmulator, start_emulator
 from storage.db import Database
-from tests.conftest import ROOT
+from tests.conftest import ROOT, TEST_PAYMENT_SECRET
 from tests.rules.conftest import World
 from tests.worker.helpers import bind, register
 
@@ -50,6 +50,7 @@ def start_worker(db_url: str, api_url: str, now: datetime, cwd: Path) -> subproc
         "PYTHONPATH": str(ROOT),
         "DATABASE_URL": db_url,
         "BOT_TOKEN": TOKEN,
+        "PAYMENT_SECRET": TEST_PAYMENT_SECRET,
         "TELEGRAM_API_URL": api_url,
         # The worker picks the adapter by BOT_FRAMEWORK; PTB imports in a third of aiogram's
         # time (measured 3 s against 9 s on a busy two-core machine), which keeps this short.
