@@ -18,8 +18,8 @@ from bot.conversation.context import (
     Ctx,
     Screen,
 )
-from bot.conversation.steps import account as account_steps
 from bot.conversation.replies import dump_actions, load_actions
+from bot.conversation.steps import account as account_steps
 from bot.conversation.steps import admin as admin_steps
 from bot.conversation.steps import load as load_steps
 from bot.conversation.types import (
