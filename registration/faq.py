@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from registration._faq_model import Perceptron
-from registration._faq_outcomes import Outcomes, outcomes
+from registration._faq_outcomes import Act, Outcomes, outcomes
 from registration._faq_text import (
     LOCALES_DIR,
     Speller,
@@ -566,8 +566,8 @@ class FaqIndex:
             if not stated.isdisjoint(entry.not_about):
                 continue  # the question states a condition this entry is not about
             if entry.about:
-                score *= MET_ABOUT_FACTOR if not stated.isdisjoint(entry.about) else (
-                    UNMET_ABOUT_FACTOR
+                score *= (
+                    MET_ABOUT_FACTOR if not stated.isdisjoint(entry.about) else (UNMET_ABOUT_FACTOR)
                 )
             head.append((eid, score))
         head.sort(key=lambda item: (-item[1], item[0]))
@@ -599,8 +599,12 @@ class FaqIndex:
             choices=related,
         )
 
+    def acts(self) -> tuple[Act, ...]:
+        """The kinds of request to act (locales/faq_outcomes.toml), in the order checked."""
+        return self._outcomes.acts
+
     def ask_text(self, choices: Iterable[RelatedEntry]) -> str:
-        """"Did you mean ...": the title and the offered questions, one a line."""
+        """ "Did you mean ...": the title and the offered questions, one a line."""
         lines = [str(self.meta.get("ask_title", ""))]
         lines += [f"• {c.phrasing}" for c in choices]
         return "\n".join(lines)

@@ -394,6 +394,18 @@ STEPS: dict[str, Step] = {
             _t("faq", "info.answer"),
             _t(BACK, ("info.topic", "menu")),
         ),
+        # A free-text question close to two or three entries: "did you mean", one button each.
+        _step("info.ask", "info", B, _t("faq", "info.answer"), _t(BACK, "menu")),
+        # A request to act ("mark me paid", "change my score"): what the bot can do instead,
+        # with buttons to it (my registration: the Update button; the account: recovery).
+        _step(
+            "info.act",
+            "info",
+            B,
+            _t("ov", TO_OVERVIEW, "eligibility.overview"),
+            _t("acct", "account"),
+            _t(BACK, "menu"),
+        ),
         # --- school administrators (R19, R42): reached by /admin only, and only by an
         # administrator; every event at these steps checks it again -------------------
         _step(
@@ -439,7 +451,7 @@ GLOBAL: tuple[Transition, ...] = (
     *_t("/help", "menu"),
     *_t("/language", "language"),
     *_t("/admin", "admin"),  # administrators only; anyone else gets "no such command"
-    *_t("question", "info.answer", "faq.match"),
+    *_t("question", ("info.answer", "info.ask", "info.act"), "faq.decide"),
 )
 GLOBAL_BUTTONS = frozenset({"menu"})
 
