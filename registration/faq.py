@@ -102,8 +102,8 @@ MAX_CHOICES = 3
 # its score (it answers a narrower question than the one asked); one whose `about` condition
 # the question states gains MET_ABOUT_FACTOR. An entry whose `not_about` condition the
 # question states is never offered.
-UNMET_ABOUT_FACTOR = 0.5
-MET_ABOUT_FACTOR = 1.5
+UNMET_ABOUT_FACTOR = 0.7
+MET_ABOUT_FACTOR = 1.0
 # Outcome kinds.
 ANSWER = "answer"
 ASK = "ask"
@@ -560,16 +560,27 @@ class FaqIndex:
         if not ranked or ranked[0][1] < self.threshold:
             return FaqReply(DECLINE, self.no_answer(values))
         stated = self._outcomes.found_conditions(text, self._norm.rewrite(text))
-        head: list[tuple[str, float]] = []
+        scores: dict[str, float] = {}
+        # The best score of an entry set aside for a stated condition, by that condition: the
+        # question is about the same thing, so the entry about that condition inherits it
+        # ("my ID number changed": the changed-ID entry, not the same-ID one it resembles).
+        set_aside: dict[str, float] = {}
         for eid, score in ranked[:RERANK_TOP]:
             entry = self.entries[eid]
-            if not stated.isdisjoint(entry.not_about):
-                continue  # the question states a condition this entry is not about
+            excluded = stated.intersection(entry.not_about)
+            if excluded:
+                for condition in excluded:
+                    set_aside[condition] = max(set_aside.get(condition, 0.0), score)
+                continue
             if entry.about:
-                score *= (
-                    MET_ABOUT_FACTOR if not stated.isdisjoint(entry.about) else (UNMET_ABOUT_FACTOR)
-                )
-            head.append((eid, score))
+                met = not stated.isdisjoint(entry.about)
+                score *= MET_ABOUT_FACTOR if met else UNMET_ABOUT_FACTOR
+            scores[eid] = score
+        for eid, entry in self.entries.items():
+            inherited = [set_aside[c] for c in entry.about if c in stated and c in set_aside]
+            if inherited and stated.isdisjoint(entry.not_about):
+                scores[eid] = max(scores.get(eid, 0.0), *inherited)
+        head = list(scores.items())
         head.sort(key=lambda item: (-item[1], item[0]))
         if not head or head[0][1] < self.threshold:
             return FaqReply(DECLINE, self.no_answer(values))

@@ -421,3 +421,27 @@ def test_an_index_without_examples_still_answers():
     index = FaqIndex.from_files(faq_path("en"), [faq_path("zh")], examples_path=None)
     match = index.match("how do I reset my password")
     assert match is not None and match.entry_id == "forgot-password"
+
+
+# --- issue 18: three outcomes, conditions, requests to act, ready at start ----------------
+
+
+def test_r40_index_is_built_when_the_bot_is_built(tmp_path: Path) -> None:
+    from pydantic import SecretStr
+
+    from bot.app import create_app
+    from cetbot.settings import Settings
+    from registration.faq import _load_cached, index_ready
+
+    _load_cached.cache_clear()
+    assert not index_ready()
+    create_app(
+        Settings(
+            _env_file=None,  # type: ignore[call-arg]
+            bot_token=SecretStr("123456:test-token"),
+            database_url=f"sqlite+aiosqlite:///{tmp_path / 'cetbot.db'}",
+            data_dir=tmp_path / "data",
+        )
+    )
+    # Built before the first update arrives: no question pays for it.
+    assert index_ready()
