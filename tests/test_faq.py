@@ -645,3 +645,51 @@ def test_every_act_has_a_reply_in_both_locales_with_the_same_placeholders():
         texts = [FaqIndex.load(locale).meta["act"][act.name] for locale in LOCALES]
         assert placeholders(texts[0]) == placeholders(texts[1]), act.name
         assert "help_phone" in placeholders(texts[0])
+
+
+def test_stranger_grader_counts_the_four_outcomes_on_the_reply_text(tmp_path: Path):
+    from bench.faq_eval import grade, is_stranger_format, load_stranger, run_stranger
+
+    path = tmp_path / "s.toml"
+    path.write_text(
+        """
+[[question]]
+id = "a"
+lang = "zh"
+kind = "in_scope"
+text = "注册的时候密码有啥要求"
+facts = [["8"], ["字母"], ["数字"], ["特殊字符", "特殊"]]
+
+[[question]]
+id = "b"
+lang = "en"
+kind = "act_request"
+text = "mark my CET-4 paid"
+
+[[question]]
+id = "c"
+lang = "en"
+kind = "out_of_scope"
+text = "how do I cook rice"
+""",
+        encoding="utf-8",
+    )
+    assert is_stranger_format(path)
+    questions = load_stranger(path)
+    graded = run_stranger(questions)
+    assert [g.verdict for g in graded] == ["right", "right", "right"]
+    # An answer lacking a fact group is a wrong answer, not a right one.
+    assert grade(questions[0], "answer", "密码不能少于 8 位")[0] == "wrong"
+    assert grade(questions[0], "ask", "")[0] == "asked"
+    assert grade(questions[2], "answer", "...")[0] == "wrong"
+    assert grade(questions[1], "act", "...")[0] == "right"
+
+
+def test_the_dev_stranger_set_is_well_formed_and_not_in_the_examples():
+    from bench.faq_eval import DEV_STRANGER_PATH, load_stranger
+
+    questions = load_stranger(DEV_STRANGER_PATH)
+    assert len(questions) >= 40
+    assert all(q.facts for q in questions if q.kind == "in_scope")
+    examples = (ROOT / "locales" / "faq_examples.toml").read_text(encoding="utf-8")
+    assert not any(f'"{q.text}"' in examples for q in questions)
