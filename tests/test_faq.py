@@ -693,3 +693,17 @@ def test_the_dev_stranger_set_is_well_formed_and_not_in_the_examples():
     assert all(q.facts for q in questions if q.kind == "in_scope")
     examples = (ROOT / "locales" / "faq_examples.toml").read_text(encoding="utf-8")
     assert not any(f'"{q.text}"' in examples for q in questions)
+
+
+def test_seed_coverage_table_is_current_and_complete():
+    from scripts.faq_coverage import SEEDS_DIR, TABLE_PATH, load_rows, problems, render
+
+    rows = load_rows()
+    assert TABLE_PATH.read_text(encoding="utf-8") == render(rows), (
+        "docs/faq-coverage.md is stale: run scripts/faq_coverage.py"
+    )
+    # Unknown entries, rows with neither entry nor reason, and (where the seed documents are
+    # at hand, as on the development machine) seed sentences missing from the table.
+    assert problems(rows, SEEDS_DIR) == []
+    ids = [r["id"] for r in rows]
+    assert len(ids) == len(set(ids)) >= 100
