@@ -40,6 +40,8 @@ class Outcomes:
     acts: tuple[Act, ...]
     # Pairs of conditions that contradict each other (both stated: neither counts).
     opposites: tuple[tuple[str, str], ...] = ()
+    # Conditions that, stated, lift the entries about them (not just set others aside).
+    decisive: frozenset[str] = frozenset()
 
     def found_conditions(self, text: str, rewritten: str) -> frozenset[str]:
         """The condition names a question states."""
@@ -85,4 +87,7 @@ def outcomes(path: Path = OUTCOMES_PATH) -> Outcomes:
         for name, spec in data.get("condition", {}).items()
         if "opposite" in spec
     )
-    return Outcomes(conditions, canonical, acts, opposites)
+    decisive = frozenset(
+        name for name, spec in data.get("condition", {}).items() if spec.get("decisive")
+    )
+    return Outcomes(conditions, canonical, acts, opposites, decisive)

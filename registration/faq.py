@@ -99,11 +99,12 @@ _DECLINED = ""
 ASK_SHARE = 0.7
 MAX_CHOICES = 3
 # An entry declaring `about` conditions of which the question states none keeps this share of
-# its score (it answers a narrower question than the one asked); one whose `about` condition
-# the question states gains MET_ABOUT_FACTOR. An entry whose `not_about` condition the
-# question states is never offered.
+# its score (it answers a narrower question than the one asked); one whose decisive `about`
+# condition the question states gains MET_ABOUT_FACTOR (the decisive ones name exactly what the
+# entry answers: "ID number the same", "already paid"; "ends" or "forgot" do not). An entry
+# whose `not_about` condition the question states is never offered.
 UNMET_ABOUT_FACTOR = 0.7
-MET_ABOUT_FACTOR = 1.0
+MET_ABOUT_FACTOR = 1.5
 # Outcome kinds.
 ANSWER = "answer"
 ASK = "ask"
@@ -573,8 +574,11 @@ class FaqIndex:
                     set_aside[condition] = max(set_aside.get(condition, 0.0), score)
                 continue
             if entry.about:
-                met = not stated.isdisjoint(entry.about)
-                score *= MET_ABOUT_FACTOR if met else UNMET_ABOUT_FACTOR
+                met = stated.intersection(entry.about)
+                if not met:
+                    score *= UNMET_ABOUT_FACTOR
+                elif not met.isdisjoint(self._outcomes.decisive):
+                    score *= MET_ABOUT_FACTOR
             scores[eid] = score
         for eid, entry in self.entries.items():
             inherited = [set_aside[c] for c in entry.about if c in stated and c in set_aside]
