@@ -707,3 +707,16 @@ def test_seed_coverage_table_is_current_and_complete():
     assert problems(rows, SEEDS_DIR) == []
     ids = [r["id"] for r in rows]
     assert len(ids) == len(set(ids)) >= 100
+
+
+def test_no_labelled_in_scope_question_is_taken_for_a_request_to_act():
+    # The act patterns must not swallow ordinary questions ("can two chat users share a pass
+    # account", "someone else's account already owns my record"): over every labelled file.
+    files = [*DEFAULT_QUESTION_FILES, ROOT / "bench" / "faq_heldout8_questions.toml"]
+    taken = [
+        (q.locale, q.text)
+        for path in files
+        for q in load_questions(path)
+        if q.expect is not None and FaqIndex.load(q.locale).decide(q.text).kind == ACT
+    ]
+    assert taken == []
