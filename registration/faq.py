@@ -619,7 +619,7 @@ class FaqIndex:
         return self._outcomes.acts
 
     def ask_text(self, choices: Iterable[RelatedEntry]) -> str:
-        """ "Did you mean ...": the title and the offered questions, one a line."""
+        """The "did you mean" text: the title and the offered questions, one a line."""
         lines = [str(self.meta.get("ask_title", ""))]
         lines += [f"• {c.phrasing}" for c in choices]
         return "\n".join(lines)

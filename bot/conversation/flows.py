@@ -530,9 +530,15 @@ def mermaid() -> str:
 NOTES = """\
 ## How input is treated
 
-- A step that expects buttons takes typed text as a question: the best FAQ answer
-  (with up to two related questions as buttons, step `info.answer`), or "I don't
-  know" with the help-desk phone, leaving the candidate where they were.
+- A step that expects buttons takes typed text as a question, with one of four
+  replies (`registration/faq.py` FaqIndex.decide): the FAQ answer when one entry
+  clearly wins and the conditions the question states match it (with up to two
+  related questions as buttons, step `info.answer`); "did you mean" with two or
+  three close entries as buttons (step `info.ask`; a button answers its entry);
+  for a request to act on data ("mark me paid", "change my score", another
+  person's entry, "print your token"), what the bot cannot and can do, with
+  buttons to My registration and the account (step `info.act`); otherwise "I
+  don't know" with the help-desk phone, leaving the candidate where they were.
 - A typed step takes text as its input, except an obvious question: text that
   ends with a question mark (half or full width), starts with a Chinese question
   phrase (listed in `chat-question-words` of `locales/zh/chat.ftl`), or has 3+

@@ -266,7 +266,7 @@ async def answer_free_text(ctx: Ctx, text: str) -> None:
 
 @screen("info.ask")
 async def ask_screen(ctx: Ctx) -> Screen:
-    """ "Did you mean": the close entries as buttons; pressing one answers that entry."""
+    """Did you mean: the close entries as buttons; pressing one answers that entry."""
     index = FaqIndex.load(ctx.locale)
     choices = [c for c in ctx.data.get("choices", []) if c in index.entries]
     title = str(index.meta.get("ask_title", ""))
