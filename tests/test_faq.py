@@ -720,3 +720,14 @@ def test_no_labelled_in_scope_question_is_taken_for_a_request_to_act():
         if q.expect is not None and FaqIndex.load(q.locale).decide(q.text).kind == ACT
     ]
     assert taken == []
+
+
+@pytest.mark.parametrize(
+    ("locale", "text"),
+    [("en", "what do I do once registration opens"), ("zh", "网报开始以后我要干嘛")],
+)
+def test_once_registration_opens_the_answer_says_written_before_oral(locale: str, text: str):
+    # Issue 18, miss kind 3: the right entry, but the key fact (written before oral) missing.
+    reply = FaqIndex.load(locale).decide(text)
+    assert (reply.kind, reply.entry_id) == (ANSWER, "during-window")
+    assert ("written before oral" if locale == "en" else "先笔试后口试") in reply.text
