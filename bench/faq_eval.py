@@ -36,6 +36,148 @@ Dev set of this round (tuned on; 46 questions: 32 in scope, 6 out of scope, 8 ac
 failures were read this round, so a tuning figure): in scope 264 right, 10 asked back (9 of
 them offering the right entry), 3 declined, 0 wrong of 277; out of scope 81/81 declined; no
 in-scope question of any labelled file is taken for a request to act (tested).
+
+Earlier rounds (top-1 on the labelled files, matcher only):
+By default the eight question files are measured and reported separately, one table each:
+the development set (faq_eval_questions.toml, used for tuning), the first held-out set
+(faq_heldout_questions.toml; it has been looked at and is now used for tuning too), the
+second held-out set (faq_heldout2_questions.toml, written before the domain/near-miss changes;
+its errors have since been looked at for tuning), the third held-out set
+(faq_heldout3_questions.toml, written before the synonym/typo/gate round; its misses were listed
+after that round and it is now used for tuning), the fourth held-out set
+(faq_heldout4_questions.toml, written before the out-of-scope-intent round; its errors were
+looked at in the fifth round and it is now used for tuning too) and the fifth held-out set
+(faq_heldout5_questions.toml, written blind before the fifth round; trained on since the
+sixth), the sixth held-out set (faq_heldout6_questions.toml, measured once after the sixth
+round; trained on since the seventh) and the seventh (faq_heldout7_questions.toml, measured
+once after the seventh round; trained on since the eighth). With --loso each file is measured
+on an index built without its own examples. Figures are the median of `--repeats` runs.
+
+faq_heldout3_questions.toml as written, before any tuning (sha256):
+642821c3d6c2778a13c929b60f99a5079481f38b786796478494b7ba89fc1685
+Measured before the third round (top-1 80.6%, refused 80.0%) and after it (86.1%, 80.0%).
+
+faq_heldout4_questions.toml as written, before any tuning (sha256):
+784335d725bce909b3d9f0bd8cb001c0e0f7884e4863d292f2cd44d991ab5412
+Measured before the fourth round with the matcher of commit bf547d5: top-1 84.1% (143/170),
+refused 69.0% (29/42), p99 0.9 ms; after it (out-of-scope intents, generic anchors, synonyms,
+phrasings; chosen on the dev set and held-out 1-3 only): top-1 84.7% (144/170), refused 90.5%
+(38/42), p99 1.4 ms. Its misses were listed once, after that final measurement, for the report;
+nothing was tuned on them. Its author also wrote the round's term lists, so exam names that
+only it holds (JLPT, TOEIC, BEC, calculator, parking) were deliberately left out of them; a
+later round needs a fresh held-out set.
+
+Fifth round (tuned on the dev set and held-outs 1-4, held-out 4's errors looked at for the first
+time): more foreign groups written as general lists (TOEIC, BEC, JLPT, PETS/PRETCO/CATTI and
+other language tests, gaokao/self-study/accounting/law and other national exams, MHK, facilities
+and directions at the test site, other platforms and services, fitness tests, study how-to);
+intents for chit-chat and questions about the bot, for another app's password or account, and
+more exam-day rules (calculator, watch, exam day); colloquial, English and typo synonyms (没印象/
+丢了 = forgot, 欠费 = unpaid, 钱交了 = paid, 纸质版/hard copy, 热线/hotline, 排候补, 光报 = only
+register, 在哪交 = where to pay, 再付一次 = pay twice, not found, won't go through, blocked, ...);
+phrasings in own words for entries missed; threshold 0.10 from 0.15 (every value from 0.08 to
+0.15 refuses all out-of-scope questions of the five sets, and held-out 4 had in-scope questions
+at 0.10-0.15). Before -> after (top-1, refused; p99 was 1.8-4.9 ms per set before and
+1.0-1.7 ms after, on a shared 2-core machine): dev 98.9% -> 100.0% (177/177), 100% -> 100%;
+held-out 1 98.5% -> 99.0% (194/196), 100% -> 100%; held-out 2 98.1% -> 100.0% (154/154),
+100% -> 100%; held-out 3 96.7% -> 99.4% (179/180), 100% -> 100%; held-out 4 84.7% -> 98.8%
+(168/170), 90.5% -> 100.0% (42/42). Held-out 4's figures are now tuning figures, not a
+measure of generalisation. A fifth held-out set (faq_heldout5_questions.toml) was written
+independently by someone else, begun before this round's changes, and never opened, read or
+run during it.
+
+faq_heldout5_questions.toml as written, before any measurement (sha256):
+0cb12bee8040a969c7d3fb7806bc2baa2b2d2f49ea1537c3e9ec6e0b8b1c0052
+Measured once, after the fifth round, with the matcher of commit dfbbbb1: top-1 85.1%
+(194/228; 86.4% ignoring the threshold), refused 92.3% (48/52), p99 1.6 ms. Its misses were
+then listed once for the report; nothing was tuned on them in the fifth round.
+
+Sixth round (held-out 5 now used for training; --show-errors lists it like the others): the
+matcher learns from the labelled questions. scripts/faq_examples.py copies the questions of
+the six default files (dev + held-outs 1-5, about 1,100 in scope and 250 out of scope) into
+locales/faq_examples.toml, tagged with their file; the bot reads only that file. In-scope
+examples are documents of their entry scored apart from the KB phrasings (best example, weight
+1) and count for the coverage; an out-of-scope example scoring 1.3 times the best entry's
+nearest document declines the question; an averaged perceptron (registration/_faq_model.py,
+same terms, learnt at build time from phrasings and examples, shared by both locales) re-ranks
+the best 8 entries; threshold 0.08 from 0.10. No KB phrasing, synonym or domain term was
+changed. Because the plain figures now measure files trained on (100% everywhere), the
+honest figure is --loso: each file measured on an index built without its own examples.
+Before the round the matcher used no examples, so its LOSO figures are its plain ones; of
+those only held-out 5's is not inflated by hand-tuning. LOSO top-1 / refused, before -> after
+(chosen on LOSO, so held-out 5's after-figure is somewhat optimistic): dev 100.0% -> 99.4%,
+100% -> 100%; held-out 1 99.0% -> 100.0%, 100% -> 100%; held-out 2 100% -> 100%, 100% ->
+100%; held-out 3 99.4% -> 99.4%, 100% -> 100%; held-out 4 98.8% -> 98.2%, 100% -> 100%;
+held-out 5 85.1% -> 92.1% (210/228; 93.9% ignoring the threshold), 92.3% -> 96.2% (50/52).
+p99 1.8-6.4 ms per set after (1.6-2.6 ms before) on a shared 2-core machine; a cold build
+with the perceptron's training takes about 1.7 s for the first locale, 0.5 s for the second.
+A sixth held-out set (faq_heldout6_questions.toml) was being written blind by someone else
+during this round; it was never opened, read, listed or run during it.
+
+faq_heldout6_questions.toml as written, before any measurement (sha256):
+105566ba91ef3604578816e48284c763acca9bb9a6b62654f8ba1854f87bb9ff
+Measured once, after the sixth round, with the matcher of commit a2317c2: top-1 89.2%
+(232/260; 91.9% ignoring the threshold), refused 93.3% (56/60), p50 1.3 ms, p99 2.8 ms.
+
+Seventh round (held-out 6 now trained on: scripts/faq_examples.py copies dev + held-outs 1-6,
+each file listed by name). Its errors and LOSO errors showed two classes: key terms typed in
+pinyin (mima, yanzhengma, xueji, fuhe, zhifu/weizhifu, houbu, bm; held-out 5 had mima and
+houbu too), which scored as unknown words and fell under the threshold, and in-scope questions
+refused at 0.07-0.08. Pinyin spellings of about thirty key terms (and the homophone typos 密马,
+验证马) joined locales/faq_synonyms.toml. The refusal is now two thresholds: 0.05 for questions
+with a CET anchor, 0.30 (before the gate's factor; was 0.27) for those without (DEFAULT_THRESHOLD
+0.05, NO_ANCHOR_FACTOR = 0.05 / 0.30). By LOSO over all seven files no out-of-scope question with
+an anchor scores between 0 and 0.10, so every anchored threshold from 0.01 to 0.07 and every
+unanchored one from 0.24 to 0.36 gives the same figures; the middle values were taken. Perceptron
+epochs 15 (from 8) gained one question in each of held-outs 5 and 6 but made the build about 60%
+slower, so EPOCHS stays 8. LOSO top-1 / refused, before (round-6 matcher, examples of held-out 6
+added) -> after: dev 99.4% -> 99.4%, 100% -> 100%; held-out 1 99.5% -> 100.0%, 100% -> 100%;
+held-out 2 100% -> 100%, 100% -> 100%; held-out 3 98.3% -> 98.9%, 100% -> 100%; held-out 4
+97.6% -> 97.1% (165/170: a neighbouring-entry confusion moved by the retrained perceptron),
+100% -> 100%; held-out 5 91.7% -> 93.0% (212/228), 96.2% -> 96.2% (50/52); held-out 6 89.2% ->
+91.9% (239/260; nothing lost to the threshold any more), 93.3% -> 93.3% (56/60). p99 2.4-3.9 ms
+per set before and 2.8-4.4 ms after, build of both locales 1.0-1.5 s (3 runs, on a shared 2-core
+machine). The remaining misses are mostly confusions between neighbouring entries
+(waitlist-one-per-level vs written-before-oral, review-what vs review-requirements). A seventh
+held-out set (faq_heldout7_questions.toml) was being written blind by someone else during this
+round; it was never opened, read, listed or run.
+
+faq_heldout7_questions.toml as written, before any measurement (sha256):
+3399c5720ba5b90904f54d10868d5c24f70df4f9cf9beacd3a6e33a6e1681c79
+Measured once, after the seventh round, with the matcher of commit 626c535: top-1 95.3%
+(264/277; 95.7% ignoring the thresholds), refused 87.9% (51/58), p50 1.9 ms, p99 4.3 ms.
+
+Eighth round (held-out 7 now trained on: scripts/faq_examples.py copies dev + held-outs 1-7).
+The out-of-scope questions answered under LOSO in held-outs 5-7 (2 + 4 + 7) fell in four
+classes, each widened in locales/faq_domain.toml as a general list rather than per question:
+results (appealing or rechecking a score, whether a score is good, passing the exam, the website
+showing results, 多少分算高, 申诉, 能过吗; "score report" joins the intent's `unless`); how to
+study (背单词, 怎么练/复习/备考, recommended apps and books, words, grammar, mock tests); chit-chat
+(有人在吗, a bare 在吗, 是不是程序/机器人/自动回复, anyone there, talking to a bot); other apps'
+own functions (WeChat/Alipay avatar, nickname, moments, red packets, transfers to a friend). No
+term may occur in an entry's own text (that would let the entry answer the whole group; checked).
+Thresholds and the out-of-scope margin by LOSO over all eight files (held-outs 5-7 folds together):
+margin 1.15-1.3 flat (1.0 and 1.5 lose), so 1.3 stays; the anchored threshold is flat from
+0.01 to 0.05 (0.06 loses two in-scope questions of held-out 7), so 0.03 from 0.05; the
+unanchored one is flat from 0.24 to 0.34, so 0.30 stays. A question that is word for word a KB
+phrasing now answers that phrasing's entry (held-out 7's examples had made "Which email should
+I sign up with?" rank forgot-account first).
+LOSO top-1 / refused, before (round-7 matcher, held-out 7's examples added) -> after: dev
+98.9% -> 98.9% (175/177), 100% -> 100%; held-out 1 99.5% -> 99.5%, 100% -> 100%; held-out 2
+100% -> 100%, 100% -> 100%; held-out 3 98.9% -> 98.9%, 100% -> 100%; held-out 4 97.1% -> 97.1%
+(165/170), 100% -> 100%; held-out 5 93.9% -> 93.9% (214/228), 96.2% -> 100.0% (52/52);
+held-out 6 94.2% -> 94.2% (245/260), 93.3% -> 100.0% (60/60); held-out 7 95.3% -> 95.3%
+(264/277), 87.9% -> 100.0% (58/58). p99 2.9-4.8 ms per set before and 4.3-6.8 ms after, build
+of both locales 1.3-2.0 s (3 runs, shared 2-core machine under other load). Held-outs 5-7's
+after-figures are tuning figures (their misses were read), not a measure of generalisation.
+An eighth held-out set (faq_heldout8_questions.toml) was written blind by someone else during
+this round; it was never opened, read, listed or run.
+
+faq_heldout8_questions.toml as written, before any measurement (sha256):
+5745a1f97e591d5aaf4d4b007d537063783c077ebeb6fb8330640683b49e2105
+Measured once, after the eighth round, with the matcher of commit 480219f: top-1 96.4%
+(267/277; 96.8% ignoring the thresholds), refused 92.6% (75/81), p50 3.4 ms, p99 7.9 ms.
+Its misses were then listed once for the report; nothing has been tuned on them.
 """
 
 from __future__ import annotations
