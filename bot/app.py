@@ -19,6 +19,7 @@ from bot.handlers.runner import ConversationEngine
 from cetbot.clock import Clock
 from cetbot.i18n import LOCALES, t
 from cetbot.settings import Settings
+from registration import faq
 from registration.mailer import Mailer, mailer_from_settings
 from storage.db import Database
 
@@ -291,6 +292,10 @@ def create_app(
     clock = clock or settings.clock()
     mailer = mailer or mailer_from_settings(settings)
     database = database or Database(settings.database_url)
+    if engine is None:
+        # Issue 18: the FAQ index (about 1-2 s of CPU) is built here, once per process, so the
+        # first question after start is answered as fast as the hundredth.
+        faq.warm()
     engine = engine or _default_engine(database, clock, settings, mailer)
     adapter = load_adapter(settings.bot_framework).create_adapter(
         token=settings.bot_token.get_secret_value(),

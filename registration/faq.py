@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from registration._faq_model import Perceptron
+from registration._faq_outcomes import Act, Outcomes, outcomes
 from registration._faq_text import (
     LOCALES_DIR,
     Speller,
@@ -92,6 +93,23 @@ MODEL_TEMPERATURE = 0.5
 MODEL_OUT_OF_SCOPE = False
 MODEL_DECLINE_P = 0.5
 _DECLINED = ""
+# Three outcomes (FaqIndex.decide). A wrong confident answer is the worst of them, worse than
+# asking back: an entry answers only when no other entry comes within ASK_SHARE of it after the
+# conditions are applied; otherwise up to MAX_CHOICES entries are offered ("did you mean").
+ASK_SHARE = 0.7
+MAX_CHOICES = 3
+# An entry declaring `about` conditions of which the question states none keeps this share of
+# its score (it answers a narrower question than the one asked); one whose decisive `about`
+# condition the question states gains MET_ABOUT_FACTOR (the decisive ones name exactly what the
+# entry answers: "ID number the same", "already paid"; "ends" or "forgot" do not). An entry
+# whose `not_about` condition the question states is never offered.
+UNMET_ABOUT_FACTOR = 0.7
+MET_ABOUT_FACTOR = 1.5
+# Outcome kinds.
+ANSWER = "answer"
+ASK = "ask"
+DECLINE = "decline"
+ACT = "act"
 
 _PLACEHOLDER_RE = re.compile(r"\{\s*\$([A-Za-z_][A-Za-z0-9_-]*)\s*\}")
 
@@ -104,6 +122,9 @@ class FaqEntry:
     topic: str
     phrasings: tuple[str, ...]
     answer: str
+    # Conditions (locales/faq_outcomes.toml) this entry answers, and those it must not answer.
+    about: tuple[str, ...] = ()
+    not_about: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -123,6 +144,24 @@ class FaqMatch:
     score: float
     answer: str
     related: tuple[RelatedEntry, ...]
+
+
+@dataclass(frozen=True)
+class FaqReply:
+    """What to do with a free-text question: answer, ask back, decline, or act-request reply.
+
+    `text` is what the candidate reads; `entry_id` the answered entry (ANSWER); `choices` the
+    entries offered as buttons (ASK) or related questions (ANSWER); `act` the kind of request
+    to act and `offers` the button codes its reply carries (ACT).
+    """
+
+    kind: str
+    text: str
+    entry_id: str | None = None
+    topic: str = ""
+    choices: tuple[RelatedEntry, ...] = ()
+    act: str = ""
+    offers: tuple[str, ...] = ()
 
 
 def format_text(template: str, values: Mapping[str, Any], missing: Mapping[str, str]) -> str:
@@ -163,6 +202,8 @@ def read_entries(path: Path) -> tuple[dict[str, Any], list[FaqEntry]]:
             topic=e["topic"],
             phrasings=tuple(e["phrasings"]),
             answer=e["answer"].strip(),
+            about=tuple(e.get("about", ())),
+            not_about=tuple(e.get("not_about", ())),
         )
         for e in data.get("entry", [])
     ]
@@ -191,7 +232,7 @@ class FaqIndex:
     def __init__(
         self,
         entries: list[FaqEntry],
-        meta: Mapping[str, str],
+        meta: Mapping[str, Any],
         missing: Mapping[str, str],
         extra_phrasings: Mapping[str, Iterable[str]] | None = None,
         extra_answers: Mapping[str, Iterable[str]] | None = None,
@@ -208,6 +249,7 @@ class FaqIndex:
         self._splitter = cjk_splitter
         self._norm = normaliser()
         self._domain = domain()
+        self._outcomes: Outcomes = outcomes()
         # The out-of-domain groups each entry's own text names (phrasings and answers, both
         # locales): only such an entry may answer a question naming that group.
         self._entry_foreign: dict[str, frozenset[str]] = {}
@@ -510,6 +552,83 @@ class FaqIndex:
             related=tuple(related),
         )
 
+    def decide(self, text: str, values: Mapping[str, Any] | None = None) -> FaqReply:
+        """Answer, ask back, decline, or say what the bot can do (a request to act)."""
+        act = self._outcomes.act(text)
+        if act is not None:
+            return FaqReply(ACT, self.act_text(act.name, values), act=act.name, offers=act.offers)
+        ranked = self.rank(text)
+        if not ranked or ranked[0][1] < self.threshold:
+            return FaqReply(DECLINE, self.no_answer(values))
+        stated = self._outcomes.found_conditions(text, self._norm.rewrite(text))
+        scores: dict[str, float] = {}
+        # The best score of an entry set aside for a stated condition, by that condition: the
+        # question is about the same thing, so the entry about that condition inherits it
+        # ("my ID number changed": the changed-ID entry, not the same-ID one it resembles).
+        set_aside: dict[str, float] = {}
+        for eid, score in ranked[:RERANK_TOP]:
+            entry = self.entries[eid]
+            excluded = stated.intersection(entry.not_about)
+            if excluded:
+                for condition in excluded:
+                    set_aside[condition] = max(set_aside.get(condition, 0.0), score)
+                continue
+            if entry.about:
+                met = stated.intersection(entry.about)
+                if not met:
+                    score *= UNMET_ABOUT_FACTOR
+                elif not met.isdisjoint(self._outcomes.decisive):
+                    score *= MET_ABOUT_FACTOR
+            scores[eid] = score
+        for eid, entry in self.entries.items():
+            inherited = [set_aside[c] for c in entry.about if c in stated and c in set_aside]
+            if inherited and stated.isdisjoint(entry.not_about):
+                scores[eid] = max(scores.get(eid, 0.0), *inherited)
+        head = list(scores.items())
+        head.sort(key=lambda item: (-item[1], item[0]))
+        if not head or head[0][1] < self.threshold:
+            return FaqReply(DECLINE, self.no_answer(values))
+        best_id, best_score = head[0]
+        close = [(eid, s) for eid, s in head[1:MAX_CHOICES] if s >= best_score * ASK_SHARE]
+        if close:
+            choices = tuple(
+                RelatedEntry(eid, self.entries[eid].phrasings[0]) for eid, _ in [head[0], *close]
+            )
+            return FaqReply(
+                ASK,
+                self.ask_text(choices),
+                topic=self.entries[best_id].topic,
+                choices=choices,
+            )
+        entry = self.entries[best_id]
+        related = tuple(
+            RelatedEntry(eid, self.entries[eid].phrasings[0])
+            for eid, score in head[1:]
+            if score >= best_score * RELATED_SHARE
+        )[:MAX_RELATED]
+        return FaqReply(
+            ANSWER,
+            self.answer(best_id, values),
+            entry_id=best_id,
+            topic=entry.topic,
+            choices=related,
+        )
+
+    def acts(self) -> tuple[Act, ...]:
+        """The kinds of request to act (locales/faq_outcomes.toml), in the order checked."""
+        return self._outcomes.acts
+
+    def ask_text(self, choices: Iterable[RelatedEntry]) -> str:
+        """The "did you mean" text: the title and the offered questions, one a line."""
+        lines = [str(self.meta.get("ask_title", ""))]
+        lines += [f"• {c.phrasing}" for c in choices]
+        return "\n".join(lines)
+
+    def act_text(self, act: str, values: Mapping[str, Any] | None = None) -> str:
+        """The reply to a request to act: what the bot cannot do, and what it can."""
+        acts = self.meta.get("act", {})
+        return format_text(str(acts.get(act, acts.get("other", ""))), values or {}, self.missing)
+
     def answer(self, entry_id: str, values: Mapping[str, Any] | None = None) -> str:
         """The answer of one entry (e.g. after a related-question button) with values filled."""
         return format_text(self.entries[entry_id].answer, values or {}, self.missing)
@@ -540,3 +659,15 @@ def _load_cached(locale: str) -> FaqIndex:
         raise ValueError(f"no FAQ for locale {locale!r}")
     others = [faq_path(loc) for loc in LOCALES if loc != locale]
     return FaqIndex.from_files(faq_path(locale), others)
+
+
+def warm() -> None:
+    """Builds the index of every locale now (at start-up), so no question waits for it."""
+    for locale in LOCALES:
+        # One question through every stage too, so nothing lazy is left for the first candidate.
+        FaqIndex.load(locale).decide("CET")
+
+
+def index_ready() -> bool:
+    """Whether every locale's index is built in this process."""
+    return _load_cached.cache_info().currsize >= len(LOCALES)

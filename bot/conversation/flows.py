@@ -397,6 +397,18 @@ STEPS: dict[str, Step] = {
             _t("faq", "info.answer"),
             _t(BACK, ("info.topic", "menu")),
         ),
+        # A free-text question close to two or three entries: "did you mean", one button each.
+        _step("info.ask", "info", B, _t("faq", "info.answer"), _t(BACK, "menu")),
+        # A request to act ("mark me paid", "change my score"): what the bot can do instead,
+        # with buttons to it (my registration: the Update button; the account: recovery).
+        _step(
+            "info.act",
+            "info",
+            B,
+            _t("ov", TO_OVERVIEW, "eligibility.overview"),
+            _t("acct", "account"),
+            _t(BACK, "menu"),
+        ),
         # --- school administrators (R19, R42): reached by /admin only, and only by an
         # administrator; every event at these steps checks it again -------------------
         _step(
@@ -441,7 +453,10 @@ STEPS: dict[str, Step] = {
 # label is a question for the FAQ (R40). At every other step that expects buttons it is
 # answered with what the step accepts, and the step stays.
 ASKING_STEPS = frozenset(
-    {"menu", "info", "info.topic", "info.page", "info.news", "info.news_item", "info.answer"}
+    {
+        *("menu", "info", "info.topic", "info.page", "info.news", "info.news_item"),
+        *("info.answer", "info.ask", "info.act"),
+    }
 )
 
 # Available from every step: the main-menu button, the commands, and a free-text
@@ -453,7 +468,7 @@ GLOBAL: tuple[Transition, ...] = (
     *_t("/cancel", "menu"),
     *_t("/language", "language"),
     *_t("/admin", "admin"),  # administrators only; anyone else gets "no such command"
-    *_t("question", "info.answer", "faq.match"),
+    *_t("question", ("info.answer", "info.ask", "info.act"), "faq.decide"),
     # R7: "not me" on the notice of a sign-in from another chat.
     *_t("notme", ("reset.code", "account"), "accounts.sign_out_everywhere"),
 )
@@ -541,10 +556,16 @@ NOTES = """\
   buttons: a button's label, or a part of exactly one label, acts as pressing it
   (compared without case, width, whitespace or punctuation: "haidian",
   "HAIDIAN CAMPUS" and its full-width form all press "Haidian Campus").
-- Otherwise, at the main menu and the information steps, typed text is a question:
-  the best FAQ answer (with up to two related questions as buttons, step
-  `info.answer`), or "I don't know" with the help-desk phone, leaving the candidate
-  where they were. At any other step that expects buttons an obvious question is
+- Otherwise, at the main menu and the information steps, typed text is a question,
+  with one of four replies (`registration/faq.py` FaqIndex.decide): the FAQ answer
+  when one entry clearly wins and the conditions the question states match it
+  (with up to two related questions as buttons, step `info.answer`); "did you
+  mean" with two or three close entries as buttons (step `info.ask`; a button
+  answers its entry); for a request to act on data ("mark me paid", "change my
+  score", another person's entry, "print your token"), what the bot cannot and
+  can do, with buttons to My registration and the account (step `info.act`);
+  otherwise "I don't know" with the help-desk phone, leaving the candidate where
+  they were. At any other step that expects buttons an obvious question is
   answered and the step shown again; other text gets a short reply naming the
   step's choices, and the step's buttons again.
 - A message that shows nothing (whitespace, zero-width characters, U+FEFF) is

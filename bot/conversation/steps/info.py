@@ -12,7 +12,7 @@ from bot.conversation import inputs
 from bot.conversation.callbacks import Callback
 from bot.conversation.context import Ctx, Screen, on_button, rows, screen, values_for_faq
 from registration import administration
-from registration.faq import TOPICS, FaqIndex
+from registration.faq import ACT, ANSWER, ASK, TOPICS, FaqIndex
 from storage.dto import ExamSessionDTO
 from storage.repos.administration import NewsDTO
 
@@ -219,7 +219,7 @@ async def topic_screen(ctx: Ctx) -> Screen:
     )
 
 
-@on_button(("info.topic", "info.answer"), "faq")
+@on_button(("info.topic", "info.answer", "info.ask"), "faq")
 async def open_answer(ctx: Ctx, cb: Callback) -> None:
     index = FaqIndex.load(ctx.locale)
     entry = index.entries.get(cb.arg(0))
@@ -244,25 +244,66 @@ async def answer_screen(ctx: Ctx) -> Screen:
 
 
 async def answer_free_text(ctx: Ctx, text: str) -> None:
-    """Text at a step that expects buttons: the best FAQ answer, or "I don't know" + phone."""
+    """Text at a step that expects buttons: answer, ask back, decline, or say what we can do."""
     index = FaqIndex.load(ctx.locale)
-    match = index.match(text[: inputs.MAX_FAQ_QUERY], await _values(ctx))
-    if match is None:
+    reply = index.decide(text[: inputs.MAX_FAQ_QUERY], await _values(ctx))
+    if reply.kind == ANSWER:
+        ctx.goto(
+            "info.answer",
+            faq=reply.entry_id,
+            topic=reply.topic,
+            origin="info.topic",
+            related=[r.id for r in reply.choices],
+        )
+    elif reply.kind == ASK:
+        ctx.goto("info.ask", choices=[c.id for c in reply.choices])
+    elif reply.kind == ACT:
+        ctx.goto("info.act", act=reply.act)
+    else:
         # Stay where the candidate was; say so and give the help-desk phone.
-        ctx.notices.append(index.no_answer(await _values(ctx)))
-        return
-    ctx.goto(
-        "info.answer",
-        faq=match.entry_id,
-        topic=match.topic,
-        origin="info.topic",
-        related=[r.id for r in match.related],
-    )
+        ctx.notices.append(reply.text)
+
+
+@screen("info.ask")
+async def ask_screen(ctx: Ctx) -> Screen:
+    """Did you mean: the close entries as buttons; pressing one answers that entry."""
+    index = FaqIndex.load(ctx.locale)
+    choices = [c for c in ctx.data.get("choices", []) if c in index.entries]
+    title = str(index.meta.get("ask_title", ""))
+    keyboard = [[ctx.button(index.entries[c].phrasings[0], "faq", c)] for c in choices]
+    return Screen(title, [*keyboard, ctx.nav()])
+
+
+# What a request-to-act reply may offer (locales/faq_outcomes.toml `offers`): button code ->
+# label key. "ov" opens my registration (an entry's Update button), "acct" the account menu.
+ACT_OFFERS = {"ov": "chat-btn-my", "acct": "chat-btn-account"}
+
+
+@screen("info.act")
+async def act_screen(ctx: Ctx) -> Screen:
+    index = FaqIndex.load(ctx.locale)
+    act = str(ctx.data.get("act", ""))
+    offers = next((a.offers for a in index.acts() if a.name == act), ())
+    buttons = [ctx.button(ACT_OFFERS[o], o) for o in offers if o in ACT_OFFERS]
+    return Screen(index.act_text(act, await _values(ctx)), [*rows(buttons, 2), ctx.nav()])
+
+
+@on_button("info.act", "ov", savepoint=False)
+async def act_open_overview(ctx: Ctx, cb: Callback) -> None:
+    from bot.conversation.steps.entries import enter_overview
+
+    await enter_overview(ctx)
+
+
+@on_button("info.act", "acct", savepoint=False)
+async def act_open_account(ctx: Ctx, cb: Callback) -> None:
+    ctx.clear("after_account")
+    ctx.goto("account")
 
 
 async def answer_at_step(ctx: Ctx, text: str) -> None:
     """An obvious question at a typed step: answer it, then ask for the input again."""
     index = FaqIndex.load(ctx.locale)
-    match = index.match(text[: inputs.MAX_FAQ_QUERY], await _values(ctx))
-    ctx.notices.append(match.answer if match else index.no_answer(await _values(ctx)))
+    reply = index.decide(text[: inputs.MAX_FAQ_QUERY], await _values(ctx))
+    ctx.notices.append(reply.text)
     ctx.notice("chat-question-then-input")

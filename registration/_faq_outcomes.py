@@ -1,0 +1,93 @@
+"""Conditions a question states and requests to act, read from `locales/faq_outcomes.toml` (R40).
+
+A condition ("my ID number changed", "already paid", "my waitlist came through") decides which
+of two neighbouring entries answers; an entry declares the conditions it is about and the ones
+it is not (`about`, `not_about` in `locales/*/faq.toml`). A request to act ("mark me paid",
+"change my score", "did my roommate pay?", "print your token") is no FAQ question at all: it
+gets a plain reply saying what the bot can and cannot do.
+"""
+
+from __future__ import annotations
+
+import tomllib
+import unicodedata
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from registration._faq_text import LOCALES_DIR, TermSet
+
+OUTCOMES_PATH = LOCALES_DIR / "faq_outcomes.toml"
+
+
+@dataclass(frozen=True)
+class Act:
+    """One kind of request to act: its terms, and what the reply offers (button codes)."""
+
+    name: str
+    terms: TermSet
+    unless: TermSet
+    offers: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Outcomes:
+    """The condition vocabulary and the act requests."""
+
+    conditions: dict[str, TermSet]
+    # Conditions matched on the synonym-rewritten text ("not paid" -> 未缴费), by canonical form.
+    canonical: dict[str, frozenset[str]]
+    acts: tuple[Act, ...]
+    # Pairs of conditions that contradict each other (both stated: neither counts).
+    opposites: tuple[tuple[str, str], ...] = ()
+    # Conditions that, stated, lift the entries about them (not just set others aside).
+    decisive: frozenset[str] = frozenset()
+
+    def found_conditions(self, text: str, rewritten: str) -> frozenset[str]:
+        """The condition names a question states."""
+        text = unicodedata.normalize("NFKC", text).lower()
+        hits = {name for name, terms in self.conditions.items() if terms.found_in(text)}
+        hits.update(
+            name for name, forms in self.canonical.items() if any(f in rewritten for f in forms)
+        )
+        for a, b in self.opposites:
+            if a in hits and b in hits:
+                hits -= {a, b}
+        return frozenset(hits)
+
+    def act(self, text: str) -> Act | None:
+        """The first act request the question makes, or None."""
+        text = unicodedata.normalize("NFKC", text).lower()
+        for act in self.acts:
+            if act.terms.found_in(text) and not act.unless.found_in(text):
+                return act
+        return None
+
+
+@cache
+def outcomes(path: Path = OUTCOMES_PATH) -> Outcomes:
+    """The table of `locales/faq_outcomes.toml` (read once)."""
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    conditions: dict[str, TermSet] = {}
+    canonical: dict[str, frozenset[str]] = {}
+    for name, spec in data.get("condition", {}).items():
+        conditions[name] = TermSet.of(spec.get("terms", []))
+        canonical[name] = frozenset(spec.get("canonical", []))
+    acts = tuple(
+        Act(
+            name=name,
+            terms=TermSet.of(spec.get("terms", [])),
+            unless=TermSet.of(spec.get("unless", [])),
+            offers=tuple(spec.get("offers", [])),
+        )
+        for name, spec in data.get("act", {}).items()
+    )
+    opposites = tuple(
+        (name, spec["opposite"])
+        for name, spec in data.get("condition", {}).items()
+        if "opposite" in spec
+    )
+    decisive = frozenset(
+        name for name, spec in data.get("condition", {}).items() if spec.get("decisive")
+    )
+    return Outcomes(conditions, canonical, acts, opposites, decisive)
