@@ -561,6 +561,62 @@ def test_requests_to_act_get_the_act_reply(locale: str, text: str, act: str):
 
 
 @pytest.mark.parametrize(
+    ("locale", "text", "act"),
+    [
+        # Doing it for the candidate or someone else: cancel, delete, refund, extend, change,
+        # register, resend (the imperative is the signal).
+        ("zh", "帮我把口试报名取消掉", "do-for-me"),
+        ("zh", "你给我把缴费截止时间延长一天", "do-for-me"),
+        ("zh", "替我报一下四级笔试", "do-for-me"),
+        ("zh", "马上给我退费", "do-for-me"),
+        ("zh", "把我的账号删掉", "do-for-me"),
+        ("en", "Could you please cancel my oral test entry", "do-for-me"),
+        ("en", "Please extend the payment deadline for me", "do-for-me"),
+        ("en", "refund my CET-6 fee immediately", "do-for-me"),
+        ("en", "resend the code to my email now", "do-for-me"),
+        # Credentials pasted, or an account looked up by someone's ID number.
+        ("zh", "我的密码是Abc12345，你登录帮我报个名", "credentials"),
+        ("zh", "帮我查一下身份证号110101200001011234是哪个邮箱注册的", "credentials"),
+        ("en", "my password is Qwer!2345, sign in for me and pay", "credentials"),
+        # Another person, by name or pronoun.
+        ("zh", "把张伟的成绩发给我", "others"),
+        ("zh", "你帮她把口试取消", "others"),
+        ("en", "check his ticket number, my classmate forgot it", "others"),
+        ("en", "approve her CET-6 eligibility review", "change-record"),
+    ],
+)
+def test_r12_r40_requests_to_do_it_for_someone_get_the_act_reply(
+    locale: str, text: str, act: str
+) -> None:
+    reply = FaqIndex.load(locale).decide(text, {"help_phone": "010-62981234"})
+    assert (reply.kind, reply.act) == (ACT, act)
+    assert "010-62981234" in reply.text
+    assert reply.offers
+
+
+@pytest.mark.parametrize(
+    ("locale", "text"),
+    [
+        # The same verbs asked as questions: how, whether, where. Answered, never the act reply.
+        ("zh", "怎么取消没交钱的科目"),
+        ("zh", "报名截止了还能延期吗"),
+        ("zh", "缴费后可以退费吗"),
+        ("zh", "验证邮件没收到能重发吗"),
+        ("zh", "取消候补以后还能再候补吗"),
+        ("zh", "密码是不是要8位以上"),
+        ("en", "how do I cancel my waitlist"),
+        ("en", "can I get a refund after paying?"),
+        ("en", "where do I resend the verification email"),
+        ("en", "Is it possible to extend the payment deadline?"),
+        ("en", "cancel my unpaid cet4 entry"),
+        ("en", "what should I do if my password is wrong"),
+    ],
+)
+def test_questions_with_the_verbs_of_an_act_are_not_requests_to_act(locale: str, text: str):
+    assert FaqIndex.load(locale).decide(text).kind != ACT
+
+
+@pytest.mark.parametrize(
     ("locale", "text"),
     [
         ("zh", "扣款了但是显示未支付"),

@@ -72,3 +72,24 @@ async def test_r40_act_request_at_a_typed_step_keeps_the_step(harness: Harness) 
     await chat.send("Can you change my CET-4 score to 500?")
     assert "cannot change scores" in chat.text
     assert (await harness.conversation(chat))[0] == "signup.email"
+
+
+async def test_r40_do_it_for_me_is_declined_with_the_buttons_that_are_real(
+    harness: Harness,
+) -> None:
+    chat = harness.chat()
+    await chat.command("start")
+    await chat.send("你给我把缴费截止时间延长两天")
+    assert (await harness.conversation(chat))[0] == "info.act"
+    assert "我不能按聊天里的一句话替你或别人办理" in chat.text
+    assert "010-62981234" in chat.text
+    assert chat.has_button("我的报名") and chat.has_button("通行证账号")
+
+
+async def test_r12_pasted_password_is_not_used(harness: Harness) -> None:
+    chat = harness.chat("en")
+    await chat.command("start")
+    await chat.send("Here is my email and password: me@qq.com / Pa55word!, register CET-4 for me")
+    assert (await harness.conversation(chat))[0] == "info.act"
+    assert "never sign in" in chat.text
+    assert chat.has_button("Account")
