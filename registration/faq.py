@@ -98,6 +98,10 @@ _DECLINED = ""
 # conditions are applied; otherwise up to MAX_CHOICES entries are offered ("did you mean").
 ASK_SHARE = 0.7
 MAX_CHOICES = 3
+# A bare topic ("oral test", "ticket": at most SHORT_QUESTION_CHARS characters) names no
+# question of its own: it is asked back whenever another entry comes within SHORT_ASK_SHARE.
+SHORT_QUESTION_CHARS = 4
+SHORT_ASK_SHARE = 0.5
 # An entry declaring `about` conditions of which the question states none keeps this share of
 # its score (it answers a narrower question than the one asked); one whose decisive `about`
 # condition the question states gains MET_ABOUT_FACTOR (the decisive ones name exactly what the
@@ -589,7 +593,8 @@ class FaqIndex:
         if not head or head[0][1] < self.threshold:
             return FaqReply(DECLINE, self.no_answer(values))
         best_id, best_score = head[0]
-        close = [(eid, s) for eid, s in head[1:MAX_CHOICES] if s >= best_score * ASK_SHARE]
+        share = SHORT_ASK_SHARE if _is_short(text) else ASK_SHARE
+        close = [(eid, s) for eid, s in head[1:MAX_CHOICES] if s >= best_score * share]
         if close:
             choices = tuple(
                 RelatedEntry(eid, self.entries[eid].phrasings[0]) for eid, _ in [head[0], *close]
@@ -636,6 +641,15 @@ class FaqIndex:
     def no_answer(self, values: Mapping[str, Any] | None = None) -> str:
         """What to say when nothing matches: not known, call the help desk."""
         return format_text(self.meta.get("no_answer", ""), values or {}, self.missing)
+
+
+def _is_short(text: str) -> bool:
+    """A bare topic: at most SHORT_QUESTION_CHARS Chinese characters, or one or two words."""
+    cjk = len(re.findall("[\u4e00-\u9fff]", text))
+    words = re.findall("[A-Za-z0-9]+", text)
+    if cjk:
+        return cjk <= SHORT_QUESTION_CHARS and len(words) <= 1
+    return len(words) <= 2
 
 
 def faq_path(locale: str) -> Path:

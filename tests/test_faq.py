@@ -787,3 +787,17 @@ def test_once_registration_opens_the_answer_says_written_before_oral(locale: str
     reply = FaqIndex.load(locale).decide(text)
     assert (reply.kind, reply.entry_id) == (ANSWER, "during-window")
     assert ("written before oral" if locale == "en" else "先笔试后口试") in reply.text
+
+
+@pytest.mark.parametrize(
+    ("locale", "text"),
+    [
+        ("zh", "学校电脑只有IE8，能报名吗"),
+        ("zh", "用火狐可以吗"),
+        ("en", "does it work in Chrome?"),
+    ],
+)
+def test_a_browser_named_asks_which_browser_works(locale: str, text: str):
+    # Issue 18: "IE, version 8" was answered from account reuse; a browser's name is "browser".
+    reply = FaqIndex.load(locale).decide(text)
+    assert (reply.kind, reply.entry_id) == (ANSWER, "browsers")
