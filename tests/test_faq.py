@@ -801,3 +801,20 @@ def test_a_browser_named_asks_which_browser_works(locale: str, text: str):
     # Issue 18: "IE, version 8" was answered from account reuse; a browser's name is "browser".
     reply = FaqIndex.load(locale).decide(text)
     assert (reply.kind, reply.entry_id) == (ANSWER, "browsers")
+
+
+@pytest.mark.parametrize(
+    ("text", "stated"),
+    [
+        ("候补的科目成功了之后要怎么付钱", True),
+        ("我候补的那科补到了 要干嘛", True),
+        ("候补没成功怎么办", False),
+        ("候补不成功会怎样", False),
+    ],
+)
+def test_a_waitlist_that_came_through_is_stated_with_words_between(text: str, stated: bool):
+    from registration._faq_outcomes import outcomes
+
+    index = FaqIndex.load("zh")
+    found = outcomes().found_conditions(text, index._norm.rewrite(text))
+    assert ("waitlist-succeeded" in found) == stated
