@@ -818,3 +818,39 @@ def test_a_waitlist_that_came_through_is_stated_with_words_between(text: str, st
     index = FaqIndex.load("zh")
     found = outcomes().found_conditions(text, index._norm.rewrite(text))
     assert ("waitlist-succeeded" in found) == stated
+
+
+def test_stranger_grader_types_each_question_to_the_conversation_engine(tmp_path: Path):
+    # Issue 18, round 10: graded on what the candidate sees after the engine took the text; a
+    # main-menu label typed at the menu presses that button (not an FAQ outcome at all).
+    from bench.faq_eval import load_stranger, run_stranger_engine
+
+    path = tmp_path / "s.toml"
+    path.write_text(
+        """
+[[question]]
+id = "a"
+lang = "zh"
+kind = "in_scope"
+text = "注册的时候密码有啥要求"
+facts = [["8"], ["字母"]]
+
+[[question]]
+id = "b"
+lang = "en"
+kind = "act_request"
+text = "mark my CET-4 paid"
+
+[[question]]
+id = "c"
+lang = "zh"
+kind = "in_scope"
+text = "准考证"
+facts = [["打印时间"]]
+""",
+        encoding="utf-8",
+    )
+    graded = run_stranger_engine(load_stranger(path))
+    assert [(g.outcome, g.verdict) for g in graded[:2]] == [("answer", "right"), ("act", "right")]
+    assert graded[2].outcome == "button"  # the ticket button of the main menu was pressed
+    assert graded[2].verdict in ("right", "wrong")
