@@ -1,7 +1,17 @@
 """Measures the FAQ matcher (R40): top-1 accuracy, out-of-scope refusals and latency.
 
 Run: .venv/bin/python bench/faq_eval.py [--questions FILE ...] [--compare] [--sweep] [--show-errors]
-     .venv/bin/python bench/faq_eval.py --stranger FILE [--show-errors]
+     .venv/bin/python bench/faq_eval.py --stranger FILE [--show-errors] [--fast]
+
+Round 10: `--stranger` types each question, as a new candidate at the main menu right after
+/start, to a real conversation engine (bot/conversation/engine.py `Conversations` over a
+migrated SQLite file seeded with the demo session, clock inside its registration window) and
+grades the texts the candidate is sent. The outcome is the step the text lands on: info.answer
+(answered), info.ask (asked back), info.act (the act reply), the menu (declined), any other
+step (the text pressed a main-menu button, engine.py `_text_as_button`: right for an in-scope
+question only if its facts are in that screen). `--fast` keeps the direct rendering through
+FaqIndex.decide() for quick iteration. p99 is still measured on decide(); the engine's time
+per question (text event to reply, SQLite) is reported next to it.
 
 Issue 18 (ninth round): an honest measure. `--stranger FILE` (or `--questions FILE` with a file
 in that format, detected by its [[question]] tables) grades on the reply text a candidate sees,
@@ -39,6 +49,27 @@ answer came 1.9 ms after a 2.5 s start-up that built the index. Its failures wer
 for the report: from round 10 on it is tuned on.
 Two of its out-of-scope questions (the fee, the window dates) are answered by the bot from the
 session's own settings, which the seeds do not state; they count as wrong here as written.
+
+Round 10 (TUNED ON stranger 1: tuning figures, no measure of generalisation). Changes by kind:
+requests to act as data in locales/faq_outcomes.toml (doing it for the candidate or someone
+else, told from questions by the imperative; pasted credentials or someone's ID number; another
+person by name or pronoun); seed facts the answers lacked (the written/oral registration buttons,
+login fields, the waitlist steps and confirmation boxes, paying a waitlist seat, logging in again
+to print tickets, the review's 425 ticket number, verifying the e-mail early, one waitlist
+subject per level, a paid entry unchanged while registration is open, the help desk for system
+questions); browser names stand for "browser"; English anchors and seed-worded phrasings; a
+waitlist that came through stated with words between; a bare topic asked back at half the
+best. Stranger 1 through the engine (163 questions): in scope right 87.7% (93/106; zh 86.8%,
+en 90.0%), asked 10.4%, declined 0.9%, wrong 0.9% (1/106); out of scope declined 87.5% (28/32;
+the two session-value answers and a room question answered from ticket content remain); acts
+100% (25/25); wrong confident answers 3.1% (5/163); decide() p99 9.9 ms; engine per question
+p50 5.6 ms, p99 21.9 ms; fresh process start-up 2.6 s, then the first answer 1.9 ms; no text
+pressed a menu button. Dev stranger set (46): right 96.9% (31/32), asked 1, wrong 0/46, out of
+scope 6/6, acts 8/8, decide() p99 8.8 ms. Labelled files through decide() (dev + held-outs
+1-8, in scope 1,919): 1,898 answered right, 1 wrong (held-out 8: a closed waitlist taken for
+cancelling), 14 asked back (13 offering the right entry), 6 declined, none taken for an act;
+out of scope 449/449 declined. The round-10 row of the table above is the integrator's, from
+the next stranger set.
 
 Dev set of this round (tuned on; 46 questions: 32 in scope, 6 out of scope, 8 acts): right
 96.9% (31/32; zh 21/21, en 10/11), asked 1, wrong 0.0% (0/46), out of scope declined 6/6, acts
