@@ -854,3 +854,16 @@ facts = [["打印时间"]]
     assert [(g.outcome, g.verdict) for g in graded[:2]] == [("answer", "right"), ("act", "right")]
     assert graded[2].outcome == "button"  # the ticket button of the main menu was pressed
     assert graded[2].verdict in ("right", "wrong")
+
+
+@pytest.mark.parametrize(
+    ("locale", "text"),
+    [
+        # Asking to be sent or given information is a question, not a request to act.
+        ("en", "Could you send me the registration website?"),
+        ("en", "can you give me the help desk number"),
+        ("en", "can I send the code again?"),
+    ],
+)
+def test_asking_to_be_sent_information_is_not_a_request_to_act(locale: str, text: str):
+    assert FaqIndex.load(locale).decide(text).kind != ACT
