@@ -870,3 +870,26 @@ facts = [["打印时间"]]
 )
 def test_asking_to_be_sent_information_is_not_a_request_to_act(locale: str, text: str):
     assert FaqIndex.load(locale).decide(text).kind != ACT
+
+
+@pytest.mark.parametrize(
+    ("entry_id", "zh_fact", "en_fact"),
+    [
+        # Round 10: seed facts the answers had missed (docs/faq-coverage.md rows 000-048,
+        # 000-062..065, 004-015..020, 004-029, 000-013..016, 000-031, 000-026, 000-069/070).
+        ("registration-steps", "笔试报考", "Written test registration"),
+        ("registration-steps", "验证码", "verification code"),
+        ("written-before-oral", "口试报考", "Oral test registration"),
+        ("waitlist-join", "提交候补", "Join waitlist"),
+        ("waitlist-one-per-level", "口试报考页面", "oral test page"),
+        ("phone-number", "确定", "OK"),
+        ("after-window", "准考证", "ticket"),
+        ("review-what", "425", "425"),
+        ("help-phone", "右上角", "upper right"),
+        ("waitlist-success", "去支付", "Go to payment"),
+        ("paid-is-success", "打印时间", "print time"),
+    ],
+)
+def test_round_10_seed_facts_are_in_the_answers(entry_id: str, zh_fact: str, en_fact: str):
+    assert zh_fact in FaqIndex.load("zh").answer(entry_id)
+    assert en_fact in FaqIndex.load("en").answer(entry_id)
