@@ -866,6 +866,7 @@ facts = [["打印时间"]]
         ("zh", "给我发个报名网址"),
         ("zh", "给我说一下报名时间"),
         ("en", "should candidates check their email for the code?"),
+        ("en", "can you help me register for CET-4"),
     ],
 )
 def test_asking_to_be_sent_information_is_not_a_request_to_act(locale: str, text: str):
