@@ -641,6 +641,10 @@ def test_questions_near_an_act_are_still_answered(locale: str, text: str):
         ("zh", "六级通过率高吗"),
         ("zh", "去年六级真题答案有吗"),
         ("en", "where can I get the answer key for last year's paper"),
+        # Round 10: the exam day without one's ID card, and sessions after this one.
+        ("en", "I lost my ID card, can I still take the exam?"),
+        ("en", "is there a CET exam in June next year"),
+        ("zh", "明年几月考四级"),
     ],
 )
 def test_rumours_rooms_pass_rates_and_answers_are_declined(locale: str, text: str):
