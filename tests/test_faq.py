@@ -871,6 +871,9 @@ facts = [["打印时间"]]
         ("zh", "给我说一下报名时间"),
         ("en", "should candidates check their email for the code?"),
         ("en", "can you help me register for CET-4"),
+        # Someone else paying for the candidate: a question about what is allowed.
+        ("en", "can my parents pay for me?"),
+        ("zh", "我爸妈能帮我付钱吗"),
     ],
 )
 def test_asking_to_be_sent_information_is_not_a_request_to_act(locale: str, text: str):
