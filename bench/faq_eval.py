@@ -53,25 +53,27 @@ session's own settings, which the seeds do not state; they count as wrong here a
 Round 10 (TUNED ON stranger 1: tuning figures, no measure of generalisation). Changes by kind:
 requests to act as data in locales/faq_outcomes.toml (doing it for the candidate or someone
 else, told from questions by the imperative; pasted credentials or someone's ID number; another
-person by name or pronoun); seed facts the answers lacked (the written/oral registration
-buttons, login fields, the waitlist steps and confirmation boxes, paying a waitlist seat,
-logging in again to print tickets, the review's 425 ticket number, verifying the e-mail early,
-one waitlist subject per level, a paid entry unchanged while registration is open, the help desk
-for system questions); browser names stand for "browser"; English anchors and seed-worded
-phrasings; a waitlist that came through stated with words between; a bare topic asked back at
-half the best; ASK_SHARE 0.75 from 0.7. Stranger 1 through the engine (163 questions): in scope
-right 90.6% (96/106; zh 89.5%, en 93.3%), asked 8.5%, declined 0.9%, wrong 0.0% (0/106); out of
-scope declined 87.5% (28/32: the fee twice and the window dates, answered from the session's
-values, and a room question answered from the ticket-content entry remain); acts 100% (25/25);
-wrong confident answers 2.5% (4/163, those four); decide() p99 6.2-6.4 ms; engine per question
-p50 4.0-4.3 ms, p99 13.7-16.4 ms; fresh process start-up 2.6-3.4 s, then the first answer
-1.8-3.1 ms (two runs on the shared 2-core machine); no question pressed a menu button. Dev
-stranger set (46): right 96.9% (31/32), asked 1, wrong 0/46, out of scope 6/6, acts 8/8,
-decide() p99 5.9 ms (21.6 ms in a second run, the machine busy). Labelled files through decide()
-(dev + held-outs 1-8, in scope 1,919): 1,902 answered right, 1 wrong (held-out 8: a closed
-waitlist taken for cancelling), 10 asked back (9 offering the right entry), 6 declined, none
-taken for an act; out of scope 449/449 declined. The round-10 row of the table above is the
-integrator's, from the next stranger set.
+person by name or pronoun; "send me", "help me", "can my parents pay" stay questions); seed
+facts the answers lacked (the written/oral registration buttons, login fields, the waitlist
+steps and confirmation boxes, paying a waitlist seat, logging in again to print tickets,
+printing only from the print time once paid, the review's 425 ticket number, verifying the
+e-mail early, one waitlist subject per level, a paid entry unchanged while registration is open,
+the help desk for system questions); browser names stand for "browser"; English anchors and
+seed-worded phrasings; declined: the exam day without an ID card, sessions after this one; a
+waitlist that came through stated with words between; a bare topic asked back at half the best;
+ASK_SHARE 0.75 from 0.7. Stranger 1 through the engine (163 questions): in scope right 90.6%
+(96/106; zh 89.5%, en 93.3%), asked 8.5%, declined 0.9%, wrong 0.0% (0/106); out of scope
+declined 87.5% (28/32: the fee twice and the window dates, answered from the session's values,
+and a room question answered from the ticket-content entry remain); acts 100% (25/25); wrong
+confident answers 2.5% (4/163, those four); decide() p99 6.2-6.6 ms; engine per question p50
+4.0-4.7 ms, p99 13.7-16.6 ms; fresh process start-up 2.6-3.7 s, then the first answer 1.8-3.1 ms
+(runs on the shared 2-core machine); no question pressed a menu button. Dev stranger set (46):
+right 96.9% (31/32), asked 1, wrong 0/46, out of scope 6/6, acts 8/8, decide() p99 5.9-6.4 ms
+(21.6 ms in one run, the machine busy). Labelled files through decide() (dev + held-outs 1-8, in
+scope 1,919): 1,902 answered right, 1 wrong (held-out 8: a closed waitlist taken for
+cancelling), 10 asked back (9 offering the right entry), 6 declined, none taken for an act; out
+of scope 449/449 declined. The round-10 row of the table above is the integrator's, from the
+next stranger set.
 
 Dev set of this round (tuned on; 46 questions: 32 in scope, 6 out of scope, 8 acts): right
 96.9% (31/32; zh 21/21, en 10/11), asked 1, wrong 0.0% (0/46), out of scope declined 6/6, acts
