@@ -62,7 +62,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
 
 from bench.cpu import postgres_cpu  # noqa: E402
-from cetbot.clock import FrozenClock  # noqa: E402
+from foundation.clock import FrozenClock  # noqa: E402
 from registration import admin, entries  # noqa: E402
 from registration.identity import make_id_card_number  # noqa: E402
 from registration.importing import parse_session_toml  # noqa: E402

@@ -514,7 +514,7 @@ def session_values(locale: str, path: Path = SESSION_PATH) -> dict[str, str]:
     """The placeholder values the conversation fills for the demo session (info.py _values)."""
     from zoneinfo import ZoneInfo
 
-    from cetbot.i18n import t
+    from foundation.i18n import t
 
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     tz = data.get("timezone", "Asia/Shanghai")

@@ -35,8 +35,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.worker_runtime import OutboxDispatcher  # noqa: E402
-from cetbot.clock import FrozenClock  # noqa: E402
 from emulator.client import EmulatorClient  # noqa: E402
+from foundation.clock import FrozenClock  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.models import Base, OutboxMessage  # noqa: E402
 from tests.rules.conftest import SESSION_FILE, World  # noqa: E402

@@ -111,7 +111,7 @@ def write_sample(path: Path, pdf: bytes) -> None:
 
 async def _seed(db: object, count: int, photo: bytes | None) -> tuple[int, list[int], object]:
     """The example session with `count` paid CET-4 candidates; returns ids and the clock."""
-    from cetbot.clock import FrozenClock
+    from foundation.clock import FrozenClock
     from registration import admin, eligibility, entries
     from registration.identity import make_id_card_number
     from registration.importing import parse_session_toml
@@ -177,7 +177,7 @@ async def _seed(db: object, count: int, photo: bytes | None) -> tuple[int, list[
 
 
 async def _db_bench(count: int, url: str | None, photo: bytes | None) -> list[str]:
-    from cetbot.settings import Settings
+    from foundation.settings import Settings
     from registration import tickets
     from storage.db import Database
     from storage.models import Base

@@ -16,9 +16,9 @@ from aiohttp import web
 from bot.handlers import Adapter, BotCommandText, bot_key, load_adapter
 from bot.handlers.retry import RetryPolicy
 from bot.handlers.runner import ConversationEngine
-from cetbot.clock import Clock
-from cetbot.i18n import LOCALES, t
-from cetbot.settings import Settings
+from foundation.clock import Clock
+from foundation.i18n import LOCALES, t
+from foundation.settings import Settings
 from registration import faq
 from registration.mailer import Mailer, mailer_from_settings
 from storage.db import Database

@@ -19,9 +19,9 @@ from zoneinfo import ZoneInfo
 
 from bot.conversation import callbacks
 from bot.conversation.types import Button, Keyboard, Performer, SendResult, SendText
-from cetbot.clock import Clock
-from cetbot.i18n import DEFAULT_LOCALE, LOCALES, t
-from cetbot.settings import Settings
+from foundation.clock import Clock
+from foundation.i18n import DEFAULT_LOCALE, LOCALES, t
+from foundation.settings import Settings
 from registration import worker as jobs
 from registration.gateways.base import Gateway
 from storage.db import Database, UnitOfWork

@@ -11,8 +11,8 @@ import typer
 from rich.table import Table
 
 from cetbot.cli import _locale, _run, _session_id, admin_app, console, say
-from cetbot.i18n import t
-from cetbot.settings import Settings
+from foundation.i18n import t
+from foundation.settings import Settings
 from registration import administration
 from storage.db import UnitOfWork
 

@@ -16,9 +16,9 @@ from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 
 from cetbot.checklist import Command, preflight
-from cetbot.i18n import pick_locale, t
-from cetbot.settings import Settings
 from cetbot.ticket_cli import ticket_app
+from foundation.i18n import pick_locale, t
+from foundation.settings import Settings
 from registration import admin, errors, review
 from registration.importing import (
     ImportFailed,

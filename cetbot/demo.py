@@ -20,9 +20,9 @@ from rich.console import Console
 from rich.table import Table
 
 from cetbot.checklist import make_secret, secret_problem
-from cetbot.clock import Clock, RunningClock
-from cetbot.i18n import t
-from cetbot.settings import Settings
+from foundation.clock import Clock, RunningClock
+from foundation.i18n import t
+from foundation.settings import Settings
 from registration import admin
 from registration.importing import parse_roster, parse_scores, parse_session_toml
 from registration.mailer import MailboxMailer

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from cetbot.i18n import pick_locale, t
+from foundation.i18n import pick_locale, t
 from registration.ticket_signing import (
     PAYLOAD_PREFIX,
     TicketKeyError,
@@ -100,7 +100,7 @@ def verify(
         except TicketKeyError as exc:
             raise _fail("ticket-cli-bad-key", error=str(exc)) from exc
     else:
-        from cetbot.settings import Settings
+        from foundation.settings import Settings
 
         settings = Settings()
         secret = settings.ticket_signing_key

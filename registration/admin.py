@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from cetbot.clock import Clock
+from foundation.clock import Clock
 from registration import errors
 from registration.catalogue import SubjectSpec, load_default_catalogue
 from registration.entries import Promotion

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from cetbot.clock import Clock
+from foundation.clock import Clock
 from registration import errors
 from registration.admin import SeatLine, stats
 from registration.review import decide_review

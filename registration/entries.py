@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from cetbot.clock import Clock
+from foundation.clock import Clock
 from registration import errors
 from registration.common import (
     campus_for,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from cetbot.clock import Clock
+from foundation.clock import Clock
 from registration.entries import UNPAID_LIFETIME, Promotion
 from registration.gateways.base import Gateway, GatewayUnavailable
 from registration.notices import notify_registration, tell_promotions

@@ -46,9 +46,9 @@ from zoneinfo import ZoneInfo
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from cetbot.clock import Clock
-from cetbot.i18n import t
-from cetbot.settings import Settings
+from foundation.clock import Clock
+from foundation.i18n import t
+from foundation.settings import Settings
 from registration import errors, ratelimit
 from registration.common import get_session
 from registration.identity import normalize_id_number, normalize_name

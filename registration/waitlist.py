@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from cetbot.clock import Clock
+from foundation.clock import Clock
 from registration import errors
 from registration.common import (
     Phase,

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Concatenate, ParamSpec, TypeVar
 
-from cetbot.clock import Clock
-from cetbot.settings import Settings
+from foundation.clock import Clock
+from foundation.settings import Settings
 from registration import tickets
 from registration.common import Phase, phase
 from registration.expiry import ExpiryResult, expire_due

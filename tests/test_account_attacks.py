@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from cetbot.clock import FrozenClock
+from foundation.clock import FrozenClock
 from registration import accounts, ratelimit, tickets
 from registration.errors import (
     BadCredentials,

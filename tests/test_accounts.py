@@ -17,9 +17,9 @@ import pytest
 from aiosmtpd.controller import Controller
 from argon2 import PasswordHasher
 
-from cetbot.clock import FrozenClock
-from cetbot.i18n import t
-from cetbot.settings import Settings
+from foundation.clock import FrozenClock
+from foundation.i18n import t
+from foundation.settings import Settings
 from registration import accounts
 from registration.accounts import CODE_ATTEMPT_ERRORS
 from registration.errors import (

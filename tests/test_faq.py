@@ -434,7 +434,7 @@ def test_r40_index_is_built_when_the_bot_is_built(tmp_path: Path) -> None:
     from pydantic import SecretStr
 
     from bot.app import create_app
-    from cetbot.settings import Settings
+    from foundation.settings import Settings
     from registration.faq import _load_cached, index_ready
 
     _load_cached.cache_clear()

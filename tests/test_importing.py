@@ -705,7 +705,7 @@ def test_r41_roster_accepts_the_id_type_labels_of_school_exports(
 def test_r41_roster_unknown_id_type_lists_the_accepted_values(
     tmp_path: Path, session: SessionSpec
 ) -> None:
-    from cetbot.i18n import t
+    from foundation.i18n import t
 
     path = write_rows(tmp_path / "r.csv", [person(1, id_type="驾驶证")])
     with pytest.raises(ImportFailed) as caught:

@@ -31,9 +31,9 @@ from bot.conversation.types import (
     EventKind,
     SendText,
 )
-from cetbot.clock import Clock
-from cetbot.i18n import pick_locale, t
-from cetbot.settings import Settings
+from foundation.clock import Clock
+from foundation.i18n import pick_locale, t
+from foundation.settings import Settings
 from registration import errors, tickets
 from registration.mailer import Mailer
 from storage.db import Database, UnitOfWork

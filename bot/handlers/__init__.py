@@ -10,7 +10,7 @@ from typing import Any, Protocol
 from bot.conversation.types import Performer
 from bot.handlers.retry import RetryPolicy
 from bot.handlers.runner import ConversationEngine, EventRunner
-from cetbot.settings import Settings
+from foundation.settings import Settings
 
 FRAMEWORKS = ("aiogram", "ptb")
 

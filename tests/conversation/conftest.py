@@ -32,8 +32,8 @@ from bot.conversation.types import (
     SendPhoto,
     SendText,
 )
-from cetbot.clock import FrozenClock
-from cetbot.settings import Settings
+from foundation.clock import FrozenClock
+from foundation.settings import Settings
 from registration import admin
 from registration.importing import RosterFile, parse_roster, parse_scores, parse_session_toml
 from registration.mailer import MailboxMailer

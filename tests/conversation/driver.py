@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from bot.conversation.types import Button
-from cetbot.clock import FrozenClock
+from foundation.clock import FrozenClock
 from registration import admin
 from registration.mailer import MailboxMailer
 from storage.db import Database

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from bot.conversation import callbacks
 from bot.conversation.engine import Conversations
-from cetbot.settings import Settings
+from foundation.settings import Settings
 from registration import administration
 from storage.models import AuditRecord, OutboxMessage
 from tests.conversation.conftest import Chat, Harness

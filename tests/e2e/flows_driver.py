@@ -15,8 +15,8 @@ from typing import Any
 from bot.app import BotApp
 from bot.conversation.callbacks import decode
 from bot.conversation.types import Button
-from cetbot.clock import FrozenClock
 from emulator.client import EmulatorClient
+from foundation.clock import FrozenClock
 from registration.mailer import MailboxMailer
 from storage.db import Database
 from tests.conversation.driver import DatabaseChecks

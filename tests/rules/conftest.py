@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from cetbot.clock import FrozenClock
+from foundation.clock import FrozenClock
 from registration import admin, eligibility
 from registration.identity import make_id_card_number
 from registration.importing import parse_session_toml

@@ -374,7 +374,7 @@ def test_cli_admin_audit_shows_the_trail(cli, tmp_path: Path) -> None:  # type: 
 
 async def _book_first_candidate(uow: UnitOfWork) -> tuple[int, int]:
     """The first roster record gets an account and an entry, acting as its candidate."""
-    from cetbot.clock import FrozenClock
+    from foundation.clock import FrozenClock
     from registration import eligibility
 
     session = await uow.sessions.by_code("2026-12")

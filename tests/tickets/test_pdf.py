@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from PIL import Image
 from pypdf import PdfReader
 
-from cetbot.i18n import t
+from foundation.i18n import t
 from registration import ticket_pdf
 from registration.ticket_pdf import (
     TicketFontMissing,

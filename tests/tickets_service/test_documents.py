@@ -13,8 +13,8 @@ from pypdf import PdfReader
 from typer.testing import CliRunner
 
 from cetbot.cli import app
-from cetbot.settings import Settings
 from cetbot.ticket_cli import ticket_app
+from foundation.settings import Settings
 from registration import errors, tickets
 from registration.ticket_pdf import TicketView
 from registration.ticket_signing import TicketClaims, export_public_key_pem, sign_ticket

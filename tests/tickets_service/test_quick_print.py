@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from cetbot.i18n import t
-from cetbot.settings import Settings
+from foundation.i18n import t
+from foundation.settings import Settings
 from registration import errors, tickets
 from tests.rules.conftest import World
 

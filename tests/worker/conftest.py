@@ -9,9 +9,9 @@ from dataclasses import dataclass
 import pytest
 from aiohttp import web
 
-from cetbot.clock import FrozenClock
 from emulator.client import EmulatorClient
 from emulator.server import RunningEmulator, start_emulator
+from foundation.clock import FrozenClock
 from registration.gateways.callback_app import create_callback_app
 from registration.gateways.sandbox import SandboxGateway
 from registration.gateways.sandbox_server import RunningSandbox, start_sandbox

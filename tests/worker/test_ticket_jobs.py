@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.worker_runtime import WorkerRuntime
-from cetbot.settings import Settings
+from foundation.settings import Settings
 from registration import worker as jobs
 from registration.tickets import QUICK_PRINT_WINDOW
 from storage.db import Database

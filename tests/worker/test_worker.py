@@ -8,8 +8,8 @@ from datetime import timedelta
 
 from bot.conversation.types import Action, SendResult
 from bot.worker_runtime import OutboxDispatcher, SendLimiter, WorkerRuntime
-from cetbot.i18n import message_ids
 from emulator.client import EmulatorClient
+from foundation.i18n import message_ids
 from registration import waitlist
 from registration.notices import notify_review_decision
 from registration.worker import reminder_offsets

@@ -6,7 +6,7 @@ from bot.conversation import flows
 from bot.conversation.callbacks import Callback
 from bot.conversation.context import Ctx, Screen, on_button, screen
 from bot.conversation.types import Button
-from cetbot.i18n import LOCALES
+from foundation.i18n import LOCALES
 from registration.common import Phase
 
 
