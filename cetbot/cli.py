@@ -334,7 +334,7 @@ def expire() -> None:
 @admin_app.command("assign-seats")
 def assign_seats(session: str | None = typer.Option(None, "--session")) -> None:
     """Give paid entries whose print time has come a ticket number, room and seat (R38)."""
-    from registration import tickets
+    from admission import tickets
 
     settings = Settings()
     clock = settings.clock()
@@ -353,7 +353,7 @@ def assign_seats(session: str | None = typer.Option(None, "--session")) -> None:
 @admin_app.command("revoke-ticket")
 def revoke_ticket(ticket_no: str, reason: str = typer.Option(..., "--reason")) -> None:
     """Revoke an admission ticket: no longer sent, and listed by export-revoked."""
-    from registration import tickets
+    from admission import tickets
 
     settings = Settings()
     clock = settings.clock()
@@ -371,7 +371,7 @@ def export_revoked(
     file: Path, session: str | None = typer.Option(None, "--session", help="only this session")
 ) -> None:
     """Write revoked ticket numbers to FILE, one a line, for `ticket verify --revoked`."""
-    from registration import tickets
+    from admission import tickets
 
     settings = Settings()
 

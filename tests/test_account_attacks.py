@@ -10,8 +10,9 @@ from typing import Any, TypeVar
 
 import pytest
 
+from admission import tickets
 from foundation.clock import FrozenClock
-from registration import accounts, ratelimit, tickets
+from registration import accounts, ratelimit
 from registration.errors import (
     BadCredentials,
     CodeInvalid,

@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from admission import tickets
 from bot.conversation import callbacks, flows, inputs
 from bot.conversation.context import (
     BUTTON_HANDLERS,
@@ -34,7 +35,7 @@ from bot.conversation.types import (
 from foundation.clock import Clock
 from foundation.i18n import pick_locale, t
 from foundation.settings import Settings
-from registration import errors, tickets
+from registration import errors
 from registration.mailer import Mailer
 from storage.db import Database, UnitOfWork
 
