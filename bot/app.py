@@ -19,7 +19,7 @@ from bot.handlers.runner import ConversationEngine
 from foundation.clock import Clock
 from foundation.i18n import LOCALES, t
 from foundation.settings import Settings
-from registration import faq
+from helpdesk import faq
 from registration.mailer import Mailer, mailer_from_settings
 from storage.db import Database
 

@@ -11,8 +11,8 @@ from datetime import datetime
 from bot.conversation import inputs
 from bot.conversation.callbacks import Callback
 from bot.conversation.context import Ctx, Screen, on_button, rows, screen, values_for_faq
+from helpdesk.faq import ACT, ANSWER, ASK, TOPICS, FaqIndex
 from registration import administration
-from registration.faq import ACT, ANSWER, ASK, TOPICS, FaqIndex
 from storage.dto import ExamSessionDTO
 from storage.repos.administration import NewsDTO
 
