@@ -111,17 +111,18 @@ def write_sample(path: Path, pdf: bytes) -> None:
 
 async def _seed(db: object, count: int, photo: bytes | None) -> tuple[int, list[int], object]:
     """The example session with `count` paid CET-4 candidates; returns ids and the clock."""
+    from backoffice import authority
+    from backoffice.importing import parse_session_toml
     from foundation.clock import FrozenClock
-    from registration import admin, eligibility, entries
+    from registration import eligibility, entries
     from registration.identity import make_id_card_number
-    from registration.importing import parse_session_toml
     from storage.db import Database
 
     assert isinstance(db, Database)
     spec = parse_session_toml(ROOT / "examples" / "session-2026-12.toml")
     clock = FrozenClock(spec.windows.registration_opens + timedelta(days=1))
     async with db.uow() as uow:
-        session_id = await admin.load_session(uow, spec)
+        session_id = await authority.load_session(uow, spec)
         campus = await uow.sessions.campus_by_code(session_id, "BSU-HD")
         assert campus is not None
         await uow.sessions.set_capacity(campus.id, "CET4", count)

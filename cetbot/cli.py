@@ -15,17 +15,18 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 
-from cetbot.checklist import Command, preflight
-from cetbot.ticket_cli import ticket_app
-from foundation.i18n import pick_locale, t
-from foundation.settings import Settings
-from registration import admin, errors, review
-from registration.importing import (
+from backoffice import authority
+from backoffice.importing import (
     ImportFailed,
     parse_roster,
     parse_scores,
     parse_session_toml,
 )
+from cetbot.checklist import Command, preflight
+from cetbot.ticket_cli import ticket_app
+from foundation.i18n import pick_locale, t
+from foundation.settings import Settings
+from registration import errors, review
 from storage import migrate
 from storage.db import Database, UnitOfWork
 
@@ -111,7 +112,7 @@ def load_session(file: Path) -> None:
         raise _report_import_errors(failed) from None
 
     async def work(uow: UnitOfWork) -> int:
-        session_id = await admin.load_session(uow, spec)
+        session_id = await authority.load_session(uow, spec)
         await uow.commit()
         return session_id
 
@@ -142,7 +143,7 @@ def import_roster(
     async def campuses(uow: UnitOfWork) -> tuple[int, dict[str, str], set[str]]:
         sid = await _session_id(uow, session)
         offered = await uow.sessions.offered(sid)
-        return sid, await admin.session_campus_map(uow, sid), set(offered)
+        return sid, await authority.session_campus_map(uow, sid), set(offered)
 
     session_id, campus_map, subjects = _run(settings, campuses)
     with Progress(
@@ -167,7 +168,7 @@ def import_roster(
         say(f"cli-warning-{warning}")
 
     async def write(uow: UnitOfWork) -> tuple[int, int]:
-        counts = await admin.import_roster(uow, session_id, roster)
+        counts = await authority.import_roster(uow, session_id, roster)
         await uow.commit()
         return counts
 
@@ -188,7 +189,7 @@ def import_scores(file: Path) -> None:
         say(f"cli-warning-{warning}")
 
     async def write(uow: UnitOfWork) -> tuple[int, int]:
-        counts = await admin.import_scores(uow, rows)
+        counts = await authority.import_scores(uow, rows)
         await uow.commit()
         return counts
 
@@ -201,8 +202,8 @@ def stats(session: str | None = typer.Option(None, "--session")) -> None:
     """Records, registrations, entries and seats of a session."""
     settings = Settings()
 
-    async def work(uow: UnitOfWork) -> admin.SessionStats:
-        return await admin.stats(uow, await _session_id(uow, session))
+    async def work(uow: UnitOfWork) -> authority.SessionStats:
+        return await authority.stats(uow, await _session_id(uow, session))
 
     figures = _run(settings, work)
     loc = _locale()
@@ -299,7 +300,7 @@ def capacity_set(
         found = await uow.sessions.campus_by_code(sid, campus)
         if found is None:
             raise errors.UnknownCampus(campus=campus)
-        promoted = await admin.set_capacity(
+        promoted = await authority.set_capacity(
             uow, clock, campus_id=found.id, subject_code=subject, capacity=capacity
         )
         await uow.commit()

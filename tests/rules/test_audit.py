@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from registration import administration, entries, errors, review, waitlist
+from backoffice import administration
+from registration import entries, errors, review, waitlist
 from registration import worker as jobs
 from storage.db import Database, UnitOfWork, acting_as
 from storage.dto import EntryDTO, RegistrationDTO
