@@ -1,1 +1,1 @@
-"""The operator's back office: session and roster imports, capacities, admins, audit, exports, news."""
+"""The operator's back office: imports, sessions, capacities, admins, audit, exports, news."""
