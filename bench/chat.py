@@ -74,9 +74,9 @@ from emulator.client import EmulatorClient  # noqa: E402
 from emulator.server import start_emulator  # noqa: E402
 from foundation.clock import FrozenClock  # noqa: E402
 from foundation.settings import Settings  # noqa: E402
+from outgoing.mailer import MailboxMailer  # noqa: E402
 from registration import accounts, eligibility  # noqa: E402
 from registration.identity import make_id_card_number  # noqa: E402
-from registration.mailer import MailboxMailer  # noqa: E402
 from storage import migrate  # noqa: E402
 from storage.db import Database  # noqa: E402
 

@@ -20,7 +20,7 @@ from foundation.clock import Clock
 from foundation.i18n import LOCALES, t
 from foundation.settings import Settings
 from helpdesk import faq
-from registration.mailer import Mailer, mailer_from_settings
+from outgoing.mailer import Mailer, mailer_from_settings
 from storage.db import Database
 
 if TYPE_CHECKING:
@@ -191,7 +191,7 @@ class BotApp:
         return web.Response(status=200)
 
     def _payment_callback_app(self) -> web.Application:
-        from registration.gateways.callback_app import create_callback_app
+        from payment_web.callback_app import create_callback_app
         from registration.payments import gateway_from_settings
 
         return create_callback_app(self.database, self.clock, gateway_from_settings(self.settings))

@@ -17,12 +17,12 @@ from pathlib import Path
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+from background import jobs
 from bot.conversation import callbacks
 from bot.conversation.types import Button, Keyboard, Performer, SendResult, SendText
 from foundation.clock import Clock
 from foundation.i18n import DEFAULT_LOCALE, LOCALES, t
 from foundation.settings import Settings
-from registration import worker as jobs
 from registration.gateways.base import Gateway
 from storage.db import Database, UnitOfWork
 from storage.repos.outbox import OutboxDTO

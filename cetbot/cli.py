@@ -575,7 +575,7 @@ def worker(
     async def go() -> None:
         from aiohttp import web
 
-        from registration.gateways.callback_app import create_callback_app
+        from payment_web.callback_app import create_callback_app
 
         db = Database(settings.database_url)
         gateway = gateway_from_settings(settings)
@@ -645,7 +645,7 @@ def paysandbox(
     ),
 ) -> None:
     """Run the sandbox payment server (payment page, signed callbacks, queries)."""
-    from registration.gateways.sandbox_server import start_sandbox
+    from payment_web.sandbox_server import start_sandbox
 
     settings = Settings()
     # The sandbox signs with the bot's PAYMENT_SECRET: a public one would let anyone pay.

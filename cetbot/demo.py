@@ -25,7 +25,7 @@ from cetbot.checklist import make_secret, secret_problem
 from foundation.clock import Clock, RunningClock
 from foundation.i18n import t
 from foundation.settings import Settings
-from registration.mailer import MailboxMailer
+from outgoing.mailer import MailboxMailer
 from storage import migrate
 from storage.db import Database, sqlite_file, url_without_password
 
@@ -287,7 +287,7 @@ async def _start_payments(
     Returns what to stop (the app closes its endpoint). A busy port only costs the payment
     page: the demo goes on.
     """
-    from registration.gateways.sandbox_server import start_sandbox
+    from payment_web.sandbox_server import start_sandbox
 
     settings, clock = app.settings, app.clock
     stops: list[Callable[[], Awaitable[None]]] = []

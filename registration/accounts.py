@@ -63,7 +63,7 @@ from storage.errors import Conflict
 
 if TYPE_CHECKING:
     from foundation.clock import Clock
-    from registration.mailer import Mailer
+    from outgoing.mailer import Mailer
     from storage.db import UnitOfWork
 
 __all__ = [

@@ -35,7 +35,7 @@ from emulator.server import start_emulator  # noqa: E402
 from foundation.clock import FrozenClock  # noqa: E402
 from foundation.i18n import t  # noqa: E402
 from foundation.settings import Settings  # noqa: E402
-from registration.mailer import MailboxMailer  # noqa: E402
+from outgoing.mailer import MailboxMailer  # noqa: E402
 from storage import migrate  # noqa: E402
 from storage.db import Database  # noqa: E402
 

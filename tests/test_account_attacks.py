@@ -12,6 +12,7 @@ import pytest
 
 from admission import tickets
 from foundation.clock import FrozenClock
+from outgoing.mailer import MailboxMailer
 from registration import accounts, ratelimit
 from registration.errors import (
     BadCredentials,
@@ -21,7 +22,6 @@ from registration.errors import (
     TooManyRequests,
     WeakPassword,
 )
-from registration.mailer import MailboxMailer
 from storage.db import Database, UnitOfWork
 from tests.test_accounts import PASSWORD, _registered_record
 

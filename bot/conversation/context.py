@@ -18,9 +18,9 @@ from bot.conversation.types import Action, Button, Event
 from foundation.clock import Clock
 from foundation.i18n import t
 from foundation.settings import Settings
+from outgoing.mailer import Mailer
 from registration import accounts, errors
 from registration.common import Phase, phase
-from registration.mailer import Mailer
 from storage.db import UnitOfWork
 from storage.dto import AccountDTO, ExamSessionDTO, RegistrationDTO, StudentRecordDTO
 

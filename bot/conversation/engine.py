@@ -35,8 +35,8 @@ from bot.conversation.types import (
 from foundation.clock import Clock
 from foundation.i18n import pick_locale, t
 from foundation.settings import Settings
+from outgoing.mailer import Mailer
 from registration import errors
-from registration.mailer import Mailer
 from storage.db import Database, UnitOfWork
 
 log = logging.getLogger(__name__)

@@ -36,7 +36,7 @@ from bot.conversation.types import (
 )
 from foundation.clock import FrozenClock
 from foundation.settings import Settings
-from registration.mailer import MailboxMailer
+from outgoing.mailer import MailboxMailer
 from storage.db import Database
 from tests.conftest import ROOT
 from tests.conversation.driver import DatabaseChecks

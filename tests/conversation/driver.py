@@ -19,7 +19,7 @@ from typing import Protocol
 from backoffice import authority
 from bot.conversation.types import Button
 from foundation.clock import FrozenClock
-from registration.mailer import MailboxMailer
+from outgoing.mailer import MailboxMailer
 from storage.db import Database
 
 

@@ -20,7 +20,7 @@ from emulator.client import EmulatorClient
 from emulator.server import RunningEmulator, start_emulator
 from foundation.clock import FrozenClock
 from foundation.settings import Settings
-from registration.mailer import MailboxMailer
+from outgoing.mailer import MailboxMailer
 from storage.db import Database
 from tests.conftest import _create_schema
 from tests.e2e.echo_engine import EchoConversations

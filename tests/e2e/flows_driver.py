@@ -17,7 +17,7 @@ from bot.conversation.callbacks import decode
 from bot.conversation.types import Button
 from emulator.client import EmulatorClient
 from foundation.clock import FrozenClock
-from registration.mailer import MailboxMailer
+from outgoing.mailer import MailboxMailer
 from storage.db import Database
 from tests.conversation.driver import DatabaseChecks
 

@@ -16,8 +16,8 @@ from bot.app import BotApp
 from cetbot.demo import SESSION_FILE
 from emulator.client import EmulatorClient
 from emulator.server import RunningEmulator
+from outgoing.mailer import MailboxMailer
 from registration import entries
-from registration.mailer import MailboxMailer
 from tests.e2e.conftest import TOKEN, BotHarness, Chat, real_engine, real_engine_available
 from tests.e2e.test_main_path import USER, _walk_main_path
 

@@ -11,7 +11,7 @@ from emulator.client import EmulatorClient
 from emulator.server import start_emulator
 from foundation.clock import FrozenClock
 from foundation.settings import Settings
-from registration.mailer import MailboxMailer
+from outgoing.mailer import MailboxMailer
 from storage.db import Database
 from tests.e2e.conftest import TOKEN, real_engine_available
 

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from background import jobs
 from backoffice import administration
 from registration import entries, errors, review, waitlist
-from registration import worker as jobs
 from storage.db import Database, UnitOfWork, acting_as
 from storage.dto import EntryDTO, RegistrationDTO
 from storage.models import AuditRecord

@@ -18,7 +18,7 @@ from bot.app import BotApp
 from cetbot.demo import DEMO_TOKEN, run_demo
 from emulator.client import EmulatorClient
 from foundation.settings import Settings
-from registration.mailer import MailboxMailer
+from outgoing.mailer import MailboxMailer
 from tests.e2e.conftest import Chat, real_engine_available
 from tests.e2e.test_main_path import USER, _walk_main_path
 from tests.worker.helpers import outbox_kinds

@@ -17,7 +17,7 @@ from emulator.server import RunningEmulator
 from foundation.clock import FrozenClock
 from foundation.i18n import t
 from foundation.settings import Settings
-from registration.mailer import MailboxMailer
+from outgoing.mailer import MailboxMailer
 from registration.notices import notify_review_decision
 from storage.db import Database
 from tests.e2e.echo_engine import EchoConversations

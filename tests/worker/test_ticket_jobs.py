@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from admission.tickets import QUICK_PRINT_WINDOW
+from background import jobs
 from bot.worker_runtime import WorkerRuntime
 from foundation.settings import Settings
-from registration import worker as jobs
 from storage.db import Database
 from storage.repos.tickets import TicketDTO
 from tests.rules.conftest import World
