@@ -9,8 +9,8 @@ from backoffice.catalogue import SubjectSpec, load_default_catalogue
 from backoffice.importing import RosterFile, ScoreRow, SessionSpec
 from foundation.clock import Clock
 from registration import errors
-from registration.entries import Promotion
 from registration.notices import tell_promotions
+from registration.seats import Promotion
 from registration.waitlist import promote
 from storage.db import UnitOfWork
 

@@ -65,7 +65,7 @@ from backoffice import authority  # noqa: E402
 from backoffice.importing import parse_session_toml  # noqa: E402
 from bench.cpu import postgres_cpu  # noqa: E402
 from foundation.clock import FrozenClock  # noqa: E402
-from registration import entries  # noqa: E402
+from registration import entries, seats  # noqa: E402
 from registration.identity import make_id_card_number  # noqa: E402
 from storage.db import Database, UnitOfWork  # noqa: E402
 from storage.models import (  # noqa: E402
@@ -356,7 +356,7 @@ def _entry_values(b: Booking) -> tuple[Any, ...]:
         b.level,
         b.level if b.kind == "written" else None,
         created,
-        created + entries.UNPAID_LIFETIME,
+        created + seats.UNPAID_LIFETIME,
         b.fee_fen,
     )
 
