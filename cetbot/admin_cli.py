@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from backoffice import administration
-from cetbot.cli import _locale, _run, _session_id, admin_app, console, say
+from cetbot.shell import _locale, _run, _session_id, admin_app, console, say
 from foundation.i18n import t
 from foundation.settings import Settings
 from storage.db import UnitOfWork

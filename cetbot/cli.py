@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import os
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import typer
 from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 
@@ -23,8 +20,9 @@ from backoffice.importing import (
     parse_session_toml,
 )
 from cetbot.checklist import Command, preflight
+from cetbot.shell import _locale, _run, _session_id, admin_app, console, fail, say
 from cetbot.ticket_cli import ticket_app
-from foundation.i18n import pick_locale, t
+from foundation.i18n import t
 from foundation.settings import Settings
 from registration import errors, review
 from storage import migrate
@@ -34,48 +32,11 @@ T = TypeVar("T")
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(no_args_is_help=True)
-admin_app = typer.Typer(no_args_is_help=True)
 capacity_app = typer.Typer(no_args_is_help=True)
 app.add_typer(db_app, name="db", help="Database schema (Alembic).")
 app.add_typer(admin_app, name="admin", help="The exam authority's operations.")
 app.add_typer(ticket_app, name="ticket", help="Admission tickets.")
 admin_app.add_typer(capacity_app, name="capacity", help="Seat capacities.")
-
-console = Console()
-
-
-def _locale() -> str:
-    # Operators read messages in their shell's language (LANG=zh_CN.UTF-8 -> zh).
-    return pick_locale(os.environ.get("CETBOT_LANG") or os.environ.get("LANG"))
-
-
-def say(key: str, **args: Any) -> None:
-    console.print(t(_locale(), key, args), highlight=False)
-
-
-def fail(key: str, code: int = 1, **args: Any) -> typer.Exit:
-    console.print(f"[red]{t(_locale(), key, args)}[/red]", highlight=False)
-    return typer.Exit(code)
-
-
-def _run(settings: Settings, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
-    async def go() -> T:
-        db = Database(settings.database_url)
-        try:
-            async with db.uow() as uow:
-                uow.actor, uow.clock = "cli", settings.clock()  # the audit's "who" and "when"
-                return await work(uow)
-        finally:
-            await db.dispose()
-
-    try:
-        return asyncio.run(go())
-    except errors.DomainError as refused:
-        raise fail(f"error-{refused.code}", **_printable(refused.params)) from None
-
-
-def _printable(params: dict[str, Any]) -> dict[str, Any]:
-    return {k: (v if isinstance(v, int | str) else str(v)) for k, v in params.items()}
 
 
 def _report_import_errors(failed: ImportFailed) -> typer.Exit:
@@ -118,18 +79,6 @@ def load_session(file: Path) -> None:
 
     _run(settings, work)
     say("cli-session-loaded", code=spec.code, campuses=len(spec.campuses))
-
-
-async def _session_id(uow: UnitOfWork, code: str | None) -> int:
-    if code is None:
-        sessions = await uow.sessions.all()
-        if not sessions:
-            raise errors.NotFound(what="session")
-        return sessions[0].id
-    session = await uow.sessions.by_code(code)
-    if session is None:
-        raise errors.NotFound(what=f"session {code}")
-    return session.id
 
 
 @admin_app.command("import-roster")
@@ -681,5 +630,6 @@ if __name__ == "__main__":
     main()
 
 
-# Commands defined in their own modules register themselves on the apps above.
+# Commands defined in their own modules add themselves to the groups above (after this
+# module's own, which keeps the order of `cetbot admin --help`).
 from cetbot import admin_cli  # noqa: E402, F401
