@@ -1,4 +1,7 @@
-"""The Telegram adapters (aiogram, python-telegram-bot): the only code that imports them."""
+"""The platform adapters, the only code that imports a platform library: one module per
+adapter (`aiogram_adapter`, `ptb_adapter`; a WeChat adapter lands beside them as one more)
+over what they share here (the Adapter protocol and its loader, `performing`, `events`,
+`runner`, `retry`)."""
 
 from __future__ import annotations
 
