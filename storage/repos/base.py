@@ -2,31 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
 from dataclasses import fields
-from typing import Any, Protocol, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from sqlalchemy import ColumnElement, Row, Table, literal_column
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+if TYPE_CHECKING:
+    from storage.repos.audit import AuditSink
+
 D = TypeVar("D")
-
-
-class AuditSink(Protocol):
-    """What a repository needs of `storage.repos.audit.AuditSink`: named here, not
-    imported, because the audit sink is itself built on this module (no circle)."""
-
-    async def record_many(
-        self,
-        action: str,
-        object_type: str,
-        object_ids: Iterable[object],
-        before: Mapping[str, Any] | None,
-        after: Mapping[str, Any] | None,
-    ) -> None: ...
-
 
 _FIELDS: dict[type, tuple[str, ...]] = {}
 
