@@ -622,14 +622,15 @@ def paysandbox(
         pass
 
 
+# Commands defined in their own modules add themselves to the groups above: imported
+# after this module's own (the order of `cetbot admin --help`) and before main(), so that
+# `python -m cetbot.cli admin add-admin` finds them too.
+from cetbot import admin_cli  # noqa: E402, F401
+
+
 def main() -> None:
     app()
 
 
 if __name__ == "__main__":
     main()
-
-
-# Commands defined in their own modules add themselves to the groups above (after this
-# module's own, which keeps the order of `cetbot admin --help`).
-from cetbot import admin_cli  # noqa: E402, F401
