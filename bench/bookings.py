@@ -61,11 +61,12 @@ from sqlalchemy import delete, func, insert, select, text, update  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
 
+from backoffice import authority  # noqa: E402
+from backoffice.importing import parse_session_toml  # noqa: E402
 from bench.cpu import postgres_cpu  # noqa: E402
-from cetbot.clock import FrozenClock  # noqa: E402
-from registration import admin, entries  # noqa: E402
+from foundation.clock import FrozenClock  # noqa: E402
+from registration import entries, seats  # noqa: E402
 from registration.identity import make_id_card_number  # noqa: E402
-from registration.importing import parse_session_toml  # noqa: E402
 from storage.db import Database, UnitOfWork  # noqa: E402
 from storage.models import (  # noqa: E402
     Account,
@@ -167,7 +168,7 @@ async def _bulk(db: Database, n: int) -> list[Booking]:
     """Loads the session, widens PAIRS and creates n candidates; returns one booking each."""
     spec = parse_session_toml(SESSION_FILE)
     async with db.uow() as uow:
-        session_id = await admin.load_session(uow, spec)
+        session_id = await authority.load_session(uow, spec)
         campuses = {c.code: c for c in await uow.sessions.campuses(session_id)}
         offered = await uow.sessions.offered(session_id)
         for campus_code, subject in PAIRS:
@@ -355,7 +356,7 @@ def _entry_values(b: Booking) -> tuple[Any, ...]:
         b.level,
         b.level if b.kind == "written" else None,
         created,
-        created + entries.UNPAID_LIFETIME,
+        created + seats.UNPAID_LIFETIME,
         b.fee_fen,
     )
 

@@ -69,14 +69,14 @@ if str(ROOT) not in sys.path:
 from bench.cpu import process_cpu  # noqa: E402
 from bot.app import create_app  # noqa: E402
 from bot.handlers import echo_bots  # noqa: E402
-from cetbot.clock import FrozenClock  # noqa: E402
 from cetbot.demo import seed_example_session  # noqa: E402
-from cetbot.settings import Settings  # noqa: E402
 from emulator.client import EmulatorClient  # noqa: E402
 from emulator.server import start_emulator  # noqa: E402
+from foundation.clock import FrozenClock  # noqa: E402
+from foundation.settings import Settings  # noqa: E402
+from outgoing.mailer import MailboxMailer  # noqa: E402
 from registration import accounts, eligibility  # noqa: E402
 from registration.identity import make_id_card_number  # noqa: E402
-from registration.mailer import MailboxMailer  # noqa: E402
 from storage import migrate  # noqa: E402
 from storage.db import Database  # noqa: E402
 

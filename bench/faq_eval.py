@@ -243,8 +243,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from registration._faq_text import char_ngrams  # noqa: E402
-from registration.faq import (  # noqa: E402
+from helpdesk._faq_text import char_ngrams  # noqa: E402
+from helpdesk.faq import (  # noqa: E402
     DEFAULT_THRESHOLD,
     EXAMPLES_PATH,
     LOCALES,
@@ -549,7 +549,7 @@ def session_values(locale: str, path: Path = SESSION_PATH) -> dict[str, str]:
     """The placeholder values the conversation fills for the demo session (info.py _values)."""
     from zoneinfo import ZoneInfo
 
-    from cetbot.i18n import t
+    from foundation.i18n import t
 
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     tz = data.get("timezone", "Asia/Shanghai")
@@ -581,7 +581,7 @@ def session_values(locale: str, path: Path = SESSION_PATH) -> dict[str, str]:
 def rendered_reply(index: FaqIndex, text: str, values: dict[str, str]) -> tuple[str, Any]:
     """The text the candidate reads, as bot/conversation/steps/info.py shows it."""
     from bot.conversation import inputs
-    from registration.faq import ANSWER
+    from helpdesk.faq import ANSWER
 
     reply = index.decide(text[: inputs.MAX_FAQ_QUERY], values)
     shown = reply.text
@@ -733,7 +733,7 @@ _FIRST_ANSWER = """
 import sys, time
 t0 = time.perf_counter()
 sys.path.insert(0, {root!r})
-from registration import faq
+from helpdesk import faq
 faq.warm()  # what create_app does at start-up
 t1 = time.perf_counter()
 faq.FaqIndex.load({lang!r}).decide({text!r})

@@ -20,9 +20,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from registration.catalogue import load_default_catalogue
+from backoffice.catalogue import load_default_catalogue
+from backoffice.importing import ROSTER_COLUMNS, parse_session_toml
 from registration.identity import make_id_card_number
-from registration.importing import ROSTER_COLUMNS, parse_session_toml
 
 SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯"

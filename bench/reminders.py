@@ -35,8 +35,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.worker_runtime import OutboxDispatcher  # noqa: E402
-from cetbot.clock import FrozenClock  # noqa: E402
 from emulator.client import EmulatorClient  # noqa: E402
+from foundation.clock import FrozenClock  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.models import Base, OutboxMessage  # noqa: E402
 from tests.rules.conftest import SESSION_FILE, World  # noqa: E402
@@ -56,13 +56,14 @@ asyncio.run(main())
 
 
 async def seed(db: Database, count: int, first_chat: int) -> None:
-    from registration import admin, entries
-    from registration.importing import parse_session_toml
+    from backoffice import authority
+    from backoffice.importing import parse_session_toml
+    from registration import entries
 
     clock = FrozenClock(NOW)
     spec = parse_session_toml(SESSION_FILE)
     async with db.uow() as uow:
-        session_id = await admin.load_session(uow, spec)
+        session_id = await authority.load_session(uow, spec)
         campuses = {c.code: c.id for c in await uow.sessions.campuses(session_id)}
         await uow.commit()
     world = World(db, clock, session_id, campuses, spec.windows.registration_opens, NOW)

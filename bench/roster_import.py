@@ -8,9 +8,9 @@ Prints figures only (no pass/fail), the median of ``--runs`` runs.
 A roster of ``--rows`` valid rows for examples/session-2026-12.toml is written once with
 bench/gen_roster.py (not timed). Each run then times, separately:
 
-* parse: ``registration.importing.parse_roster`` of the file against the session
+* parse: ``backoffice.importing.parse_roster`` of the file against the session
   (campus map, subject codes, a "today" inside the registration window), no database;
-* write: ``registration.admin.import_roster`` of the parsed roster in one unit of work,
+* write: ``backoffice.authority.import_roster`` of the parsed roster in one unit of work,
   committed, into a fresh database (a temp SQLite file, or the PostgreSQL database
   ``cetbot_bench`` created and dropped here) where only the session is loaded.
 
@@ -36,9 +36,9 @@ if str(ROOT) not in sys.path:
 from sqlalchemy import text  # noqa: E402
 from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
 
+from backoffice import authority  # noqa: E402
+from backoffice.importing import RosterFile, parse_roster, parse_session_toml  # noqa: E402
 from bench.gen_roster import write_roster  # noqa: E402
-from registration import admin  # noqa: E402
-from registration.importing import RosterFile, parse_roster, parse_session_toml  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.models import Base  # noqa: E402
 
@@ -86,11 +86,11 @@ async def _write(url: str, roster: RosterFile) -> float:
     db = Database(url)
     try:
         async with db.uow() as uow:
-            session_id = await admin.load_session(uow, parse_session_toml(SESSION_FILE))
+            session_id = await authority.load_session(uow, parse_session_toml(SESSION_FILE))
             await uow.commit()
         started = time.perf_counter()
         async with db.uow() as uow:
-            new, updated = await admin.import_roster(uow, session_id, roster)
+            new, updated = await authority.import_roster(uow, session_id, roster)
             await uow.commit()
         seconds = time.perf_counter() - started
         assert (new, updated) == (len(roster.rows), 0), (new, updated)

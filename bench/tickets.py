@@ -11,7 +11,7 @@ the font, is reported apart from the rest.
 
 The database part seeds the example session with paid candidates (a fresh SQLite file
 unless --database-url names an empty, migrated database), assigns seats, pre-renders
-every ticket in both locales through `registration.tickets.prerender` (batches of 20,
+every ticket in both locales through `admission.tickets.prerender` (batches of 20,
 one transaction each, as the worker would), then serves each candidate's cached ticket
 through `ticket_documents`, one unit of work per request as the chat would.
 """
@@ -40,8 +40,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (  # noqa: E402
 )
 from PIL import Image, ImageDraw  # noqa: E402
 
-from registration.ticket_pdf import TicketView, render_ticket  # noqa: E402
-from registration.ticket_signing import TicketClaims, sign_ticket  # noqa: E402
+from admission.ticket_pdf import TicketView, render_ticket  # noqa: E402
+from admission.ticket_signing import TicketClaims, sign_ticket  # noqa: E402
 
 SURNAMES = "张王李赵刘陈杨黄周吴"
 GIVEN = ("伟", "芳", "娜", "秀英", "敏", "静", "丽", "强", "磊", "洋", "艳", "勇", "杰", "娟")
@@ -111,17 +111,18 @@ def write_sample(path: Path, pdf: bytes) -> None:
 
 async def _seed(db: object, count: int, photo: bytes | None) -> tuple[int, list[int], object]:
     """The example session with `count` paid CET-4 candidates; returns ids and the clock."""
-    from cetbot.clock import FrozenClock
-    from registration import admin, eligibility, entries
+    from backoffice import authority
+    from backoffice.importing import parse_session_toml
+    from foundation.clock import FrozenClock
+    from registration import eligibility, entries
     from registration.identity import make_id_card_number
-    from registration.importing import parse_session_toml
     from storage.db import Database
 
     assert isinstance(db, Database)
     spec = parse_session_toml(ROOT / "examples" / "session-2026-12.toml")
     clock = FrozenClock(spec.windows.registration_opens + timedelta(days=1))
     async with db.uow() as uow:
-        session_id = await admin.load_session(uow, spec)
+        session_id = await authority.load_session(uow, spec)
         campus = await uow.sessions.campus_by_code(session_id, "BSU-HD")
         assert campus is not None
         await uow.sessions.set_capacity(campus.id, "CET4", count)
@@ -177,8 +178,8 @@ async def _seed(db: object, count: int, photo: bytes | None) -> tuple[int, list[
 
 
 async def _db_bench(count: int, url: str | None, photo: bytes | None) -> list[str]:
-    from cetbot.settings import Settings
-    from registration import tickets
+    from admission import tickets
+    from foundation.settings import Settings
     from storage.db import Database
     from storage.models import Base
 

@@ -16,11 +16,11 @@ from aiohttp import web
 from bot.handlers import Adapter, BotCommandText, bot_key, load_adapter
 from bot.handlers.retry import RetryPolicy
 from bot.handlers.runner import ConversationEngine
-from cetbot.clock import Clock
-from cetbot.i18n import LOCALES, t
-from cetbot.settings import Settings
-from registration import faq
-from registration.mailer import Mailer, mailer_from_settings
+from foundation.clock import Clock
+from foundation.i18n import LOCALES, t
+from foundation.settings import Settings
+from helpdesk import faq
+from outgoing.mailer import Mailer, mailer_from_settings
 from storage.db import Database
 
 if TYPE_CHECKING:
@@ -191,7 +191,7 @@ class BotApp:
         return web.Response(status=200)
 
     def _payment_callback_app(self) -> web.Application:
-        from registration.gateways.callback_app import create_callback_app
+        from payment_web.callback_app import create_callback_app
         from registration.payments import gateway_from_settings
 
         return create_callback_app(self.database, self.clock, gateway_from_settings(self.settings))

@@ -21,7 +21,7 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
-from bot.worker_runtime import SendLimiter
+from bot.send_limits import SendLimiter
 
 log = logging.getLogger(__name__)
 

@@ -8,21 +8,21 @@ import contextlib
 import fcntl
 import logging
 import os
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from background import jobs
 from bot.conversation import callbacks
 from bot.conversation.types import Button, Keyboard, Performer, SendResult, SendText
-from cetbot.clock import Clock
-from cetbot.i18n import DEFAULT_LOCALE, LOCALES, t
-from cetbot.settings import Settings
-from registration import worker as jobs
+from bot.send_limits import Limiter, SendLimiter
+from foundation.clock import Clock
+from foundation.i18n import DEFAULT_LOCALE, LOCALES, t
+from foundation.settings import Settings
 from registration.gateways.base import Gateway
 from storage.db import Database, UnitOfWork
 from storage.repos.outbox import OutboxDTO
@@ -31,50 +31,6 @@ log = logging.getLogger(__name__)
 
 # Times in notices are shown in the session's zone; all example sessions are Beijing time.
 DEFAULT_TZ = "Asia/Shanghai"
-
-
-class Limiter(Protocol):
-    """Waits until a message to `chat_id` may go out (and books it)."""
-
-    async def acquire(self, chat_id: int) -> None: ...
-
-
-class SendLimiter:
-    """Token buckets for the whole bot (`per_second`) and for each chat (`per_chat`).
-
-    The overall bucket holds only a few tokens: after a stall it does not fire a
-    burst, so Telegram's own bucket is never overdrawn (no 429s caused by us).
-    """
-
-    def __init__(
-        self, per_second: float = 30.0, per_chat_interval: float = 1.0, burst: float = 3.0
-    ) -> None:
-        self.rate = per_second
-        self.capacity = max(1.0, burst)
-        self.tokens = 1.0
-        self.stamp = time.monotonic()
-        self.per_chat_interval = per_chat_interval
-        self._chat_next: dict[int, float] = {}
-        self._lock = asyncio.Lock()
-
-    def _wait(self, chat_id: int, now: float) -> float:
-        self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
-        self.stamp = now
-        overall = 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.rate
-        return max(overall, self._chat_next.get(chat_id, 0.0) - now)
-
-    async def acquire(self, chat_id: int) -> None:
-        while True:
-            async with self._lock:
-                now = time.monotonic()
-                wait = self._wait(chat_id, now)
-                if wait <= 0:
-                    self.tokens -= 1
-                    self._chat_next[chat_id] = now + self.per_chat_interval
-                    if len(self._chat_next) > 50_000:
-                        self._chat_next = {c: n for c, n in self._chat_next.items() if n > now}
-                    return
-            await asyncio.sleep(wait)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,10 +10,10 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from cetbot.cli import _locale, _run, _session_id, admin_app, console, say
-from cetbot.i18n import t
-from cetbot.settings import Settings
-from registration import administration
+from backoffice import administration
+from cetbot.shell import _locale, _run, _session_id, admin_app, console, say
+from foundation.i18n import t
+from foundation.settings import Settings
 from storage.db import UnitOfWork
 
 export_app = typer.Typer(no_args_is_help=True)

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
-from cetbot.settings import Settings
+from foundation.settings import Settings
 
 Command = Literal["run", "worker", "paysandbox"]
 

@@ -3,29 +3,28 @@
 from __future__ import annotations
 
 import asyncio
-import os
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import typer
 from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 
-from cetbot.checklist import Command, preflight
-from cetbot.i18n import pick_locale, t
-from cetbot.settings import Settings
-from cetbot.ticket_cli import ticket_app
-from registration import admin, errors, review
-from registration.importing import (
+from backoffice import authority
+from backoffice.importing import (
     ImportFailed,
     parse_roster,
     parse_scores,
     parse_session_toml,
 )
+from cetbot.checklist import Command, preflight
+from cetbot.shell import _locale, _run, _session_id, admin_app, console, fail, say
+from cetbot.ticket_cli import ticket_app
+from foundation.i18n import t
+from foundation.settings import Settings
+from registration import errors, review
 from storage import migrate
 from storage.db import Database, UnitOfWork
 
@@ -33,48 +32,11 @@ T = TypeVar("T")
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(no_args_is_help=True)
-admin_app = typer.Typer(no_args_is_help=True)
 capacity_app = typer.Typer(no_args_is_help=True)
 app.add_typer(db_app, name="db", help="Database schema (Alembic).")
 app.add_typer(admin_app, name="admin", help="The exam authority's operations.")
 app.add_typer(ticket_app, name="ticket", help="Admission tickets.")
 admin_app.add_typer(capacity_app, name="capacity", help="Seat capacities.")
-
-console = Console()
-
-
-def _locale() -> str:
-    # Operators read messages in their shell's language (LANG=zh_CN.UTF-8 -> zh).
-    return pick_locale(os.environ.get("CETBOT_LANG") or os.environ.get("LANG"))
-
-
-def say(key: str, **args: Any) -> None:
-    console.print(t(_locale(), key, args), highlight=False)
-
-
-def fail(key: str, code: int = 1, **args: Any) -> typer.Exit:
-    console.print(f"[red]{t(_locale(), key, args)}[/red]", highlight=False)
-    return typer.Exit(code)
-
-
-def _run(settings: Settings, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
-    async def go() -> T:
-        db = Database(settings.database_url)
-        try:
-            async with db.uow() as uow:
-                uow.actor, uow.clock = "cli", settings.clock()  # the audit's "who" and "when"
-                return await work(uow)
-        finally:
-            await db.dispose()
-
-    try:
-        return asyncio.run(go())
-    except errors.DomainError as refused:
-        raise fail(f"error-{refused.code}", **_printable(refused.params)) from None
-
-
-def _printable(params: dict[str, Any]) -> dict[str, Any]:
-    return {k: (v if isinstance(v, int | str) else str(v)) for k, v in params.items()}
 
 
 def _report_import_errors(failed: ImportFailed) -> typer.Exit:
@@ -111,24 +73,12 @@ def load_session(file: Path) -> None:
         raise _report_import_errors(failed) from None
 
     async def work(uow: UnitOfWork) -> int:
-        session_id = await admin.load_session(uow, spec)
+        session_id = await authority.load_session(uow, spec)
         await uow.commit()
         return session_id
 
     _run(settings, work)
     say("cli-session-loaded", code=spec.code, campuses=len(spec.campuses))
-
-
-async def _session_id(uow: UnitOfWork, code: str | None) -> int:
-    if code is None:
-        sessions = await uow.sessions.all()
-        if not sessions:
-            raise errors.NotFound(what="session")
-        return sessions[0].id
-    session = await uow.sessions.by_code(code)
-    if session is None:
-        raise errors.NotFound(what=f"session {code}")
-    return session.id
 
 
 @admin_app.command("import-roster")
@@ -142,7 +92,7 @@ def import_roster(
     async def campuses(uow: UnitOfWork) -> tuple[int, dict[str, str], set[str]]:
         sid = await _session_id(uow, session)
         offered = await uow.sessions.offered(sid)
-        return sid, await admin.session_campus_map(uow, sid), set(offered)
+        return sid, await authority.session_campus_map(uow, sid), set(offered)
 
     session_id, campus_map, subjects = _run(settings, campuses)
     with Progress(
@@ -167,7 +117,7 @@ def import_roster(
         say(f"cli-warning-{warning}")
 
     async def write(uow: UnitOfWork) -> tuple[int, int]:
-        counts = await admin.import_roster(uow, session_id, roster)
+        counts = await authority.import_roster(uow, session_id, roster)
         await uow.commit()
         return counts
 
@@ -188,7 +138,7 @@ def import_scores(file: Path) -> None:
         say(f"cli-warning-{warning}")
 
     async def write(uow: UnitOfWork) -> tuple[int, int]:
-        counts = await admin.import_scores(uow, rows)
+        counts = await authority.import_scores(uow, rows)
         await uow.commit()
         return counts
 
@@ -201,8 +151,8 @@ def stats(session: str | None = typer.Option(None, "--session")) -> None:
     """Records, registrations, entries and seats of a session."""
     settings = Settings()
 
-    async def work(uow: UnitOfWork) -> admin.SessionStats:
-        return await admin.stats(uow, await _session_id(uow, session))
+    async def work(uow: UnitOfWork) -> authority.SessionStats:
+        return await authority.stats(uow, await _session_id(uow, session))
 
     figures = _run(settings, work)
     loc = _locale()
@@ -299,7 +249,7 @@ def capacity_set(
         found = await uow.sessions.campus_by_code(sid, campus)
         if found is None:
             raise errors.UnknownCampus(campus=campus)
-        promoted = await admin.set_capacity(
+        promoted = await authority.set_capacity(
             uow, clock, campus_id=found.id, subject_code=subject, capacity=capacity
         )
         await uow.commit()
@@ -334,7 +284,7 @@ def expire() -> None:
 @admin_app.command("assign-seats")
 def assign_seats(session: str | None = typer.Option(None, "--session")) -> None:
     """Give paid entries whose print time has come a ticket number, room and seat (R38)."""
-    from registration import tickets
+    from admission import tickets
 
     settings = Settings()
     clock = settings.clock()
@@ -353,7 +303,7 @@ def assign_seats(session: str | None = typer.Option(None, "--session")) -> None:
 @admin_app.command("revoke-ticket")
 def revoke_ticket(ticket_no: str, reason: str = typer.Option(..., "--reason")) -> None:
     """Revoke an admission ticket: no longer sent, and listed by export-revoked."""
-    from registration import tickets
+    from admission import tickets
 
     settings = Settings()
     clock = settings.clock()
@@ -371,7 +321,7 @@ def export_revoked(
     file: Path, session: str | None = typer.Option(None, "--session", help="only this session")
 ) -> None:
     """Write revoked ticket numbers to FILE, one a line, for `ticket verify --revoked`."""
-    from registration import tickets
+    from admission import tickets
 
     settings = Settings()
 
@@ -574,7 +524,7 @@ def worker(
     async def go() -> None:
         from aiohttp import web
 
-        from registration.gateways.callback_app import create_callback_app
+        from payment_web.callback_app import create_callback_app
 
         db = Database(settings.database_url)
         gateway = gateway_from_settings(settings)
@@ -644,7 +594,7 @@ def paysandbox(
     ),
 ) -> None:
     """Run the sandbox payment server (payment page, signed callbacks, queries)."""
-    from registration.gateways.sandbox_server import start_sandbox
+    from payment_web.sandbox_server import start_sandbox
 
     settings = Settings()
     # The sandbox signs with the bot's PAYMENT_SECRET: a public one would let anyone pay.
@@ -672,13 +622,15 @@ def paysandbox(
         pass
 
 
+# Commands defined in their own modules add themselves to the groups above: imported
+# after this module's own (the order of `cetbot admin --help`) and before main(), so that
+# `python -m cetbot.cli admin add-admin` finds them too.
+from cetbot import admin_cli  # noqa: E402, F401
+
+
 def main() -> None:
     app()
 
 
 if __name__ == "__main__":
     main()
-
-
-# Commands defined in their own modules register themselves on the apps above.
-from cetbot import admin_cli  # noqa: E402, F401

@@ -19,13 +19,13 @@ from pydantic import SecretStr
 from rich.console import Console
 from rich.table import Table
 
+from backoffice import authority
+from backoffice.importing import parse_roster, parse_scores, parse_session_toml
 from cetbot.checklist import make_secret, secret_problem
-from cetbot.clock import Clock, RunningClock
-from cetbot.i18n import t
-from cetbot.settings import Settings
-from registration import admin
-from registration.importing import parse_roster, parse_scores, parse_session_toml
-from registration.mailer import MailboxMailer
+from foundation.clock import Clock, RunningClock
+from foundation.i18n import t
+from foundation.settings import Settings
+from outgoing.mailer import MailboxMailer
 from storage import migrate
 from storage.db import Database, sqlite_file, url_without_password
 
@@ -81,16 +81,16 @@ async def seed_example_session(database: Database, today: date) -> Seeded | None
             return None
     spec = parse_session_toml(SESSION_FILE)
     async with database.uow() as uow:
-        session_id = await admin.load_session(uow, spec)
+        session_id = await authority.load_session(uow, spec)
         await uow.commit()
     async with database.uow() as uow:
-        campuses = await admin.session_campus_map(uow, session_id)
+        campuses = await authority.session_campus_map(uow, session_id)
         subjects = set(await uow.sessions.offered(session_id))
     roster = parse_roster(ROSTER_FILE, campuses, subjects, today)
     scores = parse_scores(SCORES_FILE)
     async with database.uow() as uow:
-        new, updated = await admin.import_roster(uow, session_id, roster)
-        score_new, score_updated = await admin.import_scores(uow, scores)
+        new, updated = await authority.import_roster(uow, session_id, roster)
+        score_new, score_updated = await authority.import_scores(uow, scores)
         await uow.commit()
     return Seeded(spec.code, new + updated, score_new + score_updated)
 
@@ -287,7 +287,7 @@ async def _start_payments(
     Returns what to stop (the app closes its endpoint). A busy port only costs the payment
     page: the demo goes on.
     """
-    from registration.gateways.sandbox_server import start_sandbox
+    from payment_web.sandbox_server import start_sandbox
 
     settings, clock = app.settings, app.clock
     stops: list[Callable[[], Awaitable[None]]] = []

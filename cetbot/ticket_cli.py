@@ -8,8 +8,7 @@ from typing import Annotated
 
 import typer
 
-from cetbot.i18n import pick_locale, t
-from registration.ticket_signing import (
+from admission.ticket_signing import (
     PAYLOAD_PREFIX,
     TicketKeyError,
     VerifyResult,
@@ -17,6 +16,7 @@ from registration.ticket_signing import (
     load_public_key_pem,
     verify_ticket,
 )
+from foundation.i18n import pick_locale, t
 
 ticket_app = typer.Typer(no_args_is_help=True)
 
@@ -100,7 +100,7 @@ def verify(
         except TicketKeyError as exc:
             raise _fail("ticket-cli-bad-key", error=str(exc)) from exc
     else:
-        from cetbot.settings import Settings
+        from foundation.settings import Settings
 
         settings = Settings()
         secret = settings.ticket_signing_key

@@ -25,6 +25,7 @@ from emulator.state import (
     WebhookSettings,
 )
 from emulator.textparse import EntityParseError, parse_text, utf16_len
+from emulator.webhook import WebhookWorker
 
 log = logging.getLogger(__name__)
 
@@ -292,9 +293,7 @@ async def set_webhook(call: Call) -> Any:
     )
     _stop_webhook(call.bot)
     call.bot.webhook = settings
-    from emulator.webhook import WebhookWorker  # local import: the worker imports this module
-
-    call.bot.webhook_worker = WebhookWorker(call.state, call.bot)
+    call.bot.webhook_worker = WebhookWorker(call.state, call.bot, call_method)
     call.bot.webhook_worker.start()
     call.bot.notify()
     return True

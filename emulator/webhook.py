@@ -7,12 +7,17 @@ import contextlib
 import json
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
 
 from emulator.params import Params
 from emulator.state import BotState, EmulatorState
+
+# Runs one Bot API method as if the bot had called it (`emulator.botapi.call_method`).
+# Passed in rather than imported: botapi starts this worker, so it cannot be imported here.
+MethodRunner = Callable[[EmulatorState, BotState, str, Params], Awaitable[Any]]
 
 log = logging.getLogger(__name__)
 
@@ -31,9 +36,10 @@ def _chat_key(update: dict[str, Any]) -> int | None:
 class WebhookWorker:
     """One background task per bot with a webhook; at most max_connections POSTs at once."""
 
-    def __init__(self, state: EmulatorState, bot: BotState) -> None:
+    def __init__(self, state: EmulatorState, bot: BotState, run_method: MethodRunner) -> None:
         self.state = state
         self.bot = bot
+        self._run_method = run_method
         self._task: asyncio.Task[None] | None = None
         self._inflight: dict[int, asyncio.Task[None]] = {}
         self._attempts: dict[int, int] = {}
@@ -128,11 +134,9 @@ class WebhookWorker:
 
     async def _run_reply(self, reply: dict[str, Any]) -> None:
         # Telegram executes a method returned in the webhook response body, ignoring its result.
-        from emulator.botapi import call_method  # local import: botapi imports this module
-
         values = {k: v for k, v in reply.items() if k != "method"}
         with contextlib.suppress(Exception):
-            await call_method(self.state, self.bot, reply["method"], Params(values))
+            await self._run_method(self.state, self.bot, reply["method"], Params(values))
 
 
 def _json_or_none(body: bytes) -> Any:

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Final
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from cetbot.i18n import t
+from foundation.i18n import t
 from registration import ratelimit
 from registration.common_passwords import is_common
 from registration.eligibility import clean_id_number
@@ -62,8 +62,8 @@ from storage.dto import AccountDTO
 from storage.errors import Conflict
 
 if TYPE_CHECKING:
-    from cetbot.clock import Clock
-    from registration.mailer import Mailer
+    from foundation.clock import Clock
+    from outgoing.mailer import Mailer
     from storage.db import UnitOfWork
 
 __all__ = [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cetbot.clock import Clock
+from foundation.clock import Clock
 from registration import errors, identity
 from registration.common import get_session, require_open, require_published
 from storage.db import UnitOfWork

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from cetbot.clock import Clock
+from foundation.clock import Clock
 from registration import errors
 from registration.common import (
     campus_for,
@@ -16,81 +15,19 @@ from registration.common import (
     registration_record,
     require_open,
 )
+from registration.seats import (
+    Promotion,
+    check_can_hold,
+    entry_values,
+    free_seat,
+)
 from storage.db import UnitOfWork
 from storage.dto import (
-    CampusDTO,
     EntryDTO,
-    OfferedSubjectDTO,
-    RegistrationDTO,
-    StudentRecordDTO,
-    SubjectDTO,
 )
 
-# R31: an unpaid entry lives 24 hours.
-UNPAID_LIFETIME = timedelta(hours=24)
 # R25: paper score report choices; "none" is the default.
 PAPER_REPORTS = ("none", "report", "report-and-certificate")
-
-
-@dataclass(frozen=True, slots=True)
-class Promotion:
-    """A waiter who got a freed seat (R37): tell them."""
-
-    waitlist_id: int
-    registration_id: int
-    entry: EntryDTO
-
-
-def check_can_hold(record: StudentRecordDTO, subject: SubjectDTO, active: list[EntryDTO]) -> None:
-    """R20-R22: may this candidate hold an entry of `subject` next to `active` ones?"""
-    if any(e.subject_code == subject.code for e in active):
-        raise errors.SubjectHeld(subject=subject.code)
-    if subject.kind == "written":
-        if subject.code not in record.eligible:
-            raise errors.NotEligible(subject=subject.code)
-        taken = next((e for e in active if e.kind == "written" and e.level == subject.level), None)
-        if taken is not None:
-            raise errors.LevelTaken(level=subject.level, held=taken.subject_code)
-    else:
-        if not any(e.subject_code == subject.requires for e in active):
-            raise errors.OralNeedsWritten(subject=subject.code, requires=subject.requires)
-
-
-async def create_entry(
-    uow: UnitOfWork,
-    now: datetime,
-    registration: RegistrationDTO,
-    offered: OfferedSubjectDTO,
-    campus: CampusDTO,
-    paper_report: str = "none",
-) -> EntryDTO:
-    """Inserts an unpaid entry whose seat was already taken by the caller."""
-    return await uow.entries.create(_entry_values(now, registration, offered, campus, paper_report))
-
-
-def _entry_values(
-    now: datetime,
-    registration: RegistrationDTO,
-    offered: OfferedSubjectDTO,
-    campus: CampusDTO,
-    paper_report: str,
-) -> dict[str, object]:
-    """The columns of a new unpaid entry."""
-    subject = offered.subject
-    return {
-        "registration_id": registration.id,
-        "session_id": registration.session_id,
-        "subject_code": subject.code,
-        "campus_id": campus.id,
-        "kind": subject.kind,
-        "level": subject.level,
-        "written_level": subject.level if subject.kind == "written" else None,
-        "status": "unpaid",
-        "paper_report": paper_report if subject.kind == "written" else "none",
-        "fee_fen": offered.fee_fen,
-        "created_at": now,
-        "expires_at": now + UNPAID_LIFETIME,
-    }
 
 
 async def register_subject(
@@ -127,7 +64,7 @@ async def register_subject(
     check_can_hold(record, subject, state.active)
     # R23: the conditional UPDATE of the seat is the only gate; it never oversells.
     entry = await uow.entries.create_with_seat(
-        _entry_values(now, registration, offered, campus, paper_report)
+        entry_values(now, registration, offered, campus, paper_report)
     )
     if entry is None:
         raise errors.SeatsFull(campus=campus.id, subject=subject_code)
@@ -144,8 +81,6 @@ async def change_campus(
     uow: UnitOfWork, clock: Clock, *, registration_id: int, entry_id: int, campus_id: int
 ) -> tuple[EntryDTO, list[Promotion]]:
     """R24: moves an unpaid entry to another campus; the old seat goes to the queue."""
-    from registration.waitlist import free_seat
-
     now = clock.now()
     registration = await lock_registration(uow, registration_id)
     entry = await own_entry(uow, registration.id, entry_id)
@@ -175,8 +110,6 @@ async def cancel_entry(
     confirmed: bool = False,
 ) -> tuple[list[EntryDTO], list[Promotion]]:
     """R24: cancels an unpaid entry (and its unpaid oral entry, once confirmed)."""
-    from registration.waitlist import free_seat
-
     now = clock.now()
     registration = await lock_registration(uow, registration_id)
     entry = await own_entry(uow, registration.id, entry_id)

@@ -5,11 +5,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from cetbot.clock import Clock
-from registration.entries import UNPAID_LIFETIME, Promotion
+from foundation.clock import Clock
 from registration.gateways.base import Gateway, GatewayUnavailable
 from registration.notices import notify_registration, tell_promotions
-from registration.waitlist import free_seat
+from registration.seats import UNPAID_LIFETIME, Promotion, free_seat
 from storage.db import UnitOfWork
 from storage.dto import EntryDTO
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from registration.entries import Promotion
+from registration.seats import Promotion
 from storage.db import UnitOfWork
 from storage.dto import ReviewDTO
 

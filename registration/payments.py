@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from cetbot.clock import Clock
+from foundation.clock import Clock
 from registration import errors
 from registration.common import lock_registration, own_entry
 from registration.entries import check_payable

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Final
 from registration import errors
 
 if TYPE_CHECKING:
-    from cetbot.clock import Clock
+    from foundation.clock import Clock
     from storage.db import UnitOfWork
 
 __all__ = [

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cetbot.clock import Clock
+from foundation.clock import Clock
 from registration import errors, identity
 from registration.common import Phase, get_session, phase
 from registration.notices import notify_review_decision

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from cetbot.clock import Clock
+from foundation.clock import Clock
 from registration import errors
 from registration.common import (
     Phase,
@@ -16,7 +14,7 @@ from registration.common import (
     registration_record,
     require_open,
 )
-from registration.entries import Promotion, check_can_hold, create_entry
+from registration.seats import Promotion, check_can_hold, promote
 from storage.db import UnitOfWork
 from storage.dto import WaitlistDTO
 
@@ -89,52 +87,6 @@ async def waitlists_of(uow: UnitOfWork, registration_id: int) -> list[tuple[Wait
     for w in await uow.waitlists.of_registration(registration_id):
         out.append((w, await uow.waitlists.position(w) if w.status == "waiting" else 0))
     return out
-
-
-async def free_seat(
-    uow: UnitOfWork, now: datetime, campus_id: int, subject_code: str
-) -> list[Promotion]:
-    """Gives a seat back and, in the same transaction, hands it to the queue (R23, R37).
-
-    On PostgreSQL the seat row stays locked by our UPDATE until commit, so no
-    direct booker can slip in between the release and the waiter's entry.
-    """
-    await uow.sessions.release_seat(campus_id, subject_code)
-    return await promote(uow, now, campus_id, subject_code)
-
-
-async def promote(
-    uow: UnitOfWork, now: datetime, campus_id: int, subject_code: str
-) -> list[Promotion]:
-    """R37: while seats are free, the earliest still-eligible waiter gets one."""
-    promotions: list[Promotion] = []
-    while True:
-        waiter = await uow.waitlists.claim_first(campus_id, subject_code)
-        if waiter is None:
-            break
-        session = await get_session(uow, waiter.session_id)
-        if phase(session, now) is not Phase.OPEN:
-            break  # R37: waitlists close with the window; the sweep closes them.
-        registration = await uow.registrations.lock(waiter.registration_id)
-        if registration is None:
-            await uow.waitlists.finish(waiter.id, "closed", now, reason="not-registered")
-            continue
-        offered = await offered_subject(uow, session.id, subject_code)
-        record = await registration_record(uow, registration)
-        campus = await campus_for(uow, session.id, campus_id, record)
-        active = await uow.entries.of_registration(registration.id)
-        try:
-            check_can_hold(record, offered.subject, active)
-        except errors.DomainError as refused:
-            # No longer eligible (e.g. the written entry an oral needs is gone).
-            await uow.waitlists.finish(waiter.id, "closed", now, reason=refused.code[:32])
-            continue
-        if not await uow.sessions.take_seat(campus_id, subject_code):
-            break
-        entry = await create_entry(uow, now, registration, offered, campus)
-        await uow.waitlists.finish(waiter.id, "succeeded", now, entry_id=entry.id)
-        promotions.append(Promotion(waiter.id, registration.id, entry))
-    return promotions
 
 
 async def promote_all(uow: UnitOfWork, clock: Clock, session_id: int) -> list[Promotion]:

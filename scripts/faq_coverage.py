@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from registration.faq import faq_path, read_entries  # noqa: E402
+from helpdesk.faq import faq_path, read_entries  # noqa: E402
 
 DATA_PATH = ROOT / "docs" / "faq-coverage.toml"
 TABLE_PATH = ROOT / "docs" / "faq-coverage.md"

@@ -7,7 +7,7 @@ tuned on (bench/faq_eval.py, DEFAULT_QUESTION_FILES: the dev set and held-outs 1
 listed there by name, never by a pattern), copied with the name of their file as `source`,
 so bench/faq_eval.py --loso can leave one file out. In-scope questions become extra
 phrasings of their entry; out-of-scope ones teach the matcher what to decline
-(registration/faq.py). The bot reads only the generated file, never bench/. A held-out set
+(helpdesk/faq.py). The bot reads only the generated file, never bench/. A held-out set
 still being judged must not be listed here before it is measured.
 """
 
@@ -22,7 +22,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.faq_eval import DEFAULT_QUESTION_FILES, load_questions  # noqa: E402
-from registration.faq import EXAMPLES_PATH  # noqa: E402
+from helpdesk.faq import EXAMPLES_PATH  # noqa: E402
 
 HEADER = """\
 # Labelled example questions for the FAQ matcher (registration/faq.py), both locales.

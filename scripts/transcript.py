@@ -29,13 +29,13 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bot.app import BotApp, create_app  # noqa: E402
-from cetbot.clock import FrozenClock  # noqa: E402
 from cetbot.demo import DEMO_NOW, seed_example_session  # noqa: E402
-from cetbot.i18n import t  # noqa: E402
-from cetbot.settings import Settings  # noqa: E402
 from emulator.client import EmulatorClient  # noqa: E402
 from emulator.server import start_emulator  # noqa: E402
-from registration.mailer import MailboxMailer  # noqa: E402
+from foundation.clock import FrozenClock  # noqa: E402
+from foundation.i18n import t  # noqa: E402
+from foundation.settings import Settings  # noqa: E402
+from outgoing.mailer import MailboxMailer  # noqa: E402
 from storage import migrate  # noqa: E402
 from storage.db import Database  # noqa: E402
 

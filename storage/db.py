@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 
 
 class Clock(Protocol):
-    """What the unit of work needs of cetbot.clock.Clock (storage does not import cetbot)."""
+    """What the unit of work needs of foundation.clock.Clock (storage imports nothing above it)."""
 
     def now(self) -> datetime: ...
 

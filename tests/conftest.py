@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from cetbot.clock import FrozenClock
+from foundation.clock import FrozenClock
 from storage.db import Database
 from storage.models import Base
 

@@ -10,8 +10,10 @@ from typing import Any, TypeVar
 
 import pytest
 
-from cetbot.clock import FrozenClock
-from registration import accounts, ratelimit, tickets
+from admission import tickets
+from foundation.clock import FrozenClock
+from outgoing.mailer import MailboxMailer
+from registration import accounts, ratelimit
 from registration.errors import (
     BadCredentials,
     CodeInvalid,
@@ -20,7 +22,6 @@ from registration.errors import (
     TooManyRequests,
     WeakPassword,
 )
-from registration.mailer import MailboxMailer
 from storage.db import Database, UnitOfWork
 from tests.test_accounts import PASSWORD, _registered_record
 

@@ -17,9 +17,10 @@ import pytest
 from aiosmtpd.controller import Controller
 from argon2 import PasswordHasher
 
-from cetbot.clock import FrozenClock
-from cetbot.i18n import t
-from cetbot.settings import Settings
+from foundation.clock import FrozenClock
+from foundation.i18n import t
+from foundation.settings import Settings
+from outgoing.mailer import ConsoleMailer, MailboxMailer, SmtpMailer, mailer_from_settings
 from registration import accounts
 from registration.accounts import CODE_ATTEMPT_ERRORS
 from registration.errors import (
@@ -36,7 +37,6 @@ from registration.errors import (
     WeakPassword,
 )
 from registration.identity import make_id_card_number
-from registration.mailer import ConsoleMailer, MailboxMailer, SmtpMailer, mailer_from_settings
 from storage.db import Database, UnitOfWork
 
 T = TypeVar("T")

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -108,3 +111,17 @@ def test_r42_admins_reviews_export_and_news(cli, tmp_path: Path) -> None:  # typ
     assert code == 1
     code, out = cli("admin", "capacity", "set", "BSU-CP", "CET4", "5")
     assert code == 0 and "5" in out
+
+
+def test_python_m_cetbot_cli_knows_the_admin_commands_of_admin_cli() -> None:
+    # `python -m cetbot.cli` runs the module as __main__: the commands of admin_cli must be
+    # on its groups before main() runs (they once landed on a second copy of cetbot.cli).
+    result = subprocess.run(
+        [sys.executable, "-m", "cetbot.cli", "admin", "add-admin", "--help"],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

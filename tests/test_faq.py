@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from registration.faq import (
+from helpdesk.faq import (
     ACT,
     ANSWER,
     ASK,
@@ -174,8 +174,8 @@ def test_detect_locale(text: str, locale: str):
 
 
 def test_no_user_text_in_python_module():
-    source = (ROOT / "registration" / "faq.py").read_text(encoding="utf-8")
-    source += (ROOT / "registration" / "_faq_text.py").read_text(encoding="utf-8")
+    source = (ROOT / "helpdesk" / "faq.py").read_text(encoding="utf-8")
+    source += (ROOT / "helpdesk" / "_faq_text.py").read_text(encoding="utf-8")
     assert not re.search(r"[\u4e00-\u9fff]", source)
 
 
@@ -295,7 +295,7 @@ def test_another_exam_is_answered_only_on_the_entrys_own_subject():
 
 
 def test_synonym_concepts_are_terms_of_their_own():
-    from registration._faq_text import tokens
+    from helpdesk._faq_text import tokens
 
     unpaid, paid = tokens("没交钱的科目"), tokens("已支付的科目")
     assert "c:未缴费" in unpaid and "c:已缴费" in paid and "c:缴费" not in unpaid
@@ -353,7 +353,7 @@ def test_in_scope_questions_near_an_intent_are_still_answered(
 
 
 def test_regex_domain_terms():
-    from registration._faq_text import TermSet
+    from helpdesk._faq_text import TermSet
 
     terms = TermSet.of(["re:(成绩|分数).{0,6}(查|公布)", "ielts"])
     assert terms.found_in("四级分数啥时候能查")
@@ -396,7 +396,7 @@ def test_examples_file_is_generated_from_the_measured_question_files():
     # (dev + held-outs 1-5), nothing else: re-run the script after editing a question file.
     import importlib.util
 
-    from registration.faq import EXAMPLES_PATH
+    from helpdesk.faq import EXAMPLES_PATH
 
     spec = importlib.util.spec_from_file_location("faq_examples", ROOT / "scripts/faq_examples.py")
     assert spec is not None and spec.loader is not None
@@ -406,7 +406,7 @@ def test_examples_file_is_generated_from_the_measured_question_files():
 
 
 def test_examples_of_a_source_can_be_left_out():
-    from registration.faq import EXAMPLES_PATH, read_examples
+    from helpdesk.faq import EXAMPLES_PATH, read_examples
 
     examples, declined = read_examples(EXAMPLES_PATH)
     ids = {e.id for e in _entries("zh")}
@@ -434,8 +434,8 @@ def test_r40_index_is_built_when_the_bot_is_built(tmp_path: Path) -> None:
     from pydantic import SecretStr
 
     from bot.app import create_app
-    from cetbot.settings import Settings
-    from registration.faq import _load_cached, index_ready
+    from foundation.settings import Settings
+    from helpdesk.faq import _load_cached, index_ready
 
     _load_cached.cache_clear()
     assert not index_ready()
@@ -688,7 +688,7 @@ def test_a_missing_value_never_repeats_the_words_around_it():
 
 
 def test_entry_conditions_are_known_and_the_same_in_both_locales():
-    from registration._faq_outcomes import outcomes
+    from helpdesk._faq_outcomes import outcomes
 
     known = set(outcomes().conditions)
     zh = {e.id: e for e in _entries("zh")}
@@ -699,7 +699,7 @@ def test_entry_conditions_are_known_and_the_same_in_both_locales():
 
 
 def test_every_act_has_a_reply_in_both_locales_with_the_same_placeholders():
-    from registration._faq_outcomes import outcomes
+    from helpdesk._faq_outcomes import outcomes
 
     for act in outcomes().acts:
         texts = [FaqIndex.load(locale).meta["act"][act.name] for locale in LOCALES]

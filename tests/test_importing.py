@@ -9,14 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from registration.catalogue import (
+from backoffice.catalogue import (
     CatalogueError,
     SubjectKind,
     load_default_catalogue,
     parse_catalogue,
 )
-from registration.identity import IdType, make_id_card_number
-from registration.importing import (
+from backoffice.importing import (
     PHOTO_MAX_BYTES,
     ImportFailed,
     RosterFile,
@@ -27,6 +26,7 @@ from registration.importing import (
     parse_session_toml,
     read_text_file,
 )
+from registration.identity import IdType, make_id_card_number
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -100,7 +100,7 @@ def test_r1_default_catalogue_holds_the_eleven_subjects() -> None:
 
 
 def test_r1_catalogue_is_data_not_code() -> None:
-    source = (ROOT / "registration" / "catalogue.py").read_text(encoding="utf-8")
+    source = (ROOT / "backoffice" / "catalogue.py").read_text(encoding="utf-8")
     assert "英语" not in source and "CJT4" not in source
     custom = parse_catalogue(
         """
@@ -705,7 +705,7 @@ def test_r41_roster_accepts_the_id_type_labels_of_school_exports(
 def test_r41_roster_unknown_id_type_lists_the_accepted_values(
     tmp_path: Path, session: SessionSpec
 ) -> None:
-    from cetbot.i18n import t
+    from foundation.i18n import t
 
     path = write_rows(tmp_path / "r.csv", [person(1, id_type="驾驶证")])
     with pytest.raises(ImportFailed) as caught:
@@ -719,7 +719,7 @@ def test_r41_roster_unknown_id_type_lists_the_accepted_values(
 
 
 def test_r41_id_type_labels_are_data_and_name_one_type_each() -> None:
-    import registration.importing as importing
+    import backoffice.importing as importing
 
     source = Path(importing.__file__).read_text(encoding="utf-8")
     assert "身份证" not in source and "护照" not in source  # labels live in id_types.toml

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from fluent.syntax import FluentParser, ast
 
-from cetbot.i18n import LOCALES_DIR, t
+from foundation.i18n import LOCALES_DIR, t
 
 PLACEHOLDER = re.compile(r"\{\s*\$([a-zA-Z0-9_-]+)\s*\}")
 

@@ -15,12 +15,12 @@ from typing import Any, TypeVar
 
 from bot.conversation import callbacks, inputs
 from bot.conversation.types import Action, Button, Event
-from cetbot.clock import Clock
-from cetbot.i18n import t
-from cetbot.settings import Settings
+from foundation.clock import Clock
+from foundation.i18n import t
+from foundation.settings import Settings
+from outgoing.mailer import Mailer
 from registration import accounts, errors
 from registration.common import Phase, phase
-from registration.mailer import Mailer
 from storage.db import UnitOfWork
 from storage.dto import AccountDTO, ExamSessionDTO, RegistrationDTO, StudentRecordDTO
 

@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from admission import tickets
 from bot.conversation import callbacks, flows, inputs
 from bot.conversation.context import (
     BUTTON_HANDLERS,
@@ -31,11 +32,11 @@ from bot.conversation.types import (
     EventKind,
     SendText,
 )
-from cetbot.clock import Clock
-from cetbot.i18n import pick_locale, t
-from cetbot.settings import Settings
-from registration import errors, tickets
-from registration.mailer import Mailer
+from foundation.clock import Clock
+from foundation.i18n import pick_locale, t
+from foundation.settings import Settings
+from outgoing.mailer import Mailer
+from registration import errors
 from storage.db import Database, UnitOfWork
 
 log = logging.getLogger(__name__)

@@ -557,7 +557,7 @@ NOTES = """\
   (compared without case, width, whitespace or punctuation: "haidian",
   "HAIDIAN CAMPUS" and its full-width form all press "Haidian Campus").
 - Otherwise, at the main menu and the information steps, typed text is a question,
-  with one of four replies (`registration/faq.py` FaqIndex.decide): the FAQ answer
+  with one of four replies (`helpdesk/faq.py` FaqIndex.decide): the FAQ answer
   when one entry clearly wins and the conditions the question states match it
   (with up to two related questions as buttons, step `info.answer`); "did you
   mean" with two or three close entries as buttons (step `info.ask`; a button

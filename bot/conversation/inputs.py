@@ -12,7 +12,7 @@ from datetime import datetime
 from functools import cache
 from zoneinfo import ZoneInfo
 
-from cetbot.i18n import LOCALES, t
+from foundation.i18n import LOCALES, t
 from registration.identity import normalize_name
 
 MAX_MESSAGE = 4096  # Telegram's limit on one text message

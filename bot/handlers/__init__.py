@@ -1,4 +1,7 @@
-"""The Telegram adapters (aiogram, python-telegram-bot): the only code that imports them."""
+"""The platform adapters, the only code that imports a platform library: one module per
+adapter (`aiogram_adapter`, `ptb_adapter`; a WeChat adapter lands beside them as one more)
+over what they share here (the Adapter protocol and its loader, `performing`, `events`,
+`runner`, `retry`)."""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ from typing import Any, Protocol
 from bot.conversation.types import Performer
 from bot.handlers.retry import RetryPolicy
 from bot.handlers.runner import ConversationEngine, EventRunner
-from cetbot.settings import Settings
+from foundation.settings import Settings
 
 FRAMEWORKS = ("aiogram", "ptb")
 

@@ -32,7 +32,7 @@ from bot.handlers.events import ALLOWED_UPDATES, button_event, message_event
 from bot.handlers.performing import BasePerformer
 from bot.handlers.retry import Outcome, RetryPolicy, Verdict
 from bot.handlers.runner import ConversationEngine, EventRunner
-from cetbot.settings import Settings
+from foundation.settings import Settings
 
 log = logging.getLogger(__name__)
 

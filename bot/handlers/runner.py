@@ -19,7 +19,7 @@ from bot.conversation.types import (
     SendResult,
     SendText,
 )
-from cetbot.i18n import pick_locale, t
+from foundation.i18n import pick_locale, t
 
 log = logging.getLogger(__name__)
 

@@ -123,7 +123,7 @@ def state_to_json(state: PaymentState) -> dict[str, Any]:
 
 
 class SandboxGateway:
-    """Talks to the sandbox payment server (registration/gateways/sandbox_server.py).
+    """Talks to the sandbox payment server (payment_web/sandbox_server.py).
 
     Creating a payment needs no round trip: the link carries the payment's
     parameters, signed, and the server learns the payment when the page opens.

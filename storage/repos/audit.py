@@ -12,15 +12,15 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Table, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.models import AuditRecord
-from storage.repos.base import table
 
-AU = table(AuditRecord)
+# Not `base.table`: base imports this module for its type, and the two must not circle.
+AU = cast(Table, AuditRecord.__table__)
 _INSERT = insert(AU)
 
 # Personal data kept small: an 18-character mainland ID number never reaches the log,

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from backoffice import authority
+from backoffice.importing import RosterFile, parse_roster, parse_scores, parse_session_toml
 from bot.conversation import engine as engine_module
 from bot.conversation.callbacks import decode
 from bot.conversation.engine import Conversations
@@ -32,11 +34,9 @@ from bot.conversation.types import (
     SendPhoto,
     SendText,
 )
-from cetbot.clock import FrozenClock
-from cetbot.settings import Settings
-from registration import admin
-from registration.importing import RosterFile, parse_roster, parse_scores, parse_session_toml
-from registration.mailer import MailboxMailer
+from foundation.clock import FrozenClock
+from foundation.settings import Settings
+from outgoing.mailer import MailboxMailer
 from storage.db import Database
 from tests.conftest import ROOT
 from tests.conversation.driver import DatabaseChecks
@@ -269,14 +269,14 @@ async def harness(
     settings = Settings(_env_file=None, data_dir=tmp_path / "data")
     spec = parse_session_toml(EXAMPLES / "session-2026-12.toml")
     async with db.uow() as uow:
-        session_id = await admin.load_session(uow, spec)
-        campus_map = await admin.session_campus_map(uow, session_id)
+        session_id = await authority.load_session(uow, spec)
+        campus_map = await authority.session_campus_map(uow, session_id)
         subjects = frozenset(await uow.sessions.offered(session_id))
         await uow.commit()
     roster = _roster(tuple(sorted(campus_map.items())), subjects)
     async with db.uow() as uow:
-        await admin.import_roster(uow, session_id, roster)
-        await admin.import_scores(uow, _scores())
+        await authority.import_roster(uow, session_id, roster)
+        await authority.import_scores(uow, _scores())
         await uow.commit()
     mailer = MailboxMailer()
     engine_module.UNDECLARED.clear()

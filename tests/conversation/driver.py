@@ -16,10 +16,10 @@ import re
 from collections.abc import Sequence
 from typing import Protocol
 
+from backoffice import authority
 from bot.conversation.types import Button
-from cetbot.clock import FrozenClock
-from registration import admin
-from registration.mailer import MailboxMailer
+from foundation.clock import FrozenClock
+from outgoing.mailer import MailboxMailer
 from storage.db import Database
 
 
@@ -129,7 +129,7 @@ class DatabaseChecks:
         async with self.db.uow() as uow:
             campus = await uow.sessions.campus_by_code(self.session_id, campus_code)
             assert campus is not None
-            await admin.set_capacity(
+            await authority.set_capacity(
                 uow, self.clock, campus_id=campus.id, subject_code=subject, capacity=capacity
             )
             await uow.commit()

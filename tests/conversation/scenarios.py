@@ -9,10 +9,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
+from admission import tickets
+from backoffice.importing import parse_session_toml
 from bot.conversation.callbacks import decode, encode
-from registration import payments, tickets
+from registration import payments
 from registration.gateways.base import PaymentState
-from registration.importing import parse_session_toml
 from tests.conftest import ROOT
 from tests.conversation.driver import ChatDriver, FlowHarness, HasDocument
 from tests.conversation.flows_helpers import (

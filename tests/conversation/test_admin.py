@@ -8,10 +8,10 @@ import logging
 import pytest
 from sqlalchemy import select
 
+from backoffice import administration
 from bot.conversation import callbacks
 from bot.conversation.engine import Conversations
-from cetbot.settings import Settings
-from registration import administration
+from foundation.settings import Settings
 from storage.models import AuditRecord, OutboxMessage
 from tests.conversation.conftest import Chat, Harness
 from tests.conversation.flows_helpers import look_up, register, save_information, sign_up

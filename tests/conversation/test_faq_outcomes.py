@@ -3,7 +3,7 @@ a decline with the help-desk phone, or (a request to act) what the bot can and c
 
 from __future__ import annotations
 
-from registration.faq import FaqIndex
+from helpdesk.faq import FaqIndex
 from tests.conversation.conftest import Harness
 
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from fluent.syntax import FluentParser, ast
 
-from registration import administration
+from backoffice import administration
 from tests.conftest import ROOT
 from tests.conversation.conftest import Chat, Harness
 from tests.conversation.flows_helpers import PASSWORD

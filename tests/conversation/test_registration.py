@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from registration.importing import parse_session_toml
+from backoffice.importing import parse_session_toml
 from tests.conversation import scenarios
 from tests.conversation.conftest import EXAMPLES, Harness
 from tests.conversation.flows_helpers import (

@@ -15,12 +15,12 @@ from bot.app import BotApp, create_app
 from bot.conversation.types import Action, Event
 from bot.handlers.retry import RetryPolicy
 from bot.handlers.runner import ConversationEngine
-from cetbot.clock import FrozenClock
 from cetbot.demo import seed_example_session
-from cetbot.settings import Settings
 from emulator.client import EmulatorClient
 from emulator.server import RunningEmulator, start_emulator
-from registration.mailer import MailboxMailer
+from foundation.clock import FrozenClock
+from foundation.settings import Settings
+from outgoing.mailer import MailboxMailer
 from storage.db import Database
 from tests.conftest import _create_schema
 from tests.e2e.echo_engine import EchoConversations

@@ -15,9 +15,9 @@ from typing import Any
 from bot.app import BotApp
 from bot.conversation.callbacks import decode
 from bot.conversation.types import Button
-from cetbot.clock import FrozenClock
 from emulator.client import EmulatorClient
-from registration.mailer import MailboxMailer
+from foundation.clock import FrozenClock
+from outgoing.mailer import MailboxMailer
 from storage.db import Database
 from tests.conversation.driver import DatabaseChecks
 

@@ -9,7 +9,7 @@ from fluent.syntax import FluentParser, FluentSerializer, ast
 
 from bot.app import COMMANDS
 from cetbot.demo import CANDIDATE_NOTES
-from cetbot.i18n import LOCALES, LOCALES_DIR
+from foundation.i18n import LOCALES, LOCALES_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
 

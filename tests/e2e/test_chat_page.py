@@ -27,7 +27,7 @@ from bot.app import BotApp
 from cetbot.demo import clock_hook
 from emulator.client import EmulatorClient
 from emulator.server import RunningEmulator
-from registration.mailer import MailboxMailer
+from outgoing.mailer import MailboxMailer
 from tests.e2e.conftest import TOKEN, BotHarness, real_engine, real_engine_available
 
 if TYPE_CHECKING:

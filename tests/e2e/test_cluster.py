@@ -16,9 +16,9 @@ import pytest
 from sqlalchemy import text
 
 from cetbot.demo import seed_example_session
-from cetbot.i18n import t
 from emulator.client import EmulatorClient
 from emulator.server import RunningEmulator
+from foundation.i18n import t
 from storage.db import Database
 from tests.conftest import TEST_PAYMENT_SECRET, TEST_WEBHOOK_SECRET, _pg_truncate
 from tests.e2e.conftest import DEMO_NOW, TOKEN, real_engine_available

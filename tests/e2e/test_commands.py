@@ -15,9 +15,9 @@ from bot.app import create_app
 from bot.handlers import TokenRejected
 from cetbot.cli import app
 from cetbot.demo import run_demo
-from cetbot.settings import Settings
 from emulator.client import EmulatorClient
 from emulator.server import start_emulator
+from foundation.settings import Settings
 from tests.conftest import TEST_PAYMENT_SECRET
 from tests.e2e.conftest import real_engine_available
 from tests.e2e.echo_engine import EchoConversations

@@ -14,7 +14,7 @@ import pytest
 from bot.app import BotApp
 from cetbot.demo import seed_example_session
 from emulator.client import EmulatorClient
-from registration.mailer import MailboxMailer
+from outgoing.mailer import MailboxMailer
 from storage.db import Database
 from tests.conftest import _pg_truncate
 from tests.e2e.conftest import DEMO_NOW, BotHarness, Chat, real_engine, real_engine_available

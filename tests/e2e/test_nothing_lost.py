@@ -19,7 +19,7 @@ from bot.app import BotApp
 from bot.conversation import engine as engine_module
 from bot.handlers.retry import RetryPolicy
 from emulator.client import EmulatorClient
-from registration.mailer import MailboxMailer
+from outgoing.mailer import MailboxMailer
 from storage.db import Database
 from tests.e2e.conftest import BotHarness, Chat, real_engine, real_engine_available
 

@@ -12,7 +12,7 @@ import pytest
 from bot.app import BotApp
 from bot.conversation.types import Action, Event, EventKind
 from bot.handlers.runner import MAX_PENDING_PER_USER, ConversationEngine
-from cetbot.i18n import t
+from foundation.i18n import t
 from tests.e2e.conftest import BotHarness, Chat
 
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")

@@ -20,9 +20,9 @@ from bot.conversation.types import (
 from bot.handlers import load_adapter
 from bot.handlers.retry import CallFailed, Outcome, RetryPolicy, Verdict, call_with_retries
 from bot.handlers.runner import ConversationEngine
-from cetbot.settings import Settings
 from emulator.client import EmulatorClient
 from emulator.server import RunningEmulator
+from foundation.settings import Settings
 from tests.e2e.conftest import FAST_RETRY, TOKEN, BotHarness, Chat
 
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.app import BotApp
 from cetbot.demo import seed_example_session
-from cetbot.i18n import t
+from foundation.i18n import t
 from storage.db import Database, UnitOfWork
 from tests.conftest import _pg_truncate
 from tests.e2e.conftest import DEMO_NOW, BotHarness, Chat, real_engine

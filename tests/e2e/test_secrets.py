@@ -21,9 +21,9 @@ from typer.testing import CliRunner
 from bot.app import MissingWebhookSecret, serve
 from cetbot.cli import app as cli
 from cetbot.demo import demo_settings
-from cetbot.i18n import t
-from cetbot.settings import Settings
 from emulator.server import RunningEmulator
+from foundation.i18n import t
+from foundation.settings import Settings
 from registration.gateways.base import CallbackRefused
 from registration.gateways.sandbox import signed_headers
 from registration.payments import gateway_from_settings

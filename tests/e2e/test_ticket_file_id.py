@@ -11,13 +11,13 @@ from datetime import timedelta
 
 import pytest
 
+from backoffice.importing import parse_session_toml
 from bot.app import BotApp
 from cetbot.demo import SESSION_FILE
 from emulator.client import EmulatorClient
 from emulator.server import RunningEmulator
+from outgoing.mailer import MailboxMailer
 from registration import entries
-from registration.importing import parse_session_toml
-from registration.mailer import MailboxMailer
 from tests.e2e.conftest import TOKEN, BotHarness, Chat, real_engine, real_engine_available
 from tests.e2e.test_main_path import USER, _walk_main_path
 

@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING
 import pytest
 
 from bot.conversation.types import Action, Event, EventKind, SendText
-from cetbot.clock import FrozenClock
-from cetbot.settings import Settings
 from emulator.client import EmulatorClient
 from emulator.server import start_emulator
-from registration.mailer import MailboxMailer
+from foundation.clock import FrozenClock
+from foundation.settings import Settings
+from outgoing.mailer import MailboxMailer
 from storage.db import Database
 from tests.e2e.conftest import TOKEN, real_engine_available
 

@@ -8,10 +8,11 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from cetbot.clock import FrozenClock
-from registration import admin, eligibility
+from backoffice import authority
+from backoffice.importing import parse_session_toml
+from foundation.clock import FrozenClock
+from registration import eligibility
 from registration.identity import make_id_card_number
-from registration.importing import parse_session_toml
 from storage.db import Database
 from storage.dto import AccountDTO, RegistrationDTO, StudentRecordDTO
 from tests.conftest import ROOT
@@ -95,7 +96,7 @@ class World:
 
     async def set_capacity(self, campus: str, subject: str, n: int) -> None:
         async with self.db.uow() as uow:
-            await admin.set_capacity(
+            await authority.set_capacity(
                 uow, self.clock, campus_id=self.campus[campus], subject_code=subject, capacity=n
             )
             await uow.commit()
@@ -117,7 +118,7 @@ class World:
 async def world(db: Database, clock: FrozenClock) -> World:
     spec = parse_session_toml(SESSION_FILE)
     async with db.uow() as uow:
-        session_id = await admin.load_session(uow, spec)
+        session_id = await authority.load_session(uow, spec)
         campuses = {c.code: c.id for c in await uow.sessions.campuses(session_id)}
         await uow.commit()
     return World(

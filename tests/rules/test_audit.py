@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from registration import administration, entries, errors, review, waitlist
-from registration import worker as jobs
+from background import jobs
+from backoffice import administration
+from registration import entries, errors, review, waitlist
 from storage.db import Database, UnitOfWork, acting_as
 from storage.dto import EntryDTO, RegistrationDTO
 from storage.models import AuditRecord
@@ -374,7 +375,7 @@ def test_cli_admin_audit_shows_the_trail(cli, tmp_path: Path) -> None:  # type: 
 
 async def _book_first_candidate(uow: UnitOfWork) -> tuple[int, int]:
     """The first roster record gets an account and an entry, acting as its candidate."""
-    from cetbot.clock import FrozenClock
+    from foundation.clock import FrozenClock
     from registration import eligibility
 
     session = await uow.sessions.by_code("2026-12")

@@ -6,7 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from registration import admin, entries, errors, expiry
+from backoffice import authority
+from registration import entries, errors, expiry
 from storage.dto import EntryDTO
 from tests.rules.conftest import World
 
@@ -94,7 +95,7 @@ async def test_r23_campus_of_another_school_and_unknown_subject_refused(world: W
                 uow, world.clock, registration_id=reg.id, subject_code="CET4", campus_id=99999
             )
         with pytest.raises(errors.InvalidInput):
-            await admin.set_capacity(
+            await authority.set_capacity(
                 uow,
                 world.clock,
                 campus_id=world.campus["BSU-HD"],

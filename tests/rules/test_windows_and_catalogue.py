@@ -6,7 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from registration import entries, errors, tickets
+from admission import tickets
+from registration import entries, errors
 from registration.common import Phase, get_session, phase
 from tests.rules.conftest import World
 

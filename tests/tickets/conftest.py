@@ -12,8 +12,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from PIL import Image, ImageDraw
 
-from registration.ticket_pdf import TicketView, render_ticket
-from registration.ticket_signing import TicketClaims, sign_ticket
+from admission.ticket_pdf import TicketView, render_ticket
+from admission.ticket_signing import TicketClaims, sign_ticket
 
 ID_NUMBER = "11010520040307123X"
 TICKET_NO = "110105261200127"

@@ -9,8 +9,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from PIL import Image
 from typer.testing import CliRunner
 
+from admission.ticket_signing import export_public_key_pem, load_or_create_signing_key
 from cetbot.ticket_cli import ticket_app
-from registration.ticket_signing import export_public_key_pem, load_or_create_signing_key
 
 from .conftest import ID_NUMBER, TICKET_NO
 
@@ -80,7 +80,7 @@ def test_r38_cli_reads_the_qr_from_a_picture(
 def test_r38_cli_uses_the_key_in_the_data_folder(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from registration.ticket_signing import TicketClaims, sign_ticket
+    from admission.ticket_signing import TicketClaims, sign_ticket
 
     monkeypatch.chdir(tmp_path)  # no stray .env is read
     monkeypatch.delenv("TICKET_SIGNING_KEY", raising=False)

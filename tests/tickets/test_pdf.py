@@ -15,9 +15,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from PIL import Image
 from pypdf import PdfReader
 
-from cetbot.i18n import t
-from registration import ticket_pdf
-from registration.ticket_pdf import (
+from admission import ticket_pdf
+from admission.ticket_pdf import (
     TicketFontMissing,
     TicketView,
     find_cjk_font,
@@ -26,7 +25,8 @@ from registration.ticket_pdf import (
     render_ticket,
     wrap_text,
 )
-from registration.ticket_signing import verify_ticket
+from admission.ticket_signing import verify_ticket
+from foundation.i18n import t
 
 from .conftest import ID_NUMBER, TICKET_NO, make_photo, page_png
 

@@ -13,7 +13,7 @@ import pytest
 import segno
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from registration.ticket_signing import (
+from admission.ticket_signing import (
     KEY_FILE_NAME,
     REASON_BAD_FORMAT,
     REASON_BAD_SIGNATURE,

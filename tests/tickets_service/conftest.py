@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from cetbot.settings import Settings
+from foundation.settings import Settings
 from tests.rules.conftest import world  # noqa: F401 - the seeded-session fixture, shared
 
 

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from admission.tickets import assign_seats
 from registration import entries
-from registration.tickets import assign_seats
 from storage.db import Database
 from storage.dto import EntryDTO, RegistrationDTO, StudentRecordDTO
 from tests.rules.conftest import World

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
+from admission.tickets import assign_seats, ticket_documents
 from registration import errors
 from registration.identity import parse_ticket_no
-from registration.tickets import assign_seats, ticket_documents
 from storage.db import Database
 from storage.repos.tickets import TicketDTO, TicketRepository
 from tests.rules.conftest import World

@@ -12,12 +12,13 @@ import pytest
 from pypdf import PdfReader
 from typer.testing import CliRunner
 
+from admission import tickets
+from admission.ticket_pdf import TicketView
+from admission.ticket_signing import TicketClaims, export_public_key_pem, sign_ticket
 from cetbot.cli import app
-from cetbot.settings import Settings
 from cetbot.ticket_cli import ticket_app
-from registration import errors, tickets
-from registration.ticket_pdf import TicketView
-from registration.ticket_signing import TicketClaims, export_public_key_pem, sign_ticket
+from foundation.settings import Settings
+from registration import errors
 from tests.rules.conftest import World
 
 from .helpers import Candidate, assign, at_written_print, candidate

@@ -6,9 +6,10 @@ from datetime import timedelta
 
 import pytest
 
-from cetbot.i18n import t
-from cetbot.settings import Settings
-from registration import errors, tickets
+from admission import tickets
+from foundation.i18n import t
+from foundation.settings import Settings
+from registration import errors
 from tests.rules.conftest import World
 
 from .helpers import PRINT_ORAL, at_written_print, candidate

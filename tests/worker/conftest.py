@@ -9,12 +9,12 @@ from dataclasses import dataclass
 import pytest
 from aiohttp import web
 
-from cetbot.clock import FrozenClock
 from emulator.client import EmulatorClient
 from emulator.server import RunningEmulator, start_emulator
-from registration.gateways.callback_app import create_callback_app
+from foundation.clock import FrozenClock
+from payment_web.callback_app import create_callback_app
+from payment_web.sandbox_server import RunningSandbox, start_sandbox
 from registration.gateways.sandbox import SandboxGateway
-from registration.gateways.sandbox_server import RunningSandbox, start_sandbox
 from storage.db import Database
 from tests.conftest import TEST_PAYMENT_SECRET
 from tests.rules.conftest import World, world  # noqa: F401 - the fixture is re-exported

@@ -16,9 +16,9 @@ from rich.console import Console
 
 from bot.app import BotApp
 from cetbot.demo import DEMO_TOKEN, run_demo
-from cetbot.settings import Settings
 from emulator.client import EmulatorClient
-from registration.mailer import MailboxMailer
+from foundation.settings import Settings
+from outgoing.mailer import MailboxMailer
 from tests.e2e.conftest import Chat, real_engine_available
 from tests.e2e.test_main_path import USER, _walk_main_path
 from tests.worker.helpers import outbox_kinds

@@ -12,12 +12,12 @@ from typer.testing import CliRunner
 from bot.app import BotApp, create_app
 from bot.worker_runtime import BackgroundWorker, WorkerAlreadyRunning, single_sqlite_worker
 from cetbot.cli import app as cli
-from cetbot.clock import FrozenClock
-from cetbot.i18n import t
-from cetbot.settings import Settings
 from emulator.client import EmulatorClient
 from emulator.server import RunningEmulator
-from registration.mailer import MailboxMailer
+from foundation.clock import FrozenClock
+from foundation.i18n import t
+from foundation.settings import Settings
+from outgoing.mailer import MailboxMailer
 from registration.notices import notify_review_decision
 from storage.db import Database
 from tests.e2e.echo_engine import EchoConversations

@@ -16,7 +16,7 @@ import pytest
 
 from bot.redis_limiter import RedisSendLimiter
 from bot.worker_runtime import Limiter, SendLimiter, limiter_from_settings
-from cetbot.settings import Settings
+from foundation.settings import Settings
 from tests.conftest import service_unavailable
 
 REDIS_URL = os.environ.get("CETBOT_TEST_REDIS", "redis://127.0.0.1:6379/0")

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from admission.tickets import QUICK_PRINT_WINDOW
+from background import jobs
 from bot.worker_runtime import WorkerRuntime
-from cetbot.settings import Settings
-from registration import worker as jobs
-from registration.tickets import QUICK_PRINT_WINDOW
+from foundation.settings import Settings
 from storage.db import Database
 from storage.repos.tickets import TicketDTO
 from tests.rules.conftest import World

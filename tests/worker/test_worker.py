@@ -6,13 +6,13 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+from background.jobs import reminder_offsets
 from bot.conversation.types import Action, SendResult
 from bot.worker_runtime import OutboxDispatcher, SendLimiter, WorkerRuntime
-from cetbot.i18n import message_ids
 from emulator.client import EmulatorClient
+from foundation.i18n import message_ids
 from registration import waitlist
 from registration.notices import notify_review_decision
-from registration.worker import reminder_offsets
 from storage.db import Database
 from tests.rules.conftest import World
 from tests.worker.helpers import bind, entry, register

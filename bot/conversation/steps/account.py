@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from bot.conversation import inputs
 from bot.conversation.callbacks import Callback
-from bot.conversation.context import Ctx, Screen, on_button, on_text, rows, screen
-from bot.conversation.steps.main import prompt_screen
+from bot.conversation.context import Ctx, Screen, on_button, on_text, screen
+from bot.conversation.steps.main import id_type_buttons, prompt_screen
 from registration import accounts, errors
 from registration.identity import IdType
 
@@ -23,14 +23,6 @@ async def continue_after_account(ctx: Ctx) -> None:
         await enter_overview(ctx)
     else:
         ctx.goto("account")
-
-
-def id_type_buttons(ctx: Ctx) -> list[list]:
-    buttons = [
-        ctx.button(f"chat-idtype-{kind.value.replace('_', '-')}", "idt", kind.value)
-        for kind in IdType
-    ]
-    return rows(buttons, 2)
 
 
 # --- the account screen --------------------------------------------------------------

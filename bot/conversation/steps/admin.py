@@ -8,10 +8,11 @@ else changes nothing), and the services refuse another school's request (Forbidd
 
 from __future__ import annotations
 
+from backoffice import administration
 from bot.conversation import inputs
 from bot.conversation.callbacks import Callback
 from bot.conversation.context import Ctx, Screen, on_button, on_text, screen
-from registration import administration, errors
+from registration import errors
 from storage.repos.administration import AdminDTO
 
 # A chat message holds a screenful: the oldest requests first, the rest after those.

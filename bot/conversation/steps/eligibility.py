@@ -6,8 +6,7 @@ from __future__ import annotations
 from bot.conversation import inputs
 from bot.conversation.callbacks import Callback
 from bot.conversation.context import Ctx, Screen, on_button, on_contact, on_text, screen
-from bot.conversation.steps.account import id_type_buttons
-from bot.conversation.steps.main import prompt_screen
+from bot.conversation.steps.main import id_type_buttons, prompt_screen
 from bot.conversation.types import Button, SendPhoto
 from registration import errors, identity
 from registration.common import Phase, require_open

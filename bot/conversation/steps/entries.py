@@ -7,10 +7,11 @@ import logging
 from types import ModuleType
 from typing import Any
 
+from admission import tickets
 from bot.conversation.callbacks import Callback
 from bot.conversation.context import Ctx, Screen, on_button, rows, screen
 from bot.conversation.types import Button, SendDocument
-from registration import errors, tickets
+from registration import errors
 from registration.common import Phase, campus_for, own_entry, require_open
 from registration.eligibility import overview
 from registration.entries import (

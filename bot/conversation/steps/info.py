@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from backoffice import administration
 from bot.conversation import inputs
 from bot.conversation.callbacks import Callback
 from bot.conversation.context import Ctx, Screen, on_button, rows, screen, values_for_faq
-from registration import administration
-from registration.faq import ACT, ANSWER, ASK, TOPICS, FaqIndex
+from helpdesk.faq import ACT, ANSWER, ASK, TOPICS, FaqIndex
 from storage.dto import ExamSessionDTO
 from storage.repos.administration import NewsDTO
 

@@ -1,13 +1,14 @@
-"""The main menu and the language choice, and the screen shared by typed steps."""
+"""The main menu and the language choice, and the screens and keyboards shared by typed steps."""
 
 from __future__ import annotations
 
 from bot.conversation import flows
 from bot.conversation.callbacks import Callback
-from bot.conversation.context import Ctx, Screen, on_button, screen
+from bot.conversation.context import Ctx, Screen, on_button, rows, screen
 from bot.conversation.types import Button
-from cetbot.i18n import LOCALES
+from foundation.i18n import LOCALES
 from registration.common import Phase
+from registration.identity import IdType
 
 
 def prompt_screen(ctx: Ctx, *extra: list[Button], back: bool = True) -> Screen:
@@ -16,6 +17,15 @@ def prompt_screen(ctx: Ctx, *extra: list[Button], back: bool = True) -> Screen:
     keyboard = [row for row in extra if row]
     keyboard.append(ctx.nav(back=back))
     return Screen(ctx.t(step.prompt), keyboard)
+
+
+def id_type_buttons(ctx: Ctx) -> list[list]:
+    """The ID types as buttons (shared by sign-up and the registration's record look-up)."""
+    buttons = [
+        ctx.button(f"chat-idtype-{kind.value.replace('_', '-')}", "idt", kind.value)
+        for kind in IdType
+    ]
+    return rows(buttons, 2)
 
 
 @screen("menu")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from admission import tickets
 from bot.conversation import inputs
 from bot.conversation.callbacks import Callback
 from bot.conversation.context import Ctx, on_button, on_text
 from bot.conversation.steps.entries import send_documents
-from registration import errors, tickets
+from registration import errors
 
 
 @on_button("menu", "qp")

@@ -8,7 +8,7 @@ from pathlib import Path
 from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from cetbot.clock import Clock, RunningClock, SystemClock
+from foundation.clock import Clock, RunningClock, SystemClock
 
 
 class Settings(BaseSettings):

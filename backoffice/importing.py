@@ -51,7 +51,7 @@ from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from registration.catalogue import SubjectSpec, load_default_catalogue
+from backoffice.catalogue import SubjectSpec, load_default_catalogue
 from registration.identity import (
     IdType,
     InvalidIdNumber,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from registration._faq_text import LOCALES_DIR, TermSet
+from helpdesk._faq_text import LOCALES_DIR, TermSet
 
 OUTCOMES_PATH = LOCALES_DIR / "faq_outcomes.toml"
 

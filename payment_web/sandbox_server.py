@@ -15,8 +15,8 @@ from typing import Literal
 import aiohttp
 from aiohttp import web
 
-from cetbot.clock import Clock, SystemClock
-from cetbot.i18n import LOCALES, pick_locale, t
+from foundation.clock import Clock, SystemClock
+from foundation.i18n import LOCALES, pick_locale, t
 from registration.gateways.base import PaymentState
 from registration.gateways.sandbox import sign_link, signed_headers, state_to_json
 

@@ -24,7 +24,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
-from cetbot.i18n import t
+from foundation.i18n import t
 
 log = logging.getLogger(__name__)
 

@@ -7,9 +7,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from cetbot.clock import Clock
+from backoffice.authority import SeatLine, stats
+from foundation.clock import Clock
 from registration import errors
-from registration.admin import SeatLine, stats
 from registration.review import decide_review
 from storage.db import UnitOfWork
 from storage.dto import ReviewDTO, ScoreRecordDTO, StudentRecordDTO

@@ -46,14 +46,14 @@ from zoneinfo import ZoneInfo
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from cetbot.clock import Clock
-from cetbot.i18n import t
-from cetbot.settings import Settings
+from admission.ticket_pdf import TicketView, render_ticket
+from admission.ticket_signing import TicketClaims, load_or_create_signing_key, sign_ticket
+from foundation.clock import Clock
+from foundation.i18n import t
+from foundation.settings import Settings
 from registration import errors, ratelimit
 from registration.common import get_session
 from registration.identity import normalize_id_number, normalize_name
-from registration.ticket_pdf import TicketView, render_ticket
-from registration.ticket_signing import TicketClaims, load_or_create_signing_key, sign_ticket
 from storage.db import UnitOfWork
 from storage.dto import (
     CampusDTO,

@@ -11,9 +11,9 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
-from registration._faq_model import Perceptron
-from registration._faq_outcomes import Act, Outcomes, outcomes
-from registration._faq_text import (
+from helpdesk._faq_model import Perceptron
+from helpdesk._faq_outcomes import Act, Outcomes, outcomes
+from helpdesk._faq_text import (
     LOCALES_DIR,
     Speller,
     char_ngrams,

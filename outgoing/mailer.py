@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import aiosmtplib
 
 if TYPE_CHECKING:
-    from cetbot.settings import Settings
+    from foundation.settings import Settings
 
 __all__ = [
     "ConsoleMailer",

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from cetbot.clock import Clock
+from backoffice.catalogue import SubjectSpec, load_default_catalogue
+from backoffice.importing import RosterFile, ScoreRow, SessionSpec
+from foundation.clock import Clock
 from registration import errors
-from registration.catalogue import SubjectSpec, load_default_catalogue
-from registration.entries import Promotion
-from registration.importing import RosterFile, ScoreRow, SessionSpec
 from registration.notices import tell_promotions
+from registration.seats import Promotion
 from registration.waitlist import promote
 from storage.db import UnitOfWork
 

@@ -126,5 +126,5 @@ def _default() -> tuple[SubjectSpec, ...]:
 
 
 def load_default_catalogue() -> list[SubjectSpec]:
-    """The catalogue shipped with the package (``registration/catalogue.toml``)."""
+    """The catalogue shipped with the package (``backoffice/catalogue.toml``)."""
     return list(_default())

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Concatenate, ParamSpec, TypeVar
 
-from cetbot.clock import Clock
-from cetbot.settings import Settings
-from registration import tickets
+from admission import tickets
+from foundation.clock import Clock
+from foundation.settings import Settings
 from registration.common import Phase, phase
 from registration.expiry import ExpiryResult, expire_due
 from registration.gateways.base import Gateway

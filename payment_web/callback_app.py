@@ -6,7 +6,7 @@ import logging
 
 from aiohttp import web
 
-from cetbot.clock import Clock
+from foundation.clock import Clock
 from registration import errors
 from registration.gateways.base import Gateway
 from registration.payments import CallbackOutcome, apply_callback

@@ -1,0 +1,1 @@
+"""Background work driven by database rows: expiry, reminders, waitlists, tickets."""

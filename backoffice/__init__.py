@@ -1,0 +1,1 @@
+"""The operator's back office: imports, sessions, capacities, admins, audit, exports, news."""

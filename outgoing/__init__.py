@@ -1,0 +1,1 @@
+"""Outgoing mail: verification codes by SMTP, or printed to the console in the demo."""
