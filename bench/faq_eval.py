@@ -645,10 +645,10 @@ class EngineChat:
         from datetime import datetime
 
         from bot.conversation.engine import Conversations
-        from cetbot.clock import FrozenClock
         from cetbot.demo import seed_example_session
-        from cetbot.settings import Settings
-        from registration.mailer import MailboxMailer
+        from foundation.clock import FrozenClock
+        from foundation.settings import Settings
+        from outgoing.mailer import MailboxMailer
         from storage import migrate
         from storage.db import Database
 

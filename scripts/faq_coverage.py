@@ -9,7 +9,7 @@ named exists, and (where the seeds are at hand) that no sentence of the seeds is
 
 Run: .venv/bin/python scripts/faq_coverage.py            # writes docs/faq-coverage.md
      .venv/bin/python scripts/faq_coverage.py --check    # exit 1 if stale or incomplete
-     .venv/bin/python scripts/faq_coverage.py --import-seeds  # adds new seed sentences (TODO)
+     .venv/bin/python scripts/faq_coverage.py --import-seeds  # adds new seed sentences as "TODO"
 """
 
 from __future__ import annotations
@@ -30,8 +30,9 @@ from helpdesk.faq import faq_path, read_entries  # noqa: E402
 
 DATA_PATH = ROOT / "docs" / "faq-coverage.toml"
 TABLE_PATH = ROOT / "docs" / "faq-coverage.md"
-# Where the seed documents live on the development machine (not part of the project).
-SEEDS_DIR = Path(os.environ.get("CETBOT_SEEDS", "/work/shared/seeds"))
+# The seed documents sit beside the project, in shared/seeds (not part of the project);
+# CETBOT_SEEDS names another folder.
+SEEDS_DIR = Path(os.environ.get("CETBOT_SEEDS", ROOT.parent / "shared" / "seeds"))
 SEED_PREFIXES = ("000", "004")
 _CJK = re.compile("[\u4e00-\u9fff]")
 _MARKUP = re.compile(r"\[(image|bookmark):[^\]]*\]")

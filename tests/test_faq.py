@@ -817,7 +817,7 @@ def test_a_browser_named_asks_which_browser_works(locale: str, text: str):
     ],
 )
 def test_a_waitlist_that_came_through_is_stated_with_words_between(text: str, stated: bool):
-    from registration._faq_outcomes import outcomes
+    from helpdesk._faq_outcomes import outcomes
 
     index = FaqIndex.load("zh")
     found = outcomes().found_conditions(text, index._norm.rewrite(text))
