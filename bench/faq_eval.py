@@ -38,6 +38,7 @@ questions; declined = out of scope declined or act requests acted on):
 |---|---|---|---|---|---|---|---|---|
 | 8 (filed) | independent | 113 | 81.7/68.2/78.5% | - | >= 4 | 55% | - | 1.7-2.9 s |
 | 9 | stranger 1 | 163 | 75.0/73.3/74.5% | 9.4% | 19.6% | 87.5%, acts 24.0% | 4.3 ms | 1.9 ms |
+| 10 | stranger 2 | 169 | 73.3/81.6/76.1% | 13.3% | 7.1% | 96.7%, acts 76.9% | 6.5 ms | 2.9 ms |
 
 Stranger set 1 (bench/faq_stranger1_questions.toml, sha256
 d7d28791b52a410e72c299d51f76ec75209423bad182bdda55bbe5da988b6f53) was written from the two seed
@@ -49,6 +50,17 @@ answer came 1.9 ms after a 2.5 s start-up that built the index. Its failures wer
 for the report: from round 10 on it is tuned on.
 Two of its out-of-scope questions (the fee, the window dates) are answered by the bot from the
 session's own settings, which the seeds do not state; they count as wrong here as written.
+
+Stranger set 2 (bench/faq_stranger2_questions.toml, sha256
+0cdffe4effabe217b9e6c8c7b012a74cb17f20f68b1091dea7045a8035146a3f), written the same way by a
+second writer (told to leave fees and dates out of the out-of-scope questions), frozen by that
+hash, measured once after round 10 through the engine with `--stranger --show-errors`, on a quiet
+machine: 113 in scope, 30 out of scope, 26 requests to act. In scope: right 76.1% (86/113; zh
+73.3%, en 81.6%), asked back 13.3%, declined 2.7%, wrong 8.0% (9/113). Out of scope declined
+96.7% (29/30); requests to act 76.9% (20/26). Wrong confident answers 7.1% of all (12/169: 9 in
+scope, 3 acts answered from an entry). decide() p99 6.5 ms; the engine 13.3 ms p99 per
+question; the first answer 2.9 ms after a 2.8 s start-up that built the index. No question
+pressed a menu button. From round 11 on it is tuned on.
 
 Round 10 (TUNED ON stranger 1: tuning figures, no measure of generalisation). Changes by kind:
 requests to act as data in locales/faq_outcomes.toml (doing it for the candidate or someone
