@@ -35,7 +35,8 @@ class Outcomes:
     """The condition vocabulary and the act requests."""
 
     conditions: dict[str, TermSet]
-    # Conditions matched on the synonym-rewritten text ("not paid" -> 未缴费), by canonical form.
+    # Conditions matched on the synonym-rewritten text ("not paid" becomes the canonical
+    # Chinese word for unpaid), by canonical form.
     canonical: dict[str, frozenset[str]]
     acts: tuple[Act, ...]
     # Pairs of conditions that contradict each other (both stated: neither counts).
