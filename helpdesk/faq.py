@@ -82,7 +82,7 @@ EXAMPLES_IN_ENTRY_DOC = False
 # An out-of-scope example that scores at least OUT_OF_SCOPE_MARGIN times the best in-scope
 # document (phrasing or example) of the best entry declines the question (nearest neighbour).
 OUT_OF_SCOPE_MARGIN = 1.3  # LOSO: held-out 5 refused 94.2% -> 96.2%, top-1 unchanged
-# Third stage: an averaged perceptron (registration/_faq_model.py) learnt from the phrasings
+# Third stage: an averaged perceptron (helpdesk/_faq_model.py) learnt from the phrasings
 # and the examples scores the best RERANK_TOP entries; p = softmax(score / MODEL_TEMPERATURE)
 # over the entries, and an entry's confidence is multiplied by (1 + MODEL_WEIGHT * p) /
 # (1 + MODEL_WEIGHT). 0 turns the stage off.
