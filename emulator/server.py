@@ -1,4 +1,5 @@
-"""Builds and runs the emulator's aiohttp application (Bot API, control API, chat page)."""
+"""Builds and runs the emulator's aiohttp application: the Telegram Bot API, the WeChat API
+(emulator/wechat/), their control APIs and chat pages."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from emulator.config import ClockHook, EmulatorConfig, RateLimitConfig
 from emulator.state import EmulatorState
 from emulator.wechat.control import add_wechat
 from emulator.wechat.state import WeChatState
+from emulator.wechat_client import WeChatEmulatorClient
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -84,6 +86,10 @@ class RunningEmulator:
     def client(self) -> EmulatorClient:
         """A control-API client for this emulator (close it, or use `async with`)."""
         return EmulatorClient(self.url)
+
+    def wechat_client(self) -> WeChatEmulatorClient:
+        """The WeChat control-API client (close it, or use `async with`)."""
+        return WeChatEmulatorClient(self.url)
 
     def register_clock(self, hook: ClockHook) -> None:
         """Let the chat page and POST /control/clock move the embedding program's clock."""

@@ -170,9 +170,14 @@ def _base_fields(state: WeChatState, user: WeChatUser) -> dict[str, Any]:
 
 
 async def _push(
-    request: web.Request, state: WeChatState, user: WeChatUser, fields: dict[str, Any]
+    request: web.Request,
+    state: WeChatState,
+    user: WeChatUser,
+    fields: dict[str, Any],
+    *,
+    visible: bool = True,
 ) -> web.Response:
-    report = await push.push(state, user, fields, _session(request))
+    report = await push.push(state, user, fields, _session(request), visible=visible)
     return _ok({"openid": user.openid, "packet": fields, **report})
 
 
@@ -283,7 +288,7 @@ async def user_unsubscribe(request: web.Request) -> web.Response:
     user.subscribed = False
     state.add_entry(user, "user", "event", "user", event="unsubscribe", key="")
     fields = {**_base_fields(state, user), "MsgType": "event", "Event": "unsubscribe"}
-    return await _push(request, state, user, fields)
+    return await _push(request, state, user, fields, visible=False)
 
 
 # --- reading --------------------------------------------------------------------------------

@@ -117,8 +117,14 @@ async def push(
     user: WeChatUser,
     fields: dict[str, Any],
     session: aiohttp.ClientSession,
+    *,
+    visible: bool = True,
 ) -> dict[str, Any]:
-    """Deliver one packet with the retries; record the outcome in the transcript; report it."""
+    """Deliver one packet with the retries; record the outcome in the transcript; report it.
+
+    visible=False (an unsubscribe event): the user has left, so neither a passive reply nor
+    the error notice reaches the chat; the report still says what the bot answered.
+    """
     account = state.account
     assert account is not None
     started = time.monotonic()
@@ -126,7 +132,7 @@ async def push(
     report: dict[str, Any] = {"attempts": 0, "reply": None, "error": None}
     if not account.url:
         report["error"] = "the account has no server URL"
-        return _finish(state, user, report, attempts, started, fields)
+        return _finish(state, user, report, attempts, started, fields, visible)
     query, body = sign_query(account, fields, user.openid)
     for attempt in range(1, account.push_tries + 1):
         t0 = time.monotonic()
@@ -167,7 +173,7 @@ async def push(
         break
     else:
         report["error"] = f"no answer within {account.push_timeout:g} s in {len(attempts)} tries"
-    return _finish(state, user, report, attempts, started, fields)
+    return _finish(state, user, report, attempts, started, fields, visible)
 
 
 def _finish(
@@ -177,12 +183,15 @@ def _finish(
     attempts: list[dict[str, Any]],
     started: float,
     fields: dict[str, Any],
+    visible: bool,
 ) -> dict[str, Any]:
     report["attempts"] = len(attempts)
     report["tries"] = attempts
     report["elapsed"] = round(time.monotonic() - started, 3)
     reply = report["reply"]
-    if reply is not None:
+    if not visible:
+        pass
+    elif reply is not None:
         data = {k: v for k, v in reply.items() if k != "kind"}
         state.add_entry(user, "bot", reply["kind"], "passive", **data)
     elif report["error"] is not None:
