@@ -12,8 +12,10 @@ documentation):
   type" for an account without it); 41001 no token, 40001 invalid token, 42001 expired,
   44002 empty body, 47001 bad JSON, 40003 unknown openid, 40008 unknown msgtype, 44004 empty
   text, 41006/40007 missing/invalid media_id, 45015/45047 the 48-hour window and the quota.
-- POST /cgi-bin/media/upload?type= (新增临时素材): multipart field ``media``; image ≤10 MB
-  (png/jpeg/jpg/gif), voice ≤2 MB (amr/mp3), video ≤10 MB (mp4), thumb ≤64 KB (jpg) →
+- POST /cgi-bin/media/upload?type= (新增临时素材, uploadTempMedia): multipart field ``media``;
+  image ≤2 MB (png/jpeg/jpg/gif; the page says "图片2MB" under 注意事项 and "10M" under 其他补充:
+  the emulator keeps the stricter), voice ≤2 MB (amr/mp3), video ≤10 MB (mp4), thumb ≤64 KB
+  (jpg) →
   ``{"type", "media_id", "created_at"}``; 40004 bad type, 41005 no media, 40005 bad file type,
   40009/40010/40011/40012 size out of limit. media_id lives 3 days.
 - POST /cgi-bin/message/template/send (模板消息): touser, template_id, url, data → ``{"errcode":
@@ -81,7 +83,7 @@ ERRMSG = {
 
 MEDIA_RULES: dict[str, tuple[int, tuple[str, ...], int]] = {
     # type -> (max bytes, extensions, errcode when too large)
-    "image": (10 * 1024 * 1024, ("png", "jpeg", "jpg", "gif"), 40009),
+    "image": (2 * 1024 * 1024, ("png", "jpeg", "jpg", "gif"), 40009),
     "voice": (2 * 1024 * 1024, ("amr", "mp3"), 40010),
     "video": (10 * 1024 * 1024, ("mp4",), 40011),
     "thumb": (64 * 1024, ("jpg",), 40012),

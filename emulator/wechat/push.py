@@ -147,7 +147,8 @@ async def push(
                 headers={"Content-Type": "text/xml"},
                 timeout=timeout,
             ) as resp:
-                text = await resp.text()
+                # Not UTF-8 is 异常数据 too: decoded with replacements, it fails the XML checks.
+                text = (await resp.read()).decode("utf-8", errors="replace")
                 record.update(status=resp.status, elapsed=round(time.monotonic() - t0, 3))
         except TimeoutError:
             record.update(outcome="timeout", elapsed=round(time.monotonic() - t0, 3))

@@ -95,6 +95,7 @@ async def test_safe_mode_refuses_a_plaintext_reply(
     [
         (lambda bot, p: '{"msgtype": "text"}', "not XML"),  # JSON: the documented example
         (lambda bot, p: "<xml><ToUserName>x</ToUserName></xml>", "ToUserName"),
+        (lambda bot, p: bot.passive_text(p, "one") + bot.passive_text(p, "two"), "not XML"),
         (
             lambda bot, p: bot.passive_text({**p, "FromUserName": "o_other"}, "wrong user"),
             "ToUserName",
@@ -176,3 +177,17 @@ async def test_click_and_subscribe_events(wx: WeChatEmulatorClient, fake_bot: Fa
         "CLICK",
         "REGISTER",
     )
+
+
+async def test_http_error_and_refused_connection(
+    wx: WeChatEmulatorClient, fake_bot: FakeBot
+) -> None:
+    await connect(wx, fake_bot, push_timeout=0.5)
+    fake_bot.token = "not-the-account-token"  # the bot refuses every signature with 403
+    report = await wx.send_text("o_a", "hi")
+    assert report["outcome"] == "error" and report["error"] == "HTTP 403"
+    assert report["attempts"] == 1
+    await wx.update_account(url="http://127.0.0.1:9/nothing-listens-here")
+    report = await wx.send_text("o_a", "hi")
+    assert report["attempts"] == 3 and report["outcome"] == "error"
+    assert {t["outcome"] for t in report["tries"]} == {"connection error"}
