@@ -185,8 +185,10 @@ class WeChatEmulatorClient:
     async def choose(
         self, openid: str, option_id: str, *, force: bool = False, content: str | None = None
     ) -> dict[str, Any]:
-        """The user taps an option of a msgmenu message the bot sent: a text message whose
-        Content is the option's text, carrying <bizmsgmenuid>option_id</bizmsgmenuid>.
+        """The user taps an option of a msgmenu message the bot sent (or a
+        <a href="weixin://bizmsgmenu?msgmenucontent=..&msgmenuid=..">..</a> link in a text
+        message): a text message whose Content is the option's text, carrying
+        <bizmsgmenuid>option_id</bizmsgmenuid>.
         force=True sends an id no message offered (with `content`)."""
         return await self._request(
             "POST", "choose", openid=openid, id=option_id, force=force or None, content=content

@@ -75,6 +75,47 @@ function timeLabel(ts) {
   return `${d.getMonth() + 1}/${d.getDate()} ${p(d.getHours())}:${p(d.getMinutes())}`;
 }
 
+// WeChat shows <a href="..."> in a text message as a link and links bare URLs; a
+// weixin://bizmsgmenu?msgmenucontent=..&msgmenuid=.. link acts like a msgmenu option.
+// Everything else stays text (never innerHTML).
+function richText(text) {
+  const frag = document.createDocumentFragment();
+  const re = /<a\s+href=["']([^"']+)["'][^>]*>([\s\S]*?)<\/a>|(https?:\/\/[^\s<，。！？、；：）]+)/gi;
+  let last = 0;
+  let m;
+  while ((m = re.exec(text)) !== null) {
+    if (m.index > last) frag.append(document.createTextNode(text.slice(last, m.index)));
+    const href = m[1] || m[3];
+    const label = m[1] ? m[2] : m[3];
+    const a = el("a", "", label);
+    if (href.startsWith("weixin://bizmsgmenu")) {
+      const q = new URLSearchParams(href.split("?")[1] || "");
+      a.href = "#";
+      a.addEventListener("click", (ev) => {
+        ev.preventDefault();
+        act("choose", { id: q.get("msgmenuid") || "", content: q.get("msgmenucontent") || label, force: true });
+      });
+    } else if (/^https?:/i.test(href)) {
+      a.href = href; a.target = "_blank"; a.rel = "noopener";
+    } else {
+      frag.append(document.createTextNode(m[0]));
+      last = re.lastIndex;
+      continue;
+    }
+    frag.append(a);
+    last = re.lastIndex;
+  }
+  if (last < text.length) frag.append(document.createTextNode(text.slice(last)));
+  return frag;
+}
+
+function bubble(text, mine) {
+  const b = el("div", "wx-bubble");
+  if (mine) b.textContent = text;
+  else b.append(richText(text));
+  return b;
+}
+
 function currentUser() { return state.users.find((u) => u.openid === state.openid); }
 
 function row(mine, content) {
@@ -104,7 +145,7 @@ function renderEntry(e, chosen) {
     return note(t("clicked") + (e.name || e.key));
   }
   const mine = e.direction === "user";
-  if (e.kind === "text") return row(mine, el("div", "wx-bubble", e.text));
+  if (e.kind === "text") return row(mine, bubble(e.text, mine));
   if (e.kind === "image") {
     const img = el("img", "wx-image");
     img.src = `/wechat/control/media/${encodeURIComponent(e.media_id)}`;

@@ -7,7 +7,10 @@ push to the bot has finished (all tries) and return what happened.
 
 from __future__ import annotations
 
+import html
+import re
 import time
+import urllib.parse
 from typing import Any
 
 import aiohttp
@@ -19,6 +22,7 @@ from emulator.wechat.state import (
     GRANTS,
     Account,
     ApiFault,
+    Entry,
     WeChatState,
     WeChatUser,
 )
@@ -199,9 +203,29 @@ async def user_text(request: web.Request) -> web.Response:
     return await _push(request, state, user, fields)
 
 
+_BIZMSGMENU = re.compile(r"""<a\s+href=["']weixin://bizmsgmenu\?([^"']*)["']""")
+
+
+def _offered_options(entry: Entry) -> list[dict[str, str]]:
+    """The options an entry lets the user tap: a msgmenu's list, or the
+    weixin://bizmsgmenu?msgmenucontent=..&msgmenuid=.. links of a text message."""
+    if entry.kind == "msgmenu":
+        return list(entry.data.get("options", []))
+    if entry.kind != "text":
+        return []
+    found = []
+    for query in _BIZMSGMENU.findall(str(entry.data.get("text", ""))):
+        params = urllib.parse.parse_qs(html.unescape(query))
+        if params.get("msgmenuid"):
+            content = (params.get("msgmenucontent") or params["msgmenuid"])[0]
+            found.append({"id": params["msgmenuid"][0], "content": content})
+    return found
+
+
 @routes.post("/wechat/control/choose")
 async def user_choose(request: web.Request) -> web.Response:
-    """The user taps an option of a msgmenu message: a text message with bizmsgmenuid."""
+    """The user taps an option of a msgmenu message (or a weixin://bizmsgmenu link in a text):
+    WeChat pushes a text message whose Content is the option and which carries bizmsgmenuid."""
     data = await _body(request)
     state = _state(request)
     _account(state)
@@ -209,11 +233,12 @@ async def user_choose(request: web.Request) -> web.Response:
     menu_id = str(data.get("id") or "")
     option = None
     for entry in reversed(user.entries):
-        if entry.kind == "msgmenu":
-            for item in entry.data.get("options", []):
-                if item["id"] == menu_id:
-                    option = item
-                    break
+        if entry.direction != "bot":
+            continue
+        for item in _offered_options(entry):
+            if item["id"] == menu_id:
+                option = item
+                break
         if option is not None:
             break
     if option is None and not data.get("force"):

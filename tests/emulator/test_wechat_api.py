@@ -381,3 +381,15 @@ async def test_menu_create_get_and_limits(
     bad_type = {"button": [{"type": "teleport", "name": "x", "key": "k"}]}
     assert code(await api.post("menu/create", bad_type)) == 40017
     assert (await wx.menu())[0]["key"] == "REGISTER"  # refused menus changed nothing
+
+
+async def test_bizmsgmenu_link_in_a_text_is_an_option_too(
+    wx: WeChatEmulatorClient, api: Api, account: dict[str, Any], fake_bot: FakeBot
+) -> None:
+    await wx.send_text("o_a", "支付")
+    await api.login(account)
+    link = '<a href="weixin://bizmsgmenu?msgmenucontent=稍后支付&msgmenuid=later">稍后支付</a>'
+    assert code(await api.send_text("o_a", f"报名费 30 元。\n{link}")) == 0
+    await wx.choose("o_a", "later")
+    packet = fake_bot.packets[-1]
+    assert (packet["Content"], packet["bizmsgmenuid"]) == ("稍后支付", "later")
