@@ -7,6 +7,7 @@ documentation):
 - GET /cgi-bin/token (获取 Access token, getAccessToken): grant_type=client_credential, appid,
   secret → ``{"access_token", "expires_in": 7200}``; 40002 bad grant_type, 41002/41004 missing
   appid/secret, 40013 invalid appid, 40001 wrong AppSecret, 45009 daily quota reached.
+- POST /cgi-bin/stable_token (getStableAccessToken): the same checks, JSON body; see state.py.
 - POST /cgi-bin/message/custom/send (客服消息, sendCustomMessage): text, image (media_id), news,
   msgmenu (菜单消息: head_content, list of {id, content}, tail_content; 40200 "invalid account
   type" for an account without it); 41001 no token, 40001 invalid token, 42001 expired,
@@ -219,6 +220,42 @@ async def get_token(request: web.Request) -> web.Response:
     tok = state.issue_token()
     _log(state, "token", request, {"errcode": 0})
     return web.json_response({"access_token": tok.value, "expires_in": 7200})
+
+
+@routes.post("/cgi-bin/stable_token")
+async def get_stable_token(request: web.Request) -> web.Response:
+    """getStableAccessToken: POST JSON {grant_type, appid, secret, force_refresh}."""
+    state = _state(request)
+    injected = _fault(state, "stable_token", request)
+    if injected is not None:
+        return injected
+    try:
+        body = await _json_body(request)
+    except WxError as exc:
+        return wx_error(exc.errcode)
+    account = state.account
+    secret = str(body.get("secret") or "")
+    if body.get("grant_type") != "client_credential":
+        code = 40002
+    elif not body.get("appid"):
+        code = 41002
+    elif not secret:
+        code = 41004
+    elif account is None or body["appid"] != account.appid:
+        code = 40013
+    elif not secrets.compare_digest(secret, account.secret):
+        code = 40001
+    else:
+        code = 0
+    tok = state.stable_token(bool(body.get("force_refresh"))) if code == 0 else None
+    if code == 0 and tok is None:
+        code = 45009  # the 20 forced refreshes of the day are used (the page names no code)
+    _log(state, "stable_token", request, {"errcode": code})
+    if tok is None:
+        return wx_error(code)
+    return web.json_response(
+        {"access_token": tok.value, "expires_in": round(tok.expires_at - state.now())}
+    )
 
 
 # --- customer service messages ----------------------------------------------------------------

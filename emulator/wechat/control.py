@@ -414,7 +414,7 @@ async def tokens(request: web.Request) -> web.Response:
             "tokens": [
                 {
                     "access_token": t.value,
-                    "expires_in": int(t.expires_at - now),
+                    "expires_in": round(t.expires_at - now),
                     "valid": state.check_token(t.value) == 0,
                 }
                 for t in state.tokens.values()

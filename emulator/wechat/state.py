@@ -5,6 +5,9 @@ emulator's clock (wall time plus the offset `advance_clock` adds), in seconds.
 
 Rules kept here and where they come from (WeChat developer documentation):
 
+- getStableAccessToken (POST /cgi-bin/stable_token): isolated from the other token; the normal
+  mode returns the same token until its last 5 minutes; force_refresh invalidates the previous
+  one, at most 20 a day and 30 s apart.
 - 获取 Access token: a token lives 7200 s (``expires_in``); getting a new one invalidates the
   previous one, which the platform keeps usable for 5 more minutes ("在刷新过程中...保证在5分钟内，
   新老access_token都可用"); a daily call limit answers 45009 (the account's default 2000 a day).
@@ -103,7 +106,8 @@ class AccessToken:
     expires_at: float
     # Set when a newer token was issued: usable until then (5-minute overlap), then 40001.
     superseded_until: float | None = None
-    invalidated: bool = False  # a fault: answers 40001 at once
+    invalidated: bool = False  # a fault (or a forced stable refresh): answers 40001 at once
+    kind: str = "token"  # "token" (getAccessToken) or "stable" (getStableAccessToken)
 
 
 @dataclass
@@ -192,6 +196,8 @@ class WeChatState:
         self.account: Account | None = None
         self.tokens: dict[str, AccessToken] = {}
         self.token_calls: dict[str, int] = {}  # day (YYYY-MM-DD of the emulator clock) -> calls
+        self.stable_forced: dict[str, int] = {}  # day -> forced stable-token refreshes
+        self.stable_forced_at = float("-inf")
         self.users: dict[str, WeChatUser] = {}
         self.media: dict[str, Media] = {}
         self.menu: list[dict[str, Any]] | None = None
@@ -323,16 +329,45 @@ class WeChatState:
         return 0
 
     # --- tokens -------------------------------------------------------------------------
-    def issue_token(self) -> AccessToken:
+    def issue_token(self, kind: str = "token") -> AccessToken:
+        """A new token of this kind; the previous ones of the same kind stay usable 5 minutes
+        (the two kinds are "完全隔离，互不影响")."""
         now = self.now()
         for tok in self.tokens.values():
-            if tok.superseded_until is None:
+            if tok.kind == kind and tok.superseded_until is None:
                 tok.superseded_until = now + TOKEN_OVERLAP
         tok = AccessToken(
-            value=secrets.token_urlsafe(96)[:128], issued_at=now, expires_at=now + TOKEN_TTL
+            value=secrets.token_urlsafe(96)[:128],
+            issued_at=now,
+            expires_at=now + TOKEN_TTL,
+            kind=kind,
         )
         self.tokens[tok.value] = tok
         return tok
+
+    def stable_token(self, force_refresh: bool) -> AccessToken | None:
+        """getStableAccessToken: the current stable token, renewed in its last 5 minutes;
+        force_refresh invalidates it at once (at most 20 a day, 30 s apart: a forced call
+        sooner returns the current token). None when today's 20 forced refreshes are used."""
+        now = self.now()
+        live = [
+            t for t in self.tokens.values() if t.kind == "stable" and self.check_token(t.value) == 0
+        ]
+        current = max(live, key=lambda t: t.issued_at) if live else None
+        if force_refresh:
+            if current is not None and now - self.stable_forced_at < 30:
+                return current
+            day = self.today()
+            if self.stable_forced.get(day, 0) >= 20:
+                return None
+            self.stable_forced[day] = self.stable_forced.get(day, 0) + 1
+            self.stable_forced_at = now
+            for tok in live:
+                tok.invalidated = True
+            return self.issue_token("stable")
+        if current is not None and current.expires_at - now > TOKEN_OVERLAP:
+            return current
+        return self.issue_token("stable")
 
     def check_token(self, value: str | None) -> int:
         """0 when the token may call, else 41001 (missing), 40001 (invalid), 42001 (expired)."""
@@ -390,6 +425,8 @@ class WeChatState:
         self.account = None
         self.tokens.clear()
         self.token_calls.clear()
+        self.stable_forced.clear()
+        self.stable_forced_at = float("-inf")
         self.users.clear()
         self.media.clear()
         self.menu = None

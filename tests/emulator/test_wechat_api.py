@@ -393,3 +393,37 @@ async def test_bizmsgmenu_link_in_a_text_is_an_option_too(
     await wx.choose("o_a", "later")
     packet = fake_bot.packets[-1]
     assert (packet["Content"], packet["bizmsgmenuid"]) == ("稍后支付", "later")
+
+
+async def test_stable_token_is_isolated_and_stays_the_same_until_near_expiry(
+    wx: WeChatEmulatorClient, api: Api, account: dict[str, Any]
+) -> None:
+    async def stable(force: bool = False) -> dict[str, Any]:
+        body = {
+            "grant_type": "client_credential",
+            "appid": account["appid"],
+            "secret": account["secret"],
+            "force_refresh": force,
+        }
+        async with api.session.post(f"{api.base}/cgi-bin/stable_token", json=body) as resp:
+            return await resp.json(content_type=None)
+
+    await wx.send_text("o_a", "hi")
+    first = await stable()
+    assert first["expires_in"] == 7200
+    assert (await stable())["access_token"] == first["access_token"]
+    await api.login(account)  # a getAccessToken token does not touch the stable one
+    api.token = first["access_token"]
+    assert code(await api.send_text("o_a", "1")) == 0
+    await wx.advance_clock(seconds=7200 - 299)
+    renewed = await stable()  # in the last 5 minutes the normal mode renews
+    assert renewed["access_token"] != first["access_token"]
+    assert code(await api.send_text("o_a", "2")) == 0  # the old one still works meanwhile
+    forced = await stable(force=True)
+    assert forced["access_token"] != renewed["access_token"]
+    api.token = renewed["access_token"]
+    assert code(await api.send_text("o_a", "3")) == 40001  # a forced refresh kills it at once
+    assert (await stable(force=True))["access_token"] == forced["access_token"]  # < 30 s apart
+    wrong = {"grant_type": "client_credential", "appid": account["appid"], "secret": "x"}
+    async with api.session.post(f"{api.base}/cgi-bin/stable_token", json=wrong) as resp:
+        assert code(await resp.json(content_type=None)) == 40001
