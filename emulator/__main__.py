@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> None:
         help="configure a WeChat Official Account that pushes to this bot URL (random secrets, "
         "printed)",
     )
-    parser.add_argument("--wechat-mode", choices=["plain", "safe"], default="safe")
+    parser.add_argument("--wechat-mode", choices=["plain", "compat", "safe"], default="safe")
     args = parser.parse_args(argv)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_serve(args))

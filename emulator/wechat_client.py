@@ -117,8 +117,9 @@ class WeChatEmulatorClient:
     ) -> dict[str, Any]:
         """(Re)configure the one Official Account; forgets its tokens. Returns its settings.
 
-        `url`: the bot's server URL (服务器地址) pushes go to. `mode`: "plain" (明文模式) or
-        "safe" (安全模式, AES with `encoding_aes_key`, 43 characters; generated when omitted).
+        `url`: the bot's server URL (服务器地址) pushes go to. `mode`: "plain" (明文模式),
+        "safe" (安全模式, AES with `encoding_aes_key`, 43 characters; generated when omitted) or
+        "compat" (兼容模式: plaintext and ciphertext in each push, either kind of reply).
         appid/secret/token default to random values (read them from the result).
         `templates`: registered template ids: ["TPL1", ...], or [{"template_id", "title",
         "content": "{{first.DATA}}\\n报名号：{{keyword1.DATA}}"}] (then every placeholder key

@@ -15,6 +15,10 @@ Sources (WeChat developer documentation, 被动回复用户消息 and 消息加�
   emulator also counts an HTTP status other than 200 as 异常数据 (the documentation is silent).
 - A passive reply swaps ToUserName (the user's OpenID) and FromUserName (the account's 原始ID);
   in safe mode it must be encrypted (Encrypt, MsgSignature, TimeStamp, Nonce) for this AppID.
+- 兼容模式 (mode "compat"): the push carries the plaintext fields and Encrypt; the reply may be
+  plain or encrypted.
+- The query's ``timestamp`` is wall-clock time (a bot's freshness check compares it with real
+  time); the packet's CreateTime follows the emulator clock (`advance_clock`).
 """
 
 from __future__ import annotations
@@ -42,12 +46,14 @@ def sign_query(account: Account, body_fields: dict[str, Any], openid: str) -> tu
         "openid": openid,
     }
     plain = xmlmsg.build(body_fields)
-    if account.mode != "safe":
+    if account.mode == "plain":
         return query, plain
     assert account.encoding_aes_key is not None
     encrypted = crypto.encrypt(plain, account.encoding_aes_key, account.appid)
     query["encrypt_type"] = "aes"
     query["msg_signature"] = crypto.sha1_signature(account.token, timestamp, nonce, encrypted)
+    if account.mode == "compat":  # 兼容模式: the plaintext fields and the ciphertext together
+        return query, xmlmsg.build({**body_fields, "Encrypt": encrypted})
     body = xmlmsg.build({"ToUserName": body_fields["ToUserName"], "Encrypt": encrypted})
     return query, body
 
@@ -62,7 +68,8 @@ def read_reply(
         packet = xmlmsg.parse(text)
     except xmlmsg.XmlError as exc:
         return None, str(exc)
-    if account.mode == "safe":
+    # 安全模式 requires the encrypted form; 兼容模式 takes either ("公众号回复明文或密文均可").
+    if account.mode == "safe" or (account.mode == "compat" and "Encrypt" in packet):
         needed = ("Encrypt", "MsgSignature", "TimeStamp", "Nonce")
         missing = [k for k in needed if not isinstance(packet.get(k), str) or not packet[k]]
         if missing:

@@ -71,7 +71,7 @@ class Account:
     secret: str
     token: str
     encoding_aes_key: str | None = None
-    mode: str = "plain"  # "plain" (明文模式) or "safe" (安全模式)
+    mode: str = "plain"  # "plain" (明文模式), "compat" (兼容模式) or "safe" (安全模式)
     url: str | None = None  # the bot's server URL (服务器地址)
     original_id: str = "gh_0123456789ab"  # 原始ID: ToUserName of pushes
     name: str = "CET 报名助手"
@@ -231,10 +231,10 @@ class WeChatState:
             )
             templates[tpl.template_id] = tpl
         mode = str(data.get("mode") or "plain")
-        if mode not in ("plain", "safe"):
-            raise ValueError("mode must be 'plain' or 'safe'")
+        if mode not in ("plain", "compat", "safe"):
+            raise ValueError("mode must be 'plain', 'compat' or 'safe'")
         aes = data.get("encoding_aes_key") or (
-            crypto.new_encoding_aes_key() if mode == "safe" else None
+            crypto.new_encoding_aes_key() if mode != "plain" else None
         )
         if aes is not None:
             crypto.aes_key(aes)  # refuse a key that cannot work

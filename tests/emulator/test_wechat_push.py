@@ -191,3 +191,30 @@ async def test_http_error_and_refused_connection(
     report = await wx.send_text("o_a", "hi")
     assert report["attempts"] == 3 and report["outcome"] == "error"
     assert {t["outcome"] for t in report["tries"]} == {"connection error"}
+
+
+async def test_compat_mode_sends_both_and_takes_either_reply(
+    wx: WeChatEmulatorClient, fake_bot: FakeBot
+) -> None:
+    await connect(wx, fake_bot, "compat")
+    fake_bot.answer = lambda packet: fake_bot.passive_text(packet, "明文回复", encrypt=False)
+    report = await wx.send_text("o_a", "hi")
+    outer = xmlmsg.parse(fake_bot.bodies[0])
+    assert outer["Content"] == "hi" and "Encrypt" in outer
+    assert fake_bot.queries[0]["encrypt_type"] == "aes"
+    assert report["reply"] == {"kind": "text", "text": "明文回复"}
+    fake_bot.answer = lambda packet: fake_bot.passive_text(packet, "密文回复")
+    assert (await wx.send_text("o_a", "hi"))["reply"] == {"kind": "text", "text": "密文回复"}
+
+
+async def test_defaults_are_the_documented_five_seconds_and_three_tries_and_no_fixed_secret(
+    wx: WeChatEmulatorClient,
+) -> None:
+    first = await wx.configure(mode="safe")
+    assert (first["push_timeout"], first["push_tries"]) == (5.0, 3)
+    assert len(first["encoding_aes_key"]) == 43
+    second = await wx.configure(mode="safe")
+    for field in ("secret", "token", "encoding_aes_key"):
+        assert first[field] != second[field]  # random each time, never a public default
+    with pytest.raises(Exception, match="43"):
+        await wx.configure(mode="safe", encoding_aes_key="too-short")
