@@ -34,6 +34,7 @@ msgmenu choice carries ``bizmsgmenuid``.
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import aiohttp
@@ -176,6 +177,14 @@ class WeChatEmulatorClient:
         """The user sends a text message (MsgType text, MsgId); a new user is subscribed
         first. Grants 5 custom messages for 48 hours."""
         return await self._request("POST", "text", openid=openid, text=text, nickname=nickname)
+
+    async def send_image(
+        self, openid: str, data: bytes | None = None, *, nickname: str | None = None
+    ) -> dict[str, Any]:
+        """The user sends a photo (MsgType image with PicUrl, MediaId, MsgId; a 1x1 PNG when
+        `data` is None); the bot may fetch it with /cgi-bin/media/get. Grants like a text."""
+        b64 = base64.b64encode(data).decode() if data is not None else None
+        return await self._request("POST", "image", openid=openid, data_b64=b64, nickname=nickname)
 
     async def click(self, openid: str, key: str, *, force: bool = False) -> dict[str, Any]:
         """The user taps a click button of the custom menu (event CLICK, EventKey=key).

@@ -351,6 +351,16 @@ function setup() {
     $("text").value = "";
     act("text", { text });
   });
+  $("photo").addEventListener("click", () => $("photo-file").click());
+  $("photo-file").addEventListener("change", async (ev) => {
+    const file = ev.target.files[0];
+    ev.target.value = "";
+    if (!file) return;
+    const buf = new Uint8Array(await file.arrayBuffer());
+    let bin = "";
+    for (let i = 0; i < buf.length; i += 0x8000) bin += String.fromCharCode(...buf.subarray(i, i + 0x8000));
+    act("image", { data_b64: btoa(bin) });
+  });
   $("user-select").addEventListener("change", (ev) => {
     state.openid = ev.target.value;
     localStorage.setItem("wx.openid", state.openid);

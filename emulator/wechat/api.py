@@ -19,6 +19,8 @@ documentation):
   (jpg) →
   ``{"type", "media_id", "created_at"}``; 40004 bad type, 41005 no media, 40005 bad file type,
   40009/40010/40011/40012 size out of limit. media_id lives 3 days.
+- GET /cgi-bin/media/get?media_id= (获取临时素材): the bytes; 41006 missing, 40007 invalid or
+  older than 3 days.
 - POST /cgi-bin/message/template/send (模板消息): touser, template_id, url, data → ``{"errcode":
   0, "errmsg": "ok", "msgid": N}``; 40037 invalid template_id, 43004 require subscribe.
 - POST /cgi-bin/menu/create, GET /cgi-bin/menu/get, GET /cgi-bin/menu/delete (自定义菜单):
@@ -164,6 +166,8 @@ async def _guarded(request: web.Request, api: str, handler: Any) -> web.StreamRe
         _log(state, api, request, {"errcode": exc.errcode})
         return wx_error(exc.errcode, exc.detail)
     _log(state, api, request, {"errcode": 0})
+    if isinstance(result, web.StreamResponse):
+        return result
     return web.json_response(result)
 
 
@@ -402,6 +406,26 @@ async def _media_upload(request: web.Request, state: WeChatState) -> dict[str, A
 @routes.post("/cgi-bin/media/upload")
 async def media_upload(request: web.Request) -> web.StreamResponse:
     return await _guarded(request, "media/upload", _media_upload)
+
+
+async def _media_get(request: web.Request, state: WeChatState) -> web.Response:
+    media_id = request.query.get("media_id")
+    if not media_id:
+        raise WxError(41006)
+    media = state.live_media(media_id)
+    if media is None:
+        raise WxError(40007)
+    return web.Response(
+        body=media.data,
+        content_type=media.content_type.split(";")[0],
+        headers={"Content-Disposition": f'attachment; filename="{media.filename}"'},
+    )
+
+
+@routes.get("/cgi-bin/media/get")
+async def media_get(request: web.Request) -> web.StreamResponse:
+    """获取临时素材: the file itself (a user's photo, or one the bot uploaded) for 3 days."""
+    return await _guarded(request, "media/get", _media_get)
 
 
 # --- custom menu ----------------------------------------------------------------------------

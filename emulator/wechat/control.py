@@ -7,6 +7,7 @@ push to the bot has finished (all tries) and return what happened.
 
 from __future__ import annotations
 
+import base64
 import html
 import re
 import time
@@ -220,6 +221,37 @@ def _offered_options(entry: Entry) -> list[dict[str, str]]:
             content = (params.get("msgmenucontent") or params["msgmenuid"])[0]
             found.append({"id": params["msgmenuid"][0], "content": content})
     return found
+
+
+# A 1x1 PNG for a user's photo when the test gives none.
+_TINY_PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGNg+M8AAAMBAQDJ/pLvAAAAAElFTkSuQmCC"
+)
+
+
+@routes.post("/wechat/control/image")
+async def user_image(request: web.Request) -> web.Response:
+    """The user sends a photo (接收普通消息, image: PicUrl, MediaId, MsgId); the bot can fetch
+    it with /cgi-bin/media/get for 3 days."""
+    data = await _body(request)
+    state = _state(request)
+    _account(state)
+    raw = base64.b64decode(data["data_b64"]) if data.get("data_b64") else _TINY_PNG
+    user = state.user(data.get("openid"), data.get("nickname"))
+    user.subscribed = True
+    state.grant(user, "message")
+    media = state.store_media("image", raw, "image/png", "photo.png")
+    msg_id = state.next_msg_id()
+    state.add_entry(user, "user", "image", "user", media_id=media.media_id, msg_id=msg_id)
+    pic_url = f"{request.url.origin()}/wechat/control/media/{media.media_id}"
+    fields = {
+        **_base_fields(state, user),
+        "MsgType": "image",
+        "PicUrl": pic_url,
+        "MediaId": media.media_id,
+        "MsgId": msg_id,
+    }
+    return await _push(request, state, user, fields)
 
 
 @routes.post("/wechat/control/choose")

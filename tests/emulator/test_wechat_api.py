@@ -427,3 +427,22 @@ async def test_stable_token_is_isolated_and_stays_the_same_until_near_expiry(
     wrong = {"grant_type": "client_credential", "appid": account["appid"], "secret": "x"}
     async with api.session.post(f"{api.base}/cgi-bin/stable_token", json=wrong) as resp:
         assert code(await resp.json(content_type=None)) == 40001
+
+
+async def test_user_photo_is_pushed_and_fetchable_for_three_days(
+    wx: WeChatEmulatorClient, api: Api, account: dict[str, Any], fake_bot: FakeBot
+) -> None:
+    await wx.send_image("o_a", PNG)
+    packet = fake_bot.packets[-1]
+    assert packet["MsgType"] == "image" and packet["MsgId"] and packet["PicUrl"]
+    await api.login(account)
+    url = f"{api.base}/cgi-bin/media/get"
+    params = {"access_token": api.token, "media_id": packet["MediaId"]}
+    async with api.session.get(url, params=params) as resp:
+        assert await resp.read() == PNG
+    async with api.session.get(packet["PicUrl"]) as resp:
+        assert await resp.read() == PNG
+    await wx.advance_clock(hours=72)
+    await api.login(account)
+    params["access_token"] = api.token
+    assert code(await api.get("media/get", **params)) == 40007
