@@ -43,6 +43,12 @@ class Outcomes:
     opposites: tuple[tuple[str, str], ...] = ()
     # Conditions that, stated, lift the entries about them (not just set others aside).
     decisive: frozenset[str] = frozenset()
+    # Words that make a short text a question ("how", "when"): it names more than a topic.
+    question: TermSet = TermSet.of(())
+
+    def asks(self, text: str) -> bool:
+        """Whether the text carries a question word (not a bare topic)."""
+        return self.question.found_in(unicodedata.normalize("NFKC", text).lower())
 
     def found_conditions(self, text: str, rewritten: str) -> frozenset[str]:
         """The condition names a question states."""
@@ -91,4 +97,5 @@ def outcomes(path: Path = OUTCOMES_PATH) -> Outcomes:
     decisive = frozenset(
         name for name, spec in data.get("condition", {}).items() if spec.get("decisive")
     )
-    return Outcomes(conditions, canonical, acts, opposites, decisive)
+    question = TermSet.of(data.get("question", {}).get("terms", []))
+    return Outcomes(conditions, canonical, acts, opposites, decisive, question)

@@ -104,6 +104,8 @@ ASK_SHARE = 0.75
 MAX_CHOICES = 3
 # A bare topic ("oral test", "ticket": at most SHORT_QUESTION_CHARS characters) names no
 # question of its own: it is asked back whenever another entry comes within SHORT_ASK_SHARE.
+# Round 11: a short text with a question word ("how to waitlist", four characters in Chinese)
+# asks something and is no bare topic (locales/faq_outcomes.toml [question]).
 SHORT_QUESTION_CHARS = 4
 SHORT_ASK_SHARE = 0.5
 # An entry declaring `about` conditions of which the question states none keeps this share of
@@ -141,17 +143,6 @@ class RelatedEntry:
 
     id: str
     phrasing: str
-
-
-@dataclass(frozen=True)
-class FaqMatch:
-    """The best entry for a question, with its formatted answer."""
-
-    entry_id: str
-    topic: str
-    score: float
-    answer: str
-    related: tuple[RelatedEntry, ...]
 
 
 @dataclass(frozen=True)
@@ -540,34 +531,62 @@ class FaqIndex:
         ]
         return sorted(gated, key=lambda item: (-item[1], item[0]))
 
-    def match(self, text: str, values: Mapping[str, Any] | None = None) -> FaqMatch | None:
-        """The best entry for `text` with its answer filled from `values`, or None if unsure."""
-        ranked = self.rank(text)
-        if not ranked or ranked[0][1] < self.threshold:
-            return None
-        best_id, best_score = ranked[0]
-        entry = self.entries[best_id]
-        related = [
-            RelatedEntry(eid, self.entries[eid].phrasings[0])
-            for eid, score in ranked[1:]
-            if score >= best_score * RELATED_SHARE
-        ][:MAX_RELATED]
-        return FaqMatch(
-            entry_id=best_id,
-            topic=entry.topic,
-            score=best_score,
-            answer=self.answer(best_id, values),
-            related=tuple(related),
-        )
-
     def decide(self, text: str, values: Mapping[str, Any] | None = None) -> FaqReply:
         """Answer, ask back, decline, or say what the bot can do (a request to act)."""
         act = self._outcomes.act(text)
         if act is not None:
             return FaqReply(ACT, self.act_text(act.name, values), act=act.name, offers=act.offers)
+        head = self.candidates(text)
+        if not head or head[0][1] < self.threshold:
+            return FaqReply(DECLINE, self.no_answer(values))
+        best_id, best_score = head[0]
+        bare = _is_short(text) and not self._outcomes.asks(text)
+        share = SHORT_ASK_SHARE if bare else ASK_SHARE
+        close = [(eid, s) for eid, s in head[1:MAX_CHOICES] if s >= best_score * share]
+        # Round 11: the best entry meets a decisive condition the question states ("my password
+        # is forgotten", "the ticket number was wrong"): an entry that declares no such
+        # condition answers another question and is not offered beside it.
+        decided = self._met_decisive(text, best_id)
+        if decided:
+            close = [(eid, s) for eid, s in close if decided & set(self.entries[eid].about)]
+        if close:
+            choices = tuple(
+                RelatedEntry(eid, self.entries[eid].phrasings[0]) for eid, _ in [head[0], *close]
+            )
+            return FaqReply(
+                ASK,
+                self.ask_text(choices),
+                topic=self.entries[best_id].topic,
+                choices=choices,
+            )
+        entry = self.entries[best_id]
+        related = tuple(
+            RelatedEntry(eid, self.entries[eid].phrasings[0])
+            for eid, score in head[1:]
+            if score >= best_score * RELATED_SHARE
+        )[:MAX_RELATED]
+        return FaqReply(
+            ANSWER,
+            self.answer(best_id, values),
+            entry_id=best_id,
+            topic=entry.topic,
+            choices=related,
+        )
+
+    def _met_decisive(self, text: str, entry_id: str) -> frozenset[str]:
+        """The decisive conditions the question states that the entry is about."""
+        about = self.entries[entry_id].about
+        if not about:
+            return frozenset()
+        stated = self._outcomes.found_conditions(text, self._norm.rewrite(text))
+        return stated.intersection(about).intersection(self._outcomes.decisive)
+
+    def candidates(self, text: str) -> list[tuple[str, float]]:
+        """The entries that may answer `text`, best first: the ranking (see rank) with the
+        question's stated conditions applied (an entry's `about` and `not_about`)."""
         ranked = self.rank(text)
         if not ranked or ranked[0][1] < self.threshold:
-            return FaqReply(DECLINE, self.no_answer(values))
+            return []
         stated = self._outcomes.found_conditions(text, self._norm.rewrite(text))
         scores: dict[str, float] = {}
         # The best score of an entry set aside for a stated condition, by that condition: the
@@ -594,34 +613,7 @@ class FaqIndex:
                 scores[eid] = max(scores.get(eid, 0.0), *inherited)
         head = list(scores.items())
         head.sort(key=lambda item: (-item[1], item[0]))
-        if not head or head[0][1] < self.threshold:
-            return FaqReply(DECLINE, self.no_answer(values))
-        best_id, best_score = head[0]
-        share = SHORT_ASK_SHARE if _is_short(text) else ASK_SHARE
-        close = [(eid, s) for eid, s in head[1:MAX_CHOICES] if s >= best_score * share]
-        if close:
-            choices = tuple(
-                RelatedEntry(eid, self.entries[eid].phrasings[0]) for eid, _ in [head[0], *close]
-            )
-            return FaqReply(
-                ASK,
-                self.ask_text(choices),
-                topic=self.entries[best_id].topic,
-                choices=choices,
-            )
-        entry = self.entries[best_id]
-        related = tuple(
-            RelatedEntry(eid, self.entries[eid].phrasings[0])
-            for eid, score in head[1:]
-            if score >= best_score * RELATED_SHARE
-        )[:MAX_RELATED]
-        return FaqReply(
-            ANSWER,
-            self.answer(best_id, values),
-            entry_id=best_id,
-            topic=entry.topic,
-            choices=related,
-        )
+        return head
 
     def acts(self) -> tuple[Act, ...]:
         """The kinds of request to act (locales/faq_outcomes.toml), in the order checked."""
