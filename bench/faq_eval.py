@@ -352,16 +352,18 @@ def compute_metrics(outcomes: Iterable[Outcome]) -> Metrics:
 
 
 def run(indexes: dict[str, FaqIndex], questions: Sequence[Question]) -> list[Outcome]:
-    """Asks every question of its locale's index, timing the whole match (rank + format)."""
+    """Asks every question of its locale's index, timing the whole decision (decide())."""
     outcomes = []
     for q in questions:
         index = indexes[q.locale]
         start = time.perf_counter()
-        match = index.match(q.text)
+        reply = index.decide(q.text)
         elapsed = time.perf_counter() - start
         ranked = index.rank(q.text)
         top, top_score = ranked[0] if ranked else (None, 0.0)
-        predicted = match.entry_id if match else None
+        # Round 11: decide() is the one path (match() is gone); only an answer predicts an
+        # entry, so a question asked back or taken for a request to act counts as a miss.
+        predicted = reply.entry_id if reply.kind == "answer" else None
         outcomes.append(Outcome(q, predicted, top, top_score, elapsed))
     return outcomes
 

@@ -47,6 +47,12 @@ KNOWN_PLACEHOLDERS = {
 }
 
 
+def _answered(index: FaqIndex, text: str) -> str | None:
+    """The entry decide() answers with, or None (asked back, declined, request to act)."""
+    reply = index.decide(text)
+    return reply.entry_id if reply.kind == ANSWER else None
+
+
 def _entries(locale: str):
     return read_entries(faq_path(locale))[1]
 
@@ -59,10 +65,11 @@ def _own_phrasings():
 
 
 @pytest.mark.parametrize(("locale", "entry_id", "phrasing"), list(_own_phrasings()))
-def test_r40_each_phrasing_answers_its_own_entry(locale: str, entry_id: str, phrasing: str):
-    match = FaqIndex.load(locale).match(phrasing)
-    assert match is not None, "declined its own phrasing"
-    assert match.entry_id == entry_id
+def test_r40_each_phrasing_ranks_its_own_entry_first(locale: str, entry_id: str, phrasing: str):
+    index = FaqIndex.load(locale)
+    ranked = index.rank(phrasing)
+    assert ranked and ranked[0][1] >= index.threshold, "declined its own phrasing"
+    assert ranked[0][0] == entry_id
 
 
 @pytest.mark.parametrize(
@@ -82,7 +89,7 @@ def test_r40_each_phrasing_answers_its_own_entry(locale: str, entry_id: str, phr
     ],
 )
 def test_r40_out_of_scope_is_declined(locale: str, text: str):
-    assert FaqIndex.load(locale).match(text) is None
+    assert FaqIndex.load(locale).decide(text).kind == DECLINE
 
 
 def test_r40_same_entry_ids_topics_and_placeholders_in_both_locales():
@@ -132,15 +139,14 @@ def test_format_text_unknown_placeholder_uses_the_generic_phrase():
     assert format_text("{ $n }", {"n": 3}, {}) == "3"
 
 
-def test_r40_match_fills_values_and_offers_related_entries():
+def test_r40_answer_fills_values_and_offers_related_entries():
     index = FaqIndex.load("zh")
-    match = index.match("银行扣费成功系统显示未缴费", {"help_phone": "010-12345678"})
-    assert match is not None
-    assert match.entry_id == "bank-charged-unpaid"
-    assert "010-12345678" in match.answer
-    assert len(match.related) <= 2
-    for related in match.related:
-        assert related.id != match.entry_id
+    reply = index.decide("银行扣费成功系统显示未缴费", {"help_phone": "010-12345678"})
+    assert (reply.kind, reply.entry_id) == (ANSWER, "bank-charged-unpaid")
+    assert "010-12345678" in reply.text
+    assert len(reply.choices) <= 2
+    for related in reply.choices:
+        assert related.id != reply.entry_id
         assert related.phrasing == index.entries[related.id].phrasings[0]
 
 
@@ -152,11 +158,9 @@ def test_r40_index_is_built_once():
 
 def test_synonyms_bridge_english_and_chinese():
     index = FaqIndex.load("zh")
-    match = index.match("admission ticket 打印时间")
-    assert match is not None and match.entry_id == "ticket-print-time"
+    assert _answered(index, "admission ticket 打印时间") == "ticket-print-time"
     # Full-width letters are folded (NFKC) before matching.
-    match = index.match("ＣＥＴ４ 口试 先交哪个")
-    assert match is not None and match.entry_id == "oral-pay-order"
+    assert _answered(index, "ＣＥＴ４ 口试 先交哪个") == "oral-pay-order"
 
 
 @pytest.mark.parametrize(
@@ -233,25 +237,23 @@ def test_eval_questions_are_labelled_and_not_copied_from_the_kb(path: Path):
     ],
 )
 def test_near_misses_naming_another_exam_or_campus_topic_are_declined(locale: str, text: str):
-    assert FaqIndex.load(locale).match(text) is None
+    assert FaqIndex.load(locale).decide(text).kind == DECLINE
 
 
 def test_a_foreign_term_the_entry_itself_names_is_still_answered():
     # The account-reuse answer names NCRE: reusing an NCRE account is a CET question.
-    match = FaqIndex.load("zh").match("报过计算机二级的通行证账号还能用吗")
-    assert match is not None and match.entry_id == "account-reuse"
+    assert _answered(FaqIndex.load("zh"), "报过计算机二级的通行证账号还能用吗") == "account-reuse"
 
 
 def test_without_a_cet_anchor_the_bar_is_higher():
     index = FaqIndex.load("en")
-    assert index.match("what is the weather like, can you tell me") is None
-    assert index.match("how to reset pwd") is not None  # "pwd" is a password (anchor)
+    assert index.decide("what is the weather like, can you tell me").kind == DECLINE
+    assert index.decide("how to reset pwd").kind == ANSWER  # "pwd" is a password (anchor)
 
 
 def test_a_tickets_seat_number_is_not_a_campus_seat():
     index = FaqIndex.load("en")
-    match = index.match("is the seat number on the admission ticket")
-    assert match is not None and match.entry_id == "ticket-content"
+    assert _answered(index, "is the seat number on the admission ticket") == "ticket-content"
 
 
 def test_second_held_out_set_is_frozen():
@@ -282,16 +284,14 @@ def test_speller_leaves_known_and_short_words_alone():
 
 
 def test_a_misspelt_english_question_is_answered():
-    match = FaqIndex.load("en").match("admision tiket download")
-    assert match is not None and match.entry_id == "ticket-print-time"
+    assert _answered(FaqIndex.load("en"), "admision tiket download") == "ticket-print-time"
 
 
 def test_another_exam_is_answered_only_on_the_entrys_own_subject():
     index = FaqIndex.load("zh")
     # account-reuse names NCRE, but paying for NCRE is not an account question.
-    assert index.match("NCRE怎么缴费") is None
-    match = index.match("NCRE的通行证账号能登录四六级吗")
-    assert match is not None and match.entry_id == "account-reuse"
+    assert index.decide("NCRE怎么缴费").kind == DECLINE
+    assert _answered(index, "NCRE的通行证账号能登录四六级吗") == "account-reuse"
 
 
 def test_synonym_concepts_are_terms_of_their_own():
@@ -304,8 +304,7 @@ def test_synonym_concepts_are_terms_of_their_own():
 
 
 def test_pinyin_input_typos_of_key_words():
-    match = FaqIndex.load("zh").match("怎么申请后补")
-    assert match is not None and match.entry_id == "waitlist-join"
+    assert _answered(FaqIndex.load("zh"), "怎么申请后补") == "waitlist-join"
 
 
 # ---------------------------------------------------------------- out-of-scope intents
@@ -332,7 +331,7 @@ def test_pinyin_input_typos_of_key_words():
     ],
 )
 def test_out_of_scope_intents_get_the_help_desk_reply(locale: str, text: str):
-    assert FaqIndex.load(locale).match(text) is None
+    assert FaqIndex.load(locale).decide(text).kind == DECLINE
 
 
 @pytest.mark.parametrize(
@@ -348,8 +347,7 @@ def test_out_of_scope_intents_get_the_help_desk_reply(locale: str, text: str):
 def test_in_scope_questions_near_an_intent_are_still_answered(
     locale: str, text: str, entry_id: str
 ):
-    match = FaqIndex.load(locale).match(text)
-    assert match is not None and match.entry_id == entry_id
+    assert _answered(FaqIndex.load(locale), text) == entry_id
 
 
 def test_regex_domain_terms():
@@ -375,8 +373,7 @@ def test_regex_domain_terms():
     ],
 )
 def test_colloquial_concepts(text: str, entry_id: str):
-    match = FaqIndex.load("zh").match(text)
-    assert match is not None and match.entry_id == entry_id
+    assert _answered(FaqIndex.load("zh"), text) == entry_id
 
 
 def test_fourth_held_out_set_is_frozen():
@@ -423,8 +420,7 @@ def test_examples_of_a_source_can_be_left_out():
 
 def test_an_index_without_examples_still_answers():
     index = FaqIndex.from_files(faq_path("en"), [faq_path("zh")], examples_path=None)
-    match = index.match("how do I reset my password")
-    assert match is not None and match.entry_id == "forgot-password"
+    assert _answered(index, "how do I reset my password") == "forgot-password"
 
 
 # --- issue 18: three outcomes, conditions, requests to act, ready at start ----------------
