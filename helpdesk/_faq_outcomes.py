@@ -44,10 +44,12 @@ class Outcomes:
     # Conditions that, stated, lift the entries about them (not just set others aside).
     decisive: frozenset[str] = frozenset()
     # Words that make a short text a question ("how", "when"): it names more than a topic.
-    question: TermSet = TermSet.of(())
+    question: TermSet | None = None
 
     def asks(self, text: str) -> bool:
         """Whether the text carries a question word (not a bare topic)."""
+        if self.question is None:
+            return False
         return self.question.found_in(unicodedata.normalize("NFKC", text).lower())
 
     def found_conditions(self, text: str, rewritten: str) -> frozenset[str]:

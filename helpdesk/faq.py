@@ -135,6 +135,9 @@ class FaqEntry:
     # Conditions (locales/faq_outcomes.toml) this entry answers, and those it must not answer.
     about: tuple[str, ...] = ()
     not_about: tuple[str, ...] = ()
+    # Conditions the question must state for the entry to keep its full score (round 11: the
+    # waitlist's own entries need the waitlist named).
+    needs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -203,6 +206,7 @@ def read_entries(path: Path) -> tuple[dict[str, Any], list[FaqEntry]]:
             answer=e["answer"].strip(),
             about=tuple(e.get("about", ())),
             not_about=tuple(e.get("not_about", ())),
+            needs=tuple(e.get("needs", ())),
         )
         for e in data.get("entry", [])
     ]
@@ -536,7 +540,7 @@ class FaqIndex:
         act = self._outcomes.act(text)
         if act is not None:
             return FaqReply(ACT, self.act_text(act.name, values), act=act.name, offers=act.offers)
-        head = self.candidates(text)
+        head, stated = self._candidates(text)
         if not head or head[0][1] < self.threshold:
             return FaqReply(DECLINE, self.no_answer(values))
         best_id, best_score = head[0]
@@ -546,7 +550,7 @@ class FaqIndex:
         # Round 11: the best entry meets a decisive condition the question states ("my password
         # is forgotten", "the ticket number was wrong"): an entry that declares no such
         # condition answers another question and is not offered beside it.
-        decided = self._met_decisive(text, best_id)
+        decided = stated.intersection(self.entries[best_id].about, self._outcomes.decisive)
         if decided:
             close = [(eid, s) for eid, s in close if decided & set(self.entries[eid].about)]
         if close:
@@ -573,20 +577,15 @@ class FaqIndex:
             choices=related,
         )
 
-    def _met_decisive(self, text: str, entry_id: str) -> frozenset[str]:
-        """The decisive conditions the question states that the entry is about."""
-        about = self.entries[entry_id].about
-        if not about:
-            return frozenset()
-        stated = self._outcomes.found_conditions(text, self._norm.rewrite(text))
-        return stated.intersection(about).intersection(self._outcomes.decisive)
-
     def candidates(self, text: str) -> list[tuple[str, float]]:
         """The entries that may answer `text`, best first: the ranking (see rank) with the
-        question's stated conditions applied (an entry's `about` and `not_about`)."""
+        question's stated conditions applied (an entry's `about`, `needs` and `not_about`)."""
+        return self._candidates(text)[0]
+
+    def _candidates(self, text: str) -> tuple[list[tuple[str, float]], frozenset[str]]:
         ranked = self.rank(text)
         if not ranked or ranked[0][1] < self.threshold:
-            return []
+            return [], frozenset()
         stated = self._outcomes.found_conditions(text, self._norm.rewrite(text))
         scores: dict[str, float] = {}
         # The best score of an entry set aside for a stated condition, by that condition: the
@@ -600,6 +599,8 @@ class FaqIndex:
                 for condition in excluded:
                     set_aside[condition] = max(set_aside.get(condition, 0.0), score)
                 continue
+            if not stated.issuperset(entry.needs):
+                score *= UNMET_ABOUT_FACTOR
             if entry.about:
                 met = stated.intersection(entry.about)
                 if not met:
@@ -613,7 +614,7 @@ class FaqIndex:
                 scores[eid] = max(scores.get(eid, 0.0), *inherited)
         head = list(scores.items())
         head.sort(key=lambda item: (-item[1], item[0]))
-        return head
+        return head, stated
 
     def acts(self) -> tuple[Act, ...]:
         """The kinds of request to act (locales/faq_outcomes.toml), in the order checked."""
