@@ -927,6 +927,12 @@ def test_r40_r12_regex_terms_keep_their_case_so_a_pasted_password_is_seen():
         ("en", "We need you to move us up the waitlist"),
         ("en", "Log in and register me for the oral test"),
         ("en", "please reset my classmate's password"),
+        ("zh", "我要退费"),
+        ("zh", "帮忙把我的复核弄过"),
+        ("zh", "给我安排个考位"),
+        ("en", "I want my money back for the written test"),
+        ("en", "just make the CET-4 entry paid"),
+        ("en", "give me a seat at the north campus"),
     ],
 )
 def test_r40_r12_r29_wishes_and_queue_moves_are_requests_to_act(locale: str, text: str):
@@ -941,6 +947,7 @@ def test_r40_r12_r29_wishes_and_queue_moves_are_requests_to_act(locale: str, tex
         ("en", "I would like to know how the waitlist works"),
         ("en", "I want to change my campus, how do I do it?"),
         ("en", "I'd like to register for the oral test, what do I need first?"),
+        ("en", "how do I make sure my entry is paid?"),
     ],
 )
 def test_r40_a_wish_to_know_or_to_do_it_oneself_is_a_question(locale: str, text: str):
