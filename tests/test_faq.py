@@ -1041,3 +1041,23 @@ def test_r40_the_site_buttons_are_cet_anchors():
 def test_round_11_seed_facts_are_in_the_answers(entry_id: str, zh_fact: str, en_fact: str):
     assert zh_fact in FaqIndex.load("zh").answer(entry_id)
     assert en_fact in FaqIndex.load("en").answer(entry_id)
+
+
+@pytest.mark.parametrize(
+    ("locale", "text", "kind"),
+    [
+        # Where the candidate is online names the network, not a campus topic: the campus
+        # network is the education network, off campus the public one (seed 004, R40).
+        ("zh", "我在寝室 连学校的校园网 该用哪个报名地址", ANSWER),
+        ("en", "on the campus wifi, which registration address should I use?", ANSWER),
+        # The dormitory, the gym or broadband themselves stay out of scope.
+        ("zh", "宿舍几点关门", DECLINE),
+        ("en", "where is the campus gym", DECLINE),
+        ("zh", "宿舍宽带怎么办理", DECLINE),
+    ],
+)
+def test_r40_the_network_one_is_on_picks_the_website_address(locale: str, text: str, kind: str):
+    reply = FaqIndex.load(locale).decide(text)
+    assert reply.kind == kind
+    if kind == ANSWER:
+        assert reply.entry_id == "website"
