@@ -1061,3 +1061,19 @@ def test_r40_the_network_one_is_on_picks_the_website_address(locale: str, text: 
     assert reply.kind == kind
     if kind == ANSWER:
         assert reply.entry_id == "website"
+
+
+@pytest.mark.parametrize(
+    ("locale", "text", "entry_id"),
+    [
+        # Pinyin and the abbreviations candidates type (R40): mima wangle = password forgotten,
+        # hb = waitlist; "payed" is paid; an ID number that "did not move" is the same (R15).
+        ("zh", "mima wangle zenme ban", "forgot-password"),
+        ("zh", "hb成功了 接下来干嘛", "waitlist-success"),
+        ("en", "i payed already, can i still change campus?", "paid-final"),
+        ("zh", "改过名字 身份证号没动 复核能自动过吗", "review-auto-pass"),
+    ],
+)
+def test_r40_r15_typed_shorthand_states_its_condition(locale: str, text: str, entry_id: str):
+    reply = FaqIndex.load(locale).decide(text)
+    assert (reply.kind, reply.entry_id) == (ANSWER, entry_id)
