@@ -86,7 +86,7 @@ agreement ticked, login before the confirmation page, the password reset beside 
 "425 or above", same level for the oral waitlist) and phrasings of the classes missed. match() is
 gone: decide() is the one path, run() above counts only an answer as a prediction (a question
 asked back is now a top-1 miss in the labelled tables). Through the engine, on a machine loaded
-by other work (load average 5-6 on 2 cores): stranger 1 in scope right 99.1% (105/106; zh 98.7%,
+by other work (load average 4-6 on 2 cores): stranger 1 in scope right 99.1% (105/106; zh 98.7%,
 en 100%), asked 0, declined 1, wrong 0.0%; out of scope declined 87.5% (28/32: the fee twice and
 the window dates, answered from the session's values, and the room read from the ticket, as in
 round 10); acts 100% (25/25); wrong confident answers 2.5% (4/163, those four). Stranger 2 in
@@ -94,18 +94,24 @@ scope right 97.3% (110/113; zh 97.3%, en 97.4%), asked 0.9% (1), declined 0.9% (
 (1: the reset answer says "e-mail", the grader looks for "email"); out of scope declined 100%
 (30/30); acts 100% (26/26); wrong confident answers 0.6% (1/169). Dev stranger set (46): right
 96.9% (31/32), asked 1, wrong 0/46, out of scope 6/6, acts 8/8. Round-11 dev set
-(bench/faq_dev11_questions.toml, 40 questions written from the seeds by this round's engineer by
-miss kind before running them; the writer knows the knowledge base): first run right 86.7%
-(26/30), asked 2, declined 1, wrong 1 (a changed ID number stated with words between), acts 5/7,
-out of scope 3/3, wrong confident answers 2/40; after tuning on it right 93.3% (28/30), asked 2,
-wrong 0/40, acts 7/7, out of scope 3/3. Labelled files through decide() (dev + held-outs 1-8,
-in scope 1,919): 1,901 answered right, 0 wrong (round 10: 1,902 and 1), 12 asked back (11
-offering the right entry), 6 declined, none taken for an act; out of scope 449/449 declined.
-Latency under that load: decide() p99 16.8-19.1 ms per set in the engine runs (p50 3.9-6.6 ms);
-interleaved with the round-10 matcher on stranger 1+2 (3 passes), p99 10.8-12.3 ms against
-13.2-16.6 ms (p50 2.0-3.4 against 2.2-3.5 ms; in quieter runs earlier in the round p99 5.3-8.5 ms);
-engine per question p99 14.9-31.2 ms; a fresh process started in 6.1-6.9 s under that load
-(2.2-3.1 s when quieter) and answered its first question 3.6-10.5 ms later.
+(bench/faq_dev11_questions.toml, 90 questions written from the seeds by this round's engineer,
+who knows the knowledge base, in three batches, each written before it was first run): first
+runs, batch 1 (40, by the miss kinds above) right 26/30, asked 2, declined 1, wrong 1 (a
+changed ID number stated with words between), acts 5/7, out of scope 3/3; batch 2 (30, after
+tuning on batch 1) right 27/27, acts 2/2, out of scope 1/1; batch 3 (20, harder: pinyin,
+shorthand, typos, conditions) right 11/16, asked 1, declined 1, wrong 3 (pinyin "mima wangle",
+"payed", a waitlist that "stops"), acts 2/2, out of scope 2/2. After tuning on all three: right
+95.9% (70/73), asked 2, wrong 1 ("when does the waitlist's seat stop": the seat-allocation entry),
+acts 11/11, out of scope 6/6, wrong confident answers 1/90. Labelled files through decide()
+(dev + held-outs 1-8, in scope 1,919): 1,901 answered right, 0 wrong (round 10: 1,902 and 1),
+12 asked back (11 offering the right entry), 6 declined, none taken for an act; out of scope
+449/449 declined. Latency, all on a machine loaded by other work (load average 4-6 on 2 cores):
+decide() p99 11.1-19.1 ms per set in the engine runs (p50 2.9-6.6 ms); interleaved with the
+round-10 matcher on stranger 1+2 (3 passes each, 4 pairs), p99 10.8-13.0 ms against
+13.2-22.3 ms (p50 2.0-3.4 against 2.2-6.8 ms), so the round adds no cost; in quieter runs early
+in the round p99 was 5.3-8.5 ms. Engine per question p99 14.9-31.5 ms; a fresh process started
+in 4.4-6.9 s under that load (2.2-3.1 s when quieter) and answered its first question 1.1-10.5
+ms later.
 
 Round 10 (TUNED ON stranger 1: tuning figures, no measure of generalisation). Changes by kind:
 requests to act as data in locales/faq_outcomes.toml (doing it for the candidate or someone
