@@ -1077,3 +1077,17 @@ def test_r40_the_network_one_is_on_picks_the_website_address(locale: str, text: 
 def test_r40_r15_typed_shorthand_states_its_condition(locale: str, text: str, entry_id: str):
     reply = FaqIndex.load(locale).decide(text)
     assert (reply.kind, reply.entry_id) == (ANSWER, entry_id)
+
+
+def test_r34_r37_the_waitlists_own_entries_need_the_waitlist_named():
+    # A question about paying after the deadline names no waitlist: the entry on when the
+    # waitlist ends keeps only part of its score and is not what answers (R4, R37).
+    index = FaqIndex.load("en")
+    text = "after signup ends how long do i still have to pay"
+    assert "waitlist" in index.entries["waitlist-end"].needs
+    ranked = dict(index.rank(text))
+    candidates = dict(index.candidates(text))
+    assert candidates["waitlist-end"] < ranked["waitlist-end"]
+    reply = index.decide(text)
+    assert reply.entry_id != "waitlist-end"
+    assert reply.kind == ANSWER or "pay-after-window" in {c.id for c in reply.choices}
