@@ -24,11 +24,12 @@ an entry). Out of scope: a decline (or the act reply) is right; a request to act
 (or a decline) is right. Also p99 latency and, in a fresh process, the start-up with the index
 build (what create_app does) and then the first answer.
 
-The only stranger-format file in the project is bench/faq_dev_stranger_questions.toml, written
-from the seed documents by the engineer of issue 18 and TUNED ON: its figures are no measure of
-generalisation. While tuning the ask-back share and the condition factors, the eighth held-out
-set's in-scope questions were also run through decide(): from this round on, held-out 8 is
-tuned on too. locales/faq_examples.toml did not grow (held-out 8 is not in it).
+Besides the stranger sets, two stranger-format files are the project's own:
+bench/faq_dev11_questions.toml (round 11, see below) and bench/faq_dev_stranger_questions.toml,
+written from the seed documents by the engineer of issue 18 and TUNED ON: its figures are no
+measure of generalisation. While tuning the ask-back share and the condition factors, the
+eighth held-out set's in-scope questions were also run through decide(): from this round on,
+held-out 8 is tuned on too. locales/faq_examples.toml did not grow (held-out 8 is not in it).
 
 Stranger sets, each measured once by the integrator after the round, never by its engineer
 (right = in scope answered with the key facts; wrong = confident wrong answers over all
@@ -61,6 +62,56 @@ machine: 113 in scope, 30 out of scope, 26 requests to act. In scope: right 76.1
 scope, 3 acts answered from an entry). decide() p99 6.5 ms; the engine 13.3 ms p99 per
 question; the first answer 2.9 ms after a 2.8 s start-up that built the index. No question
 pressed a menu button. From round 11 on it is tuned on.
+
+Round 11 (tuned on stranger 1 and 2: TUNING FIGURES, no measure of generalisation; the next
+stranger set measures it). Every miss of both sets was read and fixed by kind, each change resting
+on a seed sentence or a class of phrasing: a defect first (TermSet lower-cased its regular
+expressions, so \\S became \\s and a pasted "e-mail / password" pair was never seen); wishes and
+queue moves as requests to act ("希望帮我把…", "想让你…", "把我…排到前面", "帮我占/留/转给…",
+"I want my score changed", "I'd like you to…", "I need you to…", "log in and register me", a
+refund wanted, a seat or an approval asked for, "make it paid"), another person's password or
+registration as `others`; writing a program or script out of scope; decisive conditions for a
+review that came back "not reviewed" or did not pass automatically and for a forgotten password,
+and a best entry meeting a decisive condition is answered without offering entries that declare
+none; conditions for the waitlist named (not the one-subject-per-level registration rule, not
+the window dates, not the registration steps; the waitlist's own entries `needs` it), the oral
+test's waitlist (not joining in general, not registering the oral test), unpaid after the deadline
+(the management time, not "closed, nothing more"), a closed waitlist as ended; a short text with a
+question word is no bare topic ("候补咋报"), but a vague "咋弄/怎么办" still is, and a bare topic
+asks back at 0.45 of the best (from 0.5); the site's button and page labels (保存并继续, 提交候补,
+去支付, 报名信息, ...) as CET anchors; a registration address of any name is the website, and the
+network one is on (campus network in the dorm, mobile data at home) picks its address; seed facts
+the answers lacked (where the pass account is registered, the account first in the steps, the
+agreement ticked, login before the confirmation page, the password reset beside quick print,
+"425 or above", same level for the oral waitlist) and phrasings of the classes missed. match() is
+gone: decide() is the one path, run() above counts only an answer as a prediction (a question
+asked back is now a top-1 miss in the labelled tables). Through the engine, on a machine loaded
+by other work (load average 4-6 on 2 cores): stranger 1 in scope right 99.1% (105/106; zh 98.7%,
+en 100%), asked 0, declined 1, wrong 0.0%; out of scope declined 87.5% (28/32: the fee twice and
+the window dates, answered from the session's values, and the room read from the ticket, as in
+round 10); acts 100% (25/25); wrong confident answers 2.5% (4/163, those four). Stranger 2 in
+scope right 97.3% (110/113; zh 97.3%, en 97.4%), asked 0.9% (1), declined 0.9% (1), wrong 0.9%
+(1: the reset answer says "e-mail", the grader looks for "email"); out of scope declined 100%
+(30/30); acts 100% (26/26); wrong confident answers 0.6% (1/169). Dev stranger set (46): right
+96.9% (31/32), asked 1, wrong 0/46, out of scope 6/6, acts 8/8. Round-11 dev set
+(bench/faq_dev11_questions.toml, 90 questions written from the seeds by this round's engineer,
+who knows the knowledge base, in three batches, each written before it was first run): first
+runs, batch 1 (40, by the miss kinds above) right 26/30, asked 2, declined 1, wrong 1 (a
+changed ID number stated with words between), acts 5/7, out of scope 3/3; batch 2 (30, after
+tuning on batch 1) right 27/27, acts 2/2, out of scope 1/1; batch 3 (20, harder: pinyin,
+shorthand, typos, conditions) right 11/16, asked 1, declined 1, wrong 3 (pinyin "mima wangle",
+"payed", a waitlist that "stops"), acts 2/2, out of scope 2/2. After tuning on all three: right
+95.9% (70/73), asked 2, wrong 1 ("when does the waitlist's seat stop": the seat-allocation entry),
+acts 11/11, out of scope 6/6, wrong confident answers 1/90. Labelled files through decide()
+(dev + held-outs 1-8, in scope 1,919): 1,901 answered right, 0 wrong (round 10: 1,902 and 1),
+12 asked back (11 offering the right entry), 6 declined, none taken for an act; out of scope
+449/449 declined. Latency, all on a machine loaded by other work (load average 4-6 on 2 cores):
+decide() p99 11.1-19.1 ms per set in the engine runs (p50 2.9-6.6 ms); interleaved with the
+round-10 matcher on stranger 1+2 (3 passes each, 4 pairs), p99 10.8-13.0 ms against
+13.2-22.3 ms (p50 2.0-3.4 against 2.2-6.8 ms), so the round adds no cost; in quieter runs early
+in the round p99 was 5.3-8.5 ms. Engine per question p99 14.9-31.5 ms; a fresh process started
+in 4.4-6.9 s under that load (2.2-3.1 s when quieter) and answered its first question 1.1-10.5
+ms later.
 
 Round 10 (TUNED ON stranger 1: tuning figures, no measure of generalisation). Changes by kind:
 requests to act as data in locales/faq_outcomes.toml (doing it for the candidate or someone
@@ -352,16 +403,18 @@ def compute_metrics(outcomes: Iterable[Outcome]) -> Metrics:
 
 
 def run(indexes: dict[str, FaqIndex], questions: Sequence[Question]) -> list[Outcome]:
-    """Asks every question of its locale's index, timing the whole match (rank + format)."""
+    """Asks every question of its locale's index, timing the whole decision (decide())."""
     outcomes = []
     for q in questions:
         index = indexes[q.locale]
         start = time.perf_counter()
-        match = index.match(q.text)
+        reply = index.decide(q.text)
         elapsed = time.perf_counter() - start
         ranked = index.rank(q.text)
         top, top_score = ranked[0] if ranked else (None, 0.0)
-        predicted = match.entry_id if match else None
+        # Round 11: decide() is the one path (match() is gone); only an answer predicts an
+        # entry, so a question asked back or taken for a request to act counts as a miss.
+        predicted = reply.entry_id if reply.kind == "answer" else None
         outcomes.append(Outcome(q, predicted, top, top_score, elapsed))
     return outcomes
 

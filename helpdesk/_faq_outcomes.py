@@ -43,6 +43,17 @@ class Outcomes:
     opposites: tuple[tuple[str, str], ...] = ()
     # Conditions that, stated, lift the entries about them (not just set others aside).
     decisive: frozenset[str] = frozenset()
+    # Words that make a short text a question ("how", "when"): it names more than a topic.
+    question: TermSet | None = None
+    # ...unless it is only a vague "how about it" ("咋弄", "what about"): still a bare topic.
+    vague: TermSet | None = None
+
+    def asks(self, text: str) -> bool:
+        """Whether the text carries a question word that names what is asked (no bare topic)."""
+        if self.question is None:
+            return False
+        text = unicodedata.normalize("NFKC", text).lower()
+        return self.question.found_in(text) and not (self.vague and self.vague.found_in(text))
 
     def found_conditions(self, text: str, rewritten: str) -> frozenset[str]:
         """The condition names a question states."""
@@ -91,4 +102,6 @@ def outcomes(path: Path = OUTCOMES_PATH) -> Outcomes:
     decisive = frozenset(
         name for name, spec in data.get("condition", {}).items() if spec.get("decisive")
     )
-    return Outcomes(conditions, canonical, acts, opposites, decisive)
+    question = TermSet.of(data.get("question", {}).get("terms", []))
+    vague = TermSet.of(data.get("question", {}).get("vague", []))
+    return Outcomes(conditions, canonical, acts, opposites, decisive, question, vague)

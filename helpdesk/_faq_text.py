@@ -255,7 +255,9 @@ class TermSet:
         """Terms as listed; one starting with "re:" is a regular expression (searched as is)."""
         cjk, words, phrases, listed = [], set(), [], []
         for raw in terms:
-            term = unicodedata.normalize("NFKC", raw).lower()
+            term = unicodedata.normalize("NFKC", raw)
+            # A pattern keeps its case: lower-casing would turn \S (not a space) into \s.
+            term = term if term.startswith(_REGEX_PREFIX) else term.lower()
             listed.append(term)
             if term.startswith(_REGEX_PREFIX):
                 phrases.append(re.compile(term[len(_REGEX_PREFIX) :]))

@@ -47,6 +47,12 @@ KNOWN_PLACEHOLDERS = {
 }
 
 
+def _answered(index: FaqIndex, text: str) -> str | None:
+    """The entry decide() answers with, or None (asked back, declined, request to act)."""
+    reply = index.decide(text)
+    return reply.entry_id if reply.kind == ANSWER else None
+
+
 def _entries(locale: str):
     return read_entries(faq_path(locale))[1]
 
@@ -59,10 +65,11 @@ def _own_phrasings():
 
 
 @pytest.mark.parametrize(("locale", "entry_id", "phrasing"), list(_own_phrasings()))
-def test_r40_each_phrasing_answers_its_own_entry(locale: str, entry_id: str, phrasing: str):
-    match = FaqIndex.load(locale).match(phrasing)
-    assert match is not None, "declined its own phrasing"
-    assert match.entry_id == entry_id
+def test_r40_each_phrasing_ranks_its_own_entry_first(locale: str, entry_id: str, phrasing: str):
+    index = FaqIndex.load(locale)
+    ranked = index.rank(phrasing)
+    assert ranked and ranked[0][1] >= index.threshold, "declined its own phrasing"
+    assert ranked[0][0] == entry_id
 
 
 @pytest.mark.parametrize(
@@ -82,7 +89,7 @@ def test_r40_each_phrasing_answers_its_own_entry(locale: str, entry_id: str, phr
     ],
 )
 def test_r40_out_of_scope_is_declined(locale: str, text: str):
-    assert FaqIndex.load(locale).match(text) is None
+    assert FaqIndex.load(locale).decide(text).kind == DECLINE
 
 
 def test_r40_same_entry_ids_topics_and_placeholders_in_both_locales():
@@ -132,15 +139,14 @@ def test_format_text_unknown_placeholder_uses_the_generic_phrase():
     assert format_text("{ $n }", {"n": 3}, {}) == "3"
 
 
-def test_r40_match_fills_values_and_offers_related_entries():
+def test_r40_answer_fills_values_and_offers_related_entries():
     index = FaqIndex.load("zh")
-    match = index.match("银行扣费成功系统显示未缴费", {"help_phone": "010-12345678"})
-    assert match is not None
-    assert match.entry_id == "bank-charged-unpaid"
-    assert "010-12345678" in match.answer
-    assert len(match.related) <= 2
-    for related in match.related:
-        assert related.id != match.entry_id
+    reply = index.decide("银行扣费成功系统显示未缴费", {"help_phone": "010-12345678"})
+    assert (reply.kind, reply.entry_id) == (ANSWER, "bank-charged-unpaid")
+    assert "010-12345678" in reply.text
+    assert len(reply.choices) <= 2
+    for related in reply.choices:
+        assert related.id != reply.entry_id
         assert related.phrasing == index.entries[related.id].phrasings[0]
 
 
@@ -152,11 +158,9 @@ def test_r40_index_is_built_once():
 
 def test_synonyms_bridge_english_and_chinese():
     index = FaqIndex.load("zh")
-    match = index.match("admission ticket 打印时间")
-    assert match is not None and match.entry_id == "ticket-print-time"
+    assert _answered(index, "admission ticket 打印时间") == "ticket-print-time"
     # Full-width letters are folded (NFKC) before matching.
-    match = index.match("ＣＥＴ４ 口试 先交哪个")
-    assert match is not None and match.entry_id == "oral-pay-order"
+    assert _answered(index, "ＣＥＴ４ 口试 先交哪个") == "oral-pay-order"
 
 
 @pytest.mark.parametrize(
@@ -233,25 +237,23 @@ def test_eval_questions_are_labelled_and_not_copied_from_the_kb(path: Path):
     ],
 )
 def test_near_misses_naming_another_exam_or_campus_topic_are_declined(locale: str, text: str):
-    assert FaqIndex.load(locale).match(text) is None
+    assert FaqIndex.load(locale).decide(text).kind == DECLINE
 
 
 def test_a_foreign_term_the_entry_itself_names_is_still_answered():
     # The account-reuse answer names NCRE: reusing an NCRE account is a CET question.
-    match = FaqIndex.load("zh").match("报过计算机二级的通行证账号还能用吗")
-    assert match is not None and match.entry_id == "account-reuse"
+    assert _answered(FaqIndex.load("zh"), "报过计算机二级的通行证账号还能用吗") == "account-reuse"
 
 
 def test_without_a_cet_anchor_the_bar_is_higher():
     index = FaqIndex.load("en")
-    assert index.match("what is the weather like, can you tell me") is None
-    assert index.match("how to reset pwd") is not None  # "pwd" is a password (anchor)
+    assert index.decide("what is the weather like, can you tell me").kind == DECLINE
+    assert index.decide("how to reset pwd").kind == ANSWER  # "pwd" is a password (anchor)
 
 
 def test_a_tickets_seat_number_is_not_a_campus_seat():
     index = FaqIndex.load("en")
-    match = index.match("is the seat number on the admission ticket")
-    assert match is not None and match.entry_id == "ticket-content"
+    assert _answered(index, "is the seat number on the admission ticket") == "ticket-content"
 
 
 def test_second_held_out_set_is_frozen():
@@ -282,16 +284,14 @@ def test_speller_leaves_known_and_short_words_alone():
 
 
 def test_a_misspelt_english_question_is_answered():
-    match = FaqIndex.load("en").match("admision tiket download")
-    assert match is not None and match.entry_id == "ticket-print-time"
+    assert _answered(FaqIndex.load("en"), "admision tiket download") == "ticket-print-time"
 
 
 def test_another_exam_is_answered_only_on_the_entrys_own_subject():
     index = FaqIndex.load("zh")
     # account-reuse names NCRE, but paying for NCRE is not an account question.
-    assert index.match("NCRE怎么缴费") is None
-    match = index.match("NCRE的通行证账号能登录四六级吗")
-    assert match is not None and match.entry_id == "account-reuse"
+    assert index.decide("NCRE怎么缴费").kind == DECLINE
+    assert _answered(index, "NCRE的通行证账号能登录四六级吗") == "account-reuse"
 
 
 def test_synonym_concepts_are_terms_of_their_own():
@@ -304,8 +304,7 @@ def test_synonym_concepts_are_terms_of_their_own():
 
 
 def test_pinyin_input_typos_of_key_words():
-    match = FaqIndex.load("zh").match("怎么申请后补")
-    assert match is not None and match.entry_id == "waitlist-join"
+    assert _answered(FaqIndex.load("zh"), "怎么申请后补") == "waitlist-join"
 
 
 # ---------------------------------------------------------------- out-of-scope intents
@@ -332,7 +331,7 @@ def test_pinyin_input_typos_of_key_words():
     ],
 )
 def test_out_of_scope_intents_get_the_help_desk_reply(locale: str, text: str):
-    assert FaqIndex.load(locale).match(text) is None
+    assert FaqIndex.load(locale).decide(text).kind == DECLINE
 
 
 @pytest.mark.parametrize(
@@ -348,8 +347,7 @@ def test_out_of_scope_intents_get_the_help_desk_reply(locale: str, text: str):
 def test_in_scope_questions_near_an_intent_are_still_answered(
     locale: str, text: str, entry_id: str
 ):
-    match = FaqIndex.load(locale).match(text)
-    assert match is not None and match.entry_id == entry_id
+    assert _answered(FaqIndex.load(locale), text) == entry_id
 
 
 def test_regex_domain_terms():
@@ -375,8 +373,7 @@ def test_regex_domain_terms():
     ],
 )
 def test_colloquial_concepts(text: str, entry_id: str):
-    match = FaqIndex.load("zh").match(text)
-    assert match is not None and match.entry_id == entry_id
+    assert _answered(FaqIndex.load("zh"), text) == entry_id
 
 
 def test_fourth_held_out_set_is_frozen():
@@ -423,8 +420,7 @@ def test_examples_of_a_source_can_be_left_out():
 
 def test_an_index_without_examples_still_answers():
     index = FaqIndex.from_files(faq_path("en"), [faq_path("zh")], examples_path=None)
-    match = index.match("how do I reset my password")
-    assert match is not None and match.entry_id == "forgot-password"
+    assert _answered(index, "how do I reset my password") == "forgot-password"
 
 
 # --- issue 18: three outcomes, conditions, requests to act, ready at start ----------------
@@ -901,3 +897,197 @@ def test_asking_to_be_sent_information_is_not_a_request_to_act(locale: str, text
 def test_round_10_seed_facts_are_in_the_answers(entry_id: str, zh_fact: str, en_fact: str):
     assert zh_fact in FaqIndex.load("zh").answer(entry_id)
     assert en_fact in FaqIndex.load("en").answer(entry_id)
+
+
+# --- round 11: the miss kinds of stranger sets 1 and 2, each as a class of question ---------
+
+
+def test_r40_r12_regex_terms_keep_their_case_so_a_pasted_password_is_seen():
+    # Regular-expression terms were lower-cased with the question, turning \S (not a space)
+    # into \s: an e-mail and password pasted as "a@b.cn / Secret#1" went unseen.
+    from helpdesk._faq_text import TermSet
+
+    assert TermSet.of([r"re:x\S+"]).found_in("xyz")
+    assert not TermSet.of([r"re:x\S+"]).found_in("x  ")
+    reply = FaqIndex.load("en").decide("my account: li.na@qq.com / Qq#2025cet, pay CET-6 for me")
+    assert (reply.kind, reply.act) == (ACT, "credentials")
+
+
+@pytest.mark.parametrize(
+    ("locale", "text"),
+    [
+        # A wish or a queue move is a request to act (R29, R34-R37: the bot moves nobody).
+        ("zh", "希望你帮我把六级口试取消"),
+        ("zh", "想让你帮我把候补提前一点"),
+        ("zh", "能不能把我的候补排到前面去"),
+        ("zh", "你帮我留一个口试的候补名额吧"),
+        ("zh", "帮我同学报一下六级"),
+        ("en", "I want my CET-6 result changed, it is wrong"),
+        ("en", "I'd like you to delete my unpaid entry"),
+        ("en", "We need you to move us up the waitlist"),
+        ("en", "Log in and register me for the oral test"),
+        ("en", "please reset my classmate's password"),
+        ("zh", "我要退费"),
+        ("zh", "帮忙把我的复核弄过"),
+        ("zh", "给我安排个考位"),
+        ("en", "I want my money back for the written test"),
+        ("en", "just make the CET-4 entry paid"),
+        ("en", "give me a seat at the north campus"),
+    ],
+)
+def test_r40_r12_r29_wishes_and_queue_moves_are_requests_to_act(locale: str, text: str):
+    assert FaqIndex.load(locale).decide(text).kind == ACT
+
+
+@pytest.mark.parametrize(
+    ("locale", "text"),
+    [
+        ("zh", "我希望早点报名 怎么报"),
+        ("zh", "想换校区 没交钱的能换吗"),
+        ("en", "I would like to know how the waitlist works"),
+        ("en", "I want to change my campus, how do I do it?"),
+        ("en", "I'd like to register for the oral test, what do I need first?"),
+        ("en", "how do I make sure my entry is paid?"),
+    ],
+)
+def test_r40_a_wish_to_know_or_to_do_it_oneself_is_a_question(locale: str, text: str):
+    assert FaqIndex.load(locale).decide(text).kind != ACT
+
+
+@pytest.mark.parametrize(
+    ("locale", "text"),
+    [("zh", "写个程序帮我抢考位"), ("en", "write me a python script to grab a seat")],
+)
+def test_r40_writing_a_program_is_out_of_scope(locale: str, text: str):
+    assert FaqIndex.load(locale).decide(text).kind in (DECLINE, ACT)
+
+
+@pytest.mark.parametrize(
+    ("locale", "text", "entry_id"),
+    [
+        # A short text with a question word asks something: it is not a bare topic (R34).
+        ("zh", "候补怎么申请", "waitlist-join"),
+        ("zh", "口试咋报", "written-before-oral"),
+    ],
+)
+def test_r40_r34_a_short_question_is_answered_not_asked_back(locale: str, text: str, entry_id: str):
+    reply = FaqIndex.load(locale).decide(text)
+    assert (reply.kind, reply.entry_id) == (ANSWER, entry_id)
+
+
+@pytest.mark.parametrize("text", ["复核咋弄", "缴费咋弄"])
+def test_r40_a_vague_how_about_it_is_still_a_bare_topic(text: str):
+    # "How to deal with it" names nothing: with two entries close, ask back (R40).
+    assert FaqIndex.load("zh").decide(text).kind == ASK
+
+
+@pytest.mark.parametrize(
+    ("locale", "text", "entry_id"),
+    [
+        # A decisive condition met by the best entry: the others are not offered beside it.
+        ("zh", "密码想不起来了 登录不上", "forgot-password"),  # R8: reset by e-mail
+        ("en", "I forgot my password and cannot log in", "forgot-password"),
+        ("zh", "复核显示未复核 下一步怎么办", "review-not-reviewed"),  # R16, R42
+        ("en", "The review did not pass automatically, what now?", "review-not-reviewed"),
+        # The oral test's waitlist (R21, R34-R35): not joining in general, not registering.
+        ("zh", "口语满了 笔试已经报了 能候补口语吗", "waitlist-one-per-level"),
+        (
+            "en",
+            "the speaking test is full, can I get on its waiting list?",
+            "waitlist-one-per-level",
+        ),
+        # Naming the waitlist: not the one-written-subject-per-level rule (R22 vs R35).
+        ("zh", "英语四级和日语四级能一起候补吗", "waitlist-one-per-level"),
+        (
+            "en",
+            "Can I be on the waitlist for English and Japanese level 4 together?",
+            "waitlist-one-per-level",
+        ),
+        # Unpaid after the deadline: the campus's management time (R4).
+        ("en", "registration is over and my entry is still unpaid, can I pay?", "pay-after-window"),
+    ],
+)
+def test_r8_r16_r22_r35_r4_a_stated_condition_picks_the_entry(
+    locale: str, text: str, entry_id: str
+):
+    reply = FaqIndex.load(locale).decide(text)
+    assert (reply.kind, reply.entry_id) == (ANSWER, entry_id)
+
+
+def test_r40_the_site_buttons_are_cet_anchors():
+    # "保存并继续" and "提交候补" are labels of the registration site's own buttons: a question
+    # naming them is a CET question even with no other CET word.
+    reply = FaqIndex.load("zh").decide("按了保存并继续 又弹出来要确认的东西是什么")
+    assert reply.kind in (ANSWER, ASK)
+
+
+@pytest.mark.parametrize(
+    ("entry_id", "zh_fact", "en_fact"),
+    [
+        # Round 11: seed facts the answers had missed (docs/faq-coverage.md rows 000-007,
+        # 004-005/006, 004-011, 000-038 and the registration steps from the account on).
+        ("account-email", "注册链接", "sign-up link"),
+        ("registration-steps", "注册通行证账号", "sign up for a pass account"),
+        ("website", "校园网", "campus network"),
+        ("agreement", "勾选", "tick the box"),
+        ("confirmation-screen", "登录", "Start registration"),
+        ("review-requirements", "425", "425 or above"),
+        ("after-window", "准考证", "admission ticket"),
+        ("waitlist-one-per-level", "口试报考页面", "same level"),
+        # Printing a ticket: log in (a forgotten password reset by e-mail) or quick print.
+        ("ticket-quick-print", "通过邮箱重置", "reset by e-mail"),
+    ],
+)
+def test_round_11_seed_facts_are_in_the_answers(entry_id: str, zh_fact: str, en_fact: str):
+    assert zh_fact in FaqIndex.load("zh").answer(entry_id)
+    assert en_fact in FaqIndex.load("en").answer(entry_id)
+
+
+@pytest.mark.parametrize(
+    ("locale", "text", "kind"),
+    [
+        # Where the candidate is online names the network, not a campus topic: the campus
+        # network is the education network, off campus the public one (seed 004, R40).
+        ("zh", "我在寝室 连学校的校园网 该用哪个报名地址", ANSWER),
+        ("en", "on the campus wifi, which registration address should I use?", ANSWER),
+        # The dormitory, the gym or broadband themselves stay out of scope.
+        ("zh", "宿舍几点关门", DECLINE),
+        ("en", "where is the campus gym", DECLINE),
+        ("zh", "宿舍宽带怎么办理", DECLINE),
+    ],
+)
+def test_r40_the_network_one_is_on_picks_the_website_address(locale: str, text: str, kind: str):
+    reply = FaqIndex.load(locale).decide(text)
+    assert reply.kind == kind
+    if kind == ANSWER:
+        assert reply.entry_id == "website"
+
+
+@pytest.mark.parametrize(
+    ("locale", "text", "entry_id"),
+    [
+        # Pinyin and the abbreviations candidates type (R40): mima wangle = password forgotten,
+        # hb = waitlist; "payed" is paid; an ID number that "did not move" is the same (R15).
+        ("zh", "mima wangle zenme ban", "forgot-password"),
+        ("zh", "hb成功了 接下来干嘛", "waitlist-success"),
+        ("en", "i payed already, can i still change campus?", "paid-final"),
+        ("zh", "改过名字 身份证号没动 复核能自动过吗", "review-auto-pass"),
+    ],
+)
+def test_r40_r15_typed_shorthand_states_its_condition(locale: str, text: str, entry_id: str):
+    reply = FaqIndex.load(locale).decide(text)
+    assert (reply.kind, reply.entry_id) == (ANSWER, entry_id)
+
+
+def test_r34_r37_the_waitlists_own_entries_need_the_waitlist_named():
+    # A question about paying after the deadline names no waitlist: the entry on when the
+    # waitlist ends keeps only part of its score and is not what answers (R4, R37).
+    index = FaqIndex.load("en")
+    text = "after signup ends how long do i still have to pay"
+    assert "waitlist" in index.entries["waitlist-end"].needs
+    ranked = dict(index.rank(text))
+    candidates = dict(index.candidates(text))
+    assert candidates["waitlist-end"] < ranked["waitlist-end"]
+    reply = index.decide(text)
+    assert reply.entry_id != "waitlist-end"
+    assert reply.kind == ANSWER or "pay-after-window" in {c.id for c in reply.choices}
