@@ -40,6 +40,7 @@ questions; declined = out of scope declined or act requests acted on):
 | 8 (filed) | independent | 113 | 81.7/68.2/78.5% | - | >= 4 | 55% | - | 1.7-2.9 s |
 | 9 | stranger 1 | 163 | 75.0/73.3/74.5% | 9.4% | 19.6% | 87.5%, acts 24.0% | 4.3 ms | 1.9 ms |
 | 10 | stranger 2 | 169 | 73.3/81.6/76.1% | 13.3% | 7.1% | 96.7%, acts 76.9% | 6.5 ms | 2.9 ms |
+| 11 | stranger 3 | 189 | 79.4/76.2/78.4% | 4.3% | 16.9% | 73.3%, acts 80.0% | 25.1 ms* | 6.7 ms |
 
 Stranger set 1 (bench/faq_stranger1_questions.toml, sha256
 d7d28791b52a410e72c299d51f76ec75209423bad182bdda55bbe5da988b6f53) was written from the two seed
@@ -62,6 +63,25 @@ machine: 113 in scope, 30 out of scope, 26 requests to act. In scope: right 76.1
 scope, 3 acts answered from an entry). decide() p99 6.5 ms; the engine 13.3 ms p99 per
 question; the first answer 2.9 ms after a 2.8 s start-up that built the index. No question
 pressed a menu button. From round 11 on it is tuned on.
+
+Stranger set 3 (bench/faq_stranger3_questions.toml; the writer's own file, in `[[q]]` tables
+with kind "act", had sha256 d6c41fb556e57778c3d68d80622de9b89892ebd8a8ccb5f7fb1a703c33fc17e9 and
+was frozen by it; the committed copy only renames the tables to [[question]] and "act" to
+"act_request"), written from the two seed documents alone by a third writer, measured once after
+round 11 through the engine with `--stranger --show-errors` (*on a machine loaded by other work,
+load average 4-6 on 2 cores, so the latencies are high): 139 in scope, 30 out of scope, 20
+requests to act. In scope: right 78.4% (109/139; zh 79.4%, en 76.2%), asked back 4.3%, declined
+2.2%, wrong 15.1% (21/139). Out of scope declined 73.3% (22/30); requests to act 80.0% (16/20).
+Wrong confident answers 16.9% of all (32/189: 21 in scope, 8 out of scope, 3 acts). decide() p99
+25.1 ms; the engine 51.3 ms p99 per question; the first answer 6.7 ms after a 4.6 s start-up that
+built the index. Round 11's tuning figures (97-99% right on strangers 1 and 2) did not carry over:
+the fresh figure is the round-10 level with fewer questions asked back and more answered wrong.
+The in-scope wrongs are mostly a near entry that lacks the asked fact or its negation ("only the
+oral test, no written?" answered from written-before-oral without a plain "no"; the 24 hours
+missing from the unpaid-expiry answer as graded), five of the eight out-of-scope wrongs are the
+fee, the exam date, the help phone, reminders by SMS and the exam format answered from an entry
+(three of them facts the bot knows from the session, not from the seeds). From round 12 on it is
+tuned on.
 
 Round 11 (tuned on stranger 1 and 2: TUNING FIGURES, no measure of generalisation; the next
 stranger set measures it). Every miss of both sets was read and fixed by kind, each change resting
