@@ -356,9 +356,11 @@ def create_wechat_app(
     database: Database | None = None,
     engine: ConversationEngine | None = None,
     reply_budget: float | None = None,
+    push_clock: Any = None,
 ) -> BotApp:
     """Build (not start) one bot process for a WeChat Official Account: the same engine,
-    on platform "wechat", its processed pushes keyed by the AppID."""
+    on platform "wechat", its processed pushes keyed by the AppID. `push_clock`: the
+    protocol's time (wall clock; tests and the demo move it with the emulator's)."""
     from bot.handlers.wechat.adapter import REPLY_BUDGET, WeChatAdapter
     from bot.handlers.wechat.store import PLATFORM, updates_key
 
@@ -384,6 +386,7 @@ def create_wechat_app(
         engine=engine,
         database=database,
         reply_budget=REPLY_BUDGET if reply_budget is None else reply_budget,
+        clock=push_clock,
     )
     return BotApp(
         settings=settings,

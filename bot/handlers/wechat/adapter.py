@@ -73,6 +73,20 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 DocumentHook = Callable[[SendDocument], Awaitable[list[Action]]]
 
 
+class PushClock:
+    """The protocol's time (push timestamps, quota windows, token expiry): the wall clock,
+    moved on only where a test or the demo moves the emulator's clock with it."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def __call__(self) -> float:
+        return time.time() + self.offset
+
+    def advance(self, hours: float = 0.0, seconds: float = 0.0) -> None:
+        self.offset += hours * 3600 + seconds
+
+
 @dataclass(frozen=True, slots=True)
 class Prepared:
     """One outgoing message: as a customer-service message, and as a passive reply when
@@ -312,8 +326,10 @@ class WeChatAdapter:
         database: Database,
         reply_budget: float = REPLY_BUDGET,
         api: WeChatApi | None = None,
+        clock: PushClock | None = None,
     ) -> None:
         app_id, secret, token, aes_key = _credentials(settings)
+        self.clock = clock or PushClock()
         self.app_id = app_id
         self.token = token
         self.crypto = protocol.MessageCrypto(token, aes_key, app_id) if aes_key else None
@@ -321,9 +337,10 @@ class WeChatAdapter:
             api_url=settings.wechat_api_url,
             app_id=app_id,
             app_secret=secret,
-            store=DatabaseTokenStore(database, app_id),
+            store=DatabaseTokenStore(database, app_id, self.clock),
+            now=self.clock,
         )
-        self.users = Users(database)
+        self.users = Users(database, self.clock)
         self.performer = WeChatPerformer(self.api, self.users, msgmenu=settings.wechat_msgmenu)
         self.runner = WeChatRunner(engine, self.performer)
         self.reply_budget = reply_budget
@@ -380,7 +397,7 @@ class WeChatAdapter:
         expected = protocol.sign(self.token, timestamp, nonce)
         if not protocol.signature_ok(expected, query.get("signature")):
             return "signature"
-        if not protocol.fresh(timestamp):
+        if not protocol.fresh(timestamp, self.clock()):
             return "stale"
         return None
 
@@ -422,10 +439,10 @@ class WeChatAdapter:
             passive,
             to_user=fields.get("FromUserName", ""),
             from_user=fields.get("ToUserName", ""),
-            now=int(time.time()),
+            now=int(self.clock()),
         )
         if safe and self.crypto is not None:
-            reply = self.crypto.encrypt(reply, str(int(time.time())), secrets.token_hex(8))
+            reply = self.crypto.encrypt(reply, str(int(self.clock())), secrets.token_hex(8))
         return web.Response(text=reply, content_type="application/xml")
 
     async def _answer(self, fields: dict[str, str], started: float) -> protocol.Passive | None:
@@ -482,7 +499,7 @@ class WeChatAdapter:
         msg_type = fields.get("MsgType", "").lower()
         kind = fields.get("Event", "").lower() if msg_type == "event" else ""
         created = fields.get("CreateTime", "")
-        at = float(created) if created.isdigit() else time.time()
+        at = float(created) if created.isdigit() else self.clock()
         if msg_type == "event":
             action = "event" if kind in WINDOW_EVENTS else None
         else:

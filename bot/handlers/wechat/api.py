@@ -78,7 +78,8 @@ class TokenStore(Protocol):
 class MemoryTokenStore:
     """A TokenStore for one process on its own (tests of the protocol pieces)."""
 
-    def __init__(self) -> None:
+    def __init__(self, now: Callable[[], float] = time.time) -> None:
+        self.now = now
         self._token = StoredToken(None, 0.0)
         self._lease_until = 0.0
 
@@ -86,7 +87,7 @@ class MemoryTokenStore:
         return self._token
 
     async def take_lease(self, seconds: float) -> bool:
-        now = time.time()
+        now = self.now()
         if self._lease_until > now:
             return False
         self._lease_until = now + seconds
@@ -117,7 +118,9 @@ class WeChatApi:
         session: aiohttp.ClientSession | None = None,
         timeout: float = 10.0,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        now: Callable[[], float] = time.time,
     ) -> None:
+        self.now = now
         self.api_url = api_url.rstrip("/")
         self.app_id = app_id
         self._secret = app_secret
@@ -145,13 +148,13 @@ class WeChatApi:
 
     async def access_token(self) -> str:
         """A valid token: this process's copy, the shared one, or a new one fetched."""
-        if _usable(self._token):
+        if _usable(self._token, self.now()):
             assert self._token.token is not None
             return self._token.token
         async with self._fetching:  # one fetch per process at a time
             for _ in range(int(LEASE_SECONDS / 0.2) * 2):
                 shared = await self.store.load()
-                if _usable(shared):
+                if _usable(shared, self.now()):
                     self._token = shared
                     assert shared.token is not None
                     return shared.token
@@ -176,7 +179,7 @@ class WeChatApi:
         expires_in = float(answer.get("expires_in", 7200))
         self.tokens_fetched += 1
         log.info("wechat: new access_token (valid %d s)", expires_in)
-        return token, time.time() + expires_in
+        return token, self.now() + expires_in
 
     async def _drop_token(self, token: str) -> None:
         if self._token.token == token:
@@ -287,5 +290,5 @@ class WeChatApi:
         await self.call("/cgi-bin/menu/create", body={"button": buttons})
 
 
-def _usable(token: StoredToken) -> bool:
-    return bool(token.token) and token.expires_at - REFRESH_BEFORE > time.time()
+def _usable(token: StoredToken, now: float) -> bool:
+    return bool(token.token) and token.expires_at - REFRESH_BEFORE > now

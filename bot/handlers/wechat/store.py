@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from bot.handlers.wechat.api import StoredToken
@@ -46,9 +47,12 @@ def _utc(epoch: float) -> datetime:
 class DatabaseTokenStore:
     """The access token in `platform_tokens`, keyed `wx:<appid>`."""
 
-    def __init__(self, database: Database, app_id: str) -> None:
+    def __init__(
+        self, database: Database, app_id: str, now: Callable[[], float] = time.time
+    ) -> None:
         self.db = database
         self.key = f"wx:{app_id}"
+        self.now = now
 
     async def load(self) -> StoredToken:
         async def work(uow: UnitOfWork) -> StoredToken:
@@ -59,7 +63,7 @@ class DatabaseTokenStore:
 
     async def take_lease(self, seconds: float) -> bool:
         async def work(uow: UnitOfWork) -> bool:
-            now = time.time()
+            now = self.now()
             got = await uow.platform_users.take_token_lease(
                 self.key, _utc(now), _utc(now + seconds)
             )
@@ -84,7 +88,7 @@ class DatabaseTokenStore:
 
     async def expire(self, token: str) -> None:
         async def work(uow: UnitOfWork) -> None:
-            await uow.platform_users.expire_token(self.key, token, _utc(time.time()))
+            await uow.platform_users.expire_token(self.key, token, _utc(self.now()))
             await uow.commit()
 
         await self.db.run(work)
@@ -94,8 +98,9 @@ class Users:
     """OpenID <-> internal number (both ways cached in this process), the customer-service
     quota and the offered choices (in the database, for every process)."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, now: Callable[[], float] = time.time) -> None:
         self.db = database
+        self.now = now
         self._openids: OrderedDict[int, str] = OrderedDict()
 
     def _cache(self, number: int, openid: str) -> None:
@@ -147,7 +152,7 @@ class Users:
 
         async def work(uow: UnitOfWork) -> bool:
             got = await uow.platform_users.claim_messages(
-                number, _utc(time.time()), QUOTA_RULES, count
+                number, _utc(self.now()), QUOTA_RULES, count
             )
             await uow.commit()
             return got
