@@ -169,8 +169,11 @@ def update_id(app_id: str, dedup_key: str) -> int:
 
 
 def dedup_key(fields: dict[str, str]) -> str:
-    """MsgId for messages; FromUserName + CreateTime for events (and anything without one)."""
+    """MsgId for messages; FromUserName + CreateTime for events (and anything without one),
+    with the event and its key: a retry repeats them, while two taps in one second (a
+    follow, then a menu click) are two events."""
     msg_id = fields.get("MsgId", "")
     if msg_id:
         return f"m:{msg_id}"
-    return f"e:{fields.get('FromUserName', '')}:{fields.get('CreateTime', '')}"
+    parts = [fields.get(k, "") for k in ("FromUserName", "CreateTime", "Event", "EventKey")]
+    return "e:" + "\n".join(parts)
