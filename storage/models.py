@@ -559,6 +559,8 @@ class PlatformUser(Base):
     # "event"), when, and how many customer-service messages went out since.
     action_kind: Mapped[str | None] = mapped_column(String(16), nullable=True)
     action_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The push of that action (a retry of it opens no new quota).
+    action_update: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     custom_used: Mapped[int] = mapped_column(Integer, default=0)
     # The buttons' payloads last offered (numbered options or a menu message), and the
     # number of that offer (menu message ids carry it, so an old menu is told apart).

@@ -52,26 +52,38 @@ _INTAKE_RETURNING = (PU.c.id, PU.c.offers, PU.c.offers_seq)
 
 
 def _upsert_action() -> dict[str, Any]:
-    """INSERT the user, or on conflict record the action when it is newer than the one
-    recorded (the quota starts again; a push retried with the same time changes nothing)."""
+    """INSERT the user, or on conflict record the action unless it is the one recorded (a
+    retried push) or older: the quota starts again."""
     values = {
         "platform": bindparam("b_platform"),
         "external_id": bindparam("b_external"),
         "created_at": bindparam("b_now"),
         "action_kind": bindparam("b_kind"),
         "action_at": bindparam("b_now"),
+        "action_update": bindparam("b_update"),
         "custom_used": 0,
         "offers_seq": 0,
     }
     out: dict[str, Any] = {}
     for name, make in (("postgresql", pg_insert), ("sqlite", sqlite_insert)):
         stmt = make(PU).values(values)
-        newer = or_(PU.c.action_at.is_(None), stmt.excluded.action_at > PU.c.action_at)
+        new = stmt.excluded
+        newer = or_(
+            PU.c.action_at.is_(None),
+            PU.c.action_update.is_(None),
+            and_(
+                new.action_at >= PU.c.action_at,
+                new.action_update != PU.c.action_update,
+            ),
+        )
         out[name] = stmt.on_conflict_do_update(
             index_elements=[PU.c.platform, PU.c.external_id],
             set_={
                 "action_kind": case((newer, stmt.excluded.action_kind), else_=PU.c.action_kind),
                 "action_at": case((newer, stmt.excluded.action_at), else_=PU.c.action_at),
+                "action_update": case(
+                    (newer, stmt.excluded.action_update), else_=PU.c.action_update
+                ),
                 "custom_used": case((newer, 0), else_=PU.c.custom_used),
             },
         ).returning(*_INTAKE_RETURNING)
@@ -123,11 +135,22 @@ def is_platform_user(user_number: int) -> bool:
 
 class PlatformUserRepository(Repository):
     async def intake(
-        self, platform: str, external_id: str, now: datetime, action: str | None
+        self,
+        platform: str,
+        external_id: str,
+        now: datetime,
+        action: str | None,
+        update_id: int | None = None,
     ) -> Intake:
-        """The user's number (created on first sight) and offers; with `action` the
-        quota window starts again from now (one statement)."""
-        params = {"b_platform": platform, "b_external": external_id, "b_now": now, "b_kind": action}
+        """The user's number (created on first sight) and offers; with `action` (of push
+        `update_id`, at `now`) the quota starts again (one statement)."""
+        params = {
+            "b_platform": platform,
+            "b_external": external_id,
+            "b_now": now,
+            "b_kind": action,
+            "b_update": update_id,
+        }
         if action is not None:
             row = (await self.conn.execute(_UPSERT_ACTION[self.dialect], params)).first()
         else:

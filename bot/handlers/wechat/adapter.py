@@ -504,7 +504,7 @@ class WeChatAdapter:
             action = "event" if kind in WINDOW_EVENTS else None
         else:
             action = "message"
-        got = await self.users.intake(fields["FromUserName"], action, at)
+        got = await self.users.intake(fields["FromUserName"], action, at, update_id)
         common: dict[str, Any] = {
             "platform": PLATFORM,
             "update_id": update_id,

@@ -109,13 +109,15 @@ class Users:
         while len(self._openids) > MAX_CACHED:
             self._openids.popitem(last=False)
 
-    async def intake(self, openid: str, action: str | None, at: float) -> Intake:
-        """The user of a push (created on first sight); `action` ("message", "event")
-        starts the quota again from `at` (the push's CreateTime, so a retried push of
-        the same action does not)."""
+    async def intake(
+        self, openid: str, action: str | None, at: float, update_id: int | None = None
+    ) -> Intake:
+        """The user of a push (created on first sight); `action` ("message", "event") of
+        push `update_id` starts the quota again from `at` (its CreateTime); a retried
+        push of the same action does not."""
 
         async def work(uow: UnitOfWork) -> Intake:
-            got = await uow.platform_users.intake(PLATFORM, openid, _utc(at), action)
+            got = await uow.platform_users.intake(PLATFORM, openid, _utc(at), action, update_id)
             await uow.commit()
             return got
 

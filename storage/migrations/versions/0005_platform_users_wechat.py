@@ -33,6 +33,7 @@ def upgrade() -> None:
         sa.Column("created_at", storage.types.UTCDateTime(), nullable=False),
         sa.Column("action_kind", sa.String(length=16), nullable=True),
         sa.Column("action_at", storage.types.UTCDateTime(), nullable=True),
+        sa.Column("action_update", sa.BigInteger(), nullable=True),
         sa.Column("custom_used", sa.Integer(), nullable=False),
         sa.Column("offers", sa.JSON(), nullable=True),
         sa.Column("offers_seq", sa.Integer(), nullable=False),
