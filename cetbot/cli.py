@@ -459,7 +459,7 @@ def _run_wechat(settings: Settings, listen: str, port: int) -> int:
     from urllib.parse import urlsplit
 
     from bot.app import WECHAT_PATH, serve
-    from bot.handlers import TokenRejected
+    from bot.handlers import PlatformUnreachable, TokenRejected
 
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -484,6 +484,8 @@ def _run_wechat(settings: Settings, listen: str, port: int) -> int:
         pass
     except TokenRejected:
         raise fail("run-wechat-rejected", code=2) from None
+    except PlatformUnreachable as lost:
+        raise fail("run-wechat-unreachable", code=2, detail=str(lost)) from None
     except OSError as exc:
         if exc.errno in (98, 48):
             raise fail("run-port-busy", code=2, detail=str(exc)) from None

@@ -83,3 +83,4 @@ preflight-wechat-missing = { $name } is not set, so the WeChat official account 
 preflight-wechat-placeholder = { $name } is a placeholder from the examples, so the WeChat official account bot will not start. Put the account's real value there.
 preflight-wechat-token-charset = WECHAT_TOKEN may hold only 3-32 letters and digits (the same Token as in the account's server configuration), or WeChat refuses it.
 preflight-wechat-aes-key = WECHAT_AES_KEY (the EncodingAESKey) must be 43 characters (letters, digits, + and /), not { $length }. Copy it from the account's server configuration.
+run-wechat-unreachable = The WeChat API did not answer ({ $detail }). Check WECHAT_API_URL and the network.

@@ -83,3 +83,4 @@ preflight-wechat-missing = 未设置 { $name }，微信公众号机器人不会�
 preflight-wechat-placeholder = { $name } 是示例中的占位值，微信公众号机器人不会启动。请填入公众号后台中的真实值。
 preflight-wechat-token-charset = WECHAT_TOKEN 只能由 3-32 个英文字母或数字组成（与公众号服务器配置中的 Token 相同），否则微信不接受。
 preflight-wechat-aes-key = WECHAT_AES_KEY（消息加解密密钥 EncodingAESKey）必须是 43 个字符（字母、数字、+、/），当前为 { $length } 个字符。请从公众号后台的服务器配置中复制。
+run-wechat-unreachable = 无法连接微信接口（{ $detail }）。请检查 WECHAT_API_URL 和网络。

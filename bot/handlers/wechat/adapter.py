@@ -38,7 +38,7 @@ from bot.conversation.types import (
     SendResult,
     SendText,
 )
-from bot.handlers import BotCommandText, TokenRejected
+from bot.handlers import BotCommandText, PlatformUnreachable, TokenRejected
 from bot.handlers.events import split_command
 from bot.handlers.runner import ConversationEngine, EventRunner
 from bot.handlers.wechat import protocol
@@ -354,9 +354,11 @@ class WeChatAdapter:
         """Fetches the access token (AppID and AppSecret checked) and sets the custom menu."""
         try:
             await self.api.access_token()
+            await self.api.create_menu(main_menu())
         except WeChatError as refused:
             raise TokenRejected(f"WeChat refused the AppID/AppSecret ({refused})") from None
-        await self.api.create_menu(main_menu())
+        except WeChatUnreachable as lost:
+            raise PlatformUnreachable(f"{self.api.api_url}: {lost}") from None
         log.info("wechat adapter: account %s, custom menu set", self.app_id)
 
     async def set_commands(
