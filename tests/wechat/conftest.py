@@ -21,6 +21,7 @@ from bot.app import BotApp, create_wechat_app
 from bot.conversation.types import Action, Event
 from bot.handlers.runner import ConversationEngine
 from bot.handlers.wechat.adapter import PushClock, WeChatAdapter
+from bot.handlers.wechat.store import updates_key
 from emulator.server import RunningEmulator
 from emulator.wechat_client import WeChatEmulatorClient
 from foundation.clock import FrozenClock
@@ -64,6 +65,10 @@ class Slow:
 
     async def remember_menu(self, event: Event, message_id: int) -> None:
         await self.inner.remember_menu(event, message_id)
+
+    def __getattr__(self, name: str) -> Any:
+        # The engine's optional hooks (replies_sent, unsent_replies, remember_file).
+        return getattr(self.inner, name)
 
 
 @dataclass
@@ -121,6 +126,7 @@ class WeChatHarness:
         database_url: str,
         *,
         engine: Callable[[Database, Settings], ConversationEngine] | None = None,
+        wrap: Callable[[ConversationEngine], ConversationEngine] | None = None,
         mode: str = "plain",
         msgmenu: bool = True,
         reply_budget: float = 1.0,
@@ -152,7 +158,12 @@ class WeChatHarness:
             payment_secret=TEST_PAYMENT_SECRET,
         )
         database = Database(database_url, pool_size=5)
-        built = engine(database, settings) if engine is not None else None
+        if engine is not None:
+            built = engine(database, settings)
+        else:
+            built = real_engine(database, settings, self.clock, self.mailbox)
+        if wrap is not None:
+            built = wrap(built)
         app = create_wechat_app(
             settings,
             clock=self.clock,
@@ -170,6 +181,23 @@ class WeChatHarness:
         for app in reversed(self.apps):
             await app.close()
         self.apps.clear()
+
+
+def real_engine(
+    db: Database, settings: Settings, rules_clock: FrozenClock, mailer: MailboxMailer
+) -> ConversationEngine:
+    """The conversations as `cetbot run --platform wechat` builds them."""
+    from bot.conversation.engine import Conversations
+
+    assert settings.wechat_app_id
+    return Conversations(
+        db,
+        rules_clock,
+        settings,
+        mailer,
+        platform="wechat",
+        bot_key=updates_key(settings.wechat_app_id),
+    )
 
 
 def echo(_db: Database, _settings: Settings) -> ConversationEngine:
