@@ -87,7 +87,7 @@ CASES = [
 def test_run_wechat_refuses_missing_placeholder_and_malformed_settings(
     operator_dir: Path, lang: str, env: dict[str, str], key: str, args: dict[str, object]
 ) -> None:
-    code, said = _run(operator_dir, lang, **env)
+    code, said = _run(operator_dir, lang, env)
     assert code == 2, said
     expected = t("zh" if lang.startswith("zh") else "en", key, args)
     assert "".join(expected.split()) in said
@@ -96,7 +96,7 @@ def test_run_wechat_refuses_missing_placeholder_and_malformed_settings(
 def test_run_wechat_with_good_settings_passes_the_checklist_and_stops_at_the_api(
     operator_dir: Path,
 ) -> None:
-    code, said = _run(operator_dir, "en_US.UTF-8", migrate=True, **GOOD)
+    code, said = _run(operator_dir, "en_US.UTF-8", GOOD, migrate=True)
     # Past the checklist: it tried the account's API, which refuses here, and says so.
     assert code == 2, said
     assert "".join(t("en", "run-wechat-unreachable", {"detail": ""}).split()[:5]) in said

@@ -135,7 +135,7 @@ async def test_customer_service_messages_never_exceed_the_quota_of_a_user_messag
     adapter = bot.adapter
     # Six images for one message: more than the 5 allowed, so none is sent (all or none).
     await wechat.wx.send_text(OPENID, "photos 6")
-    assert adapter.performer.custom_sent == 0 and adapter.performer.custom_refused == 1
+    assert adapter.wechat.custom_sent == 0 and adapter.wechat.custom_refused == 1
     # A new message opens a new quota of 5: three images now ...
     await wechat.wx.send_text(OPENID, "photos 3")
     await wechat.wx.wait_for_bot(OPENID, 3)

@@ -34,6 +34,7 @@ from bot.conversation.types import (
     Action,
     Event,
     EventKind,
+    Performer,
     SendDocument,
     SendResult,
     SendText,
@@ -341,8 +342,11 @@ class WeChatAdapter:
             now=self.clock,
         )
         self.users = Users(database, self.clock)
-        self.performer = WeChatPerformer(self.api, self.users, msgmenu=settings.wechat_msgmenu)
-        self.runner = WeChatRunner(engine, self.performer)
+        self.wechat = WeChatPerformer(self.api, self.users, msgmenu=settings.wechat_msgmenu)
+        self.wechat_runner = WeChatRunner(engine, self.wechat)
+        # The Adapter protocol's names (bot/app.py and the worker see only these types).
+        self.performer: Performer = self.wechat
+        self.runner: EventRunner = self.wechat_runner
         self.reply_budget = reply_budget
         self._recent: OrderedDict[int, None] = OrderedDict()
         # Counters for tests: pushes refused, and by why.
@@ -485,7 +489,7 @@ class WeChatAdapter:
 
     @property
     def slots(self) -> dict[int, Slot]:
-        return self.runner.slots
+        return self.wechat_runner.slots
 
     def _finished(self, update_id: int) -> None:
         self.slots.pop(update_id, None)

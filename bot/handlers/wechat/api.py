@@ -201,7 +201,7 @@ class WeChatApi:
         for attempt in (1, 2):
             token = await self.access_token()
             query = {**(params or {}), "access_token": token}
-            data = form() if callable(form) else form
+            data = form if isinstance(form, aiohttp.FormData) or form is None else form()
             answer = await self._request(method, path, params=query, body=body, form=data)
             code = int(answer.get("errcode", 0) or 0)
             if code in TOKEN_ERRORS and attempt == 1:
