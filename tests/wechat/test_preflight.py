@@ -43,7 +43,9 @@ def operator_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     return tmp_path
 
 
-def _run(operator_dir: Path, lang: str, *, migrate: bool = False, **env: str) -> tuple[int, str]:
+def _run(
+    operator_dir: Path, lang: str, env: dict[str, str], *, migrate: bool = False
+) -> tuple[int, str]:
     full = {
         "PAYMENT_SECRET": TEST_PAYMENT_SECRET,
         "WECHAT_API_URL": _refused_port(),  # never WeChat, should it start after all
