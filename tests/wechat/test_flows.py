@@ -128,6 +128,10 @@ async def wechat_flows(
 @pytest.mark.parametrize("flow", list(FLOWS))
 async def test_flow_through_wechat(wechat_flows: WeChatFlows, flow: str) -> None:
     await FLOWS[flow](wechat_flows)
+    # Every step's reply fitted the quota: WeChat refused no customer-service message.
+    calls = await wechat_flows.wx.api_calls("message/custom/send")
+    assert calls and all(c["errcode"] == 0 for c in calls), calls
+    assert wechat_flows.bot.adapter.wechat.custom_refused == 0
 
 
 async def test_a_reply_refused_for_the_quota_is_kept_and_delivered_after_the_next_message(
