@@ -7,6 +7,7 @@ stickers) are left to the Telegram runs."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
@@ -104,6 +105,23 @@ FLOWS: dict[str, Scenario] = {
 async def wechat_flows(
     wechat: WeChatHarness, sqlite_url: str, tmp_path: Path
 ) -> AsyncIterator[WeChatFlows]:
+    async with _flows(wechat, sqlite_url, tmp_path) as flows:
+        yield flows
+
+
+@pytest.fixture
+async def wechat_flows_both(
+    wechat: WeChatHarness, shared_db_url: str, tmp_path: Path
+) -> AsyncIterator[WeChatFlows]:
+    """The same on SQLite and PostgreSQL."""
+    async with _flows(wechat, shared_db_url, tmp_path) as flows:
+        yield flows
+
+
+@contextlib.asynccontextmanager
+async def _flows(
+    wechat: WeChatHarness, sqlite_url: str, tmp_path: Path
+) -> AsyncIterator[WeChatFlows]:
     bot = await wechat.start(
         sqlite_url,
         msgmenu=True,
@@ -123,6 +141,12 @@ async def wechat_flows(
         yield WeChatFlows(db, wechat.clock, wechat.mailbox, session.id, wechat.wx, bot)
     finally:
         await db.dispose()
+
+
+async def test_first_registration_through_wechat_on_both_databases(
+    wechat_flows_both: WeChatFlows,
+) -> None:
+    await _first_registration(wechat_flows_both)
 
 
 @pytest.mark.parametrize("flow", list(FLOWS))

@@ -182,9 +182,10 @@ async def test_a_retried_push_is_applied_once_and_answered_once(
 
 
 async def test_a_retry_reaching_another_process_is_not_applied_again(
-    wechat: WeChatHarness, sqlite_url: str, http: aiohttp.ClientSession
+    wechat: WeChatHarness, shared_db_url: str, http: aiohttp.ClientSession
 ) -> None:
     # The real engine: processed pushes are recorded in the database both processes share.
+    sqlite_url = shared_db_url
     first = await wechat.start(sqlite_url, msgmenu=False)
     second = await wechat.start(sqlite_url, msgmenu=False)
     body = text_push(OPENID, "/start", 9004, at=int(first.push_clock()))

@@ -168,8 +168,9 @@ async def test_a_refused_custom_message_is_logged_and_not_sent_again_until_the_u
 
 
 async def test_one_access_token_is_shared_by_processes_and_fetched_anew_once_on_40001(
-    wechat: WeChatHarness, sqlite_url: str
+    wechat: WeChatHarness, shared_db_url: str
 ) -> None:
+    sqlite_url = shared_db_url
     first = await wechat.start(sqlite_url, engine=echo, msgmenu=True)
     second = await wechat.start(sqlite_url, engine=echo, msgmenu=True)
     assert len(await wechat.wx.api_calls("token")) == 1  # the second process read the row
