@@ -65,6 +65,8 @@ REPLY_BUDGET = 4.0
 MAX_BODY = 64 * 1024
 # Push ids answered by this process lately: a retry of one is answered at once.
 MAX_RECENT = 20_000
+# platform_users.external_id is VARCHAR(128).
+MAX_OPENID = 128
 # Custom menu keys: `cmd:<command>` is that command.
 MENU_COMMANDS = ("start", "help", "language", "cancel")
 # Numbered options are answered with this many digits at most.
@@ -468,8 +470,8 @@ class WeChatAdapter:
     async def _answer(self, fields: dict[str, str], started: float) -> protocol.Passive | None:
         """The passive reply for a push (None: answer `success`)."""
         openid = fields.get("FromUserName", "")
-        if not openid:
-            return None
+        if not openid or len(openid) > MAX_OPENID:
+            return None  # an OpenID is 28 characters; nothing to answer
         update_id = protocol.update_id(self.app_id, protocol.dedup_key(fields))
         if update_id in self._recent:
             return None  # a retry of a push this process has answered
