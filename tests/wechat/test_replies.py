@@ -236,3 +236,19 @@ def _update_of(bot: WeChatBot, report: dict[str, Any]) -> int:
     """The update id the adapter gave the push of a report."""
     fields = {k: str(v) for k, v in report["packet"].items()}
     return protocol.update_id(bot.account["appid"], protocol.dedup_key(fields))
+
+
+async def test_the_access_token_is_fetched_anew_before_it_expires(
+    wechat: WeChatHarness, sqlite_url: str
+) -> None:
+    bot = await wechat.start(sqlite_url, engine=echo, msgmenu=True)
+    await wechat.wx.send_text(OPENID, "hi")
+    user = (await bot.adapter.users.intake(OPENID, None, 0)).user_id
+    # 7200 s of validity; at 1 h 57 min (within the last five minutes) a new one is fetched
+    # before any call is refused.
+    await wechat.wx.advance_clock(hours=1.95)
+    await wechat.wx.send_text(OPENID, "again")  # a new message: a new 48-hour quota
+    assert (await bot.adapter.wechat.perform(SendText(user, "on a fresh token"))).ok
+    assert len(await wechat.wx.api_calls("token")) == 2
+    codes = [c["errcode"] for c in await wechat.wx.api_calls("message/custom/send")]
+    assert codes == [0]
