@@ -39,9 +39,32 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")
     # R32: reminder offsets before expiry, in hours.
     reminder_offsets_hours: str = "6,1"
+    # WeChat Official Account (`cetbot run --platform wechat`): the AppID and AppSecret of
+    # the account, the Token and EncodingAESKey of its server configuration (no defaults:
+    # `cetbot run` refuses to start without them), the API root, and the public push URL
+    # entered in the account's settings (its path is served; unset: /wechat).
+    wechat_app_id: str | None = None
+    wechat_app_secret: SecretStr | None = None
+    wechat_token: SecretStr | None = None
+    wechat_aes_key: SecretStr | None = None
+    wechat_api_url: str = "https://api.weixin.qq.com"
+    wechat_url: str | None = None
+    # Whether the account may send menu messages (msgmenu); else choices are numbered.
+    wechat_msgmenu: bool = True
+    # Template ids (模板消息) for pushes outside the 48-hour window.
+    wechat_template_reminder: str | None = None
+    wechat_template_waitlist: str | None = None
+    wechat_template_review: str | None = None
 
     @field_validator(
-        "bot_token", "webhook_secret", "payment_secret", "ticket_signing_key", mode="before"
+        "bot_token",
+        "webhook_secret",
+        "payment_secret",
+        "ticket_signing_key",
+        "wechat_app_secret",
+        "wechat_token",
+        "wechat_aes_key",
+        mode="before",
     )
     @classmethod
     def _blank_secret_is_unset(cls, value: object) -> object:
