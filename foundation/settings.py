@@ -39,6 +39,18 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")
     # R32: reminder offsets before expiry, in hours.
     reminder_offsets_hours: str = "6,1"
+    # The bot's public address (https://...), where candidates open what the bot links to:
+    # on WeChat, the signed links to ticket PDFs (`/tickets/...`). Needed by
+    # `cetbot run --platform wechat`, which refuses to start without it.
+    public_url: str | None = None
+    # Template ids (模板消息) for pushes outside WeChat's 48-hour window, each optionally
+    # followed by ":" and the template's keyword names (bot/handlers/wechat/templates.py).
+    wechat_template_reminder: str | None = None
+    wechat_template_waitlist: str | None = None
+    wechat_template_review: str | None = None
+    wechat_template_expired: str | None = None
+    wechat_template_payment: str | None = None
+    wechat_template_sign_in: str | None = None
 
     @field_validator(
         "bot_token", "webhook_secret", "payment_secret", "ticket_signing_key", mode="before"
