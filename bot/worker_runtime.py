@@ -9,7 +9,7 @@ import fcntl
 import logging
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -38,6 +38,10 @@ class Rendered:
     message: OutboxDTO
     text: str | None  # None: obsolete (e.g. a reminder for an entry paid meanwhile)
     keyboard: Keyboard = ()
+    # The recipient's language and the arguments `text` was rendered with: a platform
+    # that sends a notice in another form (WeChat's template messages) fills it from them.
+    locale: str = DEFAULT_LOCALE
+    args: Mapping[str, Any] = field(default_factory=dict)
 
 
 class NoticeRenderer:
@@ -101,7 +105,7 @@ class NoticeRenderer:
             # no conversation version (flows.VERSIONLESS_BUTTONS), so it works at any step.
             label = t(locale, "notice-signed-in-elsewhere-button")
             keyboard = ((Button(label, payload=callbacks.encode(0, "notme")),),)
-        return Rendered(m, text, keyboard)
+        return Rendered(m, text, keyboard, locale, args)
 
 
 @dataclass
