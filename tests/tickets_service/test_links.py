@@ -157,6 +157,8 @@ async def test_r38_an_altered_entry_id_is_refused_as_forged(
     status, body, _ = await get(served, forged)
     assert status == 403
     assert body.decode().startswith(t("zh", "ticket-link-forged"))
+    # The route would serve that PDF to a link signed for it: only the tag stood between.
+    assert (await get(served, link_for(served, world, theirs)))[0] == 200
 
 
 async def test_r38_a_stretched_expiry_is_refused_as_forged_not_expired(
