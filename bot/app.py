@@ -39,6 +39,9 @@ REPLAY_EVERY = 30.0
 # Update ids are stored as BIGINT (processed_updates): a larger one cannot be recorded, so
 # the update could be neither applied once nor refused as a re-delivery.
 MAX_UPDATE_ID = 2**63 - 1
+# The path of the WeChat push URL when WECHAT_URL does not name one.
+WECHAT_PATH = "/wechat"
+PLATFORMS = ("telegram", "wechat")
 
 
 class MissingToken(RuntimeError):
@@ -143,6 +146,38 @@ class BotApp:
         await self.adapter.set_webhook(url, secret.get_secret_value())
         log.info("webhook: listening on %s:%s for %s", host, bound, url)
         return bound
+
+    async def start_wechat(self, host: str, port: int) -> int:
+        """Serve the WeChat push URL (GET check, POST pushes) on host:port (0 picks one),
+        beside /healthz and the payment callback; returns the bound port. The path is
+        WECHAT_URL's (default /wechat): the URL entered in the account's settings."""
+        routes = getattr(self.adapter, "routes", None)
+        if routes is None:
+            raise ValueError("the adapter takes no pushes")
+        await self.startup()
+        app = web.Application(client_max_size=64 * 1024)
+        path = urlsplit(self.settings.wechat_url or "").path or WECHAT_PATH
+        app.add_routes(routes(path))
+        app.router.add_get("/healthz", _healthy)
+        for route in self._payment_callback_app().router.routes():
+            app.router.add_route(route.method, route.resource.canonical, route.handler)  # type: ignore[union-attr]
+        runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0)
+        await runner.setup()
+        site = web.TCPSite(runner, host, port, reuse_port=_can_reuse_port())
+        await site.start()
+        self._webhook_runner = runner
+        sockets = getattr(site._server, "sockets", None) or []
+        bound = int(sockets[0].getsockname()[1]) if sockets else port
+        log.info("wechat: listening on %s:%s%s", host, bound, path)
+        return bound
+
+    async def run_wechat(self, host: str = "0.0.0.0", port: int = 8443) -> None:
+        """WeChat push mode until `request_stop()` or cancellation."""
+        try:
+            await self.start_wechat(host, port)
+            await self._stop.wait()
+        finally:
+            await self.close()
 
     async def run_webhook(self, host: str = "0.0.0.0", port: int = 8443) -> None:
         """Webhook mode until `request_stop()` or cancellation."""
@@ -313,6 +348,56 @@ def create_app(
     )
 
 
+def create_wechat_app(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    mailer: Mailer | None = None,
+    database: Database | None = None,
+    engine: ConversationEngine | None = None,
+    reply_budget: float | None = None,
+    push_clock: Any = None,
+) -> BotApp:
+    """Build (not start) one bot process for a WeChat Official Account: the same engine,
+    on platform "wechat", its processed pushes keyed by the AppID. `push_clock`: the
+    protocol's time (wall clock; tests and the demo move it with the emulator's)."""
+    from bot.handlers.wechat.adapter import REPLY_BUDGET, WeChatAdapter
+    from bot.handlers.wechat.store import PLATFORM, updates_key
+
+    if not settings.wechat_app_id:
+        raise MissingToken()
+    clock = clock or settings.clock()
+    mailer = mailer or mailer_from_settings(settings)
+    database = database or Database(settings.database_url)
+    if engine is None:
+        from bot.conversation.engine import Conversations
+
+        faq.warm()
+        engine = Conversations(
+            database,
+            clock,
+            settings,
+            mailer,
+            platform=PLATFORM,
+            bot_key=updates_key(settings.wechat_app_id),
+        )
+    adapter = WeChatAdapter(
+        settings=settings,
+        engine=engine,
+        database=database,
+        reply_budget=REPLY_BUDGET if reply_budget is None else reply_budget,
+        clock=push_clock,
+    )
+    return BotApp(
+        settings=settings,
+        clock=clock,
+        database=database,
+        mailer=mailer,
+        engine=engine,
+        adapter=adapter,
+    )
+
+
 async def serve(
     settings: Settings,
     *,
@@ -321,8 +406,10 @@ async def serve(
     worker: bool = True,
     callback_port: int | None = None,
     notice: Callable[[str, dict[str, Any]], None] | None = None,
+    platform: str = "telegram",
 ) -> None:
     """`cetbot run`: polling, or webhook when WEBHOOK_URL is set; SIGTERM stops it cleanly.
+    `platform` "wechat": the WeChat push URL on listen:port instead.
 
     `worker`: run the background worker here too. `callback_port`: serve the payment
     callback on its own port (0: not at all; None: 8081 in polling mode, none in webhook
@@ -331,12 +418,13 @@ async def serve(
     import signal
 
     tell = notice or (lambda key, args: None)
-    app = create_app(settings)
+    wechat = platform == "wechat"
+    app = create_wechat_app(settings) if wechat else create_app(settings)
     loop = asyncio.get_running_loop()
     with contextlib.suppress(NotImplementedError):  # no signal handlers on some platforms
         loop.add_signal_handler(signal.SIGTERM, app.request_stop)
     if callback_port is None:
-        callback_port = 0 if settings.webhook_url else DEFAULT_CALLBACK_PORT
+        callback_port = 0 if settings.webhook_url or wechat else DEFAULT_CALLBACK_PORT
     try:
         await app.startup()
         if callback_port:
@@ -352,7 +440,9 @@ async def serve(
     except BaseException:
         await app.close()
         raise
-    if settings.webhook_url:
+    if wechat:
+        await app.run_wechat(listen, port)
+    elif settings.webhook_url:
         await app.run_webhook(listen, port)
     else:
         await app.run_polling()

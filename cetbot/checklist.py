@@ -77,13 +77,21 @@ class Problem:
     args: dict[str, Any] = field(default_factory=dict)
 
 
+Platform = Literal["telegram", "wechat"]
+BOTH: frozenset[Platform] = frozenset({"telegram", "wechat"})
+TELEGRAM: frozenset[Platform] = frozenset({"telegram"})
+WECHAT: frozenset[Platform] = frozenset({"wechat"})
+
+
 @dataclass(frozen=True, slots=True)
 class Check:
-    """One item of the checklist: which commands it applies to and what it looks at."""
+    """One item of the checklist: which commands (and platforms) it applies to and what
+    it looks at."""
 
     name: str
     commands: frozenset[Command]
     look: Callable[[Settings], Problem | None]
+    platforms: frozenset[Platform] = BOTH
 
 
 def _secret(variable: str, value: SecretStr | None) -> Problem | None:
@@ -149,21 +157,90 @@ def _payment_secret(settings: Settings) -> Problem | None:
     return _secret("PAYMENT_SECRET", settings.payment_secret)
 
 
+def _placeholder(text: str) -> bool:
+    lowered = text.strip().lower()
+    squashed = lowered.replace("-", "").replace("_", "")
+    return lowered in PLACEHOLDERS or "changeme" in squashed or len(set(lowered)) < 4
+
+
+def _wechat_value(variable: str, value: SecretStr | str | None) -> Problem | None:
+    raw = value.get_secret_value() if isinstance(value, SecretStr) else value
+    text = (raw or "").strip()
+    if not text:
+        return Problem("preflight-wechat-missing", {"name": variable})
+    if _placeholder(text):
+        return Problem("preflight-wechat-placeholder", {"name": variable})
+    return None
+
+
+def _wechat_app(settings: Settings) -> Problem | None:
+    return _wechat_value("WECHAT_APP_ID", settings.wechat_app_id) or _wechat_value(
+        "WECHAT_APP_SECRET", settings.wechat_app_secret
+    )
+
+
+# The account's Token: 3-32 letters and digits (the server configuration refuses others).
+_WECHAT_TOKEN = re.compile(r"[A-Za-z0-9]{3,32}")
+
+
+def _wechat_token(settings: Settings) -> Problem | None:
+    problem = _wechat_value("WECHAT_TOKEN", settings.wechat_token)
+    if problem is not None:
+        return problem
+    assert settings.wechat_token is not None
+    if not _WECHAT_TOKEN.fullmatch(settings.wechat_token.get_secret_value().strip()):
+        return Problem("preflight-wechat-token-charset", {})
+    return None
+
+
+# The EncodingAESKey: 43 characters of base64 (a 32-byte AES key without its "=").
+_WECHAT_AES_KEY = re.compile(r"[A-Za-z0-9+/]{43}")
+
+
+def _wechat_aes_key(settings: Settings) -> Problem | None:
+    problem = _wechat_value("WECHAT_AES_KEY", settings.wechat_aes_key)
+    if problem is not None:
+        return problem
+    assert settings.wechat_aes_key is not None
+    key = settings.wechat_aes_key.get_secret_value().strip()
+    if not _WECHAT_AES_KEY.fullmatch(key):
+        return Problem("preflight-wechat-aes-key", {"length": len(key)})
+    return None
+
+
+def _wechat_templates(settings: Settings) -> Problem | None:
+    for variable, value in (
+        ("WECHAT_TEMPLATE_REMINDER", settings.wechat_template_reminder),
+        ("WECHAT_TEMPLATE_WAITLIST", settings.wechat_template_waitlist),
+        ("WECHAT_TEMPLATE_REVIEW", settings.wechat_template_review),
+    ):
+        problem = _wechat_value(variable, value)
+        if problem is not None:
+            return problem
+    return None
+
+
 # The checklist, in the order the operator reads it (docs/security.md, "Before going live").
 CHECKS: tuple[Check, ...] = (
-    Check("bot-token", frozenset({"run", "worker"}), _bot_token),
-    Check("bot-framework", frozenset({"run", "worker"}), _framework),
-    Check("webhook-secret", frozenset({"run"}), _webhook_secret),
-    Check("webhook-https", frozenset({"run"}), _webhook_https),
+    Check("bot-token", frozenset({"run", "worker"}), _bot_token, TELEGRAM),
+    Check("bot-framework", frozenset({"run", "worker"}), _framework, TELEGRAM),
+    Check("webhook-secret", frozenset({"run"}), _webhook_secret, TELEGRAM),
+    Check("webhook-https", frozenset({"run"}), _webhook_https, TELEGRAM),
+    Check("wechat-app", frozenset({"run"}), _wechat_app, WECHAT),
+    Check("wechat-token", frozenset({"run"}), _wechat_token, WECHAT),
+    Check("wechat-aes-key", frozenset({"run"}), _wechat_aes_key, WECHAT),
+    Check("wechat-templates", frozenset({"run"}), _wechat_templates, WECHAT),
     Check("payment-secret", frozenset({"run", "worker", "paysandbox"}), _payment_secret),
 )
 
 
-def preflight(settings: Settings, command: Command) -> list[Problem]:
+def preflight(
+    settings: Settings, command: Command, platform: Platform = "telegram"
+) -> list[Problem]:
     """Every problem that stops `command` from starting with these settings (empty: go)."""
     found = []
     for check in CHECKS:
-        if command in check.commands:
+        if command in check.commands and platform in check.platforms:
             problem = check.look(settings)
             if problem is not None:
                 found.append(problem)

@@ -19,7 +19,7 @@ from backoffice.importing import (
     parse_scores,
     parse_session_toml,
 )
-from cetbot.checklist import Command, preflight
+from cetbot.checklist import Command, Platform, preflight
 from cetbot.shell import _locale, _run, _session_id, admin_app, console, fail, say
 from cetbot.ticket_cli import ticket_app
 from foundation.i18n import t
@@ -386,15 +386,26 @@ def run(
     no_worker: bool = typer.Option(
         False, "--no-worker", help="no background worker here (also CETBOT_WORKER=0)"
     ),
+    platform: str = typer.Option(
+        "telegram",
+        "--platform",
+        help="telegram, or wechat (an official account's push URL on --listen/--port)",
+    ),
 ) -> None:
-    """Run the bot: long polling, or a webhook server when WEBHOOK_URL is set."""
+    """Run the bot: long polling, or a webhook server when WEBHOOK_URL is set; with
+    --platform wechat, the push URL of a WeChat Official Account."""
     import logging
 
-    from bot.app import serve
+    from bot.app import PLATFORMS, serve
     from bot.handlers import TokenRejected
 
+    platform = platform.strip().lower()
+    if platform not in PLATFORMS:
+        raise fail("run-unknown-platform", code=2, name=platform)
     settings = Settings()
-    _refuse_unless_ready(settings, "run")
+    _refuse_unless_ready(settings, "run", "wechat" if platform == "wechat" else "telegram")
+    if platform == "wechat":
+        raise typer.Exit(_run_wechat(settings, listen, port))
     framework = settings.bot_framework.strip().lower()
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -442,9 +453,52 @@ def run(
     say("run-stopped")
 
 
-def _refuse_unless_ready(settings: Settings, command: Command) -> None:
+def _run_wechat(settings: Settings, listen: str, port: int) -> int:
+    """`run --platform wechat`: one process serving the account's push URL."""
+    import logging
+    from urllib.parse import urlsplit
+
+    from bot.app import WECHAT_PATH, serve
+    from bot.handlers import PlatformUnreachable, TokenRejected
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    path = urlsplit(settings.wechat_url or "").path or WECHAT_PATH
+    say("run-wechat", app_id=settings.wechat_app_id or "", listen=f"{listen}:{port}", path=path)
+    try:
+        asyncio.run(
+            serve(
+                settings,
+                listen=listen,
+                port=port,
+                # The worker's outbox sends through one platform's performer and does not
+                # yet pick WeChat rows (template messages): it runs in `cetbot worker`.
+                worker=False,
+                callback_port=ProcessSwitches().payment_callback_port,
+                notice=lambda key, args: say(key, **args),
+                platform="wechat",
+            )
+        )
+    except KeyboardInterrupt:
+        pass
+    except TokenRejected:
+        raise fail("run-wechat-rejected", code=2) from None
+    except PlatformUnreachable as lost:
+        raise fail("run-wechat-unreachable", code=2, detail=str(lost)) from None
+    except OSError as exc:
+        if exc.errno in (98, 48):
+            raise fail("run-port-busy", code=2, detail=str(exc)) from None
+        raise
+    say("run-stopped")
+    return 0
+
+
+def _refuse_unless_ready(
+    settings: Settings, command: Command, platform: Platform = "telegram"
+) -> None:
     """The start-up checklist (cetbot/checklist.py): every problem said, then exit 2."""
-    problems = preflight(settings, command)
+    problems = preflight(settings, command, platform)
     if not problems:
         return
     for problem in problems[:-1]:

@@ -1,8 +1,14 @@
-"""Local fake Telegram Bot API server with a control API, a test client and a chat page."""
+"""Local fake Telegram Bot API and WeChat Official Account servers: control APIs, test clients
+and chat pages (/ for Telegram, /wechat for WeChat)."""
 
 from emulator.client import EmulatorClient, EmulatorError, EmulatorTimeout
 from emulator.config import EmulatorConfig, RateLimitConfig
 from emulator.server import RunningEmulator, create_app, start_emulator
+from emulator.wechat_client import (
+    WeChatEmulatorClient,
+    WeChatEmulatorError,
+    WeChatEmulatorTimeout,
+)
 
 __all__ = [
     "EmulatorClient",
@@ -11,6 +17,9 @@ __all__ = [
     "EmulatorTimeout",
     "RateLimitConfig",
     "RunningEmulator",
+    "WeChatEmulatorClient",
+    "WeChatEmulatorError",
+    "WeChatEmulatorTimeout",
     "create_app",
     "start_emulator",
 ]

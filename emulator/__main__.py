@@ -19,6 +19,16 @@ async def _serve(args: argparse.Namespace) -> None:
         overrides["first_update_id"] = args.first_update_id
     running = await start_emulator(args.host, args.port, **overrides)
     print(f"Bot API emulator on {running.url}  (chat page: {running.url}/)", flush=True)
+    if args.wechat_url:
+        async with running.wechat_client() as wx:
+            account = await wx.configure(url=args.wechat_url, mode=args.wechat_mode)
+        print(
+            f"WeChat Official Account (chat page: {running.url}/wechat): "
+            f"WECHAT_API_URL={running.url} appid={account['appid']} "
+            f"secret={account['secret']} token={account['token']} "
+            f"encoding_aes_key={account['encoding_aes_key']}",
+            flush=True,
+        )
     try:
         await asyncio.Event().wait()
     finally:
@@ -36,6 +46,12 @@ def main(argv: list[str] | None = None) -> None:
         type=int,
         help="start update ids here (above those a kept bot database has processed)",
     )
+    parser.add_argument(
+        "--wechat-url",
+        help="configure a WeChat Official Account that pushes to this bot URL (random secrets, "
+        "printed)",
+    )
+    parser.add_argument("--wechat-mode", choices=["plain", "compat", "safe"], default="safe")
     args = parser.parse_args(argv)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_serve(args))

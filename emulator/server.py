@@ -1,8 +1,12 @@
-"""Builds and runs the emulator's aiohttp application (Bot API, control API, chat page)."""
+"""Builds and runs the emulator's aiohttp application: the Telegram Bot API, the WeChat API
+(emulator/wechat/), their control APIs and chat pages."""
 
 from __future__ import annotations
 
 import dataclasses
+import inspect
+import json
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,6 +18,9 @@ from emulator.botapi import STATE_KEY
 from emulator.client import EmulatorClient
 from emulator.config import ClockHook, EmulatorConfig, RateLimitConfig
 from emulator.state import EmulatorState
+from emulator.wechat.control import add_wechat
+from emulator.wechat.state import WeChatState
+from emulator.wechat_client import WeChatEmulatorClient
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -42,7 +49,29 @@ def create_app(config: EmulatorConfig | None = None) -> web.Application:
     app.router.add_get("/", _index)
     app.router.add_static("/static/", STATIC_DIR)
     app.on_shutdown.append(_on_shutdown)
+    wechat = WeChatState(lambda: time.time() + state.clock_offset)
+    add_wechat(app, wechat, _clock(state), STATIC_DIR)
     return app
+
+
+def _clock(state: EmulatorState) -> Any:
+    """Advance the emulator's one clock (Telegram dates, WeChat windows and expiries) by hours,
+    calling the embedding program's hook when one is registered; returns the hook's answer."""
+
+    async def advance(hours: float) -> Any:
+        result = None
+        if state.on_clock is not None:
+            result = state.on_clock(hours)
+            if inspect.isawaitable(result):
+                result = await result
+        state.clock_offset += hours * 3600
+        try:
+            json.dumps(result)
+        except (TypeError, ValueError):
+            result = str(result)
+        return result
+
+    return advance
 
 
 @dataclass
@@ -57,6 +86,10 @@ class RunningEmulator:
     def client(self) -> EmulatorClient:
         """A control-API client for this emulator (close it, or use `async with`)."""
         return EmulatorClient(self.url)
+
+    def wechat_client(self) -> WeChatEmulatorClient:
+        """The WeChat control-API client (close it, or use `async with`)."""
+        return WeChatEmulatorClient(self.url)
 
     def register_clock(self, hook: ClockHook) -> None:
         """Let the chat page and POST /control/clock move the embedding program's clock."""

@@ -39,10 +39,18 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")
     # R32: reminder offsets before expiry, in hours.
     reminder_offsets_hours: str = "6,1"
-    # The bot's public address (https://...), where candidates open what the bot links to:
-    # on WeChat, the signed links to ticket PDFs (`/tickets/...`). Needed by
-    # `cetbot run --platform wechat`, which refuses to start without it.
-    public_url: str | None = None
+    # WeChat Official Account (`cetbot run --platform wechat`): the AppID and AppSecret of
+    # the account, the Token and EncodingAESKey of its server configuration (no defaults:
+    # `cetbot run` refuses to start without them), the API root, and the public push URL
+    # entered in the account's settings (its path is served; unset: /wechat).
+    wechat_app_id: str | None = None
+    wechat_app_secret: SecretStr | None = None
+    wechat_token: SecretStr | None = None
+    wechat_aes_key: SecretStr | None = None
+    wechat_api_url: str = "https://api.weixin.qq.com"
+    wechat_url: str | None = None
+    # Whether the account may send menu messages (msgmenu); else choices are numbered.
+    wechat_msgmenu: bool = True
     # Template ids (模板消息) for pushes outside WeChat's 48-hour window, each optionally
     # followed by ":" and the template's keyword names (bot/handlers/wechat/templates.py).
     wechat_template_reminder: str | None = None
@@ -51,9 +59,20 @@ class Settings(BaseSettings):
     wechat_template_expired: str | None = None
     wechat_template_payment: str | None = None
     wechat_template_sign_in: str | None = None
+    # The bot's public address (https://...), where candidates open what the bot links to:
+    # on WeChat, the signed links to ticket PDFs (`/tickets/...`). Needed by
+    # `cetbot run --platform wechat`, which refuses to start without it.
+    public_url: str | None = None
 
     @field_validator(
-        "bot_token", "webhook_secret", "payment_secret", "ticket_signing_key", mode="before"
+        "bot_token",
+        "webhook_secret",
+        "payment_secret",
+        "ticket_signing_key",
+        "wechat_app_secret",
+        "wechat_token",
+        "wechat_aes_key",
+        mode="before",
     )
     @classmethod
     def _blank_secret_is_unset(cls, value: object) -> object:

@@ -26,6 +26,7 @@ from storage.repos import (
     EntryRepository,
     OutboxRepository,
     PaymentRepository,
+    PlatformUserRepository,
     RecordRepository,
     RegistrationRepository,
     ReviewRepository,
@@ -242,6 +243,7 @@ class UnitOfWork:
     conversations: ConversationRepository
     outbox: OutboxRepository
     payments: PaymentRepository
+    platform_users: PlatformUserRepository
     tickets: TicketRepository
     administration: AdministrationRepository
 
@@ -333,6 +335,7 @@ class UnitOfWork:
         self.conversations = ConversationRepository(conn)
         self.outbox = OutboxRepository(conn)
         self.payments = PaymentRepository(conn, audit)
+        self.platform_users = PlatformUserRepository(conn)
         self.tickets = TicketRepository(conn)
         self.administration = AdministrationRepository(conn)
         return self

@@ -535,3 +535,46 @@ class NewsItem(Base):
     body_zh: Mapped[str] = mapped_column(Text)
     body_en: Mapped[str] = mapped_column(Text)
     published_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+# --- Users of platforms whose ids are not integers; WeChat state (revision 0005) ---
+
+
+class PlatformUser(Base):
+    """An external user id (a WeChat OpenID) -> the internal user number the core keys on.
+
+    The number is `PLATFORM_USER_BASE + id`, above every Telegram id (at most 52
+    significant bits), so chat bindings, conversations, processed updates and the outbox
+    take it as any other user id. The WeChat columns count what the customer-service
+    message quota allows since the user's last action, and remember the choices offered."""
+
+    __tablename__ = "platform_users"
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    platform: Mapped[str] = mapped_column(String(16))
+    external_id: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The last action of the user that opens a customer-service window ("message",
+    # "event"), when, and how many customer-service messages went out since.
+    action_kind: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    action_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The push of that action (a retry of it opens no new quota).
+    action_update: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    custom_used: Mapped[int] = mapped_column(Integer, default=0)
+    # The buttons' payloads last offered (numbered options or a menu message), and the
+    # number of that offer (menu message ids carry it, so an old menu is told apart).
+    offers: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    offers_seq: Mapped[int] = mapped_column(Integer, default=0)
+    __table_args__ = (UniqueConstraint("platform", "external_id"),)
+
+
+class PlatformToken(Base):
+    """A platform's access token shared by every process (WeChat: `wx:<appid>`), with a
+    short lease that one process takes while it fetches a new one."""
+
+    __tablename__ = "platform_tokens"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    token: Mapped[str | None] = mapped_column(Text, nullable=True)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

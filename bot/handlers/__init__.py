@@ -85,6 +85,10 @@ def bot_key(token: str) -> str | None:
     return f"tg:{head}" if head.isdigit() and len(head) <= 13 else None
 
 
+class PlatformUnreachable(RuntimeError):
+    """The platform's API did not answer at start (address, network, allow-list)."""
+
+
 class TokenRejected(RuntimeError):
     """The Bot API refused the token (or it is malformed): nothing will work, stop at once."""
 

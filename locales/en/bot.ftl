@@ -66,3 +66,21 @@ preflight-secret-short = { $name } is shorter than { $min } characters and could
 preflight-secret-placeholder = { $name } is a placeholder from the examples (such as change-me), known to everyone, so this command will not start. Make a real one with { $make } and put it in the environment or in .env.
 preflight-webhook-not-https = WEBHOOK_URL must be an https address (only a loopback address may use http), not { $url }: Telegram's updates and the secret token would travel in clear text.
 preflight-webhook-secret-charset = WEBHOOK_SECRET may hold only letters, digits, "_" and "-" (at most 256), or Telegram refuses the webhook. Make one with { $make }.
+
+## WeChat official account (bot/handlers/wechat/)
+wechat-choose-number = Reply with the number of your choice (1-{ $count }).
+wechat-choose-menu = Tap one of the options above.
+wechat-document-unavailable = The file { $name } cannot be sent in WeChat itself.
+wechat-menu-start = Menu
+wechat-menu-help = Help
+wechat-menu-more = More
+wechat-menu-language = Language
+wechat-menu-cancel = Cancel
+run-unknown-platform = --platform must be telegram or wechat, not "{ $name }".
+run-wechat = The WeChat official account bot is running (AppID { $app_id }, listening on { $listen }, push path { $path }). Press Ctrl-C to stop.
+run-wechat-rejected = WeChat refused WECHAT_APP_ID / WECHAT_APP_SECRET (or this machine's IP is not on the account's IP allow-list). Check them in the account's Settings and Development > Basic Configuration.
+preflight-wechat-missing = { $name } is not set, so the WeChat official account bot will not start. Find it in the account's Settings and Development > Basic Configuration and put it in the environment or in .env.
+preflight-wechat-placeholder = { $name } is a placeholder from the examples, so the WeChat official account bot will not start. Put the account's real value there.
+preflight-wechat-token-charset = WECHAT_TOKEN may hold only 3-32 letters and digits (the same Token as in the account's server configuration), or WeChat refuses it.
+preflight-wechat-aes-key = WECHAT_AES_KEY (the EncodingAESKey) must be 43 characters (letters, digits, + and /), not { $length }. Copy it from the account's server configuration.
+run-wechat-unreachable = The WeChat API did not answer ({ $detail }). Check WECHAT_API_URL and the network.

@@ -66,3 +66,21 @@ preflight-secret-short = { $name } 短于 { $min } 个字符，容易被猜出�
 preflight-secret-placeholder = { $name } 是示例中的占位值（如 change-me），人人皆知，本命令不会启动。请用 { $make } 生成一个真正的密钥，写入环境变量或 .env。
 preflight-webhook-not-https = WEBHOOK_URL 必须是 https 地址（只有本机回环地址可以用 http），当前为 { $url }：否则 Telegram 的消息和密钥令牌会以明文传输。
 preflight-webhook-secret-charset = WEBHOOK_SECRET 只能包含字母、数字、“_”和“-”（最多 256 个字符），否则 Telegram 会拒绝设置 webhook。请用 { $make } 生成一个。
+
+## WeChat official account (bot/handlers/wechat/)
+wechat-choose-number = 请回复选项前的数字（1-{ $count }）。
+wechat-choose-menu = 请点击上面的选项。
+wechat-document-unavailable = 文件 { $name } 无法在微信中直接发送。
+wechat-menu-start = 主菜单
+wechat-menu-help = 帮助
+wechat-menu-more = 更多
+wechat-menu-language = 语言
+wechat-menu-cancel = 取消
+run-unknown-platform = --platform 只能是 telegram 或 wechat，当前为 “{ $name }”。
+run-wechat = 微信公众号机器人已启动（AppID { $app_id }，监听 { $listen }，推送路径 { $path }）。按 Ctrl-C 停止。
+run-wechat-rejected = 微信拒绝了 WECHAT_APP_ID / WECHAT_APP_SECRET（或本机 IP 不在公众号的 IP 白名单中）。请在公众号后台“设置与开发 > 基本配置”中核对。
+preflight-wechat-missing = 未设置 { $name }，微信公众号机器人不会启动。请在公众号后台“设置与开发 > 基本配置”中找到它，写入环境变量或 .env。
+preflight-wechat-placeholder = { $name } 是示例中的占位值，微信公众号机器人不会启动。请填入公众号后台中的真实值。
+preflight-wechat-token-charset = WECHAT_TOKEN 只能由 3-32 个英文字母或数字组成（与公众号服务器配置中的 Token 相同），否则微信不接受。
+preflight-wechat-aes-key = WECHAT_AES_KEY（消息加解密密钥 EncodingAESKey）必须是 43 个字符（字母、数字、+、/），当前为 { $length } 个字符。请从公众号后台的服务器配置中复制。
+run-wechat-unreachable = 无法连接微信接口（{ $detail }）。请检查 WECHAT_API_URL 和网络。

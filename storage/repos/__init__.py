@@ -5,6 +5,7 @@ from storage.repos.administration import AdministrationRepository
 from storage.repos.conversations import ConversationRepository
 from storage.repos.outbox import OutboxRepository
 from storage.repos.payments import PaymentRepository
+from storage.repos.platform_users import PlatformUserRepository
 from storage.repos.records import RecordRepository, ScoreRepository
 from storage.repos.registrations import (
     EntryRepository,
@@ -22,6 +23,7 @@ __all__ = [
     "EntryRepository",
     "OutboxRepository",
     "PaymentRepository",
+    "PlatformUserRepository",
     "RecordRepository",
     "RegistrationRepository",
     "ReviewRepository",

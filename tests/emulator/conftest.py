@@ -63,3 +63,28 @@ class RawApi:
 async def api(emulator: RunningEmulator) -> AsyncIterator[RawApi]:
     async with aiohttp.ClientSession() as session:
         yield RawApi(emulator.url, session)
+
+
+# --- WeChat -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def wx(emulator: RunningEmulator) -> AsyncIterator[Any]:
+    """The WeChat control client of the test's emulator."""
+    from emulator.wechat_client import WeChatEmulatorClient
+
+    async with WeChatEmulatorClient(emulator.url) as client:
+        yield client
+
+
+@pytest.fixture
+async def fake_bot() -> AsyncIterator[Any]:
+    """A WeChat endpoint that checks signatures and answers as the test tells it."""
+    from tests.emulator.wechat_bot import FakeBot, start_fake_bot
+
+    bot = FakeBot()
+    runner = await start_fake_bot(bot)
+    try:
+        yield bot
+    finally:
+        await runner.cleanup()
