@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from background import jobs
 from bot.conversation import callbacks
-from bot.conversation.types import Button, Keyboard, Performer, SendResult, SendText
+from bot.conversation.types import Button, Keyboard, Notice, Performer, SendResult, SendText
 from bot.send_limits import Limiter, SendLimiter
 from foundation.clock import Clock
 from foundation.i18n import DEFAULT_LOCALE, LOCALES, t
@@ -138,6 +138,7 @@ class OutboxDispatcher:
         concurrency: int = 32,
         lease: timedelta = timedelta(seconds=60),
         max_attempts: int = 8,
+        platform: str | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -148,13 +149,17 @@ class OutboxDispatcher:
         self.concurrency = concurrency
         self.lease = lease
         self.max_attempts = max_attempts
+        # Only this platform's rows (None: all, for a deployment on one platform).
+        self.platform = platform
         self.renderer = NoticeRenderer()
         self.stats = DispatchStats()
 
     async def claim(self) -> list[Rendered]:
         async def work(uow: UnitOfWork) -> list[Rendered]:
             now = self.clock.now()
-            rows = await uow.outbox.claim(self.owner, now, now + self.lease, self.batch)
+            rows = await uow.outbox.claim(
+                self.owner, now, now + self.lease, self.batch, self.platform
+            )
             rendered = [await self.renderer.render(uow, m, now) for m in rows]
             await uow.commit()
             return rendered
@@ -217,7 +222,14 @@ class OutboxDispatcher:
         result: SendResult | None = None
         try:
             send = SendText(chat_id=m.chat_id, text=r.text, keyboard=r.keyboard)
-            result = await self.performer.perform(send)
+            # A performer that sends notices in a form of its own (WeChat: a template
+            # message outside the 48-hour window) gets what the text was made of.
+            notify = getattr(self.performer, "perform_notice", None)
+            if notify is not None:
+                notice = Notice(m.kind, r.args, r.locale, f"outbox-{m.id}")
+                result = await notify(send, notice)
+            else:
+                result = await self.performer.perform(send)
             error = result.error or ""
         except Exception as exc:  # an adapter bug must not stop the other messages
             log.exception("outbox %s: perform raised", m.id)
@@ -336,7 +348,11 @@ class WorkerRuntime:
 
 
 def runtime_from_settings(
-    settings: Settings, db: Database, clock: Clock, performer: Performer
+    settings: Settings,
+    db: Database,
+    clock: Clock,
+    performer: Performer,
+    platform: str | None = None,
 ) -> WorkerRuntime:
     """The worker as configured (gateway, reminder offsets, ticket jobs), sending through
     `performer`: the standalone worker's own, or the bot's inside `cetbot run`."""
@@ -348,7 +364,9 @@ def runtime_from_settings(
         performer,
         gateway_from_settings(settings),
         jobs.reminder_offsets(settings.reminder_offsets_hours),
-        dispatcher=OutboxDispatcher(db, clock, performer, limiter=limiter_from_settings(settings)),
+        dispatcher=OutboxDispatcher(
+            db, clock, performer, limiter=limiter_from_settings(settings), platform=platform
+        ),
         settings=settings,
     )
 
@@ -387,14 +405,20 @@ class BackgroundWorker:
 
     @classmethod
     def start(
-        cls, settings: Settings, db: Database, clock: Clock, performer: Performer
+        cls,
+        settings: Settings,
+        db: Database,
+        clock: Clock,
+        performer: Performer,
+        platform: str | None = None,
     ) -> BackgroundWorker:
-        """Starts the loop as a task; raises WorkerAlreadyRunning (SQLite, lock held)."""
+        """Starts the loop as a task; raises WorkerAlreadyRunning (SQLite, lock held).
+        `platform`: the outbox rows it sends (those of the performer's platform)."""
         locks = contextlib.ExitStack()
         try:
             if db.is_sqlite:
                 locks.enter_context(single_sqlite_worker(db.url))
-            runtime = runtime_from_settings(settings, db, clock, performer)
+            runtime = runtime_from_settings(settings, db, clock, performer, platform)
         except BaseException:
             locks.close()
             raise

@@ -405,7 +405,9 @@ def run(
     settings = Settings()
     _refuse_unless_ready(settings, "run", "wechat" if platform == "wechat" else "telegram")
     if platform == "wechat":
-        raise typer.Exit(_run_wechat(settings, listen, port))
+        switches = ProcessSwitches()
+        worker = switches.cetbot_worker and not no_worker
+        raise typer.Exit(_run_wechat(settings, listen, port, worker))
     framework = settings.bot_framework.strip().lower()
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -453,8 +455,9 @@ def run(
     say("run-stopped")
 
 
-def _run_wechat(settings: Settings, listen: str, port: int) -> int:
-    """`run --platform wechat`: one process serving the account's push URL."""
+def _run_wechat(settings: Settings, listen: str, port: int, worker: bool) -> int:
+    """`run --platform wechat`: one process serving the account's push URL, with the
+    background worker sending the WeChat outbox rows (custom or template messages)."""
     import logging
     from urllib.parse import urlsplit
 
@@ -472,9 +475,7 @@ def _run_wechat(settings: Settings, listen: str, port: int) -> int:
                 settings,
                 listen=listen,
                 port=port,
-                # The worker's outbox sends through one platform's performer and does not
-                # yet pick WeChat rows (template messages): it runs in `cetbot worker`.
-                worker=False,
+                worker=worker,
                 callback_port=ProcessSwitches().payment_callback_port,
                 notice=lambda key, args: say(key, **args),
                 platform="wechat",
@@ -590,7 +591,8 @@ def worker(
                 await runner.setup()
                 # Loopback unless PAYMENT_CALLBACK_HOST says otherwise (docs/security.md).
                 await web.TCPSite(runner, settings.payment_callback_host, callback_port).start()
-            runtime = runtime_from_settings(settings, db, clock, performer)
+            # Telegram's rows: a WeChat row goes through `run --platform wechat`'s worker.
+            runtime = runtime_from_settings(settings, db, clock, performer, "telegram")
             if once:
                 report = await runtime.tick()
                 assert runtime.dispatcher is not None

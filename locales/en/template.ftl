@@ -43,3 +43,16 @@ wx-template-sign-in-first = Your account was signed in from another chat
 wx-template-sign-in-at = { $at }
 wx-template-sign-in-where = Not you? Open chat
 wx-template-sign-in-remark = If it was not you, open the chat to sign out everywhere and reset the password.
+
+# The keywords' names in the templates (a school picks templates with these keywords)
+wx-template-label-subject = Subject
+wx-template-label-campus = Campus
+wx-template-label-deadline = Pay by
+wx-template-label-amount = Amount
+wx-template-label-payment-state = Payment status
+wx-template-label-ticket = Ticket number
+wx-template-label-decision = Result
+wx-template-label-note = Note
+wx-template-label-reason = Reason
+wx-template-label-sign-in-at = Signed in at
+wx-template-label-sign-in-note = Note

@@ -42,3 +42,16 @@ wx-template-sign-in-first = 您的通行证账号在另一个对话中登录了
 wx-template-sign-in-at = { $at }
 wx-template-sign-in-where = 如非本人操作，请进入公众号处理
 wx-template-sign-in-remark = 如果不是您本人，请进入公众号，按提示在所有对话中退出登录并重置密码。
+
+# 模板中各关键词的名称（学校在模板库中选择含这些关键词的模板）
+wx-template-label-subject = 报考科目
+wx-template-label-campus = 考点校区
+wx-template-label-deadline = 支付截止时间
+wx-template-label-amount = 缴费金额
+wx-template-label-payment-state = 缴费状态
+wx-template-label-ticket = 准考证号
+wx-template-label-decision = 审核结果
+wx-template-label-note = 备注
+wx-template-label-reason = 取消原因
+wx-template-label-sign-in-at = 登录时间
+wx-template-label-sign-in-note = 温馨提示

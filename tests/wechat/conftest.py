@@ -132,6 +132,7 @@ class WeChatHarness:
         reply_budget: float = 1.0,
         push_timeout: float = 2.0,
         port: int | None = None,
+        settings_extra: dict[str, Any] | None = None,
     ) -> WeChatBot:
         """A bot process on its own port; the first one configures the account."""
         port = port or free_port()
@@ -156,6 +157,7 @@ class WeChatHarness:
             wechat_msgmenu=msgmenu,
             database_url=database_url,
             payment_secret=TEST_PAYMENT_SECRET,
+            **(settings_extra or {}),
         )
         database = Database(database_url, pool_size=5)
         if engine is not None:

@@ -99,7 +99,8 @@ def test_every_notice_kind_has_a_template_and_a_setting() -> None:
     for name in template_settings():
         assert name in Settings.model_fields, name
     for tpl in NOTICE_TEMPLATES.values():
-        for key in (tpl.title, tpl.first, tpl.remark, *(f.text for f in tpl.fields)):
+        labels = [f.label for f in tpl.fields]
+        for key in (tpl.title, tpl.first, tpl.remark, *(f.text for f in tpl.fields), *labels):
             for locale in ("zh", "en"):
                 assert key in message_ids(locale), (locale, key)
 

@@ -55,6 +55,14 @@ class DocumentOut:
 Out = TextOut | ImageOut | DocumentOut
 
 
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def image_name(data: bytes) -> str:
+    """The upload's file name, its extension telling the format (a ticket page is a PNG)."""
+    return "photo.png" if data.startswith(PNG_SIGNATURE) else "photo.jpg"
+
+
 def link(label: str, url: str) -> str:
     """A link in a text message (WeChat shows <a href> in text as a link)."""
     return f'<a href="{html.escape(url, quote=True)}">{html.escape(label, quote=False)}</a>'
@@ -92,7 +100,7 @@ def fold(actions: Iterable[Action]) -> list[Out]:
             if action.caption:
                 texts.append(action.caption)
             flush()
-            out.append(ImageOut(action.data, "photo.jpg"))
+            out.append(ImageOut(action.data, image_name(action.data)))
         elif isinstance(action, SendDocument):
             flush()
             out.append(DocumentOut(action))

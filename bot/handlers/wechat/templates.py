@@ -49,6 +49,7 @@ class TemplateField:
 
     type: FieldType
     text: str  # `wx-template-...` in template.ftl, given the notice's arguments
+    label: str  # `wx-template-label-...`: the keyword's name in the template (报考科目)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,12 +63,13 @@ class NoticeTemplate:
     remark: str  # Fluent key: the advice (`remark`, industry format only)
 
 
-def _thing(text: str) -> TemplateField:
-    return TemplateField("thing", text)
+def _thing(text: str, label: str) -> TemplateField:
+    return TemplateField("thing", text, f"wx-template-label-{label}")
 
 
-_SUBJECT = _thing("wx-template-subject")
-_CAMPUS = _thing("wx-template-campus")
+_SUBJECT = _thing("wx-template-subject", "subject")
+_CAMPUS = _thing("wx-template-campus", "campus")
+_DEADLINE = TemplateField("time", "wx-template-deadline", "wx-template-label-deadline")
 
 
 def _payment(state: str) -> NoticeTemplate:
@@ -78,8 +80,8 @@ def _payment(state: str) -> NoticeTemplate:
         first="wx-template-payment-first",
         fields=(
             _SUBJECT,
-            TemplateField("amount", "wx-template-amount"),
-            _thing(f"wx-template-payment-state-{state}"),
+            TemplateField("amount", "wx-template-amount", "wx-template-label-amount"),
+            _thing(f"wx-template-payment-state-{state}", "payment-state"),
         ),
         remark="wx-template-payment-remark",
     )
@@ -93,7 +95,7 @@ NOTICE_TEMPLATES: Final[Mapping[str, NoticeTemplate]] = MappingProxyType(
             setting="wechat_template_reminder",
             title="wx-template-reminder-title",
             first="wx-template-reminder-first",
-            fields=(_SUBJECT, _CAMPUS, TemplateField("time", "wx-template-deadline")),
+            fields=(_SUBJECT, _CAMPUS, _DEADLINE),
             remark="wx-template-reminder-remark",
         ),
         # R37: a waiter got a seat and must pay by the new entry's deadline.
@@ -101,7 +103,7 @@ NOTICE_TEMPLATES: Final[Mapping[str, NoticeTemplate]] = MappingProxyType(
             setting="wechat_template_waitlist",
             title="wx-template-waitlist-title",
             first="wx-template-waitlist-first",
-            fields=(_SUBJECT, _CAMPUS, TemplateField("time", "wx-template-deadline")),
+            fields=(_SUBJECT, _CAMPUS, _DEADLINE),
             remark="wx-template-waitlist-remark",
         ),
         # R19: the school decided a CET-6 review.
@@ -110,9 +112,11 @@ NOTICE_TEMPLATES: Final[Mapping[str, NoticeTemplate]] = MappingProxyType(
             title="wx-template-review-title",
             first="wx-template-review-first",
             fields=(
-                TemplateField("character_string", "wx-template-review-ticket"),
-                _thing("wx-template-review-decision"),
-                _thing("wx-template-review-note"),
+                TemplateField(
+                    "character_string", "wx-template-review-ticket", "wx-template-label-ticket"
+                ),
+                _thing("wx-template-review-decision", "decision"),
+                _thing("wx-template-review-note", "note"),
             ),
             remark="wx-template-review-remark",
         ),
@@ -121,7 +125,7 @@ NOTICE_TEMPLATES: Final[Mapping[str, NoticeTemplate]] = MappingProxyType(
             setting="wechat_template_expired",
             title="wx-template-expired-title",
             first="wx-template-expired-first",
-            fields=(_SUBJECT, _CAMPUS, _thing("wx-template-expired-reason")),
+            fields=(_SUBJECT, _CAMPUS, _thing("wx-template-expired-reason", "reason")),
             remark="wx-template-expired-remark",
         ),
         # R28-R30: a payment arrived (in time, late but restored, late and refunded).
@@ -134,13 +138,40 @@ NOTICE_TEMPLATES: Final[Mapping[str, NoticeTemplate]] = MappingProxyType(
             title="wx-template-sign-in-title",
             first="wx-template-sign-in-first",
             fields=(
-                TemplateField("time", "wx-template-sign-in-at"),
-                _thing("wx-template-sign-in-where"),
+                TemplateField("time", "wx-template-sign-in-at", "wx-template-label-sign-in-at"),
+                _thing("wx-template-sign-in-where", "sign-in-note"),
             ),
             remark="wx-template-sign-in-remark",
         ),
     }
 )
+
+
+def template_content(tpl: NoticeTemplate, locale: str = "zh") -> str:
+    """The template's content in the industry format, as a school finds it in the library
+    (`{{first.DATA}}`, a labelled line per keyword, `{{remark.DATA}}`): for the README, the
+    demo and the emulator's account."""
+    lines = ["{{first.DATA}}"]
+    for i, f in enumerate(tpl.fields, start=1):
+        lines.append(f"{t(locale, f.label)}：{{{{keyword{i}.DATA}}}}")
+    lines.append("{{remark.DATA}}")
+    return "\n".join(lines)
+
+
+def account_templates(settings: Any, locale: str = "zh") -> list[dict[str, str]]:
+    """The templates the settings name, as an account holds them (id, title, content):
+    the demo registers these with the emulator."""
+    out: dict[str, dict[str, str]] = {}
+    for tpl in NOTICE_TEMPLATES.values():
+        choice = read_choice(tpl.setting, getattr(settings, tpl.setting, None))
+        if choice is None or choice.template_id in out:
+            continue
+        out[choice.template_id] = {
+            "template_id": choice.template_id,
+            "title": t(locale, tpl.title),
+            "content": template_content(tpl, locale),
+        }
+    return list(out.values())
 
 
 def template_settings() -> list[str]:
