@@ -177,6 +177,13 @@ class BotApp:
         log.info("wechat: listening on %s:%s%s", host, bound, path)
         return bound
 
+    async def until_stopped(self) -> None:
+        """Waits for `request_stop()` (or cancellation), then closes everything."""
+        try:
+            await self._stop.wait()
+        finally:
+            await self.close()
+
     async def run_wechat(self, host: str = "0.0.0.0", port: int = 8443) -> None:
         """WeChat push mode until `request_stop()` or cancellation."""
         try:

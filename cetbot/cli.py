@@ -344,22 +344,30 @@ def demo(
     no_worker: bool = typer.Option(
         False, "--no-worker", help="no background worker (also CETBOT_WORKER=0)"
     ),
+    platform: str = typer.Option(
+        "telegram", "--platform", help="telegram, or wechat (the emulator's official account)"
+    ),
 ) -> None:
     """Seed the demo session, start the local emulator and the bot; open the printed page."""
     import logging
 
+    from bot.app import PLATFORMS
     from bot.handlers import FRAMEWORKS
-    from cetbot.demo import run_demo
+    from cetbot.demo import run_demo, run_wechat_demo
 
+    platform = platform.strip().lower()
+    if platform not in PLATFORMS:
+        raise fail("run-unknown-platform", code=2, name=platform)
     settings = Settings()
-    if settings.bot_framework.strip().lower() not in FRAMEWORKS:
+    if platform == "telegram" and settings.bot_framework.strip().lower() not in FRAMEWORKS:
         raise fail("run-unknown-framework", code=2, name=settings.bot_framework)
     logging.basicConfig(
         level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    start = run_wechat_demo if platform == "wechat" else run_demo
     try:
         asyncio.run(
-            run_demo(
+            start(
                 settings,
                 host=host,
                 port=port,

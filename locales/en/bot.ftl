@@ -91,3 +91,6 @@ wechat-ticket-no-link = Above is a preview of your admission ticket; the PDF dow
 preflight-wechat-template-bad = { $name } is not a usable template setting ({ $reason }): give the template id, or the id, a colon and the template's keyword names (comma-separated, in the order the README lists).
 preflight-public-url-missing = PUBLIC_URL is not set (this bot's public https address, e.g. https://bot.example.edu.cn). The PDF links of admission tickets on WeChat point there, so the WeChat official account bot will not start.
 preflight-public-url-not-https = PUBLIC_URL must be an https address (http only to this machine), not { $url }.
+demo-wechat = Platform: a WeChat official account (the emulator's service account, safe mode); the bot's server URL: { $url }
+demo-wechat-account = CET registration service account (demo)
+wechat-choose-head = Please choose:

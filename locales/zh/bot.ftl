@@ -91,3 +91,6 @@ wechat-ticket-no-link = 上图为准考证的预览；PDF 下载暂不可用，�
 preflight-wechat-template-bad = { $name } 不是可用的模板设置（{ $reason }）：应为模板 ID，或模板 ID 加冒号和该模板的关键词名（逗号分隔，按 README 中的顺序）。
 preflight-public-url-missing = 未设置 PUBLIC_URL（本机器人的公网 https 地址，例如 https://bot.example.edu.cn）。微信中的准考证 PDF 链接指向这里，微信公众号机器人不会启动。
 preflight-public-url-not-https = PUBLIC_URL 必须是 https 地址（http 只允许本机地址），当前为 { $url }。
+demo-wechat = 平台：微信公众号（模拟器中的服务号，安全模式），机器人的服务器地址：{ $url }
+demo-wechat-account = CET 报名服务号（演示）
+wechat-choose-head = 请选择：

@@ -90,7 +90,14 @@ async def test_r38_the_ticket_is_an_image_and_a_link_that_opens_the_pdf(
     chat = h.chat()
     assert isinstance(chat, WeChatChat)
     await registered(h, chat, "ticket@example.com")
+    mark = await h.wx.mark(chat.openid)
     await chat.press("去支付")
+    # A menu message would show the pay link as raw markup: the text with the link comes
+    # first as a text message (WeChat shows its <a href> as a link), the choices after.
+    step = await bot_entries(h, chat, mark)
+    assert [e["kind"] for e in step] == ["text", "msgmenu"], step
+    assert '<a href="' in step[0]["text"] and "/pay/" in step[0]["text"]
+    assert "<a href" not in step[1]["head_content"]
     await bank_says_paid(h)
     await chat.press("更新支付状态")
     await chat.press("返回")

@@ -211,6 +211,12 @@ class WeChatPerformer:
         prepared: list[Prepared] = []
         for out in outs:
             if isinstance(out, TextOut):
+                if out.choices and self.msgmenu and "<a href=" in out.text:
+                    # A menu message shows its text as it is, links as raw markup: the
+                    # text and its links (a pay link) go first as a text message, the
+                    # choices after it.
+                    prepared.append(_plain(out.text))
+                    out = TextOut(t(guess_locale(out.text), "wechat-choose-head"), out.choices)
                 prepared.append(await self._text(user, out))
             elif isinstance(out, ImageOut):
                 media_id = await self.api.upload_image(out.data, out.filename)
