@@ -229,3 +229,48 @@ async def test_a_notice_without_a_template_waits_rather_than_going_astray(
         rows = await uow.outbox.claim("probe", now + timedelta(hours=1), now, 10)
     assert [(r.kind, r.status) for r in rows] == [("payment-refund", "sending")]
     assert rows[0].attempts == 1 and rows[0].last_error == "retry-after"
+
+
+async def test_r38_four_tickets_fit_the_quota_of_one_message(flows: WeChatFlows) -> None:
+    """A candidate with written and oral tickets of both levels: their step (the menu, the
+    pictures, the links) must fit the 5 messages WeChat allows after one message, or it
+    would be kept forever. Three pictures, and one text with all four links."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from admission.ticket_pdf import render_ticket
+    from admission.ticket_signing import TicketClaims, sign_ticket
+    from bot.conversation.types import Button, SendDocument, SendText
+    from bot.handlers.wechat.folding import fold
+    from bot.handlers.wechat.store import MESSAGE_RULE
+    from tests.tickets.conftest import base_view
+
+    h = flows
+    key = Ed25519PrivateKey.generate()
+    claims = TicketClaims.for_candidate(
+        ticket_no="000011262100101",
+        session="2026-12",
+        subject="CET4",
+        room="001",
+        seat=1,
+        id_number="110108200503140231",
+    )
+    pdf = render_ticket(base_view(sign_ticket(key, claims), "英语四级"), "zh")
+    performer = h.bot.adapter.wechat
+    oid = "o_four_tickets_00000000000001"
+    await h.wx.send_text(oid, "你好")  # a WeChat user, known to the bot
+    user = (await h.bot.adapter.users.intake(oid, None, 0)).user_id
+    menu = SendText(user, "已发送 4 份准考证", keyboard=((Button("主菜单", payload="x"),),))
+    docs = [
+        SendDocument(user, f"t{i}.pdf", data=pdf, cache_key=f"ticket:{i}:zh") for i in range(1, 5)
+    ]
+    prepared = await performer.prepare(user, fold([menu, *docs]))
+    kinds = [p.custom["msgtype"] for p in prepared]
+    assert kinds == ["msgmenu", "image", "image", "image", "text"], kinds
+    links = LINK.findall(prepared[-1].custom["text"]["content"])
+    assert len(links) == 4 and {u.split("/tickets/")[1].split(".")[0] for u, _ in links} == {
+        "1",
+        "2",
+        "3",
+        "4",
+    }
+    assert len(prepared) <= MESSAGE_RULE.limit  # what one message of the candidate allows

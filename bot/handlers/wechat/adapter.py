@@ -37,6 +37,7 @@ from bot.conversation.types import (
     Notice,
     Performer,
     SendDocument,
+    SendPhoto,
     SendResult,
     SendText,
 )
@@ -69,6 +70,9 @@ MAX_BODY = 64 * 1024
 MAX_RECENT = 20_000
 # Custom menu keys: `cmd:<command>` is that command.
 MENU_COMMANDS = ("start", "help", "language", "cancel")
+# Images of one step's documents (tickets) at most: with the text of their links and the
+# step's menu, what the 5 messages of one user message can carry.
+MAX_IMAGES = 3
 # Numbered options are answered with this many digits at most.
 _DIGITS = re.compile(r"\s*(\d{1,2})\s*")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -209,7 +213,8 @@ class WeChatPerformer:
     async def prepare(self, user: int, outs: Sequence[Out]) -> list[Prepared]:
         """The messages for `outs`: choices remembered, images uploaded, documents hooked."""
         prepared: list[Prepared] = []
-        for out in outs:
+        documents: list[DocumentOut] = []
+        for index, out in enumerate(outs):
             if isinstance(out, TextOut):
                 if out.choices and self.msgmenu and "<a href=" in out.text:
                     # A menu message shows its text as it is, links as raw markup: the
@@ -227,9 +232,23 @@ class WeChatPerformer:
                     )
                 )
             elif isinstance(out, DocumentOut):
-                replaced = await self.document_hook(out.action)
-                prepared += await self.prepare(user, fold(replaced))
+                documents.append(out)
+                if index + 1 < len(outs) and isinstance(outs[index + 1], DocumentOut):
+                    continue  # the documents of one step are hooked together
+                prepared += await self._documents(user, documents)
+                documents = []
         return prepared
+
+    async def _documents(self, user: int, documents: Sequence[DocumentOut]) -> list[Prepared]:
+        """A step's documents as their hooks make them, in as few messages as the quota of
+        one user message holds: the images first (at most `MAX_IMAGES`), then one text
+        with every document's text and links (four tickets: 3 images and 1 text)."""
+        made: list[Action] = []
+        for document in documents:
+            made += await self.document_hook(document.action)
+        images = [a for a in made if isinstance(a, SendPhoto)][:MAX_IMAGES]
+        others = [a for a in made if not isinstance(a, SendPhoto)]
+        return await self.prepare(user, fold([*images, *others]))
 
     async def _text(self, user: int, out: TextOut) -> Prepared:
         if not out.choices:
