@@ -166,7 +166,9 @@ class Conversations:
 
         async def work(uow: UnitOfWork) -> list[Any]:
             now = self.clock.now()
-            rows = await uow.conversations.claim_unsent_replies(now - REPLAY_AFTER, now, limit)
+            rows = await uow.conversations.claim_unsent_replies(
+                now - REPLAY_AFTER, now, limit, platform=self.platform
+            )
             await uow.commit()
             return rows
 

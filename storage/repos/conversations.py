@@ -241,16 +241,19 @@ class ConversationRepository(Repository):
         return bool(res.rowcount)
 
     async def claim_unsent_replies(
-        self, kept_before: datetime, now: datetime, limit: int
+        self, kept_before: datetime, now: datetime, limit: int, platform: str | None = None
     ) -> list[ConversationDTO]:
         """Kept replies older than `kept_before`, claimed for sending by moving their time
-        to `now` (so another process claims them only if this one dies too)."""
+        to `now` (so another process claims them only if this one dies too). `platform`:
+        only that platform's (a Telegram and a WeChat bot on one database claim their own)."""
         due = (
             select(CV.c.platform, CV.c.user_id, CV.c.chat_id)
             .where(CV.c.reply_at.is_not(None), CV.c.reply_at <= kept_before)
             .order_by(CV.c.reply_at)
             .limit(limit)
         )
+        if platform is not None:
+            due = due.where(CV.c.platform == platform)
         if self.dialect == "postgresql":
             due = due.with_for_update(skip_locked=True)
         rows = (

@@ -109,9 +109,9 @@ _EXTERNAL = select(PU.c.platform, PU.c.external_id).where(PU.c.id == bindparam("
 _SET_OFFERS = (
     update(PU)
     .where(PU.c.id == bindparam("b_id"))
-    .values(offers=bindparam("b_offers"), offers_seq=PU.c.offers_seq + 1)
-    .returning(PU.c.offers_seq)
+    .values(offers=bindparam("b_offers"), offers_seq=bindparam("b_seq"))
 )
+_OFFERS_SEQ = select(PU.c.offers_seq).where(PU.c.id == bindparam("b_id"))
 _RELEASE = (
     update(PU)
     .where(PU.c.id == bindparam("b_id"), PU.c.custom_used >= bindparam("b_count"))
@@ -165,13 +165,16 @@ class PlatformUserRepository(Repository):
         row = (await self.conn.execute(_EXTERNAL, {"b_id": row_of(user_number)})).first()
         return None if row is None else (row.platform, row.external_id)
 
-    async def set_offers(self, user_number: int, payloads: list[str]) -> int:
-        """Remembers the buttons offered; returns the offer's number."""
-        res = await self.conn.execute(
-            _SET_OFFERS, {"b_id": row_of(user_number), "b_offers": payloads}
-        )
-        row = res.first()
+    async def offers_seq(self, user_number: int) -> int:
+        """The number of the offer made last (0: none yet)."""
+        row = (await self.conn.execute(_OFFERS_SEQ, {"b_id": row_of(user_number)})).first()
         return 0 if row is None else int(row.offers_seq)
+
+    async def set_offers(self, user_number: int, payloads: list[str], seq: int) -> None:
+        """Remembers the buttons offered (sent), as offer number `seq`."""
+        await self.conn.execute(
+            _SET_OFFERS, {"b_id": row_of(user_number), "b_offers": payloads, "b_seq": seq}
+        )
 
     async def claim_messages(
         self, user_number: int, now: datetime, rules: tuple[QuotaRule, ...], count: int = 1

@@ -22,14 +22,16 @@ from bot.conversation.types import Action, Event
 from bot.handlers.runner import ConversationEngine
 from bot.handlers.wechat.adapter import PushClock, WeChatAdapter
 from bot.handlers.wechat.store import updates_key
+from cetbot.demo import seed_example_session
 from emulator.server import RunningEmulator
 from emulator.wechat_client import WeChatEmulatorClient
 from foundation.clock import FrozenClock
 from foundation.settings import Settings
 from outgoing.mailer import MailboxMailer
 from storage.db import Database
-from tests.conftest import TEST_PAYMENT_SECRET
+from tests.conftest import TEST_PAYMENT_SECRET, _pg_truncate
 from tests.e2e.conftest import (  # noqa: F401 - fixtures
+    DEMO_NOW,
     clock,
     emulator,
     mailbox,
@@ -132,7 +134,7 @@ class WeChatHarness:
         reply_budget: float = 1.0,
         push_timeout: float = 2.0,
         port: int | None = None,
-        settings_extra: dict[str, Any] | None = None,
+        **more: Any,
     ) -> WeChatBot:
         """A bot process on its own port; the first one configures the account."""
         port = port or free_port()
@@ -157,7 +159,7 @@ class WeChatHarness:
             wechat_msgmenu=msgmenu,
             database_url=database_url,
             payment_secret=TEST_PAYMENT_SECRET,
-            **(settings_extra or {}),
+            **more,
         )
         database = Database(database_url, pool_size=5)
         if engine is not None:
@@ -224,6 +226,25 @@ async def wechat(
         yield harness
     finally:
         await harness.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def shared_db_url(request: pytest.FixtureRequest, sqlite_url: str) -> str:  # noqa: F811
+    """The seeded database several bot processes share: SQLite, and PostgreSQL."""
+    if request.param == "sqlite":
+        return sqlite_url
+    url: str = request.getfixturevalue("pg_url")
+
+    async def seed() -> None:
+        await _pg_truncate(url)
+        database = Database(url)
+        try:
+            await seed_example_session(database, DEMO_NOW.date())
+        finally:
+            await database.dispose()
+
+    asyncio.run(seed())
+    return url
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ type or tap what was offered), no stickers through the client, no contact cards.
 
 from __future__ import annotations
 
+import html
 import itertools
 import re
 from dataclasses import dataclass, field
@@ -164,7 +165,10 @@ class WeChatChat:
             buttons += [
                 Button(label, payload) for label, payload in zip(labels, offers, strict=False)
             ]
-        buttons += [Button(label, url=url) for url, label in _LINK.findall(body)]
+        buttons += [
+            Button(html.unescape(label), url=html.unescape(url))
+            for url, label in _LINK.findall(body)
+        ]
         self._buttons = buttons
 
     @property

@@ -182,9 +182,10 @@ async def test_a_retried_push_is_applied_once_and_answered_once(
 
 
 async def test_a_retry_reaching_another_process_is_not_applied_again(
-    wechat: WeChatHarness, sqlite_url: str, http: aiohttp.ClientSession
+    wechat: WeChatHarness, shared_db_url: str, http: aiohttp.ClientSession
 ) -> None:
     # The real engine: processed pushes are recorded in the database both processes share.
+    sqlite_url = shared_db_url
     first = await wechat.start(sqlite_url, msgmenu=False)
     second = await wechat.start(sqlite_url, msgmenu=False)
     body = text_push(OPENID, "/start", 9004, at=int(first.push_clock()))
@@ -193,3 +194,27 @@ async def test_a_retry_reaching_another_process_is_not_applied_again(
     # The same push at the other process (WeChat's retry behind a load balancer).
     assert await _post(http, second, body, second.signed_query(nonce="retry")) == (200, "success")
     assert await count_rows(sqlite_url, "processed_updates") == 1
+
+
+async def test_a_reply_carrying_cdata_end_stays_one_well_formed_text(
+    wechat: WeChatHarness, sqlite_url: str, http: aiohttp.ClientSession
+) -> None:
+    """A candidate's text echoed back with "]]>" and markup in it cannot end the element
+    early and inject fields into the passive reply."""
+    import xml.etree.ElementTree as ET
+
+    bot = await wechat.start(sqlite_url, engine=echo)
+    hostile = "a]]></Content><MsgType>image</MsgType><Content><![CDATA[b"
+    body = (
+        "<xml><ToUserName>gh_x</ToUserName>"
+        f"<FromUserName>{OPENID}</FromUserName><CreateTime>{int(bot.push_clock())}</CreateTime>"
+        "<MsgType>text</MsgType><Content>"
+        + hostile.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        + "</Content><MsgId>9005</MsgId></xml>"
+    )
+    status, answer = await _post(http, bot, body, bot.signed_query())
+    assert status == 200
+    root = ET.fromstring(answer)
+    assert root.findtext("MsgType") == "text"
+    assert root.findtext("Content") == f"echo: {hostile}"
+    assert len(root.findall("Content")) == 1

@@ -99,3 +99,32 @@ def test_updates_key_fits_the_processed_updates_column() -> None:
     assert updates_key("wx1234") == "wx:wx1234"
     long = updates_key("wx5f1e2d3c4b5a6978")
     assert len(long) == 16 and long.startswith("wx:") and long != updates_key("wx5f1e2d3c4b5a6979")
+
+
+async def test_kept_replies_are_claimed_by_their_own_platform_only(db: Database) -> None:
+    """A Telegram and a WeChat bot on one database: each replays its own kept replies
+    (the other's are not claimed and pushed back)."""
+    wechat_user = PLATFORM_USER_BASE + 5
+
+    async def keep(platform: str, user: int) -> None:
+        async def work(uow: UnitOfWork) -> None:
+            conv = await uow.conversations.lock_or_create(platform, user, user, T0)
+            await uow.conversations.save(conv, T0, reply=(1, [{"t": "text", "text": "x"}]))
+            await uow.commit()
+
+        await db.run(work)
+
+    async def claim(platform: str) -> list[tuple[str, int]]:
+        async def work(uow: UnitOfWork) -> list[tuple[str, int]]:
+            rows = await uow.conversations.claim_unsent_replies(
+                T0 + timedelta(minutes=1), T0 + timedelta(minutes=2), 10, platform=platform
+            )
+            await uow.commit()
+            return [(r.platform, r.user_id) for r in rows]
+
+        return await db.run(work)
+
+    await keep("telegram", 42)
+    await keep("wechat", wechat_user)
+    assert await claim("wechat") == [("wechat", wechat_user)]
+    assert await claim("telegram") == [("telegram", 42)]

@@ -174,8 +174,9 @@ async def test_a_refused_custom_message_is_logged_and_not_sent_again_until_the_u
 
 
 async def test_one_access_token_is_shared_by_processes_and_fetched_anew_once_on_40001(
-    wechat: WeChatHarness, sqlite_url: str
+    wechat: WeChatHarness, shared_db_url: str
 ) -> None:
+    sqlite_url = shared_db_url
     first = await wechat.start(sqlite_url, engine=echo, msgmenu=True)
     second = await wechat.start(sqlite_url, engine=echo, msgmenu=True)
     assert len(await wechat.wx.api_calls("token")) == 1  # the second process read the row
@@ -190,3 +191,19 @@ async def test_one_access_token_is_shared_by_processes_and_fetched_anew_once_on_
     assert (await second.adapter.performer.perform(SendText(user, "from two"))).ok
     assert len(await wechat.wx.api_calls("token")) == 2
     assert isinstance(second.adapter, WeChatAdapter)
+
+
+async def test_a_5xx_page_or_busy_answer_is_tried_again_and_the_message_goes_once(
+    wechat: WeChatHarness, sqlite_url: str
+) -> None:
+    bot = await wechat.start(sqlite_url, engine=echo, msgmenu=True)
+    await wechat.wx.send_text(OPENID, "hi")
+    user = (await bot.adapter.users.intake(OPENID, None, 0)).user_id
+    await wechat.wx.fail_api("message/custom/send", status=503, count=1)
+    assert (await bot.adapter.wechat.perform(SendText(user, "after a 503"))).ok
+    await wechat.wx.system_busy("message/custom/send", count=1)
+    assert (await bot.adapter.wechat.perform(SendText(user, "after -1"))).ok
+    codes = [c["errcode"] for c in await wechat.wx.api_calls("message/custom/send")]
+    assert codes == [None, 0, -1, 0]
+    texts = [e["text"] for e in await wechat.wx.transcript(OPENID) if e["via"] == "custom"]
+    assert texts == ["after a 503", "after -1"]

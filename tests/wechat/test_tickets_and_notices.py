@@ -50,12 +50,10 @@ async def flows(
         reply_budget=4.0,
         push_timeout=5.0,
         port=port,
-        settings_extra={
-            # The bot's own server: the push URL, the payment callback and ticket links.
-            "public_url": f"http://127.0.0.1:{port}",
-            "data_dir": tmp_path / "data",
-            **TEMPLATES,
-        },
+        # The bot's own server: the push URL, the payment callback and ticket links.
+        public_url=f"http://127.0.0.1:{port}",
+        data_dir=tmp_path / "data",
+        **TEMPLATES,
     )
     # The account's templates with their keywords, so WeChat's check (47003) applies.
     await wechat.wx.update_account(templates=account_templates(bot.app.settings))

@@ -25,7 +25,7 @@ import secrets
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from aiohttp import web
@@ -68,6 +68,8 @@ REPLY_BUDGET = 4.0
 MAX_BODY = 64 * 1024
 # Push ids answered by this process lately: a retry of one is answered at once.
 MAX_RECENT = 20_000
+# platform_users.external_id is VARCHAR(128).
+MAX_OPENID = 128
 # Custom menu keys: `cmd:<command>` is that command.
 MENU_COMMANDS = ("start", "help", "language", "cancel")
 # Images of one step's documents (tickets) at most: with the text of their links and the
@@ -101,6 +103,9 @@ class Prepared:
 
     custom: dict[str, Any]
     passive: protocol.Passive | None
+    # The choices it offers (payloads, offer number), remembered once it is out: the
+    # reply to a step that could not be sent must not change what a digit means.
+    offer: tuple[list[str], int] | None = None
 
 
 @dataclass
@@ -253,16 +258,21 @@ class WeChatPerformer:
     async def _text(self, user: int, out: TextOut) -> Prepared:
         if not out.choices:
             return _plain(out.text)
-        payloads = [c.payload for c in out.choices]
-        seq = await self.users.offer(user, payloads)
+        offer = ([c.payload for c in out.choices], await self.users.next_offer(user))
         if self.msgmenu:
             options = [
-                {"id": menu_id(seq, i), "content": c.label} for i, c in enumerate(out.choices, 1)
+                {"id": menu_id(offer[1], i), "content": c.label}
+                for i, c in enumerate(out.choices, 1)
             ]
             tail = t(guess_locale(out.text), "wechat-choose-menu")
             body = {"head_content": out.text, "list": options, "tail_content": tail}
-            return Prepared({"msgtype": "msgmenu", "msgmenu": body}, None)
-        return _plain(numbered(out.text, out.choices))
+            return Prepared({"msgtype": "msgmenu", "msgmenu": body}, None, offer)
+        return replace(_plain(numbered(out.text, out.choices)), offer=offer)
+
+    async def delivered(self, user: int, message: Prepared) -> None:
+        """`message` reached the user: its choices are the ones a digit or tap means now."""
+        if message.offer is not None:
+            await self.users.offered(user, *message.offer)
 
     async def send_custom_all(self, user: int, prepared: Sequence[Prepared]) -> SendResult:
         """All of `prepared` as customer-service messages, or none when the quota of the
@@ -317,6 +327,7 @@ class WeChatPerformer:
                 log.warning("wechat: custom message to user %s: %s", user, lost)
                 return SendResult(ok=False, error="transient")
             self.custom_sent += 1
+            await self.delivered(user, message)
         return SendResult(ok=True)
 
 
@@ -369,8 +380,13 @@ class WeChatRunner(EventRunner):
         delivered = True
         try:
             prepared = await self.wechat.prepare(event.chat_id, fold(actions))
+            passive = False
             if prepared and slot is not None and slot.open and _one_passive(prepared):
-                assert prepared[0].passive is not None
+                await self.wechat.delivered(event.chat_id, prepared[0])
+                # Still waited for after that write: the reply goes in the HTTP answer.
+                passive = slot.open
+            if passive:
+                assert slot is not None and prepared[0].passive is not None
                 slot.give(prepared[0].passive)
                 self.passive_replies += 1
             elif prepared:
@@ -541,8 +557,8 @@ class WeChatAdapter:
     async def _answer(self, fields: dict[str, str], started: float) -> protocol.Passive | None:
         """The passive reply for a push (None: answer `success`)."""
         openid = fields.get("FromUserName", "")
-        if not openid:
-            return None
+        if not openid or len(openid) > MAX_OPENID:
+            return None  # an OpenID is 28 characters; nothing to answer
         update_id = protocol.update_id(self.app_id, protocol.dedup_key(fields))
         if update_id in self._recent:
             return None  # a retry of a push this process has answered

@@ -34,6 +34,8 @@ REFRESH_BEFORE = 300.0
 # How long one process may hold the fetch lease before another takes over.
 LEASE_SECONDS = 10.0
 SYSTEM_BUSY = -1
+# Pauses before trying a call again that surely did not reach the API (5xx, no connection).
+BACKOFF = (0.5, 1.0)
 
 
 class WeChatError(Exception):
@@ -46,7 +48,12 @@ class WeChatError(Exception):
 
 
 class WeChatUnreachable(Exception):
-    """No answer from the API (connection refused, timeout, 5xx)."""
+    """No answer from the API (connection refused, timeout, 5xx). `unsent`: surely not
+    carried out (no connection, or the front end's 5xx page), so it may be tried again."""
+
+    def __init__(self, detail: str, *, unsent: bool = False) -> None:
+        super().__init__(detail)
+        self.unsent = unsent
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,11 +205,12 @@ class WeChatApi:
         method: str = "POST",
     ) -> dict[str, Any]:
         """One API call with the token; raises WeChatError on an errcode other than 0."""
-        for attempt in (1, 2):
+        attempt = 0
+        while True:
+            attempt += 1
             token = await self.access_token()
             query = {**(params or {}), "access_token": token}
-            data = form if isinstance(form, aiohttp.FormData) or form is None else form()
-            answer = await self._request(method, path, params=query, body=body, form=data)
+            answer = await self._request(method, path, params=query, body=body, form=form)
             code = int(answer.get("errcode", 0) or 0)
             if code in TOKEN_ERRORS and attempt == 1:
                 log.info("wechat: %s refused the access_token (%s); fetching a new one", path, code)
@@ -214,9 +222,30 @@ class WeChatApi:
             if code:
                 raise WeChatError(code, str(answer.get("errmsg", "")))
             return answer
-        raise AssertionError("unreachable")
 
     async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, str],
+        body: dict[str, Any] | None = None,
+        form: aiohttp.FormData | Callable[[], aiohttp.FormData] | None = None,
+    ) -> dict[str, Any]:
+        """The API's JSON answer; a call that surely did not reach it (no connection, a
+        5xx page) is tried again after each pause of BACKOFF."""
+        pauses = list(BACKOFF)
+        while True:
+            data = form if isinstance(form, aiohttp.FormData) or form is None else form()
+            try:
+                return await self._request_once(method, path, params=params, body=body, form=data)
+            except WeChatUnreachable as lost:
+                if not lost.unsent or not pauses:
+                    raise
+                log.info("wechat: %s; trying again", lost)
+                await self._sleep(pauses.pop(0))
+
+    async def _request_once(
         self,
         method: str,
         path: str,
@@ -238,9 +267,12 @@ class WeChatApi:
                 method, url, params=params, data=data, headers=headers
             ) as resp:
                 if resp.status >= 500:
-                    raise WeChatUnreachable(f"{path}: HTTP {resp.status}")
+                    raise WeChatUnreachable(f"{path}: HTTP {resp.status}", unsent=True)
                 text = await resp.text()
+        except aiohttp.ClientConnectorError as err:
+            raise WeChatUnreachable(f"{path}: {type(err).__name__}", unsent=True) from err
         except (aiohttp.ClientError, TimeoutError) as err:
+            # A timeout or a dropped connection: the call may have been carried out.
             raise WeChatUnreachable(f"{path}: {type(err).__name__}") from err
         try:
             answer = json.loads(text)

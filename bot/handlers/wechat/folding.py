@@ -5,8 +5,9 @@ each customer-service message counts against a small quota per user action, so:
 texts are joined into one message; a keyboard's callback buttons become the choices of
 that message (a menu message, or numbered options answered with a digit); link buttons
 become links in the text; an edit is a new message; a button answer with text is text;
-a deletion does nothing; a photo is an image message; a document goes to the adapter's
-document hook (a ticket PDF becomes an image and a link).
+a deletion does nothing; a photo is an image message, its caption the start of the text
+after it; a document goes to the adapter's document hook (a ticket PDF becomes an image
+and a link).
 """
 
 from __future__ import annotations
@@ -97,10 +98,10 @@ def fold(actions: Iterable[Action]) -> list[Out]:
             if action.text:
                 texts.append(action.text)
         elif isinstance(action, SendPhoto):
-            if action.caption:
-                texts.append(action.caption)
             flush()
             out.append(ImageOut(action.data, image_name(action.data)))
+            if action.caption:
+                texts.append(action.caption)  # under the image, with what follows
         elif isinstance(action, SendDocument):
             flush()
             out.append(DocumentOut(action))

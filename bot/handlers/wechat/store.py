@@ -139,15 +139,22 @@ class Users:
         self._cache(number, found[1])
         return found[1]
 
-    async def offer(self, number: int, payloads: list[str]) -> int:
-        """Remembers the choices sent to the user; returns the offer's number."""
+    async def next_offer(self, number: int) -> int:
+        """The number the next offer of choices to the user will have."""
 
         async def work(uow: UnitOfWork) -> int:
-            seq = await uow.platform_users.set_offers(number, payloads)
-            await uow.commit()
-            return seq
+            return await uow.platform_users.offers_seq(number) + 1
 
         return await self.db.run(work)
+
+    async def offered(self, number: int, payloads: list[str], seq: int) -> None:
+        """Remembers the choices the user now has (once the message is out)."""
+
+        async def work(uow: UnitOfWork) -> None:
+            await uow.platform_users.set_offers(number, payloads, seq)
+            await uow.commit()
+
+        await self.db.run(work)
 
     async def claim(self, number: int, count: int) -> bool:
         """Takes `count` customer-service messages from the user's quota, all or none."""
