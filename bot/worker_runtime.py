@@ -365,22 +365,28 @@ def runtime_from_settings(
         gateway_from_settings(settings),
         jobs.reminder_offsets(settings.reminder_offsets_hours),
         dispatcher=OutboxDispatcher(
-            db, clock, performer, limiter=limiter_from_settings(settings), platform=platform
+            db,
+            clock,
+            performer,
+            limiter=limiter_from_settings(settings, platform),
+            platform=platform,
         ),
         settings=settings,
     )
 
 
-def limiter_from_settings(settings: Settings) -> Limiter:
+def limiter_from_settings(settings: Settings, platform: str | None = None) -> Limiter:
     """Shared send limits through Redis when `REDIS_URL` is set, else this process's own.
 
-    With Redis every worker process of the same bot (keyed by the token's bot id) draws on
-    one 30/s bucket and one 1/s bucket per chat."""
+    With Redis every worker process of the same bot (keyed by the token's bot id, or on
+    WeChat by the account's AppID) draws on one 30/s bucket and one 1/s bucket per chat."""
     if not settings.redis_url:
         return SendLimiter()
     from bot.handlers import bot_key
     from bot.redis_limiter import RedisSendLimiter
 
+    if platform == "wechat":
+        return RedisSendLimiter(settings.redis_url, bot_key=f"wx:{settings.wechat_app_id}")
     token = settings.bot_token.get_secret_value() if settings.bot_token else ""
     return RedisSendLimiter(settings.redis_url, bot_key=bot_key(token) or "local")
 
