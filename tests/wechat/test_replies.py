@@ -6,10 +6,12 @@ shared and refreshed once on 40001."""
 from __future__ import annotations
 
 import io
+from typing import Any
 
 from PIL import Image
 
 from bot.conversation.types import Action, Event, EventKind, SendPhoto, SendText
+from bot.handlers.wechat import protocol
 from bot.handlers.wechat.adapter import WeChatAdapter
 from tests.e2e.echo_engine import EchoConversations
 from tests.wechat.conftest import Slow, WeChatBot, WeChatHarness, echo
@@ -207,3 +209,52 @@ async def test_a_5xx_page_or_busy_answer_is_tried_again_and_the_message_goes_onc
     assert codes == [None, 0, -1, 0]
     texts = [e["text"] for e in await wechat.wx.transcript(OPENID) if e["via"] == "custom"]
     assert texts == ["after a 503", "after -1"]
+
+
+async def test_a_reply_that_did_not_go_out_does_not_change_what_a_digit_means(
+    wechat: WeChatHarness, sqlite_url: str
+) -> None:
+    slow = Slow(EchoConversations(), 0.0)
+    bot = await wechat.start(
+        sqlite_url, engine=lambda db, s: slow, msgmenu=False, reply_budget=1.0, push_timeout=3.0
+    )
+    await wechat.wx.send_text(OPENID, "/start")  # 1. 报名  2. 帮助 (passive)
+    slow.delay = 2.0  # past the budget: answered `success` at 1 s, the reply follows ...
+    report = await wechat.wx.send_text(OPENID, "1")
+    assert report["outcome"] == "no_reply"
+    await wechat.wx.use_up_quota(OPENID)  # ... as a message WeChat refuses (45047)
+    await bot.app.adapter.runner.wait_processed(_update_of(bot, report), 5.0)
+    slow.delay = 0.0
+    # The candidate never saw the "返回" option: "2" still means the menu's 帮助.
+    report = await wechat.wx.send_text(OPENID, "2")
+    assert "pressed menu:help" in report["reply"]["text"]
+    handled = [(e.kind, e.payload) for e in _engine(bot).handled]
+    assert handled == [
+        (EventKind.COMMAND, ""),
+        (EventKind.BUTTON, "menu:register"),
+        (EventKind.BUTTON, "menu:help"),
+    ]
+    codes = [c["errcode"] for c in await wechat.wx.api_calls("message/custom/send")]
+    assert codes == [45047]
+
+
+def _update_of(bot: WeChatBot, report: dict[str, Any]) -> int:
+    """The update id the adapter gave the push of a report."""
+    fields = {k: str(v) for k, v in report["packet"].items()}
+    return protocol.update_id(bot.account["appid"], protocol.dedup_key(fields))
+
+
+async def test_the_access_token_is_fetched_anew_before_it_expires(
+    wechat: WeChatHarness, sqlite_url: str
+) -> None:
+    bot = await wechat.start(sqlite_url, engine=echo, msgmenu=True)
+    await wechat.wx.send_text(OPENID, "hi")
+    user = (await bot.adapter.users.intake(OPENID, None, 0)).user_id
+    # 7200 s of validity; at 1 h 57 min (within the last five minutes) a new one is fetched
+    # before any call is refused.
+    await wechat.wx.advance_clock(hours=1.95)
+    await wechat.wx.send_text(OPENID, "again")  # a new message: a new 48-hour quota
+    assert (await bot.adapter.wechat.perform(SendText(user, "on a fresh token"))).ok
+    assert len(await wechat.wx.api_calls("token")) == 2
+    codes = [c["errcode"] for c in await wechat.wx.api_calls("message/custom/send")]
+    assert codes == [0]
