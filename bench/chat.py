@@ -1,7 +1,10 @@
 """Measures the chat end to end: simulated candidates through the emulator and a real adapter.
 
 Run: .venv/bin/python bench/chat.py [--candidates 200] [--concurrency 50] [--runs 5]
-     [--frameworks aiogram ptb]
+     [--frameworks aiogram ptb] [--platform telegram|wechat]
+
+``--platform wechat`` runs the same candidates and steps through the emulator's WeChat
+official account and the WeChat adapter instead (bench/chat_wechat.py).
 
 Prints figures only (no pass/fail), the median of ``--runs`` runs, bot and echo interleaved
 (bot, echo, bot, echo, ...).
@@ -544,12 +547,22 @@ def main() -> None:
     parser.add_argument(
         "--frameworks", nargs="+", default=["aiogram", "ptb"], choices=["aiogram", "ptb"]
     )
+    parser.add_argument("--platform", default="telegram", choices=["telegram", "wechat"])
     parser.add_argument(
         "--profile",
         metavar="FILE.svg",
         help="also py-spy one more bot run per framework into FILE.<framework>.svg",
     )
-    asyncio.run(_main(parser.parse_args()))
+    args = parser.parse_args()
+    if args.platform == "wechat":
+        from bench import chat_wechat
+
+        logging.basicConfig(level=logging.WARNING)
+        for noisy in ("bot", "aiohttp"):
+            logging.getLogger(noisy).setLevel(logging.ERROR)
+        asyncio.run(chat_wechat.main(args.candidates, args.concurrency, args.runs, NOW))
+        return
+    asyncio.run(_main(args))
 
 
 if __name__ == "__main__":

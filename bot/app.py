@@ -74,6 +74,8 @@ class BotApp:
     worker: BackgroundWorker | None = None
     _callback_runner: web.AppRunner | None = None
     _replayer: asyncio.Task[None] | None = None
+    # The chat platform: its worker sends that platform's outbox rows only.
+    platform: str = "telegram"
 
     async def startup(self) -> None:
         """Check the token and publish the command menu in every locale (once)."""
@@ -159,8 +161,12 @@ class BotApp:
         path = urlsplit(self.settings.wechat_url or "").path or WECHAT_PATH
         app.add_routes(routes(path))
         app.router.add_get("/healthz", _healthy)
-        for route in self._payment_callback_app().router.routes():
-            app.router.add_route(route.method, route.resource.canonical, route.handler)  # type: ignore[union-attr]
+        # Gateways post payment callbacks here; candidates open ticket links (PUBLIC_URL).
+        for sub in (self._payment_callback_app(), self._ticket_link_app()):
+            for route in sub.router.routes():
+                if route.method == "HEAD":
+                    continue  # added again with its GET
+                app.router.add_route(route.method, route.resource.canonical, route.handler)  # type: ignore[union-attr]
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0)
         await runner.setup()
         site = web.TCPSite(runner, host, port, reuse_port=_can_reuse_port())
@@ -170,6 +176,13 @@ class BotApp:
         bound = int(sockets[0].getsockname()[1]) if sockets else port
         log.info("wechat: listening on %s:%s%s", host, bound, path)
         return bound
+
+    async def until_stopped(self) -> None:
+        """Waits for `request_stop()` (or cancellation), then closes everything."""
+        try:
+            await self._stop.wait()
+        finally:
+            await self.close()
 
     async def run_wechat(self, host: str = "0.0.0.0", port: int = 8443) -> None:
         """WeChat push mode until `request_stop()` or cancellation."""
@@ -225,6 +238,16 @@ class BotApp:
                 await asyncio.wait_for(asyncio.shield(done), self.webhook_answer_within)
         return web.Response(status=200)
 
+    def _ticket_link_app(self) -> web.Application:
+        from admission.ticket_link_app import create_ticket_link_app
+        from admission.ticket_links import link_key
+        from admission.tickets import signing_key
+
+        settings = self.settings
+        return create_ticket_link_app(
+            self.database, self.clock, lambda: link_key(signing_key(settings))
+        )
+
     def _payment_callback_app(self) -> web.Application:
         from payment_web.callback_app import create_callback_app
         from registration.payments import gateway_from_settings
@@ -262,7 +285,11 @@ class BotApp:
         if self.worker is None:
             try:
                 self.worker = BackgroundWorker.start(
-                    self.settings, self.database, self.clock, self.adapter.performer
+                    self.settings,
+                    self.database,
+                    self.clock,
+                    self.adapter.performer,
+                    platform=self.platform,
                 )
             except WorkerAlreadyRunning as busy:
                 log.warning("no background worker in this process: %s", busy)
@@ -361,8 +388,10 @@ def create_wechat_app(
     """Build (not start) one bot process for a WeChat Official Account: the same engine,
     on platform "wechat", its processed pushes keyed by the AppID. `push_clock`: the
     protocol's time (wall clock; tests and the demo move it with the emulator's)."""
-    from bot.handlers.wechat.adapter import REPLY_BUDGET, WeChatAdapter
+    from admission.tickets import signing_key
+    from bot.handlers.wechat.adapter import REPLY_BUDGET, WeChatAdapter, no_document
     from bot.handlers.wechat.store import PLATFORM, updates_key
+    from bot.handlers.wechat.tickets import ticket_hook
 
     if not settings.wechat_app_id:
         raise MissingToken()
@@ -388,6 +417,11 @@ def create_wechat_app(
         reply_budget=REPLY_BUDGET if reply_budget is None else reply_budget,
         clock=push_clock,
     )
+    # No file messages on an official account: a ticket goes as its page's image and a
+    # signed link to the PDF, served by start_wechat's server (under PUBLIC_URL).
+    adapter.wechat.document_hook = ticket_hook(
+        lambda: signing_key(settings), settings.public_url, clock.now, no_document
+    )
     return BotApp(
         settings=settings,
         clock=clock,
@@ -395,6 +429,7 @@ def create_wechat_app(
         mailer=mailer,
         engine=engine,
         adapter=adapter,
+        platform=PLATFORM,
     )
 
 

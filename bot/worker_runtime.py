@@ -9,7 +9,7 @@ import fcntl
 import logging
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from background import jobs
 from bot.conversation import callbacks
-from bot.conversation.types import Button, Keyboard, Performer, SendResult, SendText
+from bot.conversation.types import Button, Keyboard, Notice, Performer, SendResult, SendText
 from bot.send_limits import Limiter, SendLimiter
 from foundation.clock import Clock
 from foundation.i18n import DEFAULT_LOCALE, LOCALES, t
@@ -38,6 +38,10 @@ class Rendered:
     message: OutboxDTO
     text: str | None  # None: obsolete (e.g. a reminder for an entry paid meanwhile)
     keyboard: Keyboard = ()
+    # The recipient's language and the arguments `text` was rendered with: a platform
+    # that sends a notice in another form (WeChat's template messages) fills it from them.
+    locale: str = DEFAULT_LOCALE
+    args: Mapping[str, Any] = field(default_factory=dict)
 
 
 class NoticeRenderer:
@@ -101,7 +105,7 @@ class NoticeRenderer:
             # no conversation version (flows.VERSIONLESS_BUTTONS), so it works at any step.
             label = t(locale, "notice-signed-in-elsewhere-button")
             keyboard = ((Button(label, payload=callbacks.encode(0, "notme")),),)
-        return Rendered(m, text, keyboard)
+        return Rendered(m, text, keyboard, locale, args)
 
 
 @dataclass
@@ -134,6 +138,7 @@ class OutboxDispatcher:
         concurrency: int = 32,
         lease: timedelta = timedelta(seconds=60),
         max_attempts: int = 8,
+        platform: str | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -144,13 +149,17 @@ class OutboxDispatcher:
         self.concurrency = concurrency
         self.lease = lease
         self.max_attempts = max_attempts
+        # Only this platform's rows (None: all, for a deployment on one platform).
+        self.platform = platform
         self.renderer = NoticeRenderer()
         self.stats = DispatchStats()
 
     async def claim(self) -> list[Rendered]:
         async def work(uow: UnitOfWork) -> list[Rendered]:
             now = self.clock.now()
-            rows = await uow.outbox.claim(self.owner, now, now + self.lease, self.batch)
+            rows = await uow.outbox.claim(
+                self.owner, now, now + self.lease, self.batch, self.platform
+            )
             rendered = [await self.renderer.render(uow, m, now) for m in rows]
             await uow.commit()
             return rendered
@@ -213,7 +222,14 @@ class OutboxDispatcher:
         result: SendResult | None = None
         try:
             send = SendText(chat_id=m.chat_id, text=r.text, keyboard=r.keyboard)
-            result = await self.performer.perform(send)
+            # A performer that sends notices in a form of its own (WeChat: a template
+            # message outside the 48-hour window) gets what the text was made of.
+            notify = getattr(self.performer, "perform_notice", None)
+            if notify is not None:
+                notice = Notice(m.kind, r.args, r.locale, f"outbox-{m.id}")
+                result = await notify(send, notice)
+            else:
+                result = await self.performer.perform(send)
             error = result.error or ""
         except Exception as exc:  # an adapter bug must not stop the other messages
             log.exception("outbox %s: perform raised", m.id)
@@ -332,7 +348,11 @@ class WorkerRuntime:
 
 
 def runtime_from_settings(
-    settings: Settings, db: Database, clock: Clock, performer: Performer
+    settings: Settings,
+    db: Database,
+    clock: Clock,
+    performer: Performer,
+    platform: str | None = None,
 ) -> WorkerRuntime:
     """The worker as configured (gateway, reminder offsets, ticket jobs), sending through
     `performer`: the standalone worker's own, or the bot's inside `cetbot run`."""
@@ -344,21 +364,29 @@ def runtime_from_settings(
         performer,
         gateway_from_settings(settings),
         jobs.reminder_offsets(settings.reminder_offsets_hours),
-        dispatcher=OutboxDispatcher(db, clock, performer, limiter=limiter_from_settings(settings)),
+        dispatcher=OutboxDispatcher(
+            db,
+            clock,
+            performer,
+            limiter=limiter_from_settings(settings, platform),
+            platform=platform,
+        ),
         settings=settings,
     )
 
 
-def limiter_from_settings(settings: Settings) -> Limiter:
+def limiter_from_settings(settings: Settings, platform: str | None = None) -> Limiter:
     """Shared send limits through Redis when `REDIS_URL` is set, else this process's own.
 
-    With Redis every worker process of the same bot (keyed by the token's bot id) draws on
-    one 30/s bucket and one 1/s bucket per chat."""
+    With Redis every worker process of the same bot (keyed by the token's bot id, or on
+    WeChat by the account's AppID) draws on one 30/s bucket and one 1/s bucket per chat."""
     if not settings.redis_url:
         return SendLimiter()
     from bot.handlers import bot_key
     from bot.redis_limiter import RedisSendLimiter
 
+    if platform == "wechat":
+        return RedisSendLimiter(settings.redis_url, bot_key=f"wx:{settings.wechat_app_id}")
     token = settings.bot_token.get_secret_value() if settings.bot_token else ""
     return RedisSendLimiter(settings.redis_url, bot_key=bot_key(token) or "local")
 
@@ -383,14 +411,20 @@ class BackgroundWorker:
 
     @classmethod
     def start(
-        cls, settings: Settings, db: Database, clock: Clock, performer: Performer
+        cls,
+        settings: Settings,
+        db: Database,
+        clock: Clock,
+        performer: Performer,
+        platform: str | None = None,
     ) -> BackgroundWorker:
-        """Starts the loop as a task; raises WorkerAlreadyRunning (SQLite, lock held)."""
+        """Starts the loop as a task; raises WorkerAlreadyRunning (SQLite, lock held).
+        `platform`: the outbox rows it sends (those of the performer's platform)."""
         locks = contextlib.ExitStack()
         try:
             if db.is_sqlite:
                 locks.enter_context(single_sqlite_worker(db.url))
-            runtime = runtime_from_settings(settings, db, clock, performer)
+            runtime = runtime_from_settings(settings, db, clock, performer, platform)
         except BaseException:
             locks.close()
             raise

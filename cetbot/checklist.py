@@ -217,7 +217,27 @@ def _wechat_templates(settings: Settings) -> Problem | None:
         problem = _wechat_value(variable, value)
         if problem is not None:
             return problem
+    from bot.handlers.wechat.templates import template_problems
+
+    for bad in template_problems(settings):
+        return Problem(
+            "preflight-wechat-template-bad", {"name": bad.setting.upper(), "reason": bad.reason}
+        )
     return None
+
+
+def _public_url(settings: Settings) -> Problem | None:
+    # Ticket links (WeChat sends no files) point here: a candidate's phone must reach it,
+    # and a ticket must not travel in clear text.
+    url = (settings.public_url or "").strip()
+    if not url:
+        return Problem("preflight-public-url-missing", {})
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        return None
+    if parts.scheme == "http" and _is_loopback(parts.hostname or ""):
+        return None  # the demo and tests on this machine
+    return Problem("preflight-public-url-not-https", {"url": url})
 
 
 # The checklist, in the order the operator reads it (docs/security.md, "Before going live").
@@ -230,6 +250,7 @@ CHECKS: tuple[Check, ...] = (
     Check("wechat-token", frozenset({"run"}), _wechat_token, WECHAT),
     Check("wechat-aes-key", frozenset({"run"}), _wechat_aes_key, WECHAT),
     Check("wechat-templates", frozenset({"run"}), _wechat_templates, WECHAT),
+    Check("public-url", frozenset({"run"}), _public_url, WECHAT),
     Check("payment-secret", frozenset({"run", "worker", "paysandbox"}), _payment_secret),
 )
 

@@ -344,22 +344,30 @@ def demo(
     no_worker: bool = typer.Option(
         False, "--no-worker", help="no background worker (also CETBOT_WORKER=0)"
     ),
+    platform: str = typer.Option(
+        "telegram", "--platform", help="telegram, or wechat (the emulator's official account)"
+    ),
 ) -> None:
     """Seed the demo session, start the local emulator and the bot; open the printed page."""
     import logging
 
+    from bot.app import PLATFORMS
     from bot.handlers import FRAMEWORKS
-    from cetbot.demo import run_demo
+    from cetbot.demo import run_demo, run_wechat_demo
 
+    platform = platform.strip().lower()
+    if platform not in PLATFORMS:
+        raise fail("run-unknown-platform", code=2, name=platform)
     settings = Settings()
-    if settings.bot_framework.strip().lower() not in FRAMEWORKS:
+    if platform == "telegram" and settings.bot_framework.strip().lower() not in FRAMEWORKS:
         raise fail("run-unknown-framework", code=2, name=settings.bot_framework)
     logging.basicConfig(
         level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    start = run_wechat_demo if platform == "wechat" else run_demo
     try:
         asyncio.run(
-            run_demo(
+            start(
                 settings,
                 host=host,
                 port=port,
@@ -405,7 +413,9 @@ def run(
     settings = Settings()
     _refuse_unless_ready(settings, "run", "wechat" if platform == "wechat" else "telegram")
     if platform == "wechat":
-        raise typer.Exit(_run_wechat(settings, listen, port))
+        switches = ProcessSwitches()
+        worker = switches.cetbot_worker and not no_worker
+        raise typer.Exit(_run_wechat(settings, listen, port, worker))
     framework = settings.bot_framework.strip().lower()
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -453,8 +463,9 @@ def run(
     say("run-stopped")
 
 
-def _run_wechat(settings: Settings, listen: str, port: int) -> int:
-    """`run --platform wechat`: one process serving the account's push URL."""
+def _run_wechat(settings: Settings, listen: str, port: int, worker: bool) -> int:
+    """`run --platform wechat`: one process serving the account's push URL, with the
+    background worker sending the WeChat outbox rows (custom or template messages)."""
     import logging
     from urllib.parse import urlsplit
 
@@ -472,9 +483,7 @@ def _run_wechat(settings: Settings, listen: str, port: int) -> int:
                 settings,
                 listen=listen,
                 port=port,
-                # The worker's outbox sends through one platform's performer and does not
-                # yet pick WeChat rows (template messages): it runs in `cetbot worker`.
-                worker=False,
+                worker=worker,
                 callback_port=ProcessSwitches().payment_callback_port,
                 notice=lambda key, args: say(key, **args),
                 platform="wechat",
@@ -590,7 +599,8 @@ def worker(
                 await runner.setup()
                 # Loopback unless PAYMENT_CALLBACK_HOST says otherwise (docs/security.md).
                 await web.TCPSite(runner, settings.payment_callback_host, callback_port).start()
-            runtime = runtime_from_settings(settings, db, clock, performer)
+            # Telegram's rows: a WeChat row goes through `run --platform wechat`'s worker.
+            runtime = runtime_from_settings(settings, db, clock, performer, "telegram")
             if once:
                 report = await runtime.tick()
                 assert runtime.dispatcher is not None

@@ -308,3 +308,133 @@ async def _start_payments(
             t(locale, "demo-no-sandbox", {"url": settings.payment_sandbox_url}), highlight=False
         )
     return stops
+
+
+# Template ids of the demo's official account (the emulator's): local, never WeChat's.
+DEMO_WECHAT_TEMPLATES = {
+    "wechat_template_reminder": "DEMO_TPL_REMINDER",
+    "wechat_template_waitlist": "DEMO_TPL_WAITLIST",
+    "wechat_template_review": "DEMO_TPL_REVIEW",
+    "wechat_template_expired": "DEMO_TPL_EXPIRED",
+    "wechat_template_payment": "DEMO_TPL_PAYMENT",
+    "wechat_template_sign_in": "DEMO_TPL_SIGN_IN",
+}
+
+
+def _free_port(host: str) -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+async def run_wechat_demo(
+    settings: Settings,
+    *,
+    host: str,
+    port: int,
+    console: Console,
+    locale: str,
+    worker: bool = True,
+    ready: Callable[[BotApp], None] | None = None,
+) -> None:
+    """`cetbot demo --platform wechat`: the emulator's official account (safe mode, menu
+    messages, the demo's templates) pushing to the bot on the WeChat platform, the payment
+    sandbox, and the same seeded session; the chat page is the emulator's /wechat.
+
+    The emulator's clock (the page's "+ hours") moves the bot's rules clock and the
+    protocol's time together, so the 48-hour window closes as it would in two days.
+    """
+    from bot.app import WECHAT_PATH, create_wechat_app
+    from bot.handlers.wechat.adapter import PushClock
+    from bot.handlers.wechat.templates import account_templates
+    from emulator import start_emulator
+
+    await migrate.upgrade(settings.database_url)
+    database = Database(settings.database_url)
+    clock = demo_clock(settings)
+    push_clock = PushClock()
+    try:
+        seeded = await seed_example_session(database, clock.now().date())
+        if seeded is None:
+            console.print(t(locale, "demo-kept", {"url": settings.database_url}), highlight=False)
+        else:
+            console.print(t(locale, "demo-seeded", asdict(seeded)), highlight=False)
+        emulator = await start_emulator(host, port, default_token=DEMO_TOKEN)
+    except BaseException:
+        await database.dispose()
+        raise
+    payments: list[Callable[[], Awaitable[None]]] = []
+    try:
+
+        def advance(hours: float) -> str:
+            clock.advance(timedelta(hours=hours))
+            push_clock.advance(hours=hours)
+            return clock.now().isoformat()
+
+        emulator.register_clock(advance)
+        bot_port = _free_port("127.0.0.1")
+        bot_url = f"http://127.0.0.1:{bot_port}"
+        update: dict[str, Any] = {
+            "webhook_url": None,
+            "cetbot_now": settings.cetbot_now or DEMO_NOW,
+            "public_url": bot_url,
+            **DEMO_WECHAT_TEMPLATES,
+        }
+        if secret_problem(settings.payment_secret) is not None:
+            update["payment_secret"] = SecretStr(demo_secrets(settings)["payment_secret"])
+        staged = settings.model_copy(update=update)
+        async with emulator.wechat_client() as wx:
+            # Random AppID, AppSecret, Token and EncodingAESKey: the emulator makes them.
+            account = await wx.configure(
+                url=bot_url + WECHAT_PATH,
+                mode="safe",
+                msgmenu=True,
+                templates=account_templates(staged, locale="zh"),
+                name=t("zh", "demo-wechat-account"),
+            )
+        bot_settings = staged.model_copy(
+            update={
+                "wechat_app_id": account["appid"],
+                "wechat_app_secret": SecretStr(account["secret"]),
+                "wechat_token": SecretStr(account["token"]),
+                "wechat_aes_key": SecretStr(account["encoding_aes_key"]),
+                "wechat_api_url": emulator.url,
+                "wechat_url": bot_url + WECHAT_PATH,
+            }
+        )
+        mailer = ConsoleMailbox(console, locale)
+        app = create_wechat_app(
+            bot_settings, clock=clock, mailer=mailer, database=database, push_clock=push_clock
+        )
+        try:
+            await app.start_wechat("127.0.0.1", bot_port)
+            payments += await _start_payments(app, console, locale)
+            if worker and not app.start_worker():
+                console.print(t(locale, "run-worker-elsewhere"), highlight=False)
+        except BaseException:
+            await app.close()
+            raise
+        console.print(t(locale, "demo-wechat", {"url": bot_url + WECHAT_PATH}), highlight=False)
+        console.print(
+            t(
+                locale,
+                "demo-clock",
+                {"now": clock.now().astimezone(DEMO_NOW.tzinfo).isoformat(timespec="seconds")},
+            ),
+            highlight=False,
+        )
+        console.print(candidates_table(locale))
+        console.print(
+            "[bold green]"
+            + t(locale, "demo-page", {"url": emulator.url + "/wechat"})
+            + "[/bold green]"
+        )
+        if ready is not None:
+            ready(app)
+        await app.until_stopped()
+    finally:
+        for stop in reversed(payments):
+            await stop()
+        await emulator.stop()

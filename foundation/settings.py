@@ -51,10 +51,18 @@ class Settings(BaseSettings):
     wechat_url: str | None = None
     # Whether the account may send menu messages (msgmenu); else choices are numbered.
     wechat_msgmenu: bool = True
-    # Template ids (模板消息) for pushes outside the 48-hour window.
+    # Template ids (模板消息) for pushes outside WeChat's 48-hour window, each optionally
+    # followed by ":" and the template's keyword names (bot/handlers/wechat/templates.py).
     wechat_template_reminder: str | None = None
     wechat_template_waitlist: str | None = None
     wechat_template_review: str | None = None
+    wechat_template_expired: str | None = None
+    wechat_template_payment: str | None = None
+    wechat_template_sign_in: str | None = None
+    # The bot's public address (https://...), where candidates open what the bot links to:
+    # on WeChat, the signed links to ticket PDFs (`/tickets/...`). Needed by
+    # `cetbot run --platform wechat`, which refuses to start without it.
+    public_url: str | None = None
 
     @field_validator(
         "bot_token",

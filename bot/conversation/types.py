@@ -7,9 +7,10 @@ library. Keyboards are plain data. Nothing here knows Telegram.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 
 class EventKind(StrEnum):
@@ -105,6 +106,18 @@ class SendResult:
     message_id: int | None = None
     file_id: str | None = None
     error: str | None = None  # "blocked", "not-modified", "not-found", "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """What an outbox notice says, beside its rendered text: for a platform that sends
+    notices in a form of their own (WeChat's template messages outside its 48-hour window).
+    """
+
+    kind: str  # the outbox kind (`notice-<kind>` in notices.ftl)
+    args: Mapping[str, Any]  # the arguments its text was rendered with
+    locale: str  # the recipient's language
+    key: str  # unique per outbox row: lets the platform drop a repeated send
 
 
 @dataclass(slots=True)

@@ -17,8 +17,10 @@ Sources (WeChat developer documentation, 被动回复用户消息 and 消息加�
   in safe mode it must be encrypted (Encrypt, MsgSignature, TimeStamp, Nonce) for this AppID.
 - 兼容模式 (mode "compat"): the push carries the plaintext fields and Encrypt; the reply may be
   plain or encrypted.
-- The query's ``timestamp`` is wall-clock time (a bot's freshness check compares it with real
-  time); the packet's CreateTime follows the emulator clock (`advance_clock`).
+- The query's ``timestamp`` and the packet's CreateTime follow the emulator clock (wall time
+  plus what `advance_clock` added): time passes for the bot's freshness check as it does for
+  the 48-hour window, as long as the bot's clock is moved with the emulator's (the clock
+  hook); without `advance_clock` both are wall time.
 """
 
 from __future__ import annotations
@@ -35,9 +37,11 @@ from emulator.wechat.state import SYSTEM_ERROR_TEXT, Account, WeChatState, WeCha
 REPLY_TYPES = ("text", "image", "voice", "video", "music", "news")
 
 
-def sign_query(account: Account, body_fields: dict[str, Any], openid: str) -> tuple[dict, str]:
-    """The query string and body of one push of these fields."""
-    timestamp = str(int(time.time()))
+def sign_query(
+    account: Account, body_fields: dict[str, Any], openid: str, now: float | None = None
+) -> tuple[dict, str]:
+    """The query string and body of one push of these fields (`now`: the emulator clock)."""
+    timestamp = str(int(time.time() if now is None else now))
     nonce = str(secrets.randbelow(10**10))
     query = {
         "signature": crypto.sha1_signature(account.token, timestamp, nonce),
@@ -140,7 +144,7 @@ async def push(
     if not account.url:
         report["error"] = "the account has no server URL"
         return _finish(state, user, report, attempts, started, fields, visible)
-    query, body = sign_query(account, fields, user.openid)
+    query, body = sign_query(account, fields, user.openid, state.now())
     for attempt in range(1, account.push_tries + 1):
         t0 = time.monotonic()
         record: dict[str, Any] = {"try": attempt}

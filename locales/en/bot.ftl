@@ -84,3 +84,13 @@ preflight-wechat-placeholder = { $name } is a placeholder from the examples, so 
 preflight-wechat-token-charset = WECHAT_TOKEN may hold only 3-32 letters and digits (the same Token as in the account's server configuration), or WeChat refuses it.
 preflight-wechat-aes-key = WECHAT_AES_KEY (the EncodingAESKey) must be 43 characters (letters, digits, + and /), not { $length }. Copy it from the account's server configuration.
 run-wechat-unreachable = The WeChat API did not answer ({ $detail }). Check WECHAT_API_URL and the network.
+# The ticket on WeChat (bot/handlers/wechat/tickets.py): a picture and a PDF link
+wechat-ticket-caption = Above is a preview of your admission ticket. To print it, download the PDF (the link works for { $minutes } minutes; get it again in the chat afterwards):
+wechat-ticket-link = Download the PDF ticket
+wechat-ticket-no-link = Above is a preview of your admission ticket; the PDF download is not available right now: get it again in the chat later.
+preflight-wechat-template-bad = { $name } is not a usable template setting ({ $reason }): give the template id, or the id, a colon and the template's keyword names (comma-separated, in the order the README lists).
+preflight-public-url-missing = PUBLIC_URL is not set (this bot's public https address, e.g. https://bot.example.edu.cn). The PDF links of admission tickets on WeChat point there, so the WeChat official account bot will not start.
+preflight-public-url-not-https = PUBLIC_URL must be an https address (http only to this machine), not { $url }.
+demo-wechat = Platform: a WeChat official account (the emulator's service account, safe mode); the bot's server URL: { $url }
+demo-wechat-account = CET registration service account (demo)
+wechat-choose-head = Please choose:

@@ -61,3 +61,8 @@ ticket-cli-bad-image = Cannot read the picture: { $error }
 ticket-id-type-hmt-residence = Residence permit for Hong Kong, Macao and Taiwan residents
 ticket-id-type-foreign-permanent = Foreign permanent resident ID card
 ticket-filename = admission-ticket-{ $subject }-{ $ticket }.pdf
+
+# Signed ticket links (admission/ticket_link_app.py), shown in a browser
+ticket-link-forged = This link is not valid: get the ticket again in the chat.
+ticket-link-expired = This link has expired (links work for 30 minutes): get the ticket again in the chat.
+ticket-link-gone = This admission ticket is no longer valid and cannot be downloaded. Please contact your school's exam office.

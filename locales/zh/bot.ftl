@@ -84,3 +84,13 @@ preflight-wechat-placeholder = { $name } 是示例中的占位值，微信公众
 preflight-wechat-token-charset = WECHAT_TOKEN 只能由 3-32 个英文字母或数字组成（与公众号服务器配置中的 Token 相同），否则微信不接受。
 preflight-wechat-aes-key = WECHAT_AES_KEY（消息加解密密钥 EncodingAESKey）必须是 43 个字符（字母、数字、+、/），当前为 { $length } 个字符。请从公众号后台的服务器配置中复制。
 run-wechat-unreachable = 无法连接微信接口（{ $detail }）。请检查 WECHAT_API_URL 和网络。
+# 微信中的准考证（bot/handlers/wechat/tickets.py）：图片 + PDF 链接
+wechat-ticket-caption = 上图为准考证的预览。打印请下载 PDF（链接 { $minutes } 分钟内有效，过期后可在对话中重新获取）：
+wechat-ticket-link = 下载 PDF 准考证
+wechat-ticket-no-link = 上图为准考证的预览；PDF 下载暂不可用，请稍后在对话中重新获取。
+preflight-wechat-template-bad = { $name } 不是可用的模板设置（{ $reason }）：应为模板 ID，或模板 ID 加冒号和该模板的关键词名（逗号分隔，按 README 中的顺序）。
+preflight-public-url-missing = 未设置 PUBLIC_URL（本机器人的公网 https 地址，例如 https://bot.example.edu.cn）。微信中的准考证 PDF 链接指向这里，微信公众号机器人不会启动。
+preflight-public-url-not-https = PUBLIC_URL 必须是 https 地址（http 只允许本机地址），当前为 { $url }。
+demo-wechat = 平台：微信公众号（模拟器中的服务号，安全模式），机器人的服务器地址：{ $url }
+demo-wechat-account = CET 报名服务号（演示）
+wechat-choose-head = 请选择：

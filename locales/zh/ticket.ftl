@@ -61,3 +61,8 @@ ticket-cli-bad-image = 无法读取图片：{ $error }
 ticket-id-type-hmt-residence = 港澳台居民居住证
 ticket-id-type-foreign-permanent = 外国人永久居留身份证
 ticket-filename = 准考证-{ $subject }-{ $ticket }.pdf
+
+# 准考证签名链接（admission/ticket_link_app.py），在浏览器中显示
+ticket-link-forged = 链接无效：请回到公众号对话中重新获取准考证。
+ticket-link-expired = 链接已过期（有效期 30 分钟）：请回到公众号对话中重新获取准考证。
+ticket-link-gone = 该准考证已失效，无法下载。如有疑问请联系学校考试管理部门。

@@ -83,19 +83,27 @@ class OutboxRepository(Repository):
             return None
 
     async def claim(
-        self, owner: str, now: datetime, lease_until: datetime, limit: int
+        self,
+        owner: str,
+        now: datetime,
+        lease_until: datetime,
+        limit: int,
+        platform: str | None = None,
     ) -> list[OutboxDTO]:
         """Leases up to `limit` due rows to `owner`: pending ones and those whose lease ran
         out (a worker died between claiming and marking).
 
         PostgreSQL: FOR UPDATE SKIP LOCKED, so concurrent workers take disjoint rows
         without waiting. SQLite: the transaction holds the write lock (BEGIN IMMEDIATE),
-        so the select and the update are one step for every other writer.
+        so the select and the update are one step for every other writer. `platform`:
+        only that platform's rows (each is sent through its own platform's performer).
         """
         due = or_(
             and_(OB.c.status == "pending", OB.c.due_at <= now),
             and_(OB.c.status == "sending", OB.c.lease_until < now),
         )
+        if platform is not None:
+            due = and_(OB.c.platform == platform, due)
         pick = select(OB.c.id).where(due).order_by(OB.c.due_at, OB.c.id).limit(limit)
         if self.dialect == "postgresql":
             pick = pick.with_for_update(skip_locked=True)

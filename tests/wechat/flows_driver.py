@@ -144,9 +144,10 @@ class WeChatChat:
                 self.photos.append(File("", data))
         self.text = "\n".join(texts)
         if menu is not None:
-            await self._take_menu(menu)
+            # A step's links (a pay link) may come in a text before its menu message.
+            await self._take_menu(menu, self.text)
 
-    async def _take_menu(self, entry: dict[str, Any]) -> None:
+    async def _take_menu(self, entry: dict[str, Any], step_text: str = "") -> None:
         offers = await self._offers()
         self.menu_id = int(entry["seq"])
         self._option_ids = {}
@@ -167,7 +168,7 @@ class WeChatChat:
             ]
         buttons += [
             Button(html.unescape(label), url=html.unescape(url))
-            for url, label in _LINK.findall(body)
+            for url, label in _LINK.findall(step_text or body)
         ]
         self._buttons = buttons
 

@@ -24,6 +24,7 @@ GOOD = {
     "WECHAT_TEMPLATE_REMINDER": "tpl-reminder-id",
     "WECHAT_TEMPLATE_WAITLIST": "tpl-waitlist-id",
     "WECHAT_TEMPLATE_REVIEW": "tpl-review-id",
+    "PUBLIC_URL": "https://bot.example.edu.cn",
 }
 
 
@@ -38,7 +39,14 @@ def operator_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     """An operator's folder with .env copied from .env.example and nothing from the shell."""
     monkeypatch.chdir(tmp_path)
     shutil.copy(ROOT / ".env.example", tmp_path / ".env")
-    for name in [*GOOD, "BOT_TOKEN", "PAYMENT_SECRET", "DATABASE_URL", "CETBOT_LANG"]:
+    for name in [
+        *GOOD,
+        "WECHAT_TEMPLATE_PAYMENT",
+        "BOT_TOKEN",
+        "PAYMENT_SECRET",
+        "DATABASE_URL",
+        "CETBOT_LANG",
+    ]:
         monkeypatch.delenv(name, raising=False)
     return tmp_path
 
@@ -80,6 +88,17 @@ CASES = [
         {**GOOD, "WECHAT_TEMPLATE_WAITLIST": ""},
         "preflight-wechat-missing",
         {"name": "WECHAT_TEMPLATE_WAITLIST"},
+    ),
+    (
+        {**GOOD, "WECHAT_TEMPLATE_PAYMENT": "tpl-payment:thing1,amount2"},
+        "preflight-wechat-template-bad",
+        {"name": "WECHAT_TEMPLATE_PAYMENT", "reason": "keyword-count"},
+    ),
+    ({**GOOD, "PUBLIC_URL": ""}, "preflight-public-url-missing", {}),
+    (
+        {**GOOD, "PUBLIC_URL": "http://bot.example.edu.cn"},
+        "preflight-public-url-not-https",
+        {"url": "http://bot.example.edu.cn"},
     ),
 ]
 

@@ -34,8 +34,10 @@ from bot.conversation.types import (
     Action,
     Event,
     EventKind,
+    Notice,
     Performer,
     SendDocument,
+    SendPhoto,
     SendResult,
     SendText,
 )
@@ -53,6 +55,7 @@ from bot.handlers.wechat.api import (
 )
 from bot.handlers.wechat.folding import Choice, DocumentOut, ImageOut, Out, TextOut, fold
 from bot.handlers.wechat.store import PLATFORM, WINDOW_EVENTS, DatabaseTokenStore, Users
+from bot.handlers.wechat.templates import template_message
 from foundation.i18n import t
 from foundation.settings import Settings
 from storage.db import Database
@@ -69,6 +72,9 @@ MAX_RECENT = 20_000
 MAX_OPENID = 128
 # Custom menu keys: `cmd:<command>` is that command.
 MENU_COMMANDS = ("start", "help", "language", "cancel")
+# Images of one step's documents (tickets) at most: with the text of their links and the
+# step's menu, what the 5 messages of one user message can carry.
+MAX_IMAGES = 3
 # Numbered options are answered with this many digits at most.
 _DIGITS = re.compile(r"\s*(\d{1,2})\s*")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -126,7 +132,7 @@ def guess_locale(text: str) -> str:
     return "zh" if _CJK.search(text) else "en"
 
 
-async def _no_document(action: SendDocument) -> list[Action]:
+async def no_document(action: SendDocument) -> list[Action]:
     # Until a hook is set (a ticket as image + link), the caption and a note go out.
     locale = guess_locale(action.caption)
     note = t(locale, "wechat-document-unavailable", {"name": action.filename})
@@ -144,15 +150,19 @@ class WeChatPerformer:
         *,
         msgmenu: bool,
         document_hook: DocumentHook | None = None,
+        templates: Any = None,
     ) -> None:
         self.api = api
         self.users = users
         self.msgmenu = msgmenu
+        # Where the WECHAT_TEMPLATE_* ids are read (the Settings): notices outside the window.
+        self.templates = templates
         # A PDF becomes what WeChat can show (the ticket helper sets it): Actions again.
-        self.document_hook: DocumentHook = document_hook or _no_document
+        self.document_hook: DocumentHook = document_hook or no_document
         # Counters for tests and the bench.
         self.custom_sent = 0
         self.custom_refused = 0
+        self.templates_sent = 0
 
     async def close(self) -> None:
         await self.api.close()
@@ -163,11 +173,60 @@ class WeChatPerformer:
             return SendResult(ok=True)
         return await self.send_custom_all(_chat_of(action), prepared)
 
+    async def perform_notice(self, action: SendText, notice: Notice) -> SendResult:
+        """An outbox notice (the worker): a customer-service message while the user's
+        window and quota have room for it, else a template message (模板消息) when the
+        notice's kind has one configured; else it waits (retried, then given up).
+
+        The quota is claimed before anything is prepared, so the choices of the step the
+        candidate is on are not replaced by a notice that then goes out as a template."""
+        user = action.chat_id
+        outs = fold([action])
+        if outs and await self.users.claim(user, len(outs)):
+            prepared = await self.prepare(user, outs)
+            result = await self._send_claimed(user, prepared)
+            if result.ok or result.error != "retry-after":
+                return result
+        message = template_message(
+            notice.kind, notice.args, notice.locale, self.templates, client_msg_id=notice.key
+        )
+        if message is None:
+            log.info("wechat: no template for %r; the notice waits for the window", notice.kind)
+            return SendResult(ok=False, error="retry-after")
+        openid = await self.users.openid(user)
+        if openid is None:
+            log.warning("wechat: no OpenID for user %s; notice dropped", user)
+            return SendResult(ok=False, error="failed")
+        try:
+            await self.api.send_template(
+                openid, message.template_id, message.data, client_msg_id=message.client_msg_id
+            )
+        except WeChatError as refused:
+            if refused.errcode in NOT_FOLLOWING:
+                return SendResult(ok=False, error="blocked")
+            # 40037 (no such template) or 47003 (a field its template does not take): the
+            # school's settings and template disagree; said loudly, retried, then given up.
+            log.error("wechat: template message %r refused: %s", notice.kind, refused)
+            return SendResult(ok=False, error="failed")
+        except WeChatUnreachable as lost:
+            # It may have arrived: the same client_msg_id keeps a retry from showing twice.
+            log.warning("wechat: template message to user %s: %s", user, lost)
+            return SendResult(ok=False, error="transient")
+        self.templates_sent += 1
+        return SendResult(ok=True)
+
     async def prepare(self, user: int, outs: Sequence[Out]) -> list[Prepared]:
         """The messages for `outs`: choices remembered, images uploaded, documents hooked."""
         prepared: list[Prepared] = []
-        for out in outs:
+        documents: list[DocumentOut] = []
+        for index, out in enumerate(outs):
             if isinstance(out, TextOut):
+                if out.choices and self.msgmenu and "<a href=" in out.text:
+                    # A menu message shows its text as it is, links as raw markup: the
+                    # text and its links (a pay link) go first as a text message, the
+                    # choices after it.
+                    prepared.append(_plain(out.text))
+                    out = TextOut(t(guess_locale(out.text), "wechat-choose-head"), out.choices)
                 prepared.append(await self._text(user, out))
             elif isinstance(out, ImageOut):
                 media_id = await self.api.upload_image(out.data, out.filename)
@@ -178,9 +237,23 @@ class WeChatPerformer:
                     )
                 )
             elif isinstance(out, DocumentOut):
-                replaced = await self.document_hook(out.action)
-                prepared += await self.prepare(user, fold(replaced))
+                documents.append(out)
+                if index + 1 < len(outs) and isinstance(outs[index + 1], DocumentOut):
+                    continue  # the documents of one step are hooked together
+                prepared += await self._documents(user, documents)
+                documents = []
         return prepared
+
+    async def _documents(self, user: int, documents: Sequence[DocumentOut]) -> list[Prepared]:
+        """A step's documents as their hooks make them, in as few messages as the quota of
+        one user message holds: the images first (at most `MAX_IMAGES`), then one text
+        with every document's text and links (four tickets: 3 images and 1 text)."""
+        made: list[Action] = []
+        for document in documents:
+            made += await self.document_hook(document.action)
+        images = [a for a in made if isinstance(a, SendPhoto)][:MAX_IMAGES]
+        others = [a for a in made if not isinstance(a, SendPhoto)]
+        return await self.prepare(user, fold([*images, *others]))
 
     async def _text(self, user: int, out: TextOut) -> Prepared:
         if not out.choices:
@@ -216,6 +289,18 @@ class WeChatPerformer:
                 user,
             )
             return SendResult(ok=False, error="retry-after")
+        return await self._send_claimed(user, prepared, openid)
+
+    async def _send_claimed(
+        self, user: int, prepared: Sequence[Prepared], openid: str | None = None
+    ) -> SendResult:
+        """Sends `prepared`, whose quota was claimed; gives back what was not sent."""
+        if openid is None:
+            openid = await self.users.openid(user)
+            if openid is None:
+                await self.users.give_back(user, len(prepared))
+                log.warning("wechat: no OpenID for user %s; message dropped", user)
+                return SendResult(ok=False, error="failed")
         for i, message in enumerate(prepared):
             try:
                 await self.api.send_custom(openid, message.custom)
@@ -358,7 +443,9 @@ class WeChatAdapter:
             now=self.clock,
         )
         self.users = Users(database, self.clock)
-        self.wechat = WeChatPerformer(self.api, self.users, msgmenu=settings.wechat_msgmenu)
+        self.wechat = WeChatPerformer(
+            self.api, self.users, msgmenu=settings.wechat_msgmenu, templates=settings
+        )
         self.wechat_runner = WeChatRunner(engine, self.wechat)
         # The Adapter protocol's names (bot/app.py and the worker see only these types).
         self.performer: Performer = self.wechat

@@ -294,11 +294,15 @@ class WeChatApi:
         template_id: str,
         data: dict[str, Any],
         url: str | None = None,
+        client_msg_id: str | None = None,
     ) -> int | None:
-        """A template message; returns its msgid."""
+        """A template message; returns its msgid. `client_msg_id`: WeChat sends one
+        message per user and id within 10 minutes (a retried send is not shown twice)."""
         body: dict[str, Any] = {"touser": openid, "template_id": template_id, "data": data}
         if url:
             body["url"] = url
+        if client_msg_id:
+            body["client_msg_id"] = client_msg_id
         answer = await self.call("/cgi-bin/message/template/send", body=body)
         msgid = answer.get("msgid")
         return int(msgid) if isinstance(msgid, int) else None
@@ -308,7 +312,8 @@ class WeChatApi:
 
         def form() -> aiohttp.FormData:
             data = aiohttp.FormData()
-            data.add_field("media", png, filename=filename, content_type="image/png")
+            kind = "image/png" if filename.lower().endswith(".png") else "image/jpeg"
+            data.add_field("media", png, filename=filename, content_type=kind)
             return data
 
         answer = await self.call("/cgi-bin/media/upload", form=form, params={"type": "image"})

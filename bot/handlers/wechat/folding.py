@@ -56,6 +56,14 @@ class DocumentOut:
 Out = TextOut | ImageOut | DocumentOut
 
 
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def image_name(data: bytes) -> str:
+    """The upload's file name, its extension telling the format (a ticket page is a PNG)."""
+    return "photo.png" if data.startswith(PNG_SIGNATURE) else "photo.jpg"
+
+
 def link(label: str, url: str) -> str:
     """A link in a text message (WeChat shows <a href> in text as a link)."""
     return f'<a href="{html.escape(url, quote=True)}">{html.escape(label, quote=False)}</a>'
@@ -91,7 +99,7 @@ def fold(actions: Iterable[Action]) -> list[Out]:
                 texts.append(action.text)
         elif isinstance(action, SendPhoto):
             flush()
-            out.append(ImageOut(action.data, "photo.jpg"))
+            out.append(ImageOut(action.data, image_name(action.data)))
             if action.caption:
                 texts.append(action.caption)  # under the image, with what follows
         elif isinstance(action, SendDocument):
