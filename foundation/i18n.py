@@ -43,6 +43,11 @@ def t(locale: str, key: str, args: Mapping[str, Any] | None = None) -> str:
     return key
 
 
+def has_text(locale: str, key: str) -> bool:
+    """Whether `locale` (or Chinese, its fallback) has a message `key`."""
+    return bundle(locale).has_message(key) or bundle(DEFAULT_LOCALE).has_message(key)
+
+
 def message_ids(locale: str) -> set[str]:
     """Every message id of a locale (for the same-keys test)."""
     ids: set[str] = set()

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from bot.conversation import callbacks, inputs
 from bot.conversation.types import Action, Button, Event
 from foundation.clock import Clock
-from foundation.i18n import t
+from foundation.i18n import has_text, t
 from foundation.settings import Settings
 from outgoing.mailer import Mailer
 from registration import accounts, errors
@@ -102,6 +102,10 @@ class Ctx:
     # --- text --------------------------------------------------------------------
 
     def t(self, key: str, **args: Any) -> str:
+        if not self.event.deletes_user_messages and has_text(
+            self.locale, undeletable := f"{key}-undeletable"
+        ):
+            key = undeletable  # the text promised a deletion the platform cannot do
         return t(self.locale, key, {k: _arg(v) for k, v in args.items()})
 
     def notice(self, key: str, **args: Any) -> None:

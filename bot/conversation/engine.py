@@ -414,7 +414,8 @@ class Conversations:
             return
         if step.sensitive:
             # R8 and ID numbers: the message is deleted whatever it says.
-            ctx.before.append(DeleteMessage(ctx.chat_id, ctx.event.message_id or 0))
+            if ctx.event.deletes_user_messages:
+                ctx.before.append(DeleteMessage(ctx.chat_id, ctx.event.message_id or 0))
             ctx.notice(f"chat-deleted-{'password' if step.expects.value == 'password' else 'id'}")
         # A password or an administrator's note is taken as typed, question mark or not.
         free_text = step.expects in (flows.Expect.PASSWORD, flows.Expect.NOTE)

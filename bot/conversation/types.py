@@ -38,6 +38,10 @@ class Event:
     # CONTACT: the platform user the contact belongs to (None: not a user of the platform);
     # the candidate's own number only when it is `user_id`.
     contact_user_id: int | None = None
+    # Whether the platform lets the bot delete the user's own message (Telegram does; a
+    # WeChat official account cannot): where it cannot, the texts that promise a deletion
+    # ask the candidate to delete it themselves (`<key>-undeletable` in the locales).
+    deletes_user_messages: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -90,6 +90,8 @@ chat-expects-id-number = your ID number
 chat-expects-phone = your 11-digit mobile number
 chat-expects-ticket-number = the 15-digit ticket number
 chat-deleted-password = For your safety, the message with your password was deleted.
+chat-deleted-password-undeletable = For your safety, please press and hold the message with your password and delete it.
+chat-deleted-id-undeletable = For your privacy, please press and hold the message with your ID number and delete it.
 chat-deleted-id = For your privacy, the message with your ID number was deleted.
 chat-name-invalid = That does not look like a name. Please type the name on your student record (letters or Chinese characters; a middle dot may be typed as "·" or ".").
 chat-code-form = The code has 6 digits. Please type it again.
@@ -107,6 +109,10 @@ chat-prompt-signup-password =
     Choose a password for { $email }:
     at least 8 characters, with letters, digits and special characters (!@#$%^&*_-).
     The message with your password is deleted right after I read it.
+chat-prompt-signup-password-undeletable =
+    Choose a password for { $email }:
+    at least 8 characters, with letters, digits and special characters (!@#$%^&*_-).
+    After sending it, press and hold the message to delete it (an official account cannot delete it for you).
 chat-signed-up = The pass account { $email } was created and is signed in to this chat.
 chat-prompt-verify-code = A code was sent to { $email }. Please type the 6-digit code from the mail (valid for 15 minutes).
 chat-code-sent = A code was sent to { $email }.
@@ -114,6 +120,7 @@ chat-verified = Your e-mail is verified!
 chat-verify-first = Please verify your e-mail first.
 chat-prompt-signin-email = Sign in: please type the e-mail of your pass account.
 chat-prompt-signin-password = Please type the password of { $email } (the message is deleted right after reading).
+chat-prompt-signin-password-undeletable = Please type the password of { $email } (then press and hold the message to delete it; an official account cannot delete it for you).
 chat-signed-in = Signed in: { $email }
 chat-prompt-recover-name = Recover my account: please type the name on your student record.
 chat-prompt-recover-id-type = Please choose your ID type:
@@ -129,6 +136,10 @@ chat-prompt-reset-password =
     Choose a new password for { $email }:
     at least 8 characters, with letters, digits and special characters (!@#$%^&*_-).
     The message is deleted right after reading.
+chat-prompt-reset-password-undeletable =
+    Choose a new password for { $email }:
+    at least 8 characters, with letters, digits and special characters (!@#$%^&*_-).
+    After sending it, press and hold the message to delete it (an official account cannot delete it for you).
 chat-password-reset = Your password was reset and { $email } is signed in to this chat (other chats must sign in again).
 
 ## ID types

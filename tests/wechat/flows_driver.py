@@ -237,6 +237,8 @@ class WeChatFlows(DatabaseChecks):
     wx: WeChatEmulatorClient
     bot: WeChatBot
     users: itertools.count = field(default_factory=lambda: itertools.count(1))
+    # An official account cannot delete a candidate's message: they are asked to (R8).
+    deletes_user_messages: bool = False
 
     def chat(self, language_code: str = "zh-hans", user_id: int | None = None) -> WeChatChat:
         number = user_id or next(self.users)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
@@ -198,3 +199,25 @@ async def test_a_reply_refused_for_the_quota_is_kept_and_delivered_after_the_nex
 @pytest.mark.parametrize("step", BAD_INPUT_STEPS)
 async def test_hostile_inputs_through_wechat(wechat_flows: WeChatFlows, step: str) -> None:
     await _hostile_inputs(wechat_flows, step)
+
+
+async def test_r8_password_on_wechat_asks_the_candidate_to_delete_it(
+    wechat_flows: WeChatFlows,
+) -> None:
+    """R8 on a platform that cannot delete a user's message: the password prompt and the
+    note after it ask the candidate to delete the message themselves, and nothing claims a
+    deletion that did not happen (on Telegram the bot deletes it: test_main_path)."""
+    h = wechat_flows
+    chat = h.chat()
+    await chat.command("start")
+    await chat.press("通行证账号")
+    await chat.press("注册通行证")
+    await chat.send("own@example.com")
+    assert "长按这条消息删除" in chat.text and "立即删除" not in chat.text, chat.text
+    await chat.send(PASSWORD)
+    assert "请长按刚才发送的含密码的消息" in chat.text, chat.text
+    assert "已删除" not in chat.text
+    # Every message the candidate saw, menu messages included, as WeChat stored them.
+    seen = json.dumps(await h.wx.transcript(chat.openid), ensure_ascii=False)
+    assert "请长按刚才发送的含密码的消息" in seen
+    assert "已删除" not in seen and "立即删除" not in seen

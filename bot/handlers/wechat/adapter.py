@@ -619,6 +619,7 @@ class WeChatAdapter:
             "update_id": update_id,
             "user_id": got.user_id,
             "chat_id": got.user_id,
+            "deletes_user_messages": False,  # an official account cannot delete them
         }
         if msg_type == "text":
             text = fields.get("Content", "")
