@@ -89,7 +89,11 @@ async def campus_for(
 
 
 async def own_entry(uow: UnitOfWork, registration_id: int, entry_id: int) -> EntryDTO:
-    entry = await uow.entries.get(entry_id)
+    return owned(registration_id, await uow.entries.get(entry_id))
+
+
+def owned(registration_id: int, entry: EntryDTO | None) -> EntryDTO:
+    """`entry`, read by id, if it is one of the registration's own (else NotFound, Forbidden)."""
     if entry is None:
         raise errors.NotFound(what="entry")
     if entry.registration_id != registration_id:

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from foundation.clock import Clock
 from registration import errors
-from registration.common import lock_registration, own_entry
+from registration.common import owned
 from registration.entries import check_payable
 from registration.gateways.base import (
     CallbackRefused,
@@ -42,6 +42,9 @@ class PaymentLink:
     url: str
     amount_fen: int
     payment_id: str
+    # The entry paid for, as read under the registration's lock (a link changes nothing
+    # of it): the chat shows it without reading it again.
+    entry: EntryDTO | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,14 +90,17 @@ async def payment_link(
 ) -> PaymentLink:
     """The link to pay one entry (R28); while a payment is pending, the same link (R29)."""
     now = clock.now()
-    registration = await lock_registration(uow, registration_id)
-    entry = await own_entry(uow, registration.id, entry_id)
+    # The lock, the entry and its pending payment: one round trip on PostgreSQL.
+    state = await uow.payments.lock_for_payment(registration_id, entry_id)
+    if state is None:
+        raise errors.NotRegistered()
+    entry = owned(state.registration.id, state.entry)
     await check_payable(uow, now, entry)  # R4, R26, R27
-    pending = await uow.payments.pending_of_entry(entry.id)
+    pending = state.pending
     if pending is not None and now - pending.created_at >= PENDING_RECHECK:
         pending = await _recheck_stale(uow, now, pending, gateway)
     if pending is not None:
-        return PaymentLink(pending.link, pending.amount_fen, pending.id)
+        return PaymentLink(pending.link, pending.amount_fen, pending.id, entry)
     payment_id = new_payment_id()
     link = await gateway.create_payment(
         payment_id, entry.fee_fen, f"{entry.subject_code} #{entry.id}", return_url
@@ -115,7 +121,7 @@ async def payment_link(
         raced = await uow.payments.pending_of_entry(entry.id)
         assert raced is not None
         created = raced
-    return PaymentLink(created.link, created.amount_fen, created.id)
+    return PaymentLink(created.link, created.amount_fen, created.id, entry)
 
 
 async def _recheck_stale(

@@ -22,7 +22,7 @@ from outgoing.mailer import Mailer
 from registration import accounts, errors
 from registration.common import Phase, phase
 from storage.db import UnitOfWork
-from storage.dto import AccountDTO, ExamSessionDTO, RegistrationDTO, StudentRecordDTO
+from storage.dto import AccountDTO, EntryDTO, ExamSessionDTO, RegistrationDTO, StudentRecordDTO
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +86,9 @@ class Ctx:
         # by id: read once per event, forgotten after any write that could change them.
         self._registration: RegistrationDTO | bool | None = False
         self._records: dict[int, StudentRecordDTO] = {}
+        # Entries a step's own write just returned (booking, pay link): the screen that
+        # follows shows them without reading them again. Never filled by a plain read.
+        self._entries: dict[int, EntryDTO] = {}
 
     @property
     def now(self) -> datetime:
@@ -193,10 +196,19 @@ class Ctx:
         changed them); the next ask reads them again."""
         self._registration = False
         self._records.clear()
+        self._entries.clear()
 
     def remember_registration(self, registration: RegistrationDTO) -> None:
         """The active registration as a service just returned or kept it."""
         self._registration = registration
+
+    def remember_entry(self, entry: EntryDTO) -> None:
+        """An entry as a service just wrote or read it under the registration's lock, after
+        the step's last write; forgotten with the registration."""
+        self._entries[entry.id] = entry
+
+    def remembered_entry(self, entry_id: int) -> EntryDTO | None:
+        return self._entries.get(entry_id)
 
     async def candidate_actor(self) -> str | None:
         """Who this event's changes are audited as: the bound pass account, if any (the

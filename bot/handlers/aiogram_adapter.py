@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from http import HTTPStatus
 from typing import Any
 
 from aiogram import Bot, Dispatcher, Router, methods
@@ -110,14 +111,25 @@ def _markup(keyboard: Keyboard) -> InlineKeyboardMarkup | None:
     )
 
 
+def _has_message_id(result: Any) -> bool:
+    return isinstance(result, dict) and type(result.get("message_id")) is int
+
+
 class AiogramPerformer(BasePerformer):
-    """Carries out Actions with an aiogram Bot, with the shared retry policy."""
+    """Carries out Actions with an aiogram Bot, with the shared retry policy.
+
+    The text sends, edits, answers and deletions go through `JsonSession.call_unvalidated`:
+    their successful answers are not validated into models the core never reads.
+    """
 
     _log = log
 
     def __init__(self, bot: Bot, retry: RetryPolicy) -> None:
         super().__init__(retry, classify)
+        if not isinstance(bot.session, JsonSession):
+            raise TypeError("AiogramPerformer needs a bot made with a JsonSession (_bot)")
         self.bot = bot
+        self._session: JsonSession = bot.session
 
     async def close(self) -> None:
         """Closes the HTTP session (a standalone performer, e.g. the worker's, owns it)."""
@@ -129,14 +141,21 @@ class AiogramPerformer(BasePerformer):
     async def _send_message(
         self, chat_id: int, text: str, markup: InlineKeyboardMarkup | None
     ) -> int:
-        sent = await self.bot.send_message(chat_id, text, reply_markup=markup)
-        return sent.message_id
+        sent = await self._session.call_unvalidated(
+            self.bot,
+            methods.SendMessage(chat_id=chat_id, text=text, reply_markup=markup),
+            _has_message_id,
+        )
+        return int(sent["message_id"])
 
     async def _edit_message(
         self, chat_id: int, message_id: int, text: str, markup: InlineKeyboardMarkup | None
     ) -> None:
-        await self.bot.edit_message_text(
-            text, chat_id=chat_id, message_id=message_id, reply_markup=markup
+        await self._session.call_unvalidated(
+            self.bot,
+            methods.EditMessageText(
+                text=text, chat_id=chat_id, message_id=message_id, reply_markup=markup
+            ),
         )
 
     async def _send_document_file(
@@ -157,12 +176,19 @@ class AiogramPerformer(BasePerformer):
         return sent.message_id
 
     async def _answer_query(self, action: AnswerButton) -> None:
-        await self.bot.answer_callback_query(
-            action.callback_id, text=action.text or None, show_alert=action.alert
+        await self._session.call_unvalidated(
+            self.bot,
+            methods.AnswerCallbackQuery(
+                callback_query_id=action.callback_id,
+                text=action.text or None,
+                show_alert=action.alert,
+            ),
         )
 
     async def _delete_message(self, chat_id: int, message_id: int) -> None:
-        await self.bot.delete_message(chat_id, message_id)
+        await self._session.call_unvalidated(
+            self.bot, methods.DeleteMessage(chat_id=chat_id, message_id=message_id)
+        )
 
 
 def build_router(runner: EventRunner) -> Router:
@@ -239,12 +265,7 @@ class JsonSession(AiohttpSession):
     PDF or photo) still goes as a form, through aiogram's own path.
     """
 
-    async def make_request(
-        self,
-        bot: Bot,
-        method: TelegramMethod[Any],
-        timeout: int | None = None,  # noqa: ASYNC109 - aiogram's signature
-    ) -> Any:
+    def _body(self, bot: Bot, method: TelegramMethod[Any]) -> tuple[dict[str, Any], dict[str, Any]]:
         files: dict[str, Any] = {}
         body: dict[str, Any] = {}
         for key, value in method.model_dump(warnings=False).items():
@@ -252,8 +273,15 @@ class JsonSession(AiohttpSession):
             prepared = self.prepare_value(value, bot=bot, files=files, _dumps_json=False)
             if prepared is not None:
                 body[key] = prepared
-        if files:
-            return await super().make_request(bot, method, timeout)
+        return body, files
+
+    async def _post_json(
+        self,
+        bot: Bot,
+        method: TelegramMethod[Any],
+        body: dict[str, Any],
+        timeout: int | None,  # noqa: ASYNC109 - aiogram's signature
+    ) -> tuple[int, str]:
         session = await self.create_session()
         url = self.api.api_url(token=bot.token, method=method.__api_method__)
         try:
@@ -263,13 +291,55 @@ class JsonSession(AiohttpSession):
                 headers={"Content-Type": "application/json"},
                 timeout=self.timeout if timeout is None else timeout,
             ) as resp:
-                status, text = resp.status, await resp.text()
+                return resp.status, await resp.text()
         except TimeoutError as err:
             # The same errors as aiogram's own path, so classify() reads them alike.
             raise TelegramNetworkError(method=method, message="Request timeout error") from err
         except ClientError as err:
             message = f"{type(err).__name__}: {err}"
             raise TelegramNetworkError(method=method, message=message) from err
+
+    async def make_request(
+        self,
+        bot: Bot,
+        method: TelegramMethod[Any],
+        timeout: int | None = None,  # noqa: ASYNC109 - aiogram's signature
+    ) -> Any:
+        body, files = self._body(bot, method)
+        if files:
+            return await super().make_request(bot, method, timeout)
+        status, text = await self._post_json(bot, method, body, timeout)
+        return self.check_response(bot=bot, method=method, status_code=status, content=text).result
+
+    async def call_unvalidated(
+        self,
+        bot: Bot,
+        method: TelegramMethod[Any],
+        accept: Callable[[Any], bool] = lambda result: True,
+    ) -> Any:
+        """`method`'s result as the Bot API's JSON, not validated into aiogram's models.
+
+        For the performer's hot sends, whose answer the core reads at most a message id
+        from: aiogram would validate every answer into pydantic models (a whole `Message`
+        for each edit), about 7.6% of the bot's CPU per update in the chat bench's profile
+        (docs/performance.md). Only an answer that is a success (2xx, ``ok`` true) with a
+        result `accept` takes skips that; any other answer goes through aiogram's own
+        `check_response`, so errors raise exactly the exceptions they did. No middleware
+        runs (the session's only one is for getUpdates), and the call carries no file.
+        """
+        body, files = self._body(bot, method)
+        if files:
+            raise ValueError(f"{method.__api_method__} carries a file: use the bot's call")
+        status, text = await self._post_json(bot, method, body, None)
+        if HTTPStatus.OK <= status <= HTTPStatus.IM_USED:
+            try:
+                answer = self.json_loads(text)
+            except Exception:  # check_response below raises its own error
+                answer = None
+            if isinstance(answer, dict) and answer.get("ok") is True:
+                result = answer.get("result")
+                if accept(result):
+                    return result
         return self.check_response(bot=bot, method=method, status_code=status, content=text).result
 
 

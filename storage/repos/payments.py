@@ -4,16 +4,27 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select, text, update
+from sqlalchemy import Executable, and_, bindparam, delete, insert, select, text, true, update
 from sqlalchemy.exc import IntegrityError
 
+from storage.dto import EntryDTO, RegistrationDTO
 from storage.errors import Conflict
 from storage.models import Entry, Payment, PaymentNonce, Registration
-from storage.repos.audit import without
-from storage.repos.base import Repository, insert_or_skip, to_dto
+from storage.repos.audit import AU, without
+from storage.repos.base import Repository, insert_or_skip, status_is, to_dto
+from storage.repos.registrations import (
+    _ENTRY,
+    _LOCK,
+    _LOCKED,
+    _R_PREFIX,
+    _REG_FIELDS,
+    _S_PREFIX,
+    _SEEN,
+    _Mapped,
+)
 
 PAY = Payment.__table__
 NONCE = PaymentNonce.__table__
@@ -48,6 +59,72 @@ _PENDING_OF_ENTRY = select(PAY).where(
     PAY.c.entry_id == bindparam("b_entry_id"), PAY.c.status == "pending"
 )
 
+# PostgreSQL, the pay step: the registration's lock, the entry and the entry's pending
+# payment in one round trip. As in RegistrationRepository.lock_for_booking, the reads
+# see the snapshot taken before the UPDATE may wait for the row lock; the `seen`
+# registration row tells whether someone changed the registration meanwhile (every
+# change of its entries and payments goes through `lock`), and then the entry and the
+# payment are read again, after the lock.
+_E_PREFIX = "_e_"
+_P_PREFIX = "_p_"
+_ENTRY_FIELDS = tuple(c.name for c in EN.c)
+_PAY_FIELDS = tuple(c.name for c in PAY.c)
+_LOCK_ENTRY_PENDING = select(
+    *(_LOCKED.c[n].label(_R_PREFIX + n) for n in _REG_FIELDS),
+    *(_SEEN.c[n].label(_S_PREFIX + n) for n in _REG_FIELDS),
+    *(EN.c[n].label(_E_PREFIX + n) for n in _ENTRY_FIELDS),
+    *(PAY.c[n].label(_P_PREFIX + n) for n in _PAY_FIELDS),
+).select_from(
+    _LOCKED.join(_SEEN, _SEEN.c.id == _LOCKED.c.id)
+    .outerjoin(EN, EN.c.id == bindparam("b_entry_id"))
+    # The literal status lets the plan use the partial index of pending payments.
+    .outerjoin(PAY, and_(PAY.c.entry_id == EN.c.id, status_is(PAY.c.status, "pending")))
+)
+
+# PostgreSQL: a new pending payment and its audit row in one statement (as an entry
+# and its seat, storage/repos/registrations.py). No row: the entry has a pending
+# payment already (R29), and no audit row was written either.
+_A_PREFIX = "a_"
+_AUDIT_ID = "_audit_id"
+_AUDIT_COLUMNS = ("at", "actor", "action", "object_type", "before", "after")
+_AUDITED_PAYMENT = _CREATE_PENDING["postgresql"].cte("payment")
+_PAYMENT_AUDIT = (
+    insert(AU)
+    .from_select(
+        [*_AUDIT_COLUMNS, "object_id"],
+        select(
+            *(bindparam(_A_PREFIX + c, type_=AU.c[c].type) for c in _AUDIT_COLUMNS),
+            _AUDITED_PAYMENT.c.id,
+        ),
+    )
+    .returning(AU.c.id)
+    .cte("audit")
+)
+_CREATE_PENDING_AUDITED: Executable = select(
+    *_AUDITED_PAYMENT.c, _PAYMENT_AUDIT.c.id.label(_AUDIT_ID)
+).select_from(_AUDITED_PAYMENT.join(_PAYMENT_AUDIT, true()))
+
+
+def _payment_as_returned(values: dict[str, Any]) -> dict[str, Any]:
+    """The audit `after` of a new pending payment (its columns but the id and the link, as
+    RETURNING gives them), known before the INSERT; checked against the row itself."""
+    out: dict[str, Any] = {}
+    for name in _PAY_FIELDS:
+        if name in ("id", "link"):
+            continue
+        value = "pending" if name == "status" else values.get(name)
+        out[name] = value.astimezone(UTC) if isinstance(value, datetime) else value
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class PayState:
+    """What the pay step reads under the registration's lock (see `lock_for_payment`)."""
+
+    registration: RegistrationDTO
+    entry: EntryDTO | None
+    pending: PaymentDTO | None
+
 
 class PaymentRepository(Repository):
     async def get(self, payment_id: str) -> PaymentDTO | None:
@@ -57,6 +134,37 @@ class PaymentRepository(Repository):
     async def pending_of_entry(self, entry_id: int) -> PaymentDTO | None:
         row = (await self.conn.execute(_PENDING_OF_ENTRY, {"b_entry_id": entry_id})).first()
         return to_dto(PaymentDTO, row) if row else None
+
+    async def lock_for_payment(self, registration_id: int, entry_id: int) -> PayState | None:
+        """Locks the registration (`RegistrationRepository.lock`), then reads the entry
+        `entry_id` (whoever's it is: the caller checks) and its pending payment; on
+        PostgreSQL usually in one round trip. None when the registration is not active."""
+        if self.dialect == "postgresql":
+            params = {"b_registration_id": registration_id, "b_entry_id": entry_id}
+            row = (await self.conn.execute(_LOCK_ENTRY_PENDING, params)).first()
+            if row is None:
+                return None  # not active: no row locked
+            m = row._mapping
+            locked = {n: m[_R_PREFIX + n] for n in _REG_FIELDS}
+            seen = {n: m[_S_PREFIX + n] for n in _REG_FIELDS}
+            registration = to_dto(RegistrationDTO, _Mapped(locked))
+            if seen == {**locked, "version": locked["version"] - 1}:
+                entry = pay = None
+                if m[_E_PREFIX + "id"] is not None:
+                    entry = to_dto(EntryDTO, _Mapped({n: m[_E_PREFIX + n] for n in _ENTRY_FIELDS}))
+                if m[_P_PREFIX + "id"] is not None:
+                    pay = to_dto(PaymentDTO, _Mapped({n: m[_P_PREFIX + n] for n in _PAY_FIELDS}))
+                return PayState(registration, entry, pay)
+            # The snapshot predates a change committed while we waited for the lock.
+        else:
+            row = (await self.conn.execute(_LOCK, {"registration_id": registration_id})).first()
+            if row is None:
+                return None
+            registration = to_dto(RegistrationDTO, row)
+        entry_row = (await self.conn.execute(_ENTRY, {"b_entry_id": entry_id})).first()
+        entry = to_dto(EntryDTO, entry_row) if entry_row else None
+        pending = await self.pending_of_entry(entry.id) if entry is not None else None
+        return PayState(registration, entry, pending)
 
     async def pending_of_entries(self, entry_ids: Sequence[int]) -> dict[int, PaymentDTO]:
         if not entry_ids:
@@ -77,6 +185,18 @@ class PaymentRepository(Repository):
         # ON CONFLICT on the pending-payment index instead of a savepoint around a failing
         # INSERT: two statements fewer on every pay step, and the transaction stays usable.
         params = {f"b_{k}": values[k] for k in _NEW_PAYMENT_COLUMNS}
+        sink = self.audit_sink
+        if self.dialect == "postgresql" and sink is not None:
+            after = _payment_as_returned(values)
+            audit = await sink.fields("create", "payment", None, after)
+            params.update({_A_PREFIX + k: v for k, v in audit.items()})
+            row = (await self.conn.execute(_CREATE_PENDING_AUDITED, params)).first()
+            if row is None:
+                raise Conflict("payments.pending_entry")
+            got = without(row._mapping, "id", "link", _AUDIT_ID)
+            if got != after:  # never so far: a default of the database, say
+                await sink.correct_after(row._mapping[_AUDIT_ID], got)
+            return to_dto(PaymentDTO, row)
         row = (await self.conn.execute(_CREATE_PENDING[self.dialect], params)).first()
         if row is None:
             raise Conflict("payments.pending_entry")

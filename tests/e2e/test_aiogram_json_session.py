@@ -1,6 +1,8 @@
-"""The aiogram adapter's session posts a call without a file as JSON, and a file as a form.
+"""The aiogram adapter's session posts a call without a file as JSON, and a file as a form;
+the performer's hot sends skip the validation of a successful answer, and raise errors as
+aiogram does.
 
-A cheaper body for every send (docs/performance.md); the Bot API takes both. The server here
+Cheaper sends (docs/performance.md); the Bot API takes both bodies. The server here
 records what arrives, so the test sees the wire, not the session's intentions.
 """
 
@@ -11,10 +13,25 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from aiogram.exceptions import (
+    ClientDecodeError,
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramRetryAfter,
+)
+from aiogram.methods import SendMessage
 from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup
 from aiohttp import web
 
-from bot.handlers.aiogram_adapter import _bot
+from bot.conversation.types import SendResult, SendText
+from bot.handlers.aiogram_adapter import (
+    AiogramPerformer,
+    JsonSession,
+    _bot,
+    _has_message_id,
+    classify,
+)
+from bot.handlers.retry import Outcome, RetryPolicy
 
 TOKEN = "123456:json-session-test"
 MESSAGE = {"message_id": 7, "date": 0, "chat": {"id": 42, "type": "private"}, "text": "hi"}
@@ -75,3 +92,99 @@ async def test_a_file_still_goes_as_a_multipart_form(
         await bot.session.close()
     [(name, ctype, _)] = seen
     assert (name, ctype) == ("sendDocument", "multipart/form-data")
+
+
+@pytest.fixture
+async def scripted() -> AsyncIterator[tuple[str, list[tuple[int, str]]]]:
+    """A server answering each call with the next (status, body) of a script."""
+    script: list[tuple[int, str]] = []
+
+    async def method(request: web.Request) -> web.Response:
+        status, body = script.pop(0)
+        kind = "application/json" if body.startswith("{") else "text/html"
+        return web.Response(status=status, text=body, content_type=kind)
+
+    app = web.Application()
+    app.router.add_post("/bot{token}/{method}", method)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        yield f"http://127.0.0.1:{port}", script
+    finally:
+        await runner.cleanup()
+
+
+async def test_the_performer_reads_a_message_id_without_validating_the_message(
+    scripted: tuple[str, list[tuple[int, str]]],
+) -> None:
+    # A message with no chat and no date: aiogram's model refuses it, the performer only
+    # needs its id (the hot sends skip the validation, docs/performance.md).
+    url, script = scripted
+    bare = json.dumps({"ok": True, "result": {"message_id": 9}})
+    script.extend([(200, bare), (200, bare)])
+    bot = _bot(TOKEN, url)
+    performer = AiogramPerformer(bot, RetryPolicy(backoff=()))
+    try:
+        with pytest.raises(ClientDecodeError):
+            await bot.send_message(42, "validated")
+        sent = await performer.perform(SendText(chat_id=42, text="你好"))
+    finally:
+        await performer.close()
+    assert sent == SendResult(ok=True, message_id=9)
+
+
+ERRORS = [
+    (
+        429,
+        '{"ok": false, "error_code": 429, "description": "Too Many Requests: retry after 3",'
+        ' "parameters": {"retry_after": 3}}',
+        TelegramRetryAfter,
+        Outcome.RETRY_AFTER,
+    ),
+    (
+        400,
+        '{"ok": false, "error_code": 400, "description": "Bad Request: message is not modified"}',
+        TelegramBadRequest,
+        Outcome.NOT_MODIFIED,
+    ),
+    (
+        403,
+        '{"ok": false, "error_code": 403, "description": "Forbidden: bot was blocked"}',
+        TelegramForbiddenError,
+        Outcome.BLOCKED,
+    ),
+    (502, "<html>Bad Gateway</html>", ClientDecodeError, Outcome.TRANSIENT),
+    (500, '{"ok": false, "error_code": 500, "description": "Internal"}', None, Outcome.TRANSIENT),
+    # A success whose result has no message id is checked by aiogram's model, as before.
+    (200, '{"ok": true, "result": {"text": "no id"}}', ClientDecodeError, Outcome.TRANSIENT),
+]
+
+
+@pytest.mark.parametrize(("status", "body", "error", "outcome"), ERRORS)
+async def test_an_unvalidated_send_raises_and_classifies_errors_as_aiogram_does(
+    scripted: tuple[str, list[tuple[int, str]]],
+    status: int,
+    body: str,
+    error: type[Exception] | None,
+    outcome: Outcome,
+) -> None:
+    url, script = scripted
+    script.extend([(status, body), (status, body)])
+    bot = _bot(TOKEN, url)
+    session = bot.session
+    assert isinstance(session, JsonSession)
+    try:
+        with pytest.raises(Exception) as by_aiogram:
+            await bot.send_message(42, "x")
+        with pytest.raises(Exception) as unvalidated:
+            await session.call_unvalidated(bot, SendMessage(chat_id=42, text="x"), _has_message_id)
+    finally:
+        await session.close()
+    assert type(unvalidated.value) is type(by_aiogram.value)
+    assert str(unvalidated.value) == str(by_aiogram.value)
+    if error is not None:
+        assert isinstance(unvalidated.value, error)
+    assert classify(unvalidated.value).outcome is outcome

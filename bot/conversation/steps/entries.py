@@ -12,7 +12,7 @@ from bot.conversation.callbacks import Callback
 from bot.conversation.context import Ctx, Screen, on_button, rows, screen
 from bot.conversation.types import Button, SendDocument
 from registration import errors
-from registration.common import Phase, campus_for, own_entry, require_open
+from registration.common import Phase, campus_for, own_entry, owned, require_open
 from registration.eligibility import overview
 from registration.entries import (
     PAPER_REPORTS,
@@ -65,6 +65,9 @@ async def _entry(ctx: Ctx, entry_id: Any) -> tuple[RegistrationDTO, EntryDTO]:
     """The candidate's own entry; ids from buttons are re-checked here (Forbidden)."""
     registration = await _registration(ctx)
     number = int(entry_id) if str(entry_id).isdigit() else 0
+    known = ctx.remembered_entry(number)
+    if known is not None:
+        return registration, owned(registration.id, known)
     return registration, await own_entry(ctx.uow, registration.id, number)
 
 
@@ -406,8 +409,10 @@ async def _register(
         ctx.notice("chat-just-filled")
         ctx.goto("waitlist.offer", campus_id=campus_id)
         return
-    # Booked on it: the registration is still the active one (only its version moved).
+    # Booked on it: the registration is still the active one (only its version moved),
+    # and the entry is as the booking returned it.
     ctx.remember_registration(registration)
+    ctx.remember_entry(entry)
     subjects = await _subjects(ctx)
     ctx.notice(
         "chat-registered",
@@ -445,7 +450,8 @@ async def entry_screen(ctx: Ctx) -> Screen:
     return Screen(text, keyboard)
 
 
-@on_button("entry.detail", "pay")
+# Its only write is the payment link's service call, in a savepoint of its own.
+@on_button("entry.detail", "pay", savepoint=False)
 async def pay(ctx: Ctx, cb: Callback) -> None:
     payments = payments_module()
     if payments is None:
@@ -457,13 +463,18 @@ async def pay(ctx: Ctx, cb: Callback) -> None:
     # any link, with the same refusals.
     registration = await _registration(ctx)
     entry_id = str(ctx.data.get("entry_id"))
-    link = await payments.payment_link(
+    link = await ctx.call(
+        payments.payment_link,
         ctx.uow,
         ctx.clock,
         registration_id=registration.id,
         entry_id=int(entry_id) if entry_id.isdigit() else 0,
         gateway=payments.gateway_from_settings(ctx.settings),
     )
+    # The link changed neither: the pay screen shows them without reading them again.
+    ctx.remember_registration(registration)
+    if link.entry is not None:
+        ctx.remember_entry(link.entry)
     ctx.goto("entry.pay", pay_url=link.url, pay_amount=link.amount_fen)
 
 
