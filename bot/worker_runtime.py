@@ -31,6 +31,10 @@ log = logging.getLogger(__name__)
 
 # Times in notices are shown in the session's zone; all example sessions are Beijing time.
 DEFAULT_TZ = "Asia/Shanghai"
+# A notice with no channel now (WeChat outside the 48-hour window, its kind without a
+# template) is looked at again this often, and given up this long after it was queued.
+WAIT_RETRY = timedelta(minutes=10)
+WAIT_LIMIT = timedelta(days=7)
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +181,18 @@ class OutboxDispatcher:
                 # No answer after the request went out: it may have arrived. Sending it
                 # again could show it twice; recorded as it is, not retried.
                 done = await uow.outbox.finish(m.id, self.owner, "failed", now, error="uncertain")
+            elif result is not None and result.error == "waiting":
+                # No channel now (WeChat: outside the 48-hour window, no template for the
+                # kind): looked at again every WAIT_RETRY, so it goes out as a chat message
+                # soon after the candidate writes again; given up only after WAIT_LIMIT.
+                if now - m.created_at >= WAIT_LIMIT:
+                    done = await uow.outbox.finish(
+                        m.id, self.owner, "failed", now, error="no-channel"
+                    )
+                else:
+                    done = await uow.outbox.retry_later(
+                        m.id, self.owner, now + WAIT_RETRY, "waiting", attempt=False
+                    )
             elif m.attempts + 1 >= self.max_attempts:
                 done = await uow.outbox.finish(m.id, self.owner, "failed", now, error=error)
             else:

@@ -151,14 +151,18 @@ class OutboxRepository(Repository):
         )
         return bool(res.rowcount)
 
-    async def retry_later(self, message_id: int, owner: str, due_at: datetime, error: str) -> bool:
+    async def retry_later(
+        self, message_id: int, owner: str, due_at: datetime, error: str, *, attempt: bool = True
+    ) -> bool:
+        """Back to pending until `due_at`; `attempt=False` when nothing was tried (the
+        notice waits for a channel), so the row's attempts are not used up by waiting."""
         res = await self.conn.execute(
             update(OB)
             .where(OB.c.id == message_id, OB.c.status == "sending", OB.c.lease_owner == owner)
             .values(
                 status="pending",
                 due_at=due_at,
-                attempts=OB.c.attempts + 1,
+                attempts=OB.c.attempts + (1 if attempt else 0),
                 last_error=error[:200],
                 lease_owner=None,
                 lease_until=None,

@@ -202,11 +202,12 @@ async def test_r32_inside_the_window_the_reminder_is_a_chat_message(flows: WeCha
     assert await h.wx.api_calls("message/template/send") == []
 
 
-async def test_a_notice_without_a_template_waits_rather_than_going_astray(
+async def test_a_notice_without_a_template_waits_for_the_candidate_and_is_not_lost(
     flows: WeChatFlows,
 ) -> None:
-    """The payment template is optional: outside the window a payment notice is kept
-    for retries (not sent through the wrong template, not marked sent)."""
+    """The payment template is optional: outside the window a payment notice is neither
+    sent through the wrong template nor marked sent nor used up by retries; it waits, and
+    goes out as a chat message once the candidate writes again (nothing lost)."""
     h = flows
     chat = await _waitlisted(h)
     await h.wx.advance_clock(hours=49)
@@ -219,14 +220,30 @@ async def test_a_notice_without_a_template_waits_rather_than_going_astray(
             now=h.clock.now(),
         )
         await uow.commit()
+
+    async def the_row() -> tuple[str, int, str | None]:
+        async with h.db.uow() as uow:
+            now = h.clock.now()
+            # Claimed with a lease that has already run out: a look that leaves it due.
+            [row] = await uow.outbox.claim("probe", now + timedelta(days=1), now, 10)
+            await uow.commit()
+        return row.kind, row.attempts, row.last_error
+
     mark = await h.wx.mark(chat.openid)
-    assert await send_outbox(h) == 0
+    # Ten looks over more than a day, far beyond the worker's 8 attempts: still waiting.
+    for _ in range(10):
+        assert await send_outbox(h) == 0
+        assert await the_row() == ("payment-refund", 0, "waiting")
+        await h.wx.advance_clock(hours=3)
     assert await bot_entries(h, chat, mark) == []
-    async with h.db.uow(readonly=True) as uow:
-        now = h.clock.now()
-        rows = await uow.outbox.claim("probe", now + timedelta(hours=1), now, 10)
-    assert [(r.kind, r.status) for r in rows] == [("payment-refund", "sending")]
-    assert rows[0].attempts == 1 and rows[0].last_error == "retry-after"
+    assert await h.wx.api_calls("message/template/send") == []
+    # The candidate writes: the window opens, and the next look sends it as a chat message.
+    await chat.command("start")
+    await h.wx.advance_clock(seconds=11 * 60)
+    mark = await h.wx.mark(chat.openid)
+    assert await send_outbox(h) == 1
+    [notice] = await bot_entries(h, chat, mark)
+    assert (notice["kind"], notice["via"]) == ("text", "custom")
 
 
 async def test_r38_four_tickets_fit_the_quota_of_one_message(flows: WeChatFlows) -> None:

@@ -176,7 +176,8 @@ class WeChatPerformer:
     async def perform_notice(self, action: SendText, notice: Notice) -> SendResult:
         """An outbox notice (the worker): a customer-service message while the user's
         window and quota have room for it, else a template message (模板消息) when the
-        notice's kind has one configured; else it waits (retried, then given up).
+        notice's kind has one configured; else it waits for the candidate's next message
+        (`waiting`: looked at again now and then, see bot/worker_runtime.py).
 
         The quota is claimed before anything is prepared, so the choices of the step the
         candidate is on are not replaced by a notice that then goes out as a template."""
@@ -192,7 +193,7 @@ class WeChatPerformer:
         )
         if message is None:
             log.info("wechat: no template for %r; the notice waits for the window", notice.kind)
-            return SendResult(ok=False, error="retry-after")
+            return SendResult(ok=False, error="waiting")
         openid = await self.users.openid(user)
         if openid is None:
             log.warning("wechat: no OpenID for user %s; notice dropped", user)
