@@ -112,7 +112,7 @@ chat-prompt-signup-password =
 chat-prompt-signup-password-undeletable =
     Choose a password for { $email }:
     at least 8 characters, with letters, digits and special characters (!@#$%^&*_-).
-    After sending it, press and hold the message to delete it (an official account cannot delete it for you).
+    After sending it, press and hold your message with the password and delete it (an official account cannot delete it for you).
 chat-signed-up = The pass account { $email } was created and is signed in to this chat.
 chat-prompt-verify-code = A code was sent to { $email }. Please type the 6-digit code from the mail (valid for 15 minutes).
 chat-code-sent = A code was sent to { $email }.
@@ -120,7 +120,7 @@ chat-verified = Your e-mail is verified!
 chat-verify-first = Please verify your e-mail first.
 chat-prompt-signin-email = Sign in: please type the e-mail of your pass account.
 chat-prompt-signin-password = Please type the password of { $email } (the message is deleted right after reading).
-chat-prompt-signin-password-undeletable = Please type the password of { $email } (then press and hold the message to delete it; an official account cannot delete it for you).
+chat-prompt-signin-password-undeletable = Please type the password of { $email } (then press and hold your message with the password and delete it; an official account cannot delete it for you).
 chat-signed-in = Signed in: { $email }
 chat-prompt-recover-name = Recover my account: please type the name on your student record.
 chat-prompt-recover-id-type = Please choose your ID type:
@@ -139,7 +139,7 @@ chat-prompt-reset-password =
 chat-prompt-reset-password-undeletable =
     Choose a new password for { $email }:
     at least 8 characters, with letters, digits and special characters (!@#$%^&*_-).
-    After sending it, press and hold the message to delete it (an official account cannot delete it for you).
+    After sending it, press and hold your message with the password and delete it (an official account cannot delete it for you).
 chat-password-reset = Your password was reset and { $email } is signed in to this chat (other chats must sign in again).
 
 ## ID types

@@ -112,7 +112,7 @@ chat-prompt-signup-password =
 chat-prompt-signup-password-undeletable =
     请为 { $email } 设置密码：
     至少 8 位，必须同时包含字母、数字和特殊字符（!@#$%^&*_-）。
-    发送后请长按这条消息删除（公众号无法替您删除）。
+    发送后请长按您发出的密码消息并删除（公众号无法替您删除）。
 chat-signed-up = 通行证 { $email } 已注册，并已登录本对话。
 chat-prompt-verify-code = 验证码已发送到 { $email }，请输入邮件中的 6 位数字验证码（15 分钟内有效）。
 chat-code-sent = 验证码已发送到 { $email }。
@@ -120,7 +120,7 @@ chat-verified = 邮箱验证成功！
 chat-verify-first = 请先验证邮箱。
 chat-prompt-signin-email = 登录：请输入通行证邮箱地址。
 chat-prompt-signin-password = 请输入 { $email } 的密码（消息会在读取后立即删除）。
-chat-prompt-signin-password-undeletable = 请输入 { $email } 的密码（发送后请长按删除这条消息，公众号无法替您删除）。
+chat-prompt-signin-password-undeletable = 请输入 { $email } 的密码（发送后请长按您发出的密码消息并删除，公众号无法替您删除）。
 chat-signed-in = 已登录：{ $email }
 chat-prompt-recover-name = 找回已报名账号：请输入学籍上的姓名。
 chat-prompt-recover-id-type = 请选择证件类型：
@@ -139,7 +139,7 @@ chat-prompt-reset-password =
 chat-prompt-reset-password-undeletable =
     请为 { $email } 设置新密码：
     至少 8 位，必须同时包含字母、数字和特殊字符（!@#$%^&*_-）。
-    发送后请长按这条消息删除（公众号无法替您删除）。
+    发送后请长按您发出的密码消息并删除（公众号无法替您删除）。
 chat-password-reset = 密码已重置，{ $email } 已登录本对话（其他对话需要重新登录）。
 
 ## 证件类型

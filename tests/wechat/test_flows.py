@@ -213,7 +213,7 @@ async def test_r8_password_on_wechat_asks_the_candidate_to_delete_it(
     await chat.press("通行证账号")
     await chat.press("注册通行证")
     await chat.send("own@example.com")
-    assert "长按这条消息删除" in chat.text and "立即删除" not in chat.text, chat.text
+    assert "长按您发出的密码消息并删除" in chat.text and "立即删除" not in chat.text, chat.text
     await chat.send(PASSWORD)
     assert "请长按刚才发送的含密码的消息" in chat.text, chat.text
     assert "已删除" not in chat.text
