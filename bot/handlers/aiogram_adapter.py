@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from http import HTTPStatus
@@ -29,8 +30,6 @@ from aiogram.types import (
     BotCommand,
     BufferedInputFile,
     CallbackQuery,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
     Message,
     Update,
 )
@@ -95,31 +94,39 @@ def classify(exc: BaseException) -> Verdict:
     return Verdict(Outcome.FAILED, detail=repr(exc))
 
 
-def _markup(keyboard: Keyboard) -> InlineKeyboardMarkup | None:
+def _markup(keyboard: Keyboard) -> dict[str, Any] | None:
+    """The Bot API's `InlineKeyboardMarkup` as its JSON object (None when it is empty)."""
     if not keyboard:
         return None
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
+    return {
+        "inline_keyboard": [
             [
-                InlineKeyboardButton(text=b.label, url=b.url)
+                {"text": b.label, "url": b.url}
                 if b.url
-                else InlineKeyboardButton(text=b.label, callback_data=b.payload)
+                else {"text": b.label, "callback_data": b.payload}
                 for b in row
             ]
             for row in keyboard
         ]
-    )
+    }
 
 
 def _has_message_id(result: Any) -> bool:
     return isinstance(result, dict) and type(result.get("message_id")) is int
 
 
+def _with_markup(body: dict[str, Any], markup: dict[str, Any] | None) -> dict[str, Any]:
+    if markup is not None:
+        body["reply_markup"] = markup
+    return body
+
+
 class AiogramPerformer(BasePerformer):
     """Carries out Actions with an aiogram Bot, with the shared retry policy.
 
-    The text sends, edits, answers and deletions go through `JsonSession.call_unvalidated`:
-    their successful answers are not validated into models the core never reads.
+    The text sends, edits, answers and deletions post the Bot API's JSON bodies built here
+    and read the answers unvalidated (`JsonSession.call_json`); documents and photos go
+    through aiogram's own calls.
     """
 
     _log = log
@@ -128,6 +135,10 @@ class AiogramPerformer(BasePerformer):
         super().__init__(retry, classify)
         if not isinstance(bot.session, JsonSession):
             raise TypeError("AiogramPerformer needs a bot made with a JsonSession (_bot)")
+        if any(v is not None for v in dataclasses.asdict(bot.default).values()):
+            # aiogram would add the defaults (parse mode, link previews...) to every call;
+            # the bodies built here do not.
+            raise TypeError("AiogramPerformer needs a bot without default properties")
         self.bot = bot
         self._session: JsonSession = bot.session
 
@@ -135,28 +146,19 @@ class AiogramPerformer(BasePerformer):
         """Closes the HTTP session (a standalone performer, e.g. the worker's, owns it)."""
         await self.bot.session.close()
 
-    def _markup(self, keyboard: Keyboard) -> InlineKeyboardMarkup | None:
+    def _markup(self, keyboard: Keyboard) -> dict[str, Any] | None:
         return _markup(keyboard)
 
-    async def _send_message(
-        self, chat_id: int, text: str, markup: InlineKeyboardMarkup | None
-    ) -> int:
-        sent = await self._session.call_unvalidated(
-            self.bot,
-            methods.SendMessage(chat_id=chat_id, text=text, reply_markup=markup),
-            _has_message_id,
-        )
+    async def _send_message(self, chat_id: int, text: str, markup: dict[str, Any] | None) -> int:
+        body = _with_markup({"chat_id": chat_id, "text": text}, markup)
+        sent = await self._session.call_json(self.bot, methods.SendMessage, body, _has_message_id)
         return int(sent["message_id"])
 
     async def _edit_message(
-        self, chat_id: int, message_id: int, text: str, markup: InlineKeyboardMarkup | None
+        self, chat_id: int, message_id: int, text: str, markup: dict[str, Any] | None
     ) -> None:
-        await self._session.call_unvalidated(
-            self.bot,
-            methods.EditMessageText(
-                text=text, chat_id=chat_id, message_id=message_id, reply_markup=markup
-            ),
-        )
+        body = {"chat_id": chat_id, "message_id": message_id, "text": text}
+        await self._session.call_json(self.bot, methods.EditMessageText, _with_markup(body, markup))
 
     async def _send_document_file(
         self, action: SendDocument, file_id: str | None
@@ -176,19 +178,15 @@ class AiogramPerformer(BasePerformer):
         return sent.message_id
 
     async def _answer_query(self, action: AnswerButton) -> None:
-        await self._session.call_unvalidated(
-            self.bot,
-            methods.AnswerCallbackQuery(
-                callback_query_id=action.callback_id,
-                text=action.text or None,
-                show_alert=action.alert,
-            ),
-        )
+        body: dict[str, Any] = {"callback_query_id": action.callback_id}
+        if action.text:
+            body["text"] = action.text
+        body["show_alert"] = action.alert
+        await self._session.call_json(self.bot, methods.AnswerCallbackQuery, body)
 
     async def _delete_message(self, chat_id: int, message_id: int) -> None:
-        await self._session.call_unvalidated(
-            self.bot, methods.DeleteMessage(chat_id=chat_id, message_id=message_id)
-        )
+        body = {"chat_id": chat_id, "message_id": message_id}
+        await self._session.call_json(self.bot, methods.DeleteMessage, body)
 
 
 def build_router(runner: EventRunner) -> Router:
@@ -278,12 +276,14 @@ class JsonSession(AiohttpSession):
     async def _post_json(
         self,
         bot: Bot,
-        method: TelegramMethod[Any],
+        api_method: str,
         body: dict[str, Any],
         timeout: int | None,  # noqa: ASYNC109 - aiogram's signature
+        method: Callable[[], TelegramMethod[Any]],
     ) -> tuple[int, str]:
+        """Posts `body`; `method` makes the aiogram method that an error names."""
         session = await self.create_session()
-        url = self.api.api_url(token=bot.token, method=method.__api_method__)
+        url = self.api.api_url(token=bot.token, method=api_method)
         try:
             async with session.post(
                 url,
@@ -294,10 +294,10 @@ class JsonSession(AiohttpSession):
                 return resp.status, await resp.text()
         except TimeoutError as err:
             # The same errors as aiogram's own path, so classify() reads them alike.
-            raise TelegramNetworkError(method=method, message="Request timeout error") from err
+            raise TelegramNetworkError(method=method(), message="Request timeout error") from err
         except ClientError as err:
             message = f"{type(err).__name__}: {err}"
-            raise TelegramNetworkError(method=method, message=message) from err
+            raise TelegramNetworkError(method=method(), message=message) from err
 
     async def make_request(
         self,
@@ -308,29 +308,35 @@ class JsonSession(AiohttpSession):
         body, files = self._body(bot, method)
         if files:
             return await super().make_request(bot, method, timeout)
-        status, text = await self._post_json(bot, method, body, timeout)
+        status, text = await self._post_json(
+            bot, method.__api_method__, body, timeout, lambda: method
+        )
         return self.check_response(bot=bot, method=method, status_code=status, content=text).result
 
-    async def call_unvalidated(
+    async def call_json(
         self,
         bot: Bot,
-        method: TelegramMethod[Any],
+        method_type: type[TelegramMethod[Any]],
+        body: dict[str, Any],
         accept: Callable[[Any], bool] = lambda result: True,
     ) -> Any:
-        """`method`'s result as the Bot API's JSON, not validated into aiogram's models.
+        """Posts `body`, the Bot API's JSON for `method_type`, and returns the answer's
+        result as JSON, not validated into aiogram's models.
 
         For the performer's hot sends, whose answer the core reads at most a message id
-        from: aiogram would validate every answer into pydantic models (a whole `Message`
-        for each edit), about 7.6% of the bot's CPU per update in the chat bench's profile
-        (docs/performance.md). Only an answer that is a success (2xx, ``ok`` true) with a
-        result `accept` takes skips that; any other answer goes through aiogram's own
-        `check_response`, so errors raise exactly the exceptions they did. No middleware
-        runs (the session's only one is for getUpdates), and the call carries no file.
+        from (docs/performance.md): aiogram would dump the method's model and walk it with
+        `prepare_value` to build the body, and validate every answer into pydantic models
+        (a whole `Message` for each edit). Only an answer that is a success (2xx, ``ok``
+        true) with a result `accept` takes skips that; any other answer goes through
+        aiogram's own `check_response`, with the aiogram method made from `body`, so errors
+        raise exactly the exceptions they did. No middleware runs (the session's only one
+        is for getUpdates), and the body carries no file.
         """
-        body, files = self._body(bot, method)
-        if files:
-            raise ValueError(f"{method.__api_method__} carries a file: use the bot's call")
-        status, text = await self._post_json(bot, method, body, None)
+
+        def method() -> TelegramMethod[Any]:
+            return method_type(**body)
+
+        status, text = await self._post_json(bot, method_type.__api_method__, body, None, method)
         if HTTPStatus.OK <= status <= HTTPStatus.IM_USED:
             try:
                 answer = self.json_loads(text)
@@ -340,7 +346,9 @@ class JsonSession(AiohttpSession):
                 result = answer.get("result")
                 if accept(result):
                     return result
-        return self.check_response(bot=bot, method=method, status_code=status, content=text).result
+        return self.check_response(
+            bot=bot, method=method(), status_code=status, content=text
+        ).result
 
 
 def _session(api_url: str | None) -> AiohttpSession:
