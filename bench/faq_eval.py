@@ -707,6 +707,72 @@ def run_stranger(questions: Sequence[StrangerQuestion]) -> list[Graded]:
     return out
 
 
+# --- round 12: choosing the answer gate (helpdesk/faq.py ANSWER_COVERAGE) ----------------
+
+GATE_VALUES = (0.0, 0.3, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7)
+# A wrong confident answer costs this many right ones (issue 18: the worst outcome).
+GATE_WRONG_COST = 3
+
+
+def gate_points(paths: Sequence[Path]) -> dict[str, list[tuple[str, float]]]:
+    """Per file, every question answered with the gate off: its verdict and the coverage of
+    the answering entry (a question asked, declined or acted on is untouched by the gate)."""
+    from helpdesk import faq
+
+    saved = faq.ANSWER_COVERAGE
+    faq.ANSWER_COVERAGE = 0.0
+    try:
+        indexes = {loc: FaqIndex.load(loc) for loc in LOCALES}
+        points: dict[str, list[tuple[str, float]]] = {}
+        for path in paths:
+            graded = run_stranger(load_stranger(path))
+            points[path.name] = [
+                (g.verdict, indexes[_lang(g.question)].coverage(g.question.text, g.entry_id or ""))
+                for g in graded
+                if g.outcome == "answer" and g.entry_id
+            ]
+    finally:
+        faq.ANSWER_COVERAGE = saved
+    return points
+
+
+def _lang(q: StrangerQuestion) -> str:
+    return q.lang if q.lang in LOCALES else "zh"
+
+
+def gate_effect(points: Sequence[tuple[str, float]], value: float) -> tuple[int, int]:
+    """(right answers lost, wrong answers removed) if answers below `value` were held back."""
+    below = [v for v, c in points if c < value]
+    return below.count("right"), below.count("wrong")
+
+
+def report_gate(paths: Sequence[Path]) -> None:
+    """Each gate value's effect per file, and leave-one-file-out: the value chosen on the
+    other files (most right answers kept minus GATE_WRONG_COST times the wrong ones left),
+    then its effect on the file left out."""
+    points = gate_points(paths)
+    names = list(points)
+    print("gate  " + "  ".join(f"{n[:22]:>22}" for n in names) + "   (right lost / wrong removed)")
+    for value in GATE_VALUES:
+        cells = [gate_effect(points[n], value) for n in names]
+        print(f"{value:4.2f}  " + "  ".join(f"{f'{a} / {b}':>22}" for a, b in cells))
+
+    def gain(value: float, files: Iterable[str]) -> int:
+        lost, removed = map(sum, zip(*(gate_effect(points[n], value) for n in files), strict=True))
+        return GATE_WRONG_COST * removed - lost
+
+    for held in names:
+        rest = [n for n in names if n != held]
+        best = max(GATE_VALUES, key=lambda v: (gain(v, rest), v))
+        lost, removed = gate_effect(points[held], best)
+        print(
+            f"chosen on {', '.join(rest)}: {best:.2f}; on {held}: {lost} right lost, "
+            f"{removed} wrong removed"
+        )
+    best = max(GATE_VALUES, key=lambda v: (gain(v, names), v))
+    print(f"chosen on all: {best:.2f}")
+
+
 # --- the default: each question typed to a real conversation engine --------------------
 
 # The engine's clock: inside the demo session's registration window (as the tests' clock).
@@ -948,7 +1014,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="stranger format: grade the FAQ reply rendered directly, without the "
         "conversation engine (quick iteration; misses what the engine does with the text)",
     )
+    parser.add_argument(
+        "--gate",
+        action="store_true",
+        help="with --stranger FILE...: the answer gate's effect per value and leave-one-file-out",
+    )
     args = parser.parse_args(argv)
+    if args.stranger and args.gate:
+        report_gate(args.stranger)
+        return 0
     if args.stranger:
         for path in args.stranger:
             report_stranger(path, args)

@@ -117,6 +117,14 @@ SHORT_ASK_SHARE = 0.45
 # whose `not_about` condition the question states is never offered.
 UNMET_ABOUT_FACTOR = 0.7
 MET_ABOUT_FACTOR = 1.5
+# Round 12: calibration. An entry about to answer must cover at least ANSWER_COVERAGE of the
+# question's idf weight with its own terms (phrasings and examples of both locales, and its
+# answers): a question whose key terms it lacks ("SMS", "refund", "office phone") asks about
+# something else, and a near entry's answer would mislead. Below it the question is asked
+# back when another entry comes within RELATED_SHARE of the best, else declined. Chosen on
+# strangers 1-3 together, cross-validated by choosing on two and checking on the third
+# (bench/faq_eval.py --gate, docstring "Round 12"). 0 turns the gate off.
+ANSWER_COVERAGE = 0.4
 # Outcome kinds.
 ANSWER = "answer"
 ASK = "ask"
@@ -344,6 +352,11 @@ class FaqIndex:
             ):
                 continue
             self._entry_terms[entry_id].update(bag)
+        # The answer gate's terms (ANSWER_COVERAGE): the coverage terms and the answers' own.
+        self._gate_terms: dict[str, frozenset[str]] = {
+            eid: frozenset(terms.union(docs[self._answer_doc_start + i][1]))
+            for i, (eid, terms) in enumerate(self._entry_terms.items())
+        }
         self._doc_entry: list[str | None] = [entry_id for entry_id, _ in docs]
         self._model: Perceptron | None = None
         if MODEL_WEIGHT:
@@ -566,6 +579,13 @@ class FaqIndex:
                 choices=choices,
             )
         entry = self.entries[best_id]
+        if ANSWER_COVERAGE and self.coverage(text, best_id) < ANSWER_COVERAGE:
+            # The best entry does not address what is asked: offer the near ones, or decline.
+            near = [eid for eid, s in head[:MAX_CHOICES] if s >= best_score * RELATED_SHARE]
+            if len(near) < 2:
+                return FaqReply(DECLINE, self.no_answer(values))
+            choices = tuple(RelatedEntry(eid, self.entries[eid].phrasings[0]) for eid in near)
+            return FaqReply(ASK, self.ask_text(choices), topic=entry.topic, choices=choices)
         related = tuple(
             RelatedEntry(eid, self.entries[eid].phrasings[0])
             for eid, score in head[1:]
@@ -578,6 +598,17 @@ class FaqIndex:
             topic=entry.topic,
             choices=related,
         )
+
+    def coverage(self, text: str, entry_id: str) -> float:
+        """The share of the question's idf weight whose terms the entry covers (its phrasings
+        and examples in both locales, and its answers): how much of what is asked it addresses."""
+        query = self._tokens(self._speller.correct(text))
+        weights = [(t, qw * self._idf.get(t, self._unseen_weight(t))) for t, qw in query.items()]
+        mass = sum(w for _, w in weights)
+        if not mass:
+            return 0.0
+        terms = self._gate_terms[entry_id]
+        return sum(w for t, w in weights if t in terms) / mass
 
     def candidates(self, text: str) -> list[tuple[str, float]]:
         """The entries that may answer `text`, best first: the ranking (see rank) with the
