@@ -124,7 +124,7 @@ MET_ABOUT_FACTOR = 1.5
 # back when another entry comes within RELATED_SHARE of the best, else declined. Chosen on
 # strangers 1-3 together, cross-validated by choosing on two and checking on the third
 # (bench/faq_eval.py --gate, docstring "Round 12"). 0 turns the gate off.
-ANSWER_COVERAGE = 0.4
+ANSWER_COVERAGE = 0.5
 # Outcome kinds.
 ANSWER = "answer"
 ASK = "ask"
@@ -601,9 +601,15 @@ class FaqIndex:
 
     def coverage(self, text: str, entry_id: str) -> float:
         """The share of the question's idf weight whose terms the entry covers (its phrasings
-        and examples in both locales, and its answers): how much of what is asked it addresses."""
+        and examples in both locales, and its answers): how much of what is asked it addresses.
+        Function words (locales/faq_outcomes.toml [gate]) are no content and are left out."""
         query = self._tokens(self._speller.correct(text))
-        weights = [(t, qw * self._idf.get(t, self._unseen_weight(t))) for t, qw in query.items()]
+        function = self._outcomes.function
+        weights = [
+            (t, qw * self._idf.get(t, self._unseen_weight(t)))
+            for t, qw in query.items()
+            if t[2:] not in function
+        ]
         mass = sum(w for _, w in weights)
         if not mass:
             return 0.0
