@@ -33,6 +33,7 @@ from bench.faq_eval import (  # noqa: E402
     Outcome,
     Question,
     compute_metrics,
+    gate_effect,
     load_questions,
 )
 
@@ -1101,14 +1102,20 @@ def test_r34_r37_the_waitlists_own_entries_need_the_waitlist_named():
     ("entry_id", "zh_verdict", "en_verdict"),
     [
         # A rule asked as "can I ...?" gets its plain verdict first (R40): the oral test only
-        # after its written test (R22), the written entry paid before the oral (R29), under
-        # 425 no CET-6 review (R16).
+        # after its written test (R21), the written entry paid before the oral (R27), under
+        # 425 no CET-6 review (R14).
         ("written-before-oral", "不能只报口试", "No: you cannot register the oral test alone"),
         ("oral-pay-order", "不能先付口试", "No, the oral cannot be paid first"),
         ("review-requirements", "低于425分不能申请", "Under 425 you cannot apply"),
+        # One written subject per level (R22).
+        (
+            "one-per-level",
+            "不能同时报同一级别的两门笔试",
+            "No, not two written subjects of one level",
+        ),
     ],
 )
-def test_r40_r22_r29_r16_a_rule_starts_from_its_plain_verdict(
+def test_r40_r21_r27_r14_r22_a_rule_starts_from_its_plain_verdict(
     entry_id: str, zh_verdict: str, en_verdict: str
 ):
     assert zh_verdict in FaqIndex.load("zh").answer(entry_id)
@@ -1123,7 +1130,7 @@ def test_r40_r22_r29_r16_a_rule_starts_from_its_plain_verdict(
         ("en", "is it ok to pay the speaking test before the written one?", "oral-pay-order", "No"),
     ],
 )
-def test_r40_r22_r29_a_can_i_question_gets_a_yes_or_no(
+def test_r40_r21_r27_a_can_i_question_gets_a_yes_or_no(
     locale: str, text: str, entry_id: str, verdict: str
 ):
     reply = FaqIndex.load(locale).decide(text)
@@ -1135,8 +1142,8 @@ def test_r40_r22_r29_a_can_i_question_gets_a_yes_or_no(
     ("entry_id", "zh_fact", "en_fact"),
     [
         # Round 12: seed facts in the seed's own form (docs/faq-coverage.md rows 000-015 and
-        # the password rule): 24 hours for an unpaid entry (R30), 8 characters, who prints the
-        # ticket, who decides a review that is not automatic (R19, R42).
+        # the password rule): 24 hours for an unpaid entry (R31), 8 characters, who prints the
+        # ticket, who decides a review that is not automatic (R16, R42).
         ("unpaid-expiry", "24小时", "24 hours"),
         ("password-rule", "至少8位", "at least 8 characters"),
         ("payment-methods", "支付宝", "Alipay"),
@@ -1202,6 +1209,16 @@ def test_r40_an_entry_that_does_not_cover_the_question_does_not_answer_it(locale
     best = index.candidates(text)[0][0]
     assert index.coverage(text, best) < ANSWER_COVERAGE
     assert index.decide(text).kind in (ASK, DECLINE)
+
+
+def test_r40_the_gate_bench_counts_what_each_value_would_hold_back():
+    # bench/faq_eval.py --gate: answers below a gate value become questions or declines, so a
+    # value loses the right ones below it and removes the wrong ones below it.
+    points = [("right", 0.3), ("wrong", 0.35), ("right", 0.6), ("wrong", 0.7), ("asked", 0.1)]
+    assert gate_effect(points, 0.0) == (0, 0)
+    assert gate_effect(points, 0.4) == (1, 1)
+    assert gate_effect(points, 0.65) == (2, 1)
+    assert gate_effect(points, 0.8) == (2, 2)
 
 
 def test_r40_the_answer_gate_keeps_a_covered_question():
