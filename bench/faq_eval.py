@@ -105,8 +105,9 @@ by any name ("打开哪个地址") is an anchor. One KB phrasing, the order "Put
 a full campus", became the question "How do I get on the waitlist for a full campus?".
 The gate value, by `--gate` (right answers lost / wrong answers removed per value; chosen to
 keep the most right answers minus 3 times the wrong ones left, ties to the larger value),
-twice: (a) on round 11's knowledge and tables (a copy of main, its FAQ files as at 508b911, with this round's gate
-code and [gate] list), where stranger 3 was still fresh to the matcher: 0.45 loses 2/1/0 right
+twice: (a) on round 11's knowledge and tables (a copy of main, its FAQ files as at 508b911,
+with this round's gate code and [gate] list), where stranger 3 was still fresh to the matcher:
+0.45 loses 2/1/0 right
 and removes 0/0/3 wrong on strangers 1/2/3, 0.50 loses 3/3/3 and removes 0/0/5, 0.55 6/4/5 and
 0/0/7, 0.60 14/9/7 and 0/0/9; cross-validated, chosen on 2+3 -> 0.55, on 1: 6 lost, 0 removed;
 chosen on 1+3 -> 0.55, on 2: 4 lost, 0 removed; chosen on 1+2 -> 0.40, on 3: 0 lost, 0 removed;
