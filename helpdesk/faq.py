@@ -124,7 +124,7 @@ MET_ABOUT_FACTOR = 1.5
 # back when another entry comes within RELATED_SHARE of the best, else declined. Chosen on
 # strangers 1-3 together, cross-validated by choosing on two and checking on the third
 # (bench/faq_eval.py --gate, docstring "Round 12"). 0 turns the gate off.
-ANSWER_COVERAGE = 0.5
+ANSWER_COVERAGE = 0.45
 # Outcome kinds.
 ANSWER = "answer"
 ASK = "ask"
@@ -602,13 +602,14 @@ class FaqIndex:
     def coverage(self, text: str, entry_id: str) -> float:
         """The share of the question's idf weight whose terms the entry covers (its phrasings
         and examples in both locales, and its answers): how much of what is asked it addresses.
-        Function words (locales/faq_outcomes.toml [gate]) are no content and are left out."""
+        Function words (locales/faq_outcomes.toml [gate]) and the Chinese n-grams holding one
+        are no content and are left out."""
         query = self._tokens(self._speller.correct(text))
         function = self._outcomes.function
         weights = [
             (t, qw * self._idf.get(t, self._unseen_weight(t)))
             for t, qw in query.items()
-            if t[2:] not in function
+            if not _is_function(t, function)
         ]
         mass = sum(w for _, w in weights)
         if not mass:
@@ -677,6 +678,14 @@ class FaqIndex:
     def no_answer(self, values: Mapping[str, Any] | None = None) -> str:
         """What to say when nothing matches: not known, call the help desk."""
         return format_text(self.meta.get("no_answer", ""), values or {}, self.missing)
+
+
+def _is_function(term: str, function: frozenset[str]) -> bool:
+    """Whether a term is a function word, or a Chinese n-gram holding a function character
+    (it mostly spans a word boundary: "能直" of "能直接报")."""
+    if term.startswith("z:"):
+        return any(c in function for c in term[2:])
+    return term[2:] in function
 
 
 def _is_short(text: str) -> bool:
