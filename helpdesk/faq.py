@@ -121,9 +121,11 @@ MET_ABOUT_FACTOR = 1.5
 # question's idf weight with its own terms (phrasings and examples of both locales, and its
 # answers): a question whose key terms it lacks ("SMS", "refund", "office phone") asks about
 # something else, and a near entry's answer would mislead. Below it the question is asked
-# back when another entry comes within RELATED_SHARE of the best, else declined. Chosen on
-# strangers 1-3 together, cross-validated by choosing on two and checking on the third
-# (bench/faq_eval.py --gate, docstring "Round 12"). 0 turns the gate off.
+# back when another entry comes within RELATED_SHARE of the best, else declined. Function words
+# (locales/faq_outcomes.toml [gate]) are no content. Chosen on strangers 1-3, cross-validated by
+# choosing on two and checking on the third (bench/faq_eval.py --gate, docstring "Round 12"):
+# chosen on 1+2, 0.45 held back 3 of stranger 3's wrong answers on the round-11 matcher and no
+# right one; every value up to 0.45 costs no right answer on any of the three. 0 turns it off.
 ANSWER_COVERAGE = 0.45
 # Outcome kinds.
 ANSWER = "answer"
