@@ -684,7 +684,7 @@ class FaqIndex:
 
 def _is_function(term: str, function: frozenset[str]) -> bool:
     """Whether a term is a function word, or a Chinese n-gram holding a function character
-    (it mostly spans a word boundary: "能直" of "能直接报")."""
+    (it mostly spans a word boundary, like "can-direct" of "can directly register")."""
     if term.startswith("z:"):
         return any(c in function for c in term[2:])
     return term[2:] in function
