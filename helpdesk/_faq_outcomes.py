@@ -47,6 +47,8 @@ class Outcomes:
     question: TermSet | None = None
     # ...unless it is only a vague "how about it" ("咋弄", "what about"): still a bare topic.
     vague: TermSet | None = None
+    # Function words the answer gate leaves out of a question's content terms (round 12).
+    function: frozenset[str] = frozenset()
 
     def asks(self, text: str) -> bool:
         """Whether the text carries a question word that names what is asked (no bare topic)."""
@@ -104,4 +106,5 @@ def outcomes(path: Path = OUTCOMES_PATH) -> Outcomes:
     )
     question = TermSet.of(data.get("question", {}).get("terms", []))
     vague = TermSet.of(data.get("question", {}).get("vague", []))
-    return Outcomes(conditions, canonical, acts, opposites, decisive, question, vague)
+    function = frozenset(data.get("gate", {}).get("function", []))
+    return Outcomes(conditions, canonical, acts, opposites, decisive, question, vague, function)

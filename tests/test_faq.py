@@ -12,6 +12,7 @@ import pytest
 from helpdesk.faq import (
     ACT,
     ANSWER,
+    ANSWER_COVERAGE,
     ASK,
     DECLINE,
     LOCALES,
@@ -32,6 +33,7 @@ from bench.faq_eval import (  # noqa: E402
     Outcome,
     Question,
     compute_metrics,
+    gate_effect,
     load_questions,
 )
 
@@ -1091,3 +1093,137 @@ def test_r34_r37_the_waitlists_own_entries_need_the_waitlist_named():
     reply = index.decide(text)
     assert reply.entry_id != "waitlist-end"
     assert reply.kind == ANSWER or "pay-after-window" in {c.id for c in reply.choices}
+
+
+# --- Round 12: calibration (issue 18): answer only what the entry addresses ---------------
+
+
+@pytest.mark.parametrize(
+    ("entry_id", "zh_verdict", "en_verdict"),
+    [
+        # A rule asked as "can I ...?" gets its plain verdict first (R40): the oral test only
+        # after its written test (R21), the written entry paid before the oral (R27), under
+        # 425 no CET-6 review (R14).
+        ("written-before-oral", "不能只报口试", "No: you cannot register the oral test alone"),
+        ("oral-pay-order", "不能先付口试", "No, the oral cannot be paid first"),
+        ("review-requirements", "低于425分不能申请", "Under 425 you cannot apply"),
+        # One written subject per level (R22).
+        (
+            "one-per-level",
+            "不能同时报同一级别的两门笔试",
+            "No, not two written subjects of one level",
+        ),
+    ],
+)
+def test_r40_r21_r27_r14_r22_a_rule_starts_from_its_plain_verdict(
+    entry_id: str, zh_verdict: str, en_verdict: str
+):
+    assert zh_verdict in FaqIndex.load("zh").answer(entry_id)
+    assert en_verdict in FaqIndex.load("en").answer(entry_id)
+
+
+@pytest.mark.parametrize(
+    ("locale", "text", "entry_id", "verdict"),
+    [
+        ("zh", "口试可以比笔试先报吗", "written-before-oral", "不能"),
+        ("zh", "能不能先把口试的钱付了", "oral-pay-order", "不能"),
+        ("en", "is it ok to pay the speaking test before the written one?", "oral-pay-order", "No"),
+    ],
+)
+def test_r40_r21_r27_a_can_i_question_gets_a_yes_or_no(
+    locale: str, text: str, entry_id: str, verdict: str
+):
+    reply = FaqIndex.load(locale).decide(text)
+    assert (reply.kind, reply.entry_id) == (ANSWER, entry_id)
+    assert reply.text.startswith(verdict)
+
+
+@pytest.mark.parametrize(
+    ("entry_id", "zh_fact", "en_fact"),
+    [
+        # Round 12: seed facts in the seed's own form (docs/faq-coverage.md rows 000-015 and
+        # the password rule): 24 hours for an unpaid entry (R31), 8 characters, who prints the
+        # ticket, who decides a review that is not automatic (R16, R42).
+        ("unpaid-expiry", "24小时", "24 hours"),
+        ("password-rule", "至少8位", "at least 8 characters"),
+        ("payment-methods", "支付宝", "Alipay"),
+        ("ticket-print-time", "自行登录系统打印", "You print your tickets yourself"),
+        ("review-auto-pass", "学校管理员人工审核", "school administrator"),
+        ("record-wrong", "资格信息确认", "eligibility confirmation page"),
+    ],
+)
+def test_round_12_seed_facts_are_in_the_answers(entry_id: str, zh_fact: str, en_fact: str):
+    assert zh_fact in FaqIndex.load("zh").answer(entry_id)
+    assert en_fact in FaqIndex.load("en").answer(entry_id)
+
+
+@pytest.mark.parametrize(
+    ("locale", "text"),
+    [
+        # Hearsay, an opinion on one's chances, reminders by text message, a teacher's office
+        # phone, a building's seats, the exam's form: the seeds answer none of them (R40).
+        ("zh", "据说明年四级笔试要改成线上考，是不是真的"),
+        ("zh", "你认为我现在的英语能过四级吗"),
+        ("zh", "缴费成功以后会有短信通知吗"),
+        ("zh", "外语学院老师的电话是多少"),
+        ("en", "I heard the CET-6 oral test was dropped, is that right?"),
+        ("en", "do you think I could pass CET-6 next month?"),
+        ("en", "how many seats are there in the exam hall on north campus?"),
+        ("en", "is the CET-4 taken on computers?"),
+    ],
+)
+def test_r40_hearsay_opinions_and_unknown_channels_are_declined(locale: str, text: str):
+    assert FaqIndex.load(locale).decide(text).kind == DECLINE
+
+
+@pytest.mark.parametrize(
+    ("locale", "text", "act"),
+    [
+        # Orders to put the candidate on a list, another student's record named by a student
+        # number or after the request, are requests to act (R12, R40).
+        ("en", "Put me on the CET-6 waitlist at north campus.", "do-for-me"),
+        ("zh", "把我加到六级的候补里", "do-for-me"),
+        ("zh", "帮我查一下我同学的准考证", "others"),
+        ("zh", "麻烦帮我改一下我室友的密码", "others"),
+        ("en", "Cancel the CET-6 entry for student 2020123456.", "others"),
+    ],
+)
+def test_r40_r12_orders_and_other_students_records_are_acts(locale: str, text: str, act: str):
+    reply = FaqIndex.load(locale).decide(text)
+    assert (reply.kind, reply.act) == (ACT, act)
+
+
+@pytest.mark.parametrize(
+    ("locale", "text"),
+    [
+        # Round 12 answer gate (R40): the best entry shares words with the question but leaves
+        # most of its weight uncovered (dialect, maintenance hours, the examiner's accent), so
+        # its answer would mislead: the question is asked back or declined, never answered.
+        ("zh", "口试的时候考官会不会用方言提问"),
+        ("zh", "报名网站晚上几点维护停机"),
+        ("en", "will the oral examiner speak with a british accent"),
+    ],
+)
+def test_r40_an_entry_that_does_not_cover_the_question_does_not_answer_it(locale: str, text: str):
+    index = FaqIndex.load(locale)
+    best = index.candidates(text)[0][0]
+    assert index.coverage(text, best) < ANSWER_COVERAGE
+    assert index.decide(text).kind in (ASK, DECLINE)
+
+
+def test_r40_the_gate_bench_counts_what_each_value_would_hold_back():
+    # bench/faq_eval.py --gate: answers below a gate value become questions or declines, so a
+    # value loses the right ones below it and removes the wrong ones below it.
+    points = [("right", 0.3), ("wrong", 0.35), ("right", 0.6), ("wrong", 0.7), ("asked", 0.1)]
+    assert gate_effect(points, 0.0) == (0, 0)
+    assert gate_effect(points, 0.4) == (1, 1)
+    assert gate_effect(points, 0.65) == (2, 1)
+    assert gate_effect(points, 0.8) == (2, 2)
+
+
+def test_r40_the_answer_gate_keeps_a_covered_question():
+    index = FaqIndex.load("zh")
+    text = "未缴费的科目多久会被删除"
+    reply = index.decide(text)
+    assert (reply.kind, reply.entry_id) == (ANSWER, "unpaid-expiry")
+    assert index.coverage(text, "unpaid-expiry") >= ANSWER_COVERAGE
