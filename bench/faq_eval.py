@@ -42,6 +42,7 @@ questions; declined = out of scope declined or act requests acted on):
 | 9 | stranger 1 | 163 | 75.0/73.3/74.5% | 9.4% | 19.6% | 87.5%, acts 24.0% | 4.3 ms | 1.9 ms |
 | 10 | stranger 2 | 169 | 73.3/81.6/76.1% | 13.3% | 7.1% | 96.7%, acts 76.9% | 6.5 ms | 2.9 ms |
 | 11 | stranger 3 | 189 | 79.4/76.2/78.4% | 4.3% | 16.9% | 73.3%, acts 80.0% | 25.1 ms* | 6.7 ms |
+| 12 | stranger 4 | 176 | 85.5/81.4/84.1% | 5.6% | 9.1% | 93.3%, acts 80.0% | 4.6 ms | 1.9 ms |
 
 Stranger set 1 (bench/faq_stranger1_questions.toml, sha256
 d7d28791b52a410e72c299d51f76ec75209423bad182bdda55bbe5da988b6f53) was written from the two seed
@@ -83,6 +84,25 @@ missing from the unpaid-expiry answer as graded), five of the eight out-of-scope
 fee, the exam date, the help phone, reminders by SMS and the exam format answered from an entry
 (three of them facts the bot knows from the session, not from the seeds). From round 12 on it is
 tuned on.
+
+Stranger set 4 (bench/faq_stranger4_questions.toml, sha256
+3dcea945388bc3b06e330d33094e92860c42b05e7321d1d6ff56e849de29338f, the writer's file as it is),
+written from the two seed documents alone by a fourth writer (told that the bot knows the fee,
+the window and exam dates, its help-desk phone and that it sends reminders, so those are not
+out-of-scope questions), frozen by that hash, measured once after round 12 through the engine
+with `--stranger --show-errors`, on a quiet machine (load 0.6): 126 in scope, 30 out of scope,
+20 requests to act. In scope: right 84.1% (106/126; zh 85.5%, en 81.4%), asked back 5.6%,
+declined 1.6%, wrong 8.7% (11/126). Out of scope declined 93.3% (28/30); requests to act 80.0%
+(16/20). Wrong confident answers 9.1% of all (16/176: 11 in scope, 1 out of scope, 4 acts
+answered from an entry). decide() p99 4.6 ms; the engine 10.8 ms p99 per question; the first
+answer 1.9 ms after a 2.2 s start-up that built the index. Against round 11's fresh measure
+(stranger 3: right 78.4%, wrong confident 16.9%) the gate and the yes/no verdicts halved the
+confident wrong answers and raised the right ones; the goals (right >= 90%, wrong <= 2%, acts
+>= 95%) are not met. The misses read after the measure: the right entry answering without
+the asked detail (the quick-print fields, the 提交候补 button, what to prepare), requests to act
+phrased as plain orders with a number or a campus ("现在就帮我报六级，我学号是…", "Update my email
+to …") answered from an entry, yes/no questions about printing right after paying. From round
+13 on it is tuned on.
 
 Round 12 (tuned on strangers 1, 2 and 3: TUNING FIGURES, no measure of generalisation; the next
 stranger set measures it). Aim: calibration, not phrasings. By kind: (1) a rule asked as "can
