@@ -39,14 +39,11 @@ from typing import Any
 
 import aiohttp
 
+from emulator.client import EmulatorError
 
-class WeChatEmulatorError(RuntimeError):
-    """The control API refused a request; `status` is the HTTP status."""
 
-    def __init__(self, status: int, message: str, payload: Any = None) -> None:
-        super().__init__(f"{status}: {message}")
-        self.status = status
-        self.payload = payload
+class WeChatEmulatorError(EmulatorError):
+    """The WeChat control API refused a request; `status` is the HTTP status."""
 
 
 class WeChatEmulatorTimeout(WeChatEmulatorError, TimeoutError):
