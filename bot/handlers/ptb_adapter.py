@@ -9,13 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import httpx
-from telegram import (
-    Bot,
-    BotCommand,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    Update,
-)
+from telegram import Bot, BotCommand, Message, Update
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 from telegram.request import HTTPXRequest
@@ -90,20 +84,24 @@ def classify(exc: BaseException) -> Verdict:
     return Verdict(Outcome.FAILED, detail=repr(exc))
 
 
-def _markup(keyboard: Keyboard) -> InlineKeyboardMarkup | None:
+def _markup(keyboard: Keyboard) -> dict[str, Any] | None:
+    """The Bot API's `InlineKeyboardMarkup` as its JSON object (None when it is empty).
+
+    Keys in PTB's own order (its `to_dict` sorts them), so the form field is the same text.
+    """
     if not keyboard:
         return None
-    return InlineKeyboardMarkup(
-        [
+    return {
+        "inline_keyboard": [
             [
-                InlineKeyboardButton(b.label, url=b.url)
+                {"text": b.label, "url": b.url}
                 if b.url
-                else InlineKeyboardButton(b.label, callback_data=b.payload)
+                else {"callback_data": b.payload, "text": b.label}
                 for b in row
             ]
             for row in keyboard
         ]
-    )
+    }
 
 
 class PtbPerformer(BasePerformer):
@@ -119,21 +117,28 @@ class PtbPerformer(BasePerformer):
         """Closes the HTTP client (a standalone performer, e.g. the worker's, owns it)."""
         await self.bot.shutdown()
 
-    def _markup(self, keyboard: Keyboard) -> InlineKeyboardMarkup | None:
+    def _markup(self, keyboard: Keyboard) -> dict[str, Any] | None:
         return _markup(keyboard)
 
-    async def _send_message(
-        self, chat_id: int, text: str, markup: InlineKeyboardMarkup | None
-    ) -> int:
-        sent = await self.bot.send_message(chat_id, text, reply_markup=markup)
-        return sent.message_id
+    async def _post(self, endpoint: str, data: dict[str, Any]) -> Any:
+        """Posts `data` through PTB's own call path (`Bot._post`: the same form body, request
+        object, timeouts and error mapping as `send_message` and the rest), and returns the
+        answer's raw result without building PTB's models (docs/performance.md)."""
+        return await self.bot._post(endpoint, data)
+
+    async def _send_message(self, chat_id: int, text: str, markup: dict[str, Any] | None) -> int:
+        data = {"chat_id": chat_id, "text": text, "reply_markup": markup}
+        sent = await self._post("sendMessage", data)
+        if isinstance(sent, dict) and type(sent.get("message_id")) is int:
+            return sent["message_id"]
+        # Anything else is read by PTB's own model, which fails as it did before.
+        return Message.de_json(sent, self.bot).message_id
 
     async def _edit_message(
-        self, chat_id: int, message_id: int, text: str, markup: InlineKeyboardMarkup | None
+        self, chat_id: int, message_id: int, text: str, markup: dict[str, Any] | None
     ) -> None:
-        await self.bot.edit_message_text(
-            text, chat_id=chat_id, message_id=message_id, reply_markup=markup
-        )
+        data = {"chat_id": chat_id, "message_id": message_id, "text": text, "reply_markup": markup}
+        await self._post("editMessageText", data)
 
     async def _send_document_file(
         self, action: SendDocument, file_id: str | None
@@ -153,12 +158,15 @@ class PtbPerformer(BasePerformer):
         return sent.message_id
 
     async def _answer_query(self, action: AnswerButton) -> None:
-        await self.bot.answer_callback_query(
-            action.callback_id, text=action.text or None, show_alert=action.alert
-        )
+        data = {
+            "callback_query_id": action.callback_id,
+            "text": action.text or None,
+            "show_alert": action.alert,
+        }
+        await self._post("answerCallbackQuery", data)
 
     async def _delete_message(self, chat_id: int, message_id: int) -> None:
-        await self.bot.delete_message(chat_id, message_id)
+        await self._post("deleteMessage", {"chat_id": chat_id, "message_id": message_id})
 
 
 def performer_from_settings(settings: Settings, retry: RetryPolicy | None = None) -> PtbPerformer:
