@@ -127,6 +127,11 @@ MET_ABOUT_FACTOR = 1.5
 # chosen on 1+2, 0.45 held back 3 of stranger 3's wrong answers on the round-11 matcher and no
 # right one; every value up to 0.45 costs no right answer on any of the three. 0 turns it off.
 ANSWER_COVERAGE = 0.45
+# Round 13: below the gate with only one near entry, that entry is offered as one "did you
+# mean" button (asked back) when it covers at least ONE_CHOICE_COVERAGE of the question: it
+# nearly addresses it, and a button costs the candidate one press where a decline costs the
+# question. Further below, the question is declined as before.
+ONE_CHOICE_COVERAGE = 0.35
 # Outcome kinds.
 ANSWER = "answer"
 ASK = "ask"
@@ -584,7 +589,7 @@ class FaqIndex:
         if ANSWER_COVERAGE and self.coverage(text, best_id) < ANSWER_COVERAGE:
             # The best entry does not address what is asked: offer the near ones, or decline.
             near = [eid for eid, s in head[:MAX_CHOICES] if s >= best_score * RELATED_SHARE]
-            if len(near) < 2:
+            if len(near) < 2 and self.coverage(text, best_id) < ONE_CHOICE_COVERAGE:
                 return FaqReply(DECLINE, self.no_answer(values))
             choices = tuple(RelatedEntry(eid, self.entries[eid].phrasings[0]) for eid in near)
             return FaqReply(ASK, self.ask_text(choices), topic=entry.topic, choices=choices)
@@ -664,9 +669,15 @@ class FaqIndex:
 
     def ask_text(self, choices: Iterable[RelatedEntry]) -> str:
         """The "did you mean" text: the title and the offered questions, one a line."""
-        lines = [str(self.meta.get("ask_title", ""))]
-        lines += [f"• {c.phrasing}" for c in choices]
+        offered = list(choices)
+        lines = [self.ask_title(len(offered))]
+        lines += [f"• {c.phrasing}" for c in offered]
         return "\n".join(lines)
+
+    def ask_title(self, count: int) -> str:
+        """The title over `count` offered entries: "did you mean this?" for one (round 13)."""
+        key = "ask_one_title" if count == 1 else "ask_title"
+        return str(self.meta.get(key, self.meta.get("ask_title", "")))
 
     def act_text(self, act: str, values: Mapping[str, Any] | None = None) -> str:
         """The reply to a request to act: what the bot cannot do, and what it can."""

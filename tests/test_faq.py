@@ -16,6 +16,7 @@ from helpdesk.faq import (
     ASK,
     DECLINE,
     LOCALES,
+    ONE_CHOICE_COVERAGE,
     TOPICS,
     FaqIndex,
     detect_locale,
@@ -1227,3 +1228,106 @@ def test_r40_the_answer_gate_keeps_a_covered_question():
     reply = index.decide(text)
     assert (reply.kind, reply.entry_id) == (ANSWER, "unpaid-expiry")
     assert index.coverage(text, "unpaid-expiry") >= ANSWER_COVERAGE
+
+
+@pytest.mark.parametrize(
+    ("locale", "text"),
+    [
+        # Round 13: an order aimed at the bot is a request to act by its form (R40, R12): an
+        # imperative carrying an identifier (a student number, an e-mail address), a
+        # registration or a waitlist asked for by level, or a change verb with the new value
+        # after "to". The reply says what the bot can and cannot do.
+        ("zh", "马上帮我报四级，学号20231234"),
+        ("zh", "帮我候补六级，南校区"),
+        ("zh", "替我把邮箱改一下，新邮箱是new@qq.com"),
+        ("en", "Update my e-mail to me@example.com"),
+        ("en", "Change the subject on my entry to CET-6."),
+        ("en", "Please change my campus to the north campus"),
+    ],
+)
+def test_r40_r12_orders_with_an_identifier_or_a_new_value_are_requests_to_act(
+    locale: str, text: str
+):
+    reply = FaqIndex.load(locale).decide(text)
+    assert (reply.kind, reply.act) == (ACT, "do-for-me")
+
+
+@pytest.mark.parametrize(
+    ("locale", "text"),
+    [
+        # The same verbs asked as questions stay questions (R40): how, can I, a question mark.
+        ("zh", "怎么把邮箱改成新的？"),
+        ("zh", "帮我看看怎么候补"),
+        ("en", "How do I change my email to a new one?"),
+        ("en", "Can I update my email to a new address?"),
+        ("en", "Change my password to something stronger?"),
+    ],
+)
+def test_r40_change_verbs_asked_as_questions_are_not_acts(locale: str, text: str):
+    assert FaqIndex.load(locale).decide(text).kind != ACT
+
+
+@pytest.mark.parametrize(
+    ("locale", "text", "entry_id"),
+    [
+        # Round 13: below the answer gate with only one near entry that nearly covers the
+        # question (R40): it is offered as one "did you mean" button, not declined.
+        ("zh", "报名开了 现在能干嘛 一次说清楚", "during-window"),
+        ("en", "the window shut last night, any way to add cet6 now", "after-window"),
+    ],
+)
+def test_r40_one_near_entry_below_the_gate_is_offered_as_did_you_mean(
+    locale: str, text: str, entry_id: str
+):
+    index = FaqIndex.load(locale)
+    assert ONE_CHOICE_COVERAGE <= index.coverage(text, entry_id) < ANSWER_COVERAGE
+    reply = index.decide(text)
+    assert reply.kind == ASK
+    assert [c.id for c in reply.choices] == [entry_id]
+    assert reply.text.startswith(index.ask_title(1))
+    assert index.ask_title(1) != index.ask_title(2)
+
+
+@pytest.mark.parametrize(
+    ("locale", "text", "verdict"),
+    [
+        # Round 13: printing right after registering or paying gets its plain no first (R5:
+        # tickets only from the print-open time).
+        ("zh", "交完钱马上就能打准考证吗", "报名或缴费后不能马上打印准考证"),
+        ("en", "Can I print the admission ticket right after paying?", "No, not as soon as"),
+    ],
+)
+def test_r40_r5_printing_right_after_paying_starts_from_its_no(
+    locale: str, text: str, verdict: str
+):
+    reply = FaqIndex.load(locale).decide(text)
+    assert (reply.kind, reply.entry_id) == (ANSWER, "ticket-print-time")
+    assert reply.text.startswith(verdict)
+
+
+def test_r40_r9_what_to_do_after_creating_the_account_is_verifying_the_email():
+    reply = FaqIndex.load("zh").decide("注册完通行证下一步要干嘛")
+    assert (reply.kind, reply.entry_id) == (ANSWER, "verify-email")
+    assert "验证邮箱" in reply.text
+
+
+@pytest.mark.parametrize(
+    ("entry_id", "zh_fact", "en_fact"),
+    [
+        # Round 13: the right entry with the asked detail, from the seeds: the quick-print
+        # fields (name, ID type and number), what to prepare (the ID and an e-mail, R7), the
+        # waitlist's 提交候补 button (R34), the review's button and page (R14), the help-desk
+        # phone for a forgotten account (R10), the plain no to saving before the window.
+        ("ticket-print-time", "姓名、证件类型和证件号码", "your name, ID type and ID number"),
+        ("ticket-quick-print", "姓名和证件号码", "name and ID number"),
+        ("prepare", "证件类型、证件号码", "ID (type and number) and an email address"),
+        ("waitlist-join", "提交候补", "提交候补"),
+        ("review-what", "CET6资格复核", "CET6资格复核"),
+        ("review-requirements", "报名信息页面", "registration information page"),
+        ("forgot-account", "客服电话", "customer service"),
+        ("before-window", "不能保存", "cannot be saved"),
+    ],
+)
+def test_round_13_seed_facts_are_in_the_answers(entry_id: str, zh_fact: str, en_fact: str):
+    assert zh_fact in FaqIndex.load("zh").answer(entry_id)
+    assert en_fact in FaqIndex.load("en").answer(entry_id)

@@ -93,3 +93,20 @@ async def test_r12_pasted_password_is_not_used(harness: Harness) -> None:
     assert (await harness.conversation(chat))[0] == "info.act"
     assert "never sign in" in chat.text
     assert chat.has_button("Account")
+
+
+async def test_r40_one_near_entry_below_the_gate_is_one_did_you_mean_button(
+    harness: Harness,
+) -> None:
+    # Round 13: below the answer gate with a single near entry, that entry is offered as one
+    # button under "did you mean this?" rather than declined; pressing it answers it.
+    chat = harness.chat()
+    await chat.command("start")
+    await chat.send("报名开了 现在能干嘛 一次说清楚")
+    state, data = await harness.conversation(chat)
+    assert (state, data["choices"]) == ("info.ask", ["during-window"])
+    index = FaqIndex.load("zh")
+    assert index.ask_title(1) in chat.text
+    await chat.press(index.entries["during-window"].phrasings[0])
+    state, data = await harness.conversation(chat)
+    assert (state, data["faq"]) == ("info.answer", "during-window")

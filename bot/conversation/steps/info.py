@@ -269,7 +269,7 @@ async def ask_screen(ctx: Ctx) -> Screen:
     """Did you mean: the close entries as buttons; pressing one answers that entry."""
     index = FaqIndex.load(ctx.locale)
     choices = [c for c in ctx.data.get("choices", []) if c in index.entries]
-    title = str(index.meta.get("ask_title", ""))
+    title = index.ask_title(len(choices))
     keyboard = [[ctx.button(index.entries[c].phrasings[0], "faq", c)] for c in choices]
     return Screen(title, [*keyboard, ctx.nav()])
 
