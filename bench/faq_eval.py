@@ -43,6 +43,7 @@ questions; declined = out of scope declined or act requests acted on):
 | 10 | stranger 2 | 169 | 73.3/81.6/76.1% | 13.3% | 7.1% | 96.7%, acts 76.9% | 6.5 ms | 2.9 ms |
 | 11 | stranger 3 | 189 | 79.4/76.2/78.4% | 4.3% | 16.9% | 73.3%, acts 80.0% | 25.1 ms* | 6.7 ms |
 | 12 | stranger 4 | 176 | 85.5/81.4/84.1% | 5.6% | 9.1% | 93.3%, acts 80.0% | 4.6 ms | 1.9 ms |
+| 13 | stranger 5 | 175 | 90.6/87.5/89.6% | 8.8% | 2.3% | 86.7%, acts 95.0% | 4.0 ms | 1.8 ms |
 
 Stranger set 1 (bench/faq_stranger1_questions.toml, sha256
 d7d28791b52a410e72c299d51f76ec75209423bad182bdda55bbe5da988b6f53) was written from the two seed
@@ -103,6 +104,24 @@ the asked detail (the quick-print fields, the 提交候补 button, what to prepa
 phrased as plain orders with a number or a campus ("现在就帮我报六级，我学号是…", "Update my email
 to …") answered from an entry, yes/no questions about printing right after paying. From round
 13 on it is tuned on.
+
+Stranger set 5 (bench/faq_stranger5_questions.toml, sha256
+e18590093244ff1a7dee96183701ebafeb38c4ef6ae434b584204d31f1c1ac5f, the writer's file as it is),
+written from the two seed documents alone by a fifth writer (told the same as the fourth),
+frozen by that hash, measured once after round 13 through the engine with `--stranger
+--show-errors`, on a quiet machine (load 0.6): 125 in scope, 30 out of scope, 20 requests to
+act. In scope: right 89.6% (112/125; zh 90.6%, en 87.5%), asked back 8.8%, declined 1.6%,
+wrong 0.0% (0/125). Out of scope declined 86.7% (26/30); requests to act 95.0% (19/20). Wrong
+confident answers 2.3% of all (4/175: three out of scope, "my last CET-4 score" twice answered
+from the review requirements and "where is my exam room" from the ticket contents; one act,
+"print my ticket and mail it to me", answered with the print time). decide() p99 4.0 ms; the
+engine 10.1 ms p99 per question; the first answer 1.8 ms after a 2.6 s start-up that built the
+index. Against the goals: right 89.6% (goal 90%), wrong confident 2.3% (goal 2%), out of scope
+86.7% and acts 95% (goal 95% each), latency met. What is left is mostly asked back rather
+than answered (11 questions: the review's ticket number, written before oral, the password
+rule asked as "why is my password refused", who prints the ticket), and two password
+questions with a sample password taken for pasted credentials (the act reply). From round 14
+on it is tuned on.
 
 Round 13 (tuned on strangers 1-4: TUNING FIGURES, no measure of generalisation; the next
 stranger set measures it). By kind: (1) orders as requests to act by their form
