@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import hmac
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -134,15 +134,8 @@ class BotApp:
         app.router.add_post(urlsplit(url).path or "/", self._on_webhook)
         app.router.add_get("/healthz", _healthy)
         # Gateways post payment callbacks to the same public HTTPS address as Telegram.
-        for route in self._payment_callback_app().router.routes():
-            app.router.add_route(route.method, route.resource.canonical, route.handler)  # type: ignore[union-attr]
-        runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0)
-        await runner.setup()
-        site = web.TCPSite(runner, host, port, reuse_port=_can_reuse_port())
-        await site.start()
-        self._webhook_runner = runner
-        sockets = getattr(site._server, "sockets", None) or []
-        bound = sockets[0].getsockname()[1] if sockets else port
+        _mount(app, self._payment_callback_app())
+        bound = await self._serve(app, host, port)
         # Several processes may call this with the same URL and secret: it is idempotent, and
         # none of them deletes the webhook on exit (the others still serve it).
         await self.adapter.set_webhook(url, secret.get_secret_value())
@@ -162,20 +155,21 @@ class BotApp:
         app.add_routes(routes(path))
         app.router.add_get("/healthz", _healthy)
         # Gateways post payment callbacks here; candidates open ticket links (PUBLIC_URL).
-        for sub in (self._payment_callback_app(), self._ticket_link_app()):
-            for route in sub.router.routes():
-                if route.method == "HEAD":
-                    continue  # added again with its GET
-                app.router.add_route(route.method, route.resource.canonical, route.handler)  # type: ignore[union-attr]
+        _mount(app, self._payment_callback_app())
+        _mount(app, self._ticket_link_app())
+        bound = await self._serve(app, host, port)
+        log.info("wechat: listening on %s:%s%s", host, bound, path)
+        return bound
+
+    async def _serve(self, app: web.Application, host: str, port: int) -> int:
+        """Serves `app` on host:port (0 picks one); returns the bound port."""
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0)
         await runner.setup()
         site = web.TCPSite(runner, host, port, reuse_port=_can_reuse_port())
         await site.start()
         self._webhook_runner = runner
         sockets = getattr(site._server, "sockets", None) or []
-        bound = int(sockets[0].getsockname()[1]) if sockets else port
-        log.info("wechat: listening on %s:%s%s", host, bound, path)
-        return bound
+        return int(sockets[0].getsockname()[1]) if sockets else port
 
     async def until_stopped(self) -> None:
         """Waits for `request_stop()` (or cancellation), then closes everything."""
@@ -186,16 +180,17 @@ class BotApp:
 
     async def run_wechat(self, host: str = "0.0.0.0", port: int = 8443) -> None:
         """WeChat push mode until `request_stop()` or cancellation."""
-        try:
-            await self.start_wechat(host, port)
-            await self._stop.wait()
-        finally:
-            await self.close()
+        await self._run_serving(self.start_wechat, host, port)
 
     async def run_webhook(self, host: str = "0.0.0.0", port: int = 8443) -> None:
         """Webhook mode until `request_stop()` or cancellation."""
+        await self._run_serving(self.start_webhook, host, port)
+
+    async def _run_serving(
+        self, start: Callable[[str, int], Awaitable[int]], host: str, port: int
+    ) -> None:
         try:
-            await self.start_webhook(host, port)
+            await start(host, port)
             await self._stop.wait()
         finally:
             await self.close()
@@ -315,6 +310,13 @@ class BotApp:
         await self.adapter.runner.drain()
         await self.adapter.close()
         await self.database.dispose()
+
+
+def _mount(app: web.Application, sub: web.Application) -> None:
+    """Adds `sub`'s routes to `app` (a HEAD route comes again with its GET)."""
+    for route in sub.router.routes():
+        if route.method != "HEAD":
+            app.router.add_route(route.method, route.resource.canonical, route.handler)  # type: ignore[union-attr]
 
 
 async def _healthy(request: web.Request) -> web.Response:
