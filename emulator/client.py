@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from typing import Any
+from typing import Any, Self
 
 import aiohttp
 
@@ -25,18 +25,14 @@ class EmulatorTimeout(EmulatorError, TimeoutError):
         self.events = events
 
 
-class EmulatorClient:
-    """Acts as Telegram users and inspects what the bot did.
+class ControlClient:
+    """The HTTP session of a client of the emulator's control API (Telegram's or WeChat's)."""
 
-    `token` selects the bot; without it the emulator uses its default or the last bot seen.
-    """
-
-    def __init__(self, base_url: str, token: str | None = None) -> None:
+    def __init__(self, base_url: str) -> None:
         self.base_url = base_url.rstrip("/")
-        self.token = token
         self._session: aiohttp.ClientSession | None = None
 
-    async def __aenter__(self) -> EmulatorClient:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -47,18 +43,32 @@ class EmulatorClient:
             await self._session.close()
             self._session = None
 
-    async def _request(self, verb: str, path: str, **body: Any) -> Any:
+    def _http(self) -> aiohttp.ClientSession:
         if self._session is None:
             self._session = aiohttp.ClientSession()
+        return self._session
+
+
+class EmulatorClient(ControlClient):
+    """Acts as Telegram users and inspects what the bot did.
+
+    `token` selects the bot; without it the emulator uses its default or the last bot seen.
+    """
+
+    def __init__(self, base_url: str, token: str | None = None) -> None:
+        super().__init__(base_url)
+        self.token = token
+
+    async def _request(self, verb: str, path: str, **body: Any) -> Any:
         payload = {k: v for k, v in body.items() if v is not None}
         if self.token is not None:
             payload.setdefault("token", self.token)
         url = f"{self.base_url}/control/{path}"
         if verb == "GET":
             params = {k: str(v) for k, v in payload.items()}
-            ctx = self._session.get(url, params=params)
+            ctx = self._http().get(url, params=params)
         else:
-            ctx = self._session.request(verb, url, json=payload)
+            ctx = self._http().request(verb, url, json=payload)
         async with ctx as resp:
             data = await resp.json()
         if resp.status == 408 and "events" in data:
@@ -249,10 +259,8 @@ class EmulatorClient:
         return await self._request("GET", "commands")
 
     async def download(self, file_id: str) -> bytes:
-        if self._session is None:
-            self._session = aiohttp.ClientSession()
         params = {"token": self.token} if self.token else {}
-        async with self._session.get(
+        async with self._http().get(
             f"{self.base_url}/control/file/{file_id}", params=params
         ) as resp:
             if resp.status != 200:

@@ -39,7 +39,7 @@ from typing import Any
 
 import aiohttp
 
-from emulator.client import EmulatorError
+from emulator.client import ControlClient, EmulatorError
 
 
 class WeChatEmulatorError(EmulatorError):
@@ -54,28 +54,8 @@ class WeChatEmulatorTimeout(WeChatEmulatorError, TimeoutError):
         self.entries = entries
 
 
-class WeChatEmulatorClient:
+class WeChatEmulatorClient(ControlClient):
     """Configures the emulated Official Account, acts as WeChat users, reads their chats."""
-
-    def __init__(self, base_url: str) -> None:
-        self.base_url = base_url.rstrip("/")
-        self._session: aiohttp.ClientSession | None = None
-
-    async def __aenter__(self) -> WeChatEmulatorClient:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
-
-    async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
-
-    def _http(self) -> aiohttp.ClientSession:
-        if self._session is None:
-            self._session = aiohttp.ClientSession()
-        return self._session
 
     async def _request(self, verb: str, path: str, **body: Any) -> Any:
         payload = {k: v for k, v in body.items() if v is not None}
