@@ -257,18 +257,7 @@ async def run_demo(
             await app.close()
             raise
         console.print(t(locale, "demo-framework", {"framework": settings.bot_framework}))
-        console.print(
-            t(
-                locale,
-                "demo-clock",
-                {"now": clock.now().astimezone(DEMO_NOW.tzinfo).isoformat(timespec="seconds")},
-            ),
-            highlight=False,
-        )
-        console.print(candidates_table(locale))
-        console.print(
-            "[bold green]" + t(locale, "demo-page", {"url": emulator.url + "/"}) + "[/bold green]"
-        )
+        _print_how_to_use(console, locale, clock, emulator.url + "/")
         if ready is not None:
             ready(app)
         await app.run_polling(poll_timeout=10)
@@ -276,6 +265,14 @@ async def run_demo(
         for stop in reversed(payments):
             await stop()
         await emulator.stop()
+
+
+def _print_how_to_use(console: Console, locale: str, clock: Clock, page_url: str) -> None:
+    """The demo clock, the demo candidates and the chat page's address."""
+    now = clock.now().astimezone(DEMO_NOW.tzinfo).isoformat(timespec="seconds")
+    console.print(t(locale, "demo-clock", {"now": now}), highlight=False)
+    console.print(candidates_table(locale))
+    console.print("[bold green]" + t(locale, "demo-page", {"url": page_url}) + "[/bold green]")
 
 
 async def _start_payments(
@@ -417,20 +414,7 @@ async def run_wechat_demo(
             await app.close()
             raise
         console.print(t(locale, "demo-wechat", {"url": bot_url + WECHAT_PATH}), highlight=False)
-        console.print(
-            t(
-                locale,
-                "demo-clock",
-                {"now": clock.now().astimezone(DEMO_NOW.tzinfo).isoformat(timespec="seconds")},
-            ),
-            highlight=False,
-        )
-        console.print(candidates_table(locale))
-        console.print(
-            "[bold green]"
-            + t(locale, "demo-page", {"url": emulator.url + "/wechat"})
-            + "[/bold green]"
-        )
+        _print_how_to_use(console, locale, clock, emulator.url + "/wechat")
         if ready is not None:
             ready(app)
         await app.until_stopped()
