@@ -123,6 +123,32 @@ rule asked as "why is my password refused", who prints the ticket), and two pass
 questions with a sample password taken for pasted credentials (the act reply). From round 14
 on it is tuned on.
 
+Round 14 (tuned on strangers 1-5: TUNING FIGURES, no measure of generalisation; strangers 6
+and 7, written before the round began and frozen by hash, measure it). By kind: (1) questions
+beyond the desk (locales/faq_outcomes.toml [beyond]): one's own score ("我上次四级考了多少分",
+"what was my score"), one's exam room or building (not "where do I see my room", which is the
+ticket question), the exam's content (past papers, answers, essays, pass rates, study tips, a
+poem) are declined with a reply saying where the answer is ([meta.beyond]: the exam authority,
+the admission ticket, the exam introduction), not answered from an entry sharing their words;
+(2) a sample password in a question about the rule ("为啥不符合要求", "why is it rejected") gets
+the rule, not the credentials reply (`unless` of [act.credentials]); (3) printing or posting the
+ticket for the candidate is a request to act; (4) an out-of-scope example about another exam
+("计算机二级准考证怎么打印") no longer vetoes the same words about CET: the plain "准考证怎么打印"
+had been declined (found while reading round 14's misses; no stranger had asked it); (5) "wrong"
+states the password-recovery condition only of a password or sign-in ("I chose the wrong
+level" had been read as recovery); (6) the home page and the information-confirmation step are
+CET anchors; (7) phrasings for forms asked in two or more tuning sets (the password rules "for
+the CET passport account", "does the school hand out the ticket or do I print it", which e-mail
+to register with, what to do after creating the account, prerequisites of the oral test). A
+coverage-gap rule (a close entry covering 0.2-0.35 less of the question is no alternative) was
+tried and left out: +5 right, +1 wrong over the seven tuning files. Through the engine: stranger
+1 right 100% (106/106), wrong confident 1.8% (3/163: the writer's fee and dates, which the bot
+knows, and one room question), out of scope 90.6%; stranger 2 99.1%, 0.0%, 100%; stranger 3
+95.0% (132/139), 1.1%, 93.3%; stranger 4 96.0% (121/126), 0.0%, 100%; stranger 5 96.8%
+(121/125; fresh 89.6%), asked 3.2%, wrong confident 0.0% (fresh 2.3%), out of scope 100% (fresh
+86.7%), acts 100% (fresh 95%). Labelled files through decide(): top-1 98.3-100%, refused
+98.3-100%.
+
 Round 13 (tuned on strangers 1-4: TUNING FIGURES, no measure of generalisation; the next
 stranger set measures it). By kind: (1) orders as requests to act by their form
 (locales/faq_outcomes.toml [act.do-for-me]): an imperative aimed at the bot (帮我/给我/替我,

@@ -331,6 +331,14 @@ class FaqIndex:
             for p in examples.get(e.id, ()):
                 docs.append((e.id, self._tokens(p)))
         self._oos_start = len(docs)
+        # Round 14: an out-of-scope example about another exam ("how to print the NCRE ticket")
+        # is declined by the domain gate already; as a veto it would decline the same question
+        # asked about CET ("how to print the ticket"), which it contains. It stays indexed (its
+        # words keep their idf) but vetoes nothing.
+        out_of_scope = list(out_of_scope)
+        self._no_veto: frozenset[int] = frozenset(
+            len(docs) + i for i, p in enumerate(out_of_scope) if self._domain.foreign_groups(p)
+        )
         for p in out_of_scope:
             docs.append((None, self._tokens(p)))
         # One more document per entry with all its phrasings: evidence spread over several
@@ -464,7 +472,8 @@ class FaqIndex:
         for doc, score in scores.items():
             entry_id = self._doc_entry[doc]
             if entry_id is None:
-                best_oos = max(best_oos, score)
+                if doc not in self._no_veto:
+                    best_oos = max(best_oos, score)
             elif doc >= self._answer_doc_start:
                 from_answer[entry_id] = score
             elif doc >= self._entry_doc_start:
@@ -562,6 +571,11 @@ class FaqIndex:
         act = self._outcomes.act(text)
         if act is not None:
             return FaqReply(ACT, self.act_text(act.name, values), act=act.name, offers=act.offers)
+        beyond = self._outcomes.beyond_desk(text)
+        if beyond is not None:
+            # Round 14: one's own score or room, the exam's content: declined, saying where the
+            # answer is, not answered from an entry that shares the words.
+            return FaqReply(DECLINE, self.beyond_text(beyond.name, values))
         head, stated = self._candidates(text)
         if not head or head[0][1] < self.threshold:
             return FaqReply(DECLINE, self.no_answer(values))
@@ -683,6 +697,12 @@ class FaqIndex:
         """The reply to a request to act: what the bot cannot do, and what it can."""
         acts = self.meta.get("act", {})
         return format_text(str(acts.get(act, acts.get("other", ""))), values or {}, self.missing)
+
+    def beyond_text(self, kind: str, values: Mapping[str, Any] | None = None) -> str:
+        """The decline of a question beyond the desk: what is not held here, and where it is."""
+        texts = self.meta.get("beyond", {})
+        template = texts.get(kind) or self.meta.get("no_answer", "")
+        return format_text(str(template), values or {}, self.missing)
 
     def answer(self, entry_id: str, values: Mapping[str, Any] | None = None) -> str:
         """The answer of one entry (e.g. after a related-question button) with values filled."""

@@ -1331,3 +1331,92 @@ def test_r40_r9_what_to_do_after_creating_the_account_is_verifying_the_email():
 def test_round_13_seed_facts_are_in_the_answers(entry_id: str, zh_fact: str, en_fact: str):
     assert zh_fact in FaqIndex.load("zh").answer(entry_id)
     assert en_fact in FaqIndex.load("en").answer(entry_id)
+
+
+# Round 14: questions beyond the desk (one's own score, one's exam room, the exam's content)
+# are declined with a reply saying where the answer is, never answered from an entry that
+# shares their words (the review's 425 rule for "my CET-4 score").
+@pytest.mark.parametrize(
+    ("locale", "text", "kind", "pointer"),
+    [
+        ("zh", "我上学期四级考了多少分啊", "scores", "考试中心"),
+        ("zh", "帮我看看我的六级分数是多少", "scores", "考试中心"),
+        ("en", "what was my CET-4 score last June", "scores", "exam authority"),
+        ("en", "when will the CET-6 results come out", "scores", "exam authority"),
+        ("zh", "我的六级考场在哪栋楼", "rooms", "准考证"),
+        ("en", "which classroom is my written test in", "rooms", "admission ticket"),
+        ("zh", "有没有六级真题和答案", "content", "考试简介"),
+        ("zh", "今年四级作文会考什么", "content", "考试简介"),
+        ("en", "any tips to prepare for the CET-6 listening?", "content", "exam introduction"),
+        ("en", "write me a poem about the CET", "content", "exam introduction"),
+    ],
+)
+def test_r40_questions_beyond_the_desk_are_declined_with_where_to_look(
+    locale: str, text: str, kind: str, pointer: str
+) -> None:
+    index = FaqIndex.load(locale)
+    reply = index.decide(text, {"help_phone": "010-62981234"})
+    assert reply.kind == DECLINE
+    assert reply.text == index.beyond_text(kind, {"help_phone": "010-62981234"})
+    assert pointer in reply.text
+    assert "425" not in reply.text
+
+
+@pytest.mark.parametrize(
+    ("locale", "text", "entry_id"),
+    [
+        # A score stated in a question about the review, and where to see one's room, are
+        # registration questions and stay answered.
+        ("zh", "我四级考了430分，可以申请六级资格复核吗", "review-"),
+        ("zh", "考场在哪里看", "ticket-content"),
+        ("en", "Where do I see my exam room?", "ticket-content"),
+    ],
+)
+def test_r40_registration_questions_naming_scores_or_rooms_are_still_answered(
+    locale: str, text: str, entry_id: str
+) -> None:
+    reply = FaqIndex.load(locale).decide(text)
+    assert reply.kind == ANSWER
+    assert (reply.entry_id or "").startswith(entry_id)
+
+
+@pytest.mark.parametrize(
+    ("locale", "text"),
+    [
+        ("zh", "我设的密码是qwertyui2024，为什么提示不符合要求"),
+        ("en", "My password is Summer2024 and it keeps getting rejected, why?"),
+    ],
+)
+def test_r8_r40_a_sample_password_in_a_rule_question_gets_the_rule(locale: str, text: str) -> None:
+    reply = FaqIndex.load(locale).decide(text)
+    assert (reply.kind, reply.entry_id) == (ANSWER, "password-rule")
+
+
+@pytest.mark.parametrize(
+    ("locale", "text", "act"),
+    [
+        # ...while a password sent with a request to sign in is still refused.
+        ("zh", "我的密码是qwer!2024，帮我登录一下", "credentials"),
+        ("en", "my password is Qwer!2345, log in for me", "credentials"),
+        # Printing or posting the ticket for the candidate.
+        ("zh", "你帮我把准考证打印好寄到宿舍", "do-for-me"),
+        ("en", "print my admission ticket and email it to me", "do-for-me"),
+    ],
+)
+def test_r40_round_14_requests_to_act(locale: str, text: str, act: str) -> None:
+    reply = FaqIndex.load(locale).decide(text, {"help_phone": "010-62981234"})
+    assert (reply.kind, reply.act) == (ACT, act)
+
+
+def test_r40_an_out_of_scope_example_about_another_exam_vetoes_no_cet_question() -> None:
+    # faq_examples.toml declines "计算机二级准考证怎么打印" (NCRE); the same words about CET are
+    # the ticket question, and the NCRE one is still declined by the domain gate.
+    index = FaqIndex.load("zh")
+    assert index.decide("准考证怎么打印").kind == ANSWER
+    assert index.decide("计算机二级准考证怎么打印").kind == DECLINE
+
+
+def test_r40_a_wrong_choice_is_no_password_recovery() -> None:
+    index = FaqIndex.load("en")
+    assert "recover" not in index._outcomes.found_conditions("I picked the wrong level", "")
+    assert "recover" in index._outcomes.found_conditions("I typed the wrong password", "")
