@@ -44,6 +44,8 @@ questions; declined = out of scope declined or act requests acted on):
 | 11 | stranger 3 | 189 | 79.4/76.2/78.4% | 4.3% | 16.9% | 73.3%, acts 80.0% | 25.1 ms* | 6.7 ms |
 | 12 | stranger 4 | 176 | 85.5/81.4/84.1% | 5.6% | 9.1% | 93.3%, acts 80.0% | 4.6 ms | 1.9 ms |
 | 13 | stranger 5 | 175 | 90.6/87.5/89.6% | 8.8% | 2.3% | 86.7%, acts 95.0% | 4.0 ms | 1.8 ms |
+| 14 | stranger 6 | 177 | 93.9/95.6/94.5% | 1.6% | 4.5% | 93.3%, acts 90.0% | 9.8 ms* | 2.9 ms |
+| 14 | stranger 7 | 182 | 89.7/77.8/84.8% | 8.3% | 5.5% | 93.3%, acts 90.0% | 10.7 ms* | 2.1 ms |
 
 Stranger set 1 (bench/faq_stranger1_questions.toml, sha256
 d7d28791b52a410e72c299d51f76ec75209423bad182bdda55bbe5da988b6f53) was written from the two seed
@@ -122,6 +124,29 @@ than answered (11 questions: the review's ticket number, written before oral, th
 rule asked as "why is my password refused", who prints the ticket), and two password
 questions with a sample password taken for pasted credentials (the act reply). From round 14
 on it is tuned on.
+
+Strangers 6 and 7 (bench/faq_stranger6_questions.toml, sha256
+f38e95443594e2720e04f9bf49dc62ff1c81e944157c3c144db8797580203e49, and
+bench/faq_stranger7_questions.toml, sha256
+e2fa5637551b60cf6588e9c691948d145c8cd61877ef86a97232fd9a8dc1a5fe, the writers' files as they are),
+written from the two seed documents alone by two more writers (told as the fourth; the seventh
+also asked for late-night phone messages and questions joining two topics), frozen by hash
+before round 14 began, measured once each after it through the engine with `--stranger
+--show-errors` (*on a machine loaded by two benchmarks, load average 5-6 on 2 cores). Stranger
+6: 127 in scope, 30 out of scope, 20 acts. In scope right 94.5% (120/127; zh 93.9%, en 95.6%),
+asked 1.6%, declined 0, wrong 3.9% (5/127); out of scope declined 93.3% (28/30), acts 90.0%
+(18/20); wrong confident answers 4.5% of all (8/177). Stranger 7: 132 in scope, 30, 20. Right
+84.8% (112/132; zh 89.7%, en 77.8%), asked 8.3%, wrong 6.8% (9/132); out of scope 93.3%, acts
+90.0%; wrong confident 5.5% (10/182). Both together: right 89.6% (232/259), wrong confident 5.0%
+(18/359). decide() p99 9.8 and 10.7 ms, first answer 2.9 and 2.1 ms. The wrong answers, by kind:
+the right topic from the neighbouring entry whose condition the question does not state (a
+paid entry asked as "can I cancel / change it": answered from paid-final without its "no";
+"how do I join the waitlist" from the one-waitlist-per-level rule; "ticket number typed wrong"
+from the requirements instead of the not-reviewed entry); a question joining two topics
+answered for one of them (stranger 7: forgotten account + not reviewed, time limit + bank
+charged); the exam's oral content answered with the exam information; a database password
+answered with the password rule; two orders without 帮我 ("给我的报名截止时间延长一天",
+"move my exam to the main campus") answered from an entry. From round 15 on both are tuned on.
 
 Round 14 (tuned on strangers 1-5: TUNING FIGURES, no measure of generalisation; strangers 6
 and 7, written before the round began and frozen by hash, measure it). By kind: (1) questions
