@@ -146,7 +146,15 @@ from the requirements instead of the not-reviewed entry); a question joining two
 answered for one of them (stranger 7: forgotten account + not reviewed, time limit + bank
 charged); the exam's oral content answered with the exam information; a database password
 answered with the password rule; two orders without 帮我 ("给我的报名截止时间延长一天",
-"move my exam to the main campus") answered from an entry. From round 15 on both are tuned on.
+"move my exam to the main campus") answered from an entry. A defect of set 6, found after the
+measure: in 9 of its yes/no questions the writer's generator split each "no" word into one
+fact group per character ([["不", "能"], ["不", "可", "以"], ["无", "法"], ...] for "不能, 不可以,
+无法"), so a reply passes only with 无 or 法 in it, and an English one with any "n" or "o". The
+file stays as frozen and the figures above are as measured; graded with those groups read as
+the writer meant them (one group of the joined words, in a copy), set 6 is right 96.1%
+(122/127), wrong 2.4% (3/127), wrong confident 3.4% (6/177): "交完钱不想考了 能取消报名吗" and
+"已经交钱了 发现报错科目了 能改成六级吗" were answered "已支付的科目不能修改…也不能取消". From round 15 on
+both are tuned on.
 
 Round 14 (tuned on strangers 1-5: TUNING FIGURES, no measure of generalisation; strangers 6
 and 7, written before the round began and frozen by hash, measure it). By kind: (1) questions
