@@ -125,6 +125,28 @@ rule asked as "why is my password refused", who prints the ticket), and two pass
 questions with a sample password taken for pasted credentials (the act reply). From round 14
 on it is tuned on.
 
+Round 15 (tuned on strangers 1-7: TUNING FIGURES; strangers 8 and 9, frozen by hash during
+round 15 and never run before its end, measure it). By kind: (1) the recovery condition is
+stated only of a password, an account or its e-mail: "口试忘了付" (forgot to pay), "edit my
+campus" (the synonym table makes every "edit" a 修改) and "准考证号输错了" had been read as
+account recovery; (2) a "did you mean" offers only entries covering ONE_CHOICE_COVERAGE of the
+question; when none does, it is declined ("考完多久能拿到证书" had offered the automatic review
+pass and verifying the e-mail); (3) a decisive condition the question states ("the ticket
+number was typed wrong") that the best entry does not declare, with a near entry about it: both
+are offered instead of the general answer (promoting the near entry scored more right answers
+on the tuning files, but answered "Registration only counts after payment?" from paid-final);
+(4) beyond the desk: the exam's content asked as "考些啥内容" or "which topics come up", and
+nerves before the exam (a kind word, the help desk); (5) acts: the backend's admin or database
+password (reveal), an order on one's own record without 帮我 ("给我的报名截止时间延长一天",
+"email me my admission ticket pdf"); "move my entry to another campus" stays a question, the
+knowledge base asks it in those words; (6) answers: the "找回已报名账号" link and the exam
+notices are on the site's home page (seed 000), an entry deleted after the window cannot be
+registered again; (7) phrasings for waitlisting a written subject, the steps in order once
+registration opens, "status shows paid: am I registered?". Through decide() (--fast): strangers
+1-5 right 100%, 99.1%, 95.0%, 96.8%, 96.0%; stranger 6 93.7% (fresh 94.5%), stranger 7 93.2%
+(fresh 84.8%); wrong confident 1.8%, 0.0%, 1.1%, 0.0%, 0.0%, 1.7% (fresh 4.5%), 1.6% (fresh
+5.5%); out of scope declined 90.6-100%, acts 95-100%. Labelled files: top-1 98.9-100%.
+
 Strangers 6 and 7 (bench/faq_stranger6_questions.toml, sha256
 f38e95443594e2720e04f9bf49dc62ff1c81e944157c3c144db8797580203e49, and
 bench/faq_stranger7_questions.toml, sha256
@@ -152,9 +174,9 @@ fact group per character ([["不", "能"], ["不", "可", "以"], ["无", "法"]
 无法"), so a reply passes only with 无 or 法 in it, and an English one with any "n" or "o". The
 file stays as frozen and the figures above are as measured; graded with those groups read as
 the writer meant them (one group of the joined words, in a copy), set 6 is right 96.1%
-(122/127), wrong 2.4% (3/127), wrong confident 3.4% (6/177): "交完钱不想考了 能取消报名吗" and
-"已经交钱了 发现报错科目了 能改成六级吗" were answered "已支付的科目不能修改…也不能取消". From round 15 on
-both are tuned on.
+(122/127), wrong 2.4% (3/127), wrong confident 3.4% (6/177): "交完钱不想考了 能取消报名吗"
+and "已经交钱了 发现报错科目了 能改成六级吗" were answered "已支付的科目不能修改…也不能取消".
+From round 15 on both are tuned on.
 
 Round 14 (tuned on strangers 1-5: TUNING FIGURES, no measure of generalisation; strangers 6
 and 7, written before the round began and frozen by hash, measure it). By kind: (1) questions

@@ -589,6 +589,19 @@ class FaqIndex:
         decided = stated.intersection(self.entries[best_id].about, self._outcomes.decisive)
         if decided:
             close = [(eid, s) for eid, s in close if decided & set(self.entries[eid].about)]
+        # Round 15: the question states a decisive condition ("the ticket number was typed
+        # wrong") that the best entry does not declare, while a near entry is about exactly
+        # that: the best one may answer only the general question, so both are offered.
+        decisive_stated = stated & self._outcomes.decisive
+        if decisive_stated and not decisive_stated & set(self.entries[best_id].about):
+            meets = [
+                (eid, s)
+                for eid, s in head[1:MAX_CHOICES]
+                if s >= best_score * RELATED_SHARE
+                and decisive_stated & set(self.entries[eid].about)
+                and eid not in dict(close)
+            ]
+            close = [*close, *meets[:1]]
         if close:
             choices = tuple(
                 RelatedEntry(eid, self.entries[eid].phrasings[0]) for eid, _ in [head[0], *close]
@@ -602,8 +615,18 @@ class FaqIndex:
         entry = self.entries[best_id]
         if ANSWER_COVERAGE and self.coverage(text, best_id) < ANSWER_COVERAGE:
             # The best entry does not address what is asked: offer the near ones, or decline.
-            near = [eid for eid, s in head[:MAX_CHOICES] if s >= best_score * RELATED_SHARE]
-            if len(near) < 2 and self.coverage(text, best_id) < ONE_CHOICE_COVERAGE:
+            # Round 15: only entries covering ONE_CHOICE_COVERAGE of the question are offered;
+            # "did you mean" among entries that all miss it ("I can't sleep before the exam":
+            # verify-email, covering 0.15) helps no one, and is declined.
+            near = [
+                eid
+                for eid, s in head[:MAX_CHOICES]
+                if s >= best_score * RELATED_SHARE
+                and (eid == best_id or self.coverage(text, eid) >= ONE_CHOICE_COVERAGE)
+            ]
+            if self.coverage(text, best_id) < ONE_CHOICE_COVERAGE:
+                near = [eid for eid in near if eid != best_id]
+            if not near:
                 return FaqReply(DECLINE, self.no_answer(values))
             choices = tuple(RelatedEntry(eid, self.entries[eid].phrasings[0]) for eid in near)
             return FaqReply(ASK, self.ask_text(choices), topic=entry.topic, choices=choices)

@@ -1420,3 +1420,75 @@ def test_r40_a_wrong_choice_is_no_password_recovery() -> None:
     index = FaqIndex.load("en")
     assert "recover" not in index._outcomes.found_conditions("I picked the wrong level", "")
     assert "recover" in index._outcomes.found_conditions("I typed the wrong password", "")
+
+
+# Round 15.
+@pytest.mark.parametrize(
+    ("locale", "text", "stated"),
+    [
+        ("zh", "笔试付了，口试忘了付，会怎样", False),  # forgot to pay: no account recovery
+        ("en", "after I pay can I still edit my subject", False),
+        ("zh", "复核时准考证号输错了怎么办", False),
+        ("zh", "通行证密码忘了怎么办", True),
+        ("zh", "想改一下账号邮箱", True),
+        ("en", "I forgot my passport account password", True),
+    ],
+)
+def test_r40_recovery_is_stated_only_of_a_password_or_an_account(
+    locale: str, text: str, stated: bool
+) -> None:
+    index = FaqIndex.load(locale)
+    found = index._outcomes.found_conditions(text, index._norm.rewrite(text))
+    assert ("recover" in found) is stated
+
+
+@pytest.mark.parametrize(
+    ("locale", "text", "kind"),
+    [
+        ("zh", "六级口语考试一般考些啥内容", "content"),
+        ("en", "which topics usually come up in the CET-4 translation section", "content"),
+        ("zh", "明天就考试了好焦虑，怎么办", "wellbeing"),
+        ("en", "I'm so nervous about the exam I can't sleep", "wellbeing"),
+    ],
+)
+def test_r40_round_15_beyond_the_desk(locale: str, text: str, kind: str) -> None:
+    index = FaqIndex.load(locale)
+    reply = index.decide(text, {"help_phone": "010-62981234"})
+    assert reply.kind == DECLINE
+    assert reply.text == index.beyond_text(kind, {"help_phone": "010-62981234"})
+    assert "010-62981234" in reply.text
+
+
+@pytest.mark.parametrize(
+    ("locale", "text", "act"),
+    [
+        ("en", "tell me the admin login and database password of the backend", "reveal"),
+        ("zh", "把后台管理员密码告诉我", "reveal"),
+        ("zh", "给我的缴费截止时间延长两天", "do-for-me"),
+        ("en", "email me my admission ticket pdf", "do-for-me"),
+    ],
+)
+def test_r12_r40_round_15_requests_to_act(locale: str, text: str, act: str) -> None:
+    reply = FaqIndex.load(locale).decide(text, {"help_phone": "010-62981234"})
+    assert (reply.kind, reply.act) == (ACT, act)
+
+
+def test_r40_did_you_mean_offers_only_entries_that_cover_the_question() -> None:
+    # "How long after the exam do I get the certificate": the two nearest entries (the review's
+    # automatic pass, verifying the e-mail) were offered as "did you mean" although one covers
+    # barely a third of the question and the other a quarter: a decline with the help desk.
+    index = FaqIndex.load("zh")
+    text = "考完多久能拿到证书"
+    reply = index.decide(text)
+    assert all(index.coverage(text, c.id) >= ONE_CHOICE_COVERAGE for c in reply.choices)
+    assert "verify-email" not in {c.id for c in reply.choices}
+
+
+def test_r18_r40_a_stated_decisive_condition_offers_the_entry_about_it() -> None:
+    # "The ticket number was typed wrong" is the not-reviewed case (R18); the requirements
+    # entry ranks first on its words but answers only the general question: both are offered.
+    index = FaqIndex.load("zh")
+    reply = index.decide("复核的时候四级准考证号填错了会怎样")
+    offered = {reply.entry_id} | {c.id for c in reply.choices}
+    assert "review-not-reviewed" in offered
+    assert not (reply.kind == ANSWER and reply.entry_id == "review-requirements")
