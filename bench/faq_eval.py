@@ -125,6 +125,22 @@ rule asked as "why is my password refused", who prints the ticket), and two pass
 questions with a sample password taken for pasted credentials (the act reply). From round 14
 on it is tuned on.
 
+Round 16 (tuned on strangers 1-9: TUNING FIGURES; strangers 10 and 11, frozen by hash during
+round 16 and never run before its end, measure it). By kind: (1) the fee: the bot knows the
+session's fees, and the fee answer now lists them, one line per amount with its subjects
+(info.py `_fees`, `{ $fees }`; "每个科目都有各自的报名费，报考时会显示" answered no one's question);
+the bench renders the same list from the demo session; (2) orders: more of the verbs an order
+ends in after 帮我 (提交, 换到, 付了, 发到, 生成 ...), the review approved with the object first
+("六级复核给我直接通过一下吧"), and an English sentence-initial extend / postpone / refund /
+delete / remove + "my" with no question mark ("Extend my payment deadline by two days", which
+every writer since stranger 1 has marked as an act); "remove me from the waitlist" stays a
+question; (3) other exams and the exam's format: 保研, HSK, "几个人一组"; a Visa card is no
+visa; (4) the payment steps as seed 004 gives them (a second confirmation, "确定", before the
+payment platform). Through decide() (--fast): strangers 1-7 right 100%, 99.1%, 94.2%, 96.0%,
+95.2%, 93.7%, 92.4%; stranger 8 90.7% (fresh 91.5%), stranger 9 85.6% (fresh 81.6%); wrong
+confident 0.0-2.8% (stranger 8 fresh 6.1%, now 2.8%; stranger 9 fresh 6.9%, now 2.3%); out
+of scope 90.6-100%, acts 95-100%.
+
 Round 15 (tuned on strangers 1-7: TUNING FIGURES; strangers 8 and 9, frozen by hash during
 round 15 and never run before its end, measure it). By kind: (1) the recovery condition is
 stated only of a password, an account or its e-mail: "口试忘了付" (forgot to pay), "edit my
@@ -870,7 +886,29 @@ def session_values(locale: str, path: Path = SESSION_PATH) -> dict[str, str]:
         "help_phone": data.get("help_phone", ""),
         "name": data.get("name_zh" if locale == "zh" else "name_en", ""),
         "exam_date": t(locale, "info-date", parts(min(written))) if written else "",
+        "fees": _fees(locale, data),
     }
+
+
+def _fees(locale: str, session: dict[str, Any]) -> str:
+    """The session's fee list as info.py `_fees` renders it (names from the catalogue)."""
+    from bot.conversation.inputs import yuan
+    from foundation.i18n import t
+
+    catalogue = tomllib.loads((ROOT / "backoffice" / "catalogue.toml").read_text(encoding="utf-8"))
+    names = {
+        s["code"]: s["name_zh" if locale == "zh" else "name_en"] for s in catalogue["subjects"]
+    }
+    by_fee: dict[int, list[str]] = {}
+    for subject in session.get("subjects", []):
+        by_fee.setdefault(subject["fee_fen"], []).append(
+            names.get(subject["code"], subject["code"])
+        )
+    sep = t(locale, "info-list-sep")
+    return "\n".join(
+        t(locale, "info-fee-line", {"subjects": sep.join(n), "yuan": yuan(fen)})
+        for fen, n in sorted(by_fee.items())
+    )
 
 
 def rendered_reply(index: FaqIndex, text: str, values: dict[str, str]) -> tuple[str, Any]:

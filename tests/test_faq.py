@@ -47,6 +47,7 @@ KNOWN_PLACEHOLDERS = {
     "help_phone",
     "exam_date",
     "pay_deadline",
+    "fees",
 }
 
 
@@ -1492,3 +1493,57 @@ def test_r18_r40_a_stated_decisive_condition_offers_the_entry_about_it() -> None
     offered = {reply.entry_id} | {c.id for c in reply.choices}
     assert "review-not-reviewed" in offered
     assert not (reply.kind == ANSWER and reply.entry_id == "review-requirements")
+
+
+# Round 16.
+@pytest.mark.parametrize(
+    ("locale", "text", "act"),
+    [
+        ("zh", "帮我提交日语四级候补，南校区", "do-for-me"),
+        ("zh", "帮我把考点从东校区换到西校区", "do-for-me"),
+        ("zh", "用我的支付宝帮我把钱付了", "do-for-me"),
+        ("zh", "六级资格复核你给我直接通过吧", "change-record"),
+        ("en", "Extend my payment deadline by a day please", "do-for-me"),
+        ("en", "delete my CET-6 entry and refund me", "do-for-me"),
+    ],
+)
+def test_r40_round_16_orders_are_acts(locale: str, text: str, act: str) -> None:
+    reply = FaqIndex.load(locale).decide(text, {"help_phone": "010-62981234"})
+    assert (reply.kind, reply.act) == (ACT, act)
+
+
+@pytest.mark.parametrize(
+    ("locale", "text", "entry_id"),
+    [
+        # A Visa card is a way to pay, not a visa (the foreign topic).
+        ("en", "I only have a Visa card, which payment methods work?", "payment-methods"),
+        # How-to questions with the same verbs stay questions.
+        ("zh", "候补怎么提交", "waitlist-join"),
+    ],
+)
+def test_r40_round_16_questions_stay_questions(locale: str, text: str, entry_id: str) -> None:
+    reply = FaqIndex.load(locale).decide(text)
+    assert (reply.kind, reply.entry_id) == (ANSWER, entry_id)
+
+
+@pytest.mark.parametrize(
+    ("locale", "text"),
+    [
+        ("zh", "考过六级能保研加分吗"),
+        ("en", "How do I sign up for the HSK?"),
+        ("zh", "六级口语几个人一组"),
+    ],
+)
+def test_r40_round_16_other_exams_and_exam_format_are_declined(locale: str, text: str) -> None:
+    assert FaqIndex.load(locale).decide(text).kind == DECLINE
+
+
+def test_r40_the_fee_answer_lists_the_session_fees() -> None:
+    from bench.faq_eval import session_values
+
+    values = session_values("zh")
+    reply = FaqIndex.load("zh").decide("六级报名费多少钱", values)
+    assert reply.entry_id == "fee"
+    assert "30.00 元" in reply.text and "50.00 元" in reply.text
+    bare = FaqIndex.load("zh").answer("fee", {})
+    assert "报考时每科都会显示费用" in bare  # no session: the neutral words, never a blank

@@ -55,3 +55,18 @@ async def test_sticker_at_a_button_step_asks_for_buttons(harness: Harness) -> No
     await chat.command("start")
     await chat.sticker()
     assert "请点下面的按钮" in chat.text and chat.has_button("开始报名")
+
+
+async def test_r40_a_fee_question_gets_the_session_fees(harness: Harness) -> None:
+    # The bot knows the fees (the session's offered subjects): the answer lists them, one line
+    # per amount, instead of "shown when you register".
+    chat = harness.chat()
+    await chat.command("start")
+    await chat.send("四级报名费多少钱")
+    assert (await harness.conversation(chat))[0] == "info.answer"
+    async with harness.db.uow() as uow:
+        offered = await uow.sessions.offered(harness.session_id)
+    fees = {o.fee_fen for o in offered.values()}
+    assert len(fees) >= 2
+    for fen in fees:
+        assert f"{fen // 100}.{fen % 100:02d} 元" in chat.text

@@ -6,6 +6,7 @@ Free-text questions are answered from the FAQ as well. Page texts live in
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 from backoffice import administration
@@ -13,7 +14,7 @@ from bot.conversation import inputs
 from bot.conversation.callbacks import Callback
 from bot.conversation.context import Ctx, Screen, on_button, rows, screen, values_for_faq
 from helpdesk.faq import ACT, ANSWER, ASK, TOPICS, FaqIndex
-from storage.dto import ExamSessionDTO
+from storage.dto import ExamSessionDTO, OfferedSubjectDTO
 from storage.repos.administration import NewsDTO
 
 # The information pages and how many messages (parts) each has, in menu order.
@@ -31,21 +32,35 @@ def _local(ctx: Ctx, instant: datetime, session: ExamSessionDTO | None) -> dict[
     return inputs.local_parts(instant, session.timezone if session else "Asia/Shanghai")
 
 
-async def _exam_date(ctx: Ctx, session: ExamSessionDTO | None) -> str:
+def _exam_date(
+    ctx: Ctx, offered: Mapping[str, OfferedSubjectDTO], session: ExamSessionDTO | None
+) -> str:
     """The day of the first written exam of the session (the FAQ's `exam_date`)."""
-    if session is None:
-        return ""
-    offered = await ctx.uow.sessions.offered(session.id)
     starts = [o.exam_start for o in offered.values() if o.subject.kind == "written"]
     if not starts:
         return ""
     return ctx.t("info-date", **_local(ctx, min(starts), session))
 
 
+def _fees(ctx: Ctx, offered: Mapping[str, OfferedSubjectDTO]) -> str:
+    """The session's fees, one line per amount with the subjects it applies to (the FAQ's
+    `fees`): the bot knows them, so a fee question gets the amounts, not "see when you pay"."""
+    by_fee: dict[int, list[str]] = {}
+    for item in offered.values():
+        by_fee.setdefault(item.fee_fen, []).append(item.subject.name(ctx.locale))
+    sep = ctx.t("info-list-sep")
+    return "\n".join(
+        ctx.t("info-fee-line", subjects=sep.join(names), yuan=inputs.yuan(fen))
+        for fen, names in sorted(by_fee.items())
+    )
+
+
 async def _values(ctx: Ctx) -> dict[str, str]:
     session = await ctx.session()
     values = dict(values_for_faq(ctx, session))
-    values["exam_date"] = await _exam_date(ctx, session)
+    offered = await ctx.uow.sessions.offered(session.id) if session else {}
+    values["exam_date"] = _exam_date(ctx, offered, session)
+    values["fees"] = _fees(ctx, offered)
     return values
 
 
