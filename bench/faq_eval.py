@@ -46,6 +46,10 @@ questions; declined = out of scope declined or act requests acted on):
 | 13 | stranger 5 | 175 | 90.6/87.5/89.6% | 8.8% | 2.3% | 86.7%, acts 95.0% | 4.0 ms | 1.8 ms |
 | 14 | stranger 6 | 177 | 93.9/95.6/94.5% | 1.6% | 4.5% | 93.3%, acts 90.0% | 9.8 ms* | 2.9 ms |
 | 14 | stranger 7 | 182 | 89.7/77.8/84.8% | 8.3% | 5.5% | 93.3%, acts 90.0% | 10.7 ms* | 2.1 ms |
+| 15 | stranger 8 | 179 | 92.0/90.5/91.5% | 3.9% | 6.1% | 90.0%, acts 85.0% | 3.3 ms | 2.9 ms |
+| 15 | stranger 9 | 175 | 85.5/73.8/81.6% | 11.2% | 6.9% | 100%, acts 75.0% | 7.0 ms | 6.1 ms |
+| 16 | stranger 10 | 175 | 90.0/86.7/88.8% | 8.0% | 1.7% | 96.7%, acts 100% | 7.9 ms | 2.2 ms |
+| 16 | stranger 11 | 185 | 92.6/79.6/87.4% | 8.1% | 2.7% | 96.7%, acts 95.0% | 11.1 ms | 3.1 ms |
 
 Stranger set 1 (bench/faq_stranger1_questions.toml, sha256
 d7d28791b52a410e72c299d51f76ec75209423bad182bdda55bbe5da988b6f53) was written from the two seed
@@ -124,6 +128,42 @@ than answered (11 questions: the review's ticket number, written before oral, th
 rule asked as "why is my password refused", who prints the ticket), and two password
 questions with a sample password taken for pasted credentials (the act reply). From round 14
 on it is tuned on.
+
+Strangers 8 and 9 (bench/faq_stranger8_questions.toml, sha256
+b5c95708bff5fd5be2b38e3ac7601e1abe52a8a638ff8b36ee5bde04f9ae186a, and
+bench/faq_stranger9_questions.toml, sha256
+809f969c4ff8b6754ded70ae8762e51a6b9e61395ee8f9bd4abad40ef8d66ead; told as the fourth, the ninth
+also to write as several kinds of candidate), frozen by hash during round 15, measured once
+after it through the engine (load average 2.8). Stranger 8: 129 in scope, 30, 20; right 91.5%
+(118/129), asked 3.9%, wrong 4.7% (6/129); out of scope 90.0%, acts 85.0%; wrong confident
+6.1% (11/179). Stranger 9: 125, 30, 20; right 81.6% (102/125; zh 85.5%, en 73.8%), asked
+11.2%, declined 1.6%, wrong 5.6%; out of scope 100%, acts 75.0%; wrong confident 6.9% (12/175).
+Together right 86.6% (220/254), wrong confident 6.5% (23/354). The misses: orders whose verb
+the act table lacked (帮我提交…候补, 帮我把考点…换到…, 帮我把钱付了, 生成pdf发到我邮箱, "Extend my
+payment deadline", "delete my registration and refund me") answered from an entry; the fee asked
+(the answer named no amount although the bot knows it); the payment steps after "去支付"
+(seed 004's second confirmation missing); a Visa card read as a visa; 保研 and HSK not known as
+other topics; questions joining two topics; a stated condition answered by the general entry.
+From round 16 on both are tuned on.
+
+Strangers 10 and 11 (bench/faq_stranger10_questions.toml, sha256
+1a99c92c3a17a204f14ab28b898447712e69a4a0186dc0353b962a851350166e, and
+bench/faq_stranger11_questions.toml, sha256
+5dfa79511c6f268d6051a019ca50ce74269368a1566e00a2f0e299b4cac77397; told as the fourth, and to
+keep each fact alternative a whole word; the eleventh also to code-switch like "cet6 的 review
+怎么 apply"), frozen by hash during round 16, measured once after it through the engine (load
+average 2.9). Stranger 10: 125 in scope, 30, 20; right 88.8% (111/125; zh 90.0%, en 86.7%),
+asked 8.0%, declined 0.8%, wrong 2.4% (3/125); out of scope 96.7%, acts 100%; wrong confident
+1.7% (3/175). Stranger 11: 135, 30, 20; right 87.4% (118/135; zh 92.6%, en 79.6%), asked 8.1%,
+declined 1.5%, wrong 3.0% (4/135); out of scope 96.7%, acts 95.0%; wrong confident 2.7%
+(5/185). Together right 88.1% (229/260), asked 8.1%, wrong confident 2.2% (8/360), out of scope
+96.7% (58/60), acts 97.5% (39/40); decide() p99 7.9 and 11.1 ms, first answer 2.2 and 3.1 ms.
+What is left: asked back between neighbouring review entries (what to provide, neither name
+nor ID matching, a wrong ticket number: each asked by three or more writers), the overall
+order of the steps answered from the during-window entry without printing, "can I use my phone
+number instead of an e-mail" answered without its "e-mail only", a rumour ("CET cancelled next
+year?") asked back, "420 分能找到好工作吗" answered from the review's 425 rule. From round 17 on
+both are tuned on.
 
 Round 16 (tuned on strangers 1-9: TUNING FIGURES; strangers 10 and 11, frozen by hash during
 round 16 and never run before its end, measure it). By kind: (1) the fee: the bot knows the
