@@ -146,6 +146,24 @@ payment deadline", "delete my registration and refund me") answered from an entr
 other topics; questions joining two topics; a stated condition answered by the general entry.
 From round 16 on both are tuned on.
 
+Round 17 (tuned on strangers 1-11: TUNING FIGURES; strangers 12 and 13, frozen by hash during
+round 17 and never run before its end, measure it). By kind: (1) overlapping neighbours
+(locales/faq_outcomes.toml [overlap]): five pairs whose answers each carry what the other is
+asked for (the two review answers, before-window and the review's requirements, the automatic
+pass and the not-reviewed or cannot-submit cases, joining a waitlist and the one-per-level
+rule) answer instead of asking which was meant; chosen from the asks of strangers 1-11 where
+the best entry's answer held the asked facts, and review-what's answer now says when no review
+is needed and that below 425 one cannot apply, so it carries the requirements' verdicts too;
+(2) "email", not "e-mail", in the English answers (most writers type "email"); (3) verdicts
+first: "Yes: ... the same system" for one-system; (4) declined: rumours of the exam being
+cancelled, jobs and careers; (5) an order addressing the bot after its object ("准考证你直接打
+出来发我邮箱"); (6) phrasings for the overall order of the steps, "anyone I can call", "will you
+remind me before my unpaid entry expires"; (7) two rumour patterns had been written with a
+doubled backslash in single-quoted TOML and matched nothing: a test now compiles every pattern
+and refuses a doubled backslash. Through decide() (--fast): strangers 1-11 right 99.1, 100,
+95.0, 96.8, 96.0, 92.9, 93.9, 91.5, 88.8, 93.6 (fresh 88.8), 92.6% (fresh 87.4); wrong
+confident 0.0-3.4%; out of scope 90.6-100%, acts 95-100%. Labelled files top-1 98.9-100%.
+
 Strangers 10 and 11 (bench/faq_stranger10_questions.toml, sha256
 1a99c92c3a17a204f14ab28b898447712e69a4a0186dc0353b962a851350166e, and
 bench/faq_stranger11_questions.toml, sha256

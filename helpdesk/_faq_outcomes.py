@@ -51,6 +51,8 @@ class Outcomes:
     function: frozenset[str] = frozenset()
     # Questions beyond the desk (round 14): one's own score, one's exam room, the exam's content.
     beyond: tuple[Act, ...] = ()
+    # Entries whose answers each carry what the other is asked for (round 17), both orders.
+    overlap: frozenset[tuple[str, str]] = frozenset()
 
     def asks(self, text: str) -> bool:
         """Whether the text carries a question word that names what is asked (no bare topic)."""
@@ -110,8 +112,10 @@ def outcomes(path: Path = OUTCOMES_PATH) -> Outcomes:
     question = TermSet.of(data.get("question", {}).get("terms", []))
     vague = TermSet.of(data.get("question", {}).get("vague", []))
     function = frozenset(data.get("gate", {}).get("function", []))
+    pairs = data.get("overlap", {}).get("pairs", [])
+    overlap = frozenset((a, b) for a, b in pairs) | frozenset((b, a) for a, b in pairs)
     return Outcomes(
-        conditions, canonical, acts, opposites, decisive, question, vague, function, beyond
+        conditions, canonical, acts, opposites, decisive, question, vague, function, beyond, overlap
     )
 
 

@@ -589,6 +589,9 @@ class FaqIndex:
         decided = stated.intersection(self.entries[best_id].about, self._outcomes.decisive)
         if decided:
             close = [(eid, s) for eid, s in close if decided & set(self.entries[eid].about)]
+        # Round 17: a close entry whose answer and the best one's each carry what the other is
+        # asked for (locales/faq_outcomes.toml [overlap]) is no alternative to ask about.
+        close = [(eid, s) for eid, s in close if (best_id, eid) not in self._outcomes.overlap]
         # Round 15: the question states a decisive condition ("the ticket number was typed
         # wrong") that the best entry does not declare, while a near entry is about exactly
         # that: the best one may answer only the general question, so both are offered.

@@ -1039,7 +1039,7 @@ def test_r40_the_site_buttons_are_cet_anchors():
         ("after-window", "准考证", "admission ticket"),
         ("waitlist-one-per-level", "口试报考页面", "same level"),
         # Printing a ticket: log in (a forgotten password reset by e-mail) or quick print.
-        ("ticket-quick-print", "通过邮箱重置", "reset by e-mail"),
+        ("ticket-quick-print", "通过邮箱重置", "reset by email"),
     ],
 )
 def test_round_11_seed_facts_are_in_the_answers(entry_id: str, zh_fact: str, en_fact: str):
@@ -1547,3 +1547,45 @@ def test_r40_the_fee_answer_lists_the_session_fees() -> None:
     assert "30.00 元" in reply.text and "50.00 元" in reply.text
     bare = FaqIndex.load("zh").answer("fee", {})
     assert "报考时每科都会显示费用" in bare  # no session: the neutral words, never a blank
+
+
+# Round 17.
+def test_r40_no_term_pattern_has_a_doubled_backslash() -> None:
+    # A pattern written '\\b' in a single-quoted TOML string looks for a backslash, and
+    # never matches a word boundary (a rumour term of round 17 was silently dead so).
+    for path in (
+        ROOT / "locales" / "faq_outcomes.toml",
+        ROOT / "locales" / "faq_domain.toml",
+    ):
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        stack: list[object] = [data]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, dict):
+                stack.extend(item.values())
+            elif isinstance(item, list):
+                stack.extend(item)
+            elif isinstance(item, str) and item.startswith("re:"):
+                assert "\\\\" not in item, (path.name, item)
+                re.compile(item[3:])
+
+
+@pytest.mark.parametrize(
+    ("locale", "text"),
+    [
+        ("en", "Is it true the CET is going to be abolished next year?"),
+        ("zh", "听说明年四六级要取消了，是真的吗"),
+        ("zh", "过了六级好找工作吗"),
+    ],
+)
+def test_r40_rumours_and_careers_are_declined(locale: str, text: str) -> None:
+    assert FaqIndex.load(locale).decide(text).kind == DECLINE
+
+
+def test_r40_overlapping_review_entries_answer_instead_of_asking() -> None:
+    # Both review answers give the CET-4 ticket number, 425 and where to apply: asking which
+    # one was meant costs a press and answers the same.
+    reply = FaqIndex.load("en").decide("what do I need to provide for the CET6 review?")
+    assert reply.kind == ANSWER
+    assert reply.entry_id in {"review-requirements", "review-what"}
+    assert "425" in reply.text and "ticket number" in reply.text
