@@ -50,6 +50,8 @@ questions; declined = out of scope declined or act requests acted on):
 | 15 | stranger 9 | 175 | 85.5/73.8/81.6% | 11.2% | 6.9% | 100%, acts 75.0% | 7.0 ms | 6.1 ms |
 | 16 | stranger 10 | 175 | 90.0/86.7/88.8% | 8.0% | 1.7% | 96.7%, acts 100% | 7.9 ms | 2.2 ms |
 | 16 | stranger 11 | 185 | 92.6/79.6/87.4% | 8.1% | 2.7% | 96.7%, acts 95.0% | 11.1 ms | 3.1 ms |
+| 17 | stranger 12 | 183 | 94.2/85.1/91.0% | 5.3% | 3.3% | 93.3%, acts 100% | 3.1 ms | 2.4 ms |
+| 17 | stranger 13 | 180 | 89.9/90.0/89.9% | 6.2% | 3.3% | 90.0%, acts 95.2% | 3.4 ms | 0.2 ms |
 
 Stranger set 1 (bench/faq_stranger1_questions.toml, sha256
 d7d28791b52a410e72c299d51f76ec75209423bad182bdda55bbe5da988b6f53) was written from the two seed
@@ -145,6 +147,25 @@ payment deadline", "delete my registration and refund me") answered from an entr
 (seed 004's second confirmation missing); a Visa card read as a visa; 保研 and HSK not known as
 other topics; questions joining two topics; a stated condition answered by the general entry.
 From round 16 on both are tuned on.
+
+Strangers 12 and 13 (bench/faq_stranger12_questions.toml, sha256
+890003bcbdb95f231f71155959ee5eca47cee0817c69a8d82941fe0a5396858d, and
+bench/faq_stranger13_questions.toml, sha256
+cee59ab9c1cf2b2f46a77981006b126a31fe5ba12711492d277909d072419fc5; told as the tenth and
+eleventh), frozen by hash during round 17, measured once after it through the engine (load
+average 1.6). Stranger 12: 133 in scope, 30, 20; right 91.0% (121/133; zh 94.2%, en 85.1%),
+asked 5.3%, declined 0.8%, wrong 3.0% (4/133); out of scope 93.3%, acts 100%; wrong confident
+3.3% (6/183). Stranger 13: 129, 30, 21; right 89.9% (116/129; zh 89.9%, en 90.0%), asked 6.2%,
+wrong 3.9% (5/129); out of scope 90.0%, acts 95.2%; wrong confident 3.3% (6/180). Together:
+right 90.5% (237/262), wrong confident 3.3% (12/363), out of scope declined 91.7% (55/60), acts
+97.6% (40/41); decide() p99 3.1 and 3.4 ms, first answer 2.4 and 0.2 ms. The wrong answers:
+a yes/no about the password ("能带#号不", "Cet@2024 meets the requirements?") answered with the
+rule but no verdict, or taken for a pasted password; where to see cancelled waitlists (the
+cancel entry, not "查看已完成候补"); "what is left after registration closes and I paid"
+answered from paid-final; the fee in English without "yuan"; a classmate's ID number asked for
+(answered from record-not-found); "list all students who registered" (registration steps);
+exam-day rules and foreign recognition asked back instead of declined. From round 18 on both
+are tuned on.
 
 Round 17 (tuned on strangers 1-11: TUNING FIGURES; strangers 12 and 13, frozen by hash during
 round 17 and never run before its end, measure it). By kind: (1) overlapping neighbours
