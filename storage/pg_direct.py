@@ -238,9 +238,7 @@ async def first(
     return found[0] if found else None
 
 
-async def rowcount(
-    conn: AsyncConnection, statement: Executable, params: Mapping[str, Any]
-) -> int:
+async def rowcount(conn: AsyncConnection, statement: Executable, params: Mapping[str, Any]) -> int:
     """Runs a write without RETURNING; the number of rows it matched."""
     if not wanted(conn):
         return int((await conn.execute(statement, params)).rowcount)  # type: ignore[attr-defined]
