@@ -608,7 +608,7 @@ class ReviewRepository(Repository):
 
     async def of_record(self, session_id: int, record_id: int) -> list[ReviewDTO]:
         params = {"b_session_id": session_id, "b_record_id": record_id}
-        rows = await self.conn.execute(_REVIEWS_OF_RECORD, params)
+        rows = await pg_direct.rows(self.conn, _REVIEWS_OF_RECORD, params)
         return [to_dto(ReviewDTO, r) for r in rows]
 
     async def create(self, values: dict[str, Any]) -> ReviewDTO:
@@ -657,7 +657,7 @@ class WaitlistRepository(Repository):
         self, registration_id: int, *, waiting_only: bool = False
     ) -> list[WaitlistDTO]:
         q = _WAITLISTS_WAITING if waiting_only else _WAITLISTS_ALL
-        rows = await self.conn.execute(q, {"registration_id": registration_id})
+        rows = await pg_direct.rows(self.conn, q, {"registration_id": registration_id})
         return [to_dto(WaitlistDTO, r) for r in rows]
 
     async def create(self, values: dict[str, Any]) -> WaitlistDTO:
