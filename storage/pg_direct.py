@@ -198,7 +198,10 @@ async def _raise(
 ) -> None:
     """Raises `error` as `conn.execute` would have: translated by SQLAlchemy's adapter,
     then wrapped, passed to the `handle_error` listeners (storage.db hides DETAIL), and
-    on a lost connection with the connection invalidated."""
+    on a lost connection with the connection invalidated. (A cancelled statement is not
+    an Exception: it goes up as it is, and asyncpg recovers the connection at the
+    rollback; tests/test_pg_direct.py checks the pool afterwards.)"""
+    translated: BaseException = error
     try:
         adapter._handle_exception(error)
     except Exception as dbapi_error:
@@ -207,7 +210,12 @@ async def _raise(
         raise translated  # not the driver's error (a bad parameter, say): as it is
 
     def handle(sync_conn: Any) -> None:
-        sync_conn._handle_dbapi_exception(translated, sql, tuple(args), None, None)
+        # Raised and caught here, so SQLAlchemy's handler sees it as the exception being
+        # handled in this greenlet (it reads sys.exc_info()).
+        try:
+            raise translated
+        except BaseException as raised:
+            sync_conn._handle_dbapi_exception(raised, sql, tuple(args), None, None)
 
     await conn.run_sync(handle)
     raise AssertionError("unreachable: SQLAlchemy raised above")  # pragma: no cover

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Float, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
 from storage import pg_direct
@@ -149,3 +149,32 @@ def test_a_statement_with_a_list_bound_per_call_is_refused(pg: Database) -> None
     statement = select(cv.CV.c.state).where(cv.CV.c.user_id.in_([1, 2]))
     with pytest.raises(TypeError, match="per call"):
         pg_direct._Compiled(statement, pg.engine.dialect)
+
+
+_SLEEP = select(func.pg_sleep(bindparam("b_seconds", type_=Float)).label("slept"))
+
+
+async def test_a_cancelled_statement_leaves_no_broken_connection_in_the_pool(
+    pg: Database,
+) -> None:
+    # A unit of work cancelled mid-statement (at shutdown): the cancellation goes up as it
+    # is, the unit rolls back, and the pool's next units of work get working connections.
+    entered = asyncio.Event()
+
+    async def slow() -> None:
+        async with pg.uow() as uow:
+            await pg_direct.first(uow.conn, cv._START_UPDATE_PG, _start(1))
+            entered.set()
+            await pg_direct.first(uow.conn, _SLEEP, {"b_seconds": 5.0})
+
+    task = asyncio.create_task(slow())
+    await entered.wait()
+    await asyncio.sleep(0.2)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    for update_id in (2, 3, 4):  # more than the pool's 2 connections
+        async with pg.uow() as uow:
+            row = await pg_direct.first(uow.conn, cv._START_UPDATE_PG, _start(update_id))
+            assert row is not None and row.fresh == 1  # update 1 was rolled back
+            await uow.commit()
