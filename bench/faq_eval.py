@@ -148,6 +148,21 @@ payment deadline", "delete my registration and refund me") answered from an entr
 other topics; questions joining two topics; a stated condition answered by the general entry.
 From round 16 on both are tuned on.
 
+Round 18 (tuned on strangers 1-13: TUNING FIGURES; strangers 14 and 15, frozen by hash during
+round 18 and never run before its end, measure it). By kind: (1) a password question showing a
+sample password or one symbol starts from its verdict, checked by the registration's own rule
+(registration.accounts.check_password, R8): "可以 / 不符合要求：没有特殊字符 / 常见密码 / # 是允许
+的特殊字符 / . 不在允许的特殊字符里"; the password is never repeated, and only the verdict's code
+is kept in the conversation (helpdesk/faq.py password_verdict, info.py); a sample password
+asked about the requirements is no pasted credential; (2) acts: listing all students who
+registered (reveal), a classmate's ID number (others); (3) declined: the exam day's rules and
+what to bring, recognition abroad; (4) "View completed waitlists (查看已完成候补)" in the English
+cancel answer, "yuan" beside the English fee amounts; (5) what is left after registration
+closes with everything paid (after-window). Through decide() (--fast): strangers 1-11 right
+99.1, 100, 95.7, 96.0, 95.2, 94.5, 94.7, 93.8, 89.6, 94.4, 93.3%; stranger 12 92.5% (fresh
+91.0), stranger 13 93.0% (fresh 89.9); wrong confident 0.0-1.8% on every file; out of scope
+90.6-100%, acts 95-100%.
+
 Strangers 12 and 13 (bench/faq_stranger12_questions.toml, sha256
 890003bcbdb95f231f71155959ee5eca47cee0817c69a8d82941fe0a5396858d, and
 bench/faq_stranger13_questions.toml, sha256

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 import tomllib
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache, lru_cache
@@ -181,6 +182,9 @@ class FaqReply:
     choices: tuple[RelatedEntry, ...] = ()
     act: str = ""
     offers: tuple[str, ...] = ()
+    # ANSWER of the password rule: the verdict on a sample password or symbol in the question
+    # (password_verdict's code; the password itself is never kept).
+    verdict: str = ""
 
 
 def format_text(template: str, values: Mapping[str, Any], missing: Mapping[str, str]) -> str:
@@ -638,12 +642,16 @@ class FaqIndex:
             for eid, score in head[1:]
             if score >= best_score * RELATED_SHARE
         )[:MAX_RELATED]
+        # Round 18: a sample password or a symbol asked about gets its verdict first ("is
+        # Abc@1234 OK?": its form meets the rule), checked by the registration's own rule (R8).
+        verdict = password_verdict(text) if best_id == PASSWORD_RULE_ENTRY else ""
         return FaqReply(
             ANSWER,
-            self.answer(best_id, values),
+            self.answer(best_id, values, verdict),
             entry_id=best_id,
             topic=entry.topic,
             choices=related,
+            verdict=verdict,
         )
 
     def coverage(self, text: str, entry_id: str) -> float:
@@ -730,13 +738,78 @@ class FaqIndex:
         template = texts.get(kind) or self.meta.get("no_answer", "")
         return format_text(str(template), values or {}, self.missing)
 
-    def answer(self, entry_id: str, values: Mapping[str, Any] | None = None) -> str:
-        """The answer of one entry (e.g. after a related-question button) with values filled."""
-        return format_text(self.entries[entry_id].answer, values or {}, self.missing)
+    def answer(
+        self, entry_id: str, values: Mapping[str, Any] | None = None, verdict: str = ""
+    ) -> str:
+        """The answer of one entry (e.g. after a related-question button) with values filled,
+        after the verdict on a sample password when there is one (password_verdict)."""
+        text = format_text(self.entries[entry_id].answer, values or {}, self.missing)
+        lead = self.verdict_text(verdict)
+        return f"{lead}\n\n{text}" if lead else text
+
+    def verdict_text(self, verdict: str) -> str:
+        """The sentence for a password_verdict code ("" for none), never the password itself."""
+        texts = self.meta.get("verdict", {})
+        if not verdict:
+            return ""
+        kind, _, arg = verdict.partition(":")
+        if kind == "bad":
+            sep = str(texts.get("sep", ", "))
+            problems = sep.join(str(texts.get(p, p)) for p in arg.split("+") if p)
+            return format_text(str(texts.get("bad", "")), {"problems": problems}, {})
+        if kind in ("char-ok", "char-bad"):
+            return format_text(str(texts.get(kind, "")), {"char": arg}, {})
+        return str(texts.get(kind, ""))
 
     def no_answer(self, values: Mapping[str, Any] | None = None) -> str:
         """What to say when nothing matches: not known, call the help desk."""
         return format_text(self.meta.get("no_answer", ""), values or {}, self.missing)
+
+
+PASSWORD_RULE_ENTRY = "password-rule"
+# A typed sample password: printable ASCII without spaces, with a letter and a digit or symbol
+# (not a subject code like CET-4 or a year).
+_SAMPLE_RE = re.compile(r"[!-~]{4,64}")
+_SUBJECT_CODE_RE = re.compile(r"(?i)(cet|set|cjt|cft|cgt|crt)-?[46]")
+_SYMBOL_RE = re.compile(r"(?<![!-~])([!-/:-@\[-`{-~])(?![!-~])")
+
+
+def password_verdict(text: str) -> str:
+    """The verdict on what a password question shows (R8, registration.accounts.check_password):
+    "ok", "common", "bad:<problem>+<problem>" for a sample password; "char-ok:#" or
+    "char-bad:." for one symbol asked about; "" when the question shows neither."""
+    from registration.accounts import check_password
+    from registration.errors import CommonPassword, WeakPassword
+
+    text = unicodedata.normalize("NFKC", text)
+    samples = [
+        token.strip("\"'“”‘’()（）,，.。:：;；?？！")
+        for token in re.split(r"[\s\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]+", text)
+    ]
+    for token in samples:
+        if not _SAMPLE_RE.fullmatch(token) or _SUBJECT_CODE_RE.fullmatch(token):
+            continue
+        if not any(c.isalpha() for c in token) or token.isalpha():
+            continue
+        try:
+            check_password(token)
+        except CommonPassword:
+            return "common"
+        except WeakPassword as err:
+            return "bad:" + "+".join(err.params.get("problems", []))
+        return "ok"
+    symbols = _SYMBOL_RE.findall(text.replace("?", " ").replace(",", " ").replace(".", " . "))
+    symbols = [c for c in symbols if c not in "?,"]
+    if len(set(symbols)) == 1:
+        char = symbols[0]
+        try:
+            check_password(f"Aa1{char}aaaaaa")
+        except CommonPassword:
+            pass
+        except WeakPassword:
+            return f"char-bad:{char}"
+        return f"char-ok:{char}"
+    return ""
 
 
 def _is_function(term: str, function: frozenset[str]) -> bool:

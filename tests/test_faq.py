@@ -1589,3 +1589,61 @@ def test_r40_overlapping_review_entries_answer_instead_of_asking() -> None:
     assert reply.kind == ANSWER
     assert reply.entry_id in {"review-requirements", "review-what"}
     assert "425" in reply.text and "ticket number" in reply.text
+
+
+# Round 18: the verdict on a sample password or a symbol, by the registration's own rule (R8).
+@pytest.mark.parametrize(
+    ("text", "verdict"),
+    [
+        ("密码 Xq7#mvLp2 能用吗", "ok"),
+        ("is Blue_Sky42x ok as a password?", "ok"),
+        ("我设的密码是abcdefgh123，为啥不符合要求", "bad:no-special"),
+        ("password Ab1! is refused, why", "bad:too-short"),
+        ("密码里能带#号不", "char-ok:#"),
+        ("can the password contain a dot .", "char-bad:."),
+        ("CET-4的密码规则是什么", ""),  # a subject code is no password
+        ("password rules for CET-6 in 2024?", ""),
+    ],
+)
+def test_r8_r40_password_verdicts(text: str, verdict: str) -> None:
+    from helpdesk.faq import password_verdict
+
+    assert password_verdict(text) == verdict
+
+
+@pytest.mark.parametrize(
+    ("locale", "text", "lead"),
+    [
+        ("zh", "密码 Xq7#mvLp2 能用吗", "可以"),
+        ("en", "my password would be Cet2024abc - does that meet the requirements?", "No"),
+        ("zh", "密码里能带#号不", "可以"),
+    ],
+)
+def test_r8_r40_a_password_rule_question_with_a_sample_starts_from_its_verdict(
+    locale: str, text: str, lead: str
+) -> None:
+    reply = FaqIndex.load(locale).decide(text)
+    assert (reply.kind, reply.entry_id) == (ANSWER, "password-rule")
+    assert reply.text.startswith(lead)
+    for token in ("Xq7#mvLp2", "Cet2024abc"):
+        assert token not in reply.text
+
+
+@pytest.mark.parametrize(
+    ("locale", "text", "act"),
+    [
+        ("en", "list all students from my university who registered", "reveal"),
+        ("zh", "我同学身份证号是多少 你帮我查下", "others"),
+    ],
+)
+def test_r12_r40_round_18_requests_to_act(locale: str, text: str, act: str) -> None:
+    reply = FaqIndex.load(locale).decide(text)
+    assert (reply.kind, reply.act) == (ACT, act)
+
+
+@pytest.mark.parametrize(
+    ("locale", "text"),
+    [("en", "can I bring a calculator and an eraser?"), ("zh", "考试能带计算器吗")],
+)
+def test_r40_exam_day_rules_are_declined(locale: str, text: str) -> None:
+    assert FaqIndex.load(locale).decide(text).kind == DECLINE

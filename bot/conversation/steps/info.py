@@ -240,7 +240,9 @@ async def open_answer(ctx: Ctx, cb: Callback) -> None:
     entry = index.entries.get(cb.arg(0))
     if entry is None:
         return
-    ctx.goto("info.answer", faq=entry.id, topic=entry.topic, origin="info.topic", related=[])
+    ctx.goto(
+        "info.answer", faq=entry.id, topic=entry.topic, origin="info.topic", related=[], verdict=""
+    )
 
 
 @screen("info.answer")
@@ -249,7 +251,8 @@ async def answer_screen(ctx: Ctx) -> Screen:
     entry_id = ctx.data.get("faq")
     if entry_id not in index.entries:
         return Screen(index.no_answer(await _values(ctx)), [ctx.nav(back=False)])
-    text = index.answer(entry_id, await _values(ctx))
+    # The verdict on a sample password the question showed (a code, never the password).
+    text = index.answer(entry_id, await _values(ctx), str(ctx.data.get("verdict", "")))
     related = [r for r in ctx.data.get("related", []) if r in index.entries]
     keyboard = [[ctx.button(index.entries[r].phrasings[0], "faq", r)] for r in related]
     if related:
@@ -269,6 +272,7 @@ async def answer_free_text(ctx: Ctx, text: str) -> None:
             topic=reply.topic,
             origin="info.topic",
             related=[r.id for r in reply.choices],
+            verdict=reply.verdict,
         )
     elif reply.kind == ASK:
         ctx.goto("info.ask", choices=[c.id for c in reply.choices])
