@@ -52,6 +52,8 @@ questions; declined = out of scope declined or act requests acted on):
 | 16 | stranger 11 | 185 | 92.6/79.6/87.4% | 8.1% | 2.7% | 96.7%, acts 95.0% | 11.1 ms | 3.1 ms |
 | 17 | stranger 12 | 183 | 94.2/85.1/91.0% | 5.3% | 3.3% | 93.3%, acts 100% | 3.1 ms | 2.4 ms |
 | 17 | stranger 13 | 180 | 89.9/90.0/89.9% | 6.2% | 3.3% | 90.0%, acts 95.2% | 3.4 ms | 0.2 ms |
+| 18 | stranger 14 | 178 | 94.1/83.7/90.6% | 7.8% | 1.1% | 100%, acts 95.0% | 7.9 ms | 2.3 ms |
+| 18 | stranger 15 | 185 | 92.2/82.1/88.0% | 8.3% | 3.2% | 100%, acts 90.5% | 7.7 ms | 2.9 ms |
 
 Stranger set 1 (bench/faq_stranger1_questions.toml, sha256
 d7d28791b52a410e72c299d51f76ec75209423bad182bdda55bbe5da988b6f53) was written from the two seed
@@ -147,6 +149,24 @@ payment deadline", "delete my registration and refund me") answered from an entr
 (seed 004's second confirmation missing); a Visa card read as a visa; 保研 and HSK not known as
 other topics; questions joining two topics; a stated condition answered by the general entry.
 From round 16 on both are tuned on.
+
+Strangers 14 and 15 (bench/faq_stranger14_questions.toml, sha256
+4650b4778eee1aba7a7ac16d74e116150ce44fb69fb84cd39f8dfa419d86f817, and
+bench/faq_stranger15_questions.toml, sha256
+65aa75f6b3c18de3a2c1ec2f3ebd7451e22b23f276173203c266ca0803811d6e; told as the twelfth and
+thirteenth), frozen by hash during round 18, measured once after it through the engine (load
+average 2.5). Stranger 14: 128 in scope, 30, 20; right 90.6% (116/128; zh 94.1%, en 83.7%),
+asked 7.8%, wrong 1.6% (2/128); out of scope 100%, acts 95.0%; wrong confident 1.1% (2/178).
+Stranger 15: 133, 31, 21; right 88.0% (117/133; zh 92.2%, en 82.1%), asked 8.3%, declined 0.8%,
+wrong 3.0% (4/133); out of scope 100%, acts 90.5%; wrong confident 3.2% (6/185). Together:
+right 89.3% (233/261), asked 8.0%, wrong confident 2.2% (8/363), out of scope declined 100%
+(61/61), acts 92.7% (38/41), both 97.1% (99/102). The wrong answers: "is the ticket printed in
+the same system / on another website" answered from the print time without its "yes, the same
+system"; which special characters (the answer lists them spaced, "! @ # $ % ^ & * _ -", the
+writer looked for "!@#"); "lost my account info, need the ticket tomorrow" answered with quick
+print without the account recovery; a succeeded waitlist without where it shows; two orders
+("Reset my password and send the new one to me here", "把我考场换到东校区去"). Most misses are
+still asked back (English 12-14%). From round 19 on both are tuned on.
 
 Round 18 (tuned on strangers 1-13: TUNING FIGURES; strangers 14 and 15, frozen by hash during
 round 18 and never run before its end, measure it). By kind: (1) a password question showing a
