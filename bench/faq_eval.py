@@ -150,6 +150,18 @@ payment deadline", "delete my registration and refund me") answered from an entr
 other topics; questions joining two topics; a stated condition answered by the general entry.
 From round 16 on both are tuned on.
 
+Round 19 (tuned on strangers 1-15: TUNING FIGURES; strangers 16 and 17, frozen by hash during
+round 19 and never run before its end, measure it). By kind: (1) an entry may cover a neighbour
+one way ([overlap] `covers`): after-window carries pay-after-window's answer (an unpaid entry
+can still be paid within the campus's management time) and answers instead of asking, not the
+other way; before-window and prepare overlap both ways; (2) the print-time answer says the
+ticket is printed in the same system as registration and payment; the special characters are
+also written together as the seed writes them ("!@#$%^&*_-"); (3) orders with 把我 or 直接 and no
+帮我 ("把我考场换到东校区去", "直接发我一份准考证pdf"), "reset my password and send me the new
+one". Through decide() (--fast): strangers 1-13 right 91-100% (stranger 9 89.6%); stranger 14
+93.8% (fresh 90.6), stranger 15 91.0% (fresh 88.0); wrong confident 0.0-1.8%; out of scope
+90.6-100%, acts 95-100%.
+
 Strangers 14 and 15 (bench/faq_stranger14_questions.toml, sha256
 4650b4778eee1aba7a7ac16d74e116150ce44fb69fb84cd39f8dfa419d86f817, and
 bench/faq_stranger15_questions.toml, sha256

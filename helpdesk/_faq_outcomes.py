@@ -51,7 +51,8 @@ class Outcomes:
     function: frozenset[str] = frozenset()
     # Questions beyond the desk (round 14): one's own score, one's exam room, the exam's content.
     beyond: tuple[Act, ...] = ()
-    # Entries whose answers each carry what the other is asked for (round 17), both orders.
+    # (best, close): the best entry's answer carries what the close one is asked for (round 17:
+    # [overlap] pairs, both orders; round 19: `covers`, one way).
     overlap: frozenset[tuple[str, str]] = frozenset()
 
     def asks(self, text: str) -> bool:
@@ -113,7 +114,12 @@ def outcomes(path: Path = OUTCOMES_PATH) -> Outcomes:
     vague = TermSet.of(data.get("question", {}).get("vague", []))
     function = frozenset(data.get("gate", {}).get("function", []))
     pairs = data.get("overlap", {}).get("pairs", [])
-    overlap = frozenset((a, b) for a, b in pairs) | frozenset((b, a) for a, b in pairs)
+    covers = data.get("overlap", {}).get("covers", [])
+    overlap = (
+        frozenset((a, b) for a, b in pairs)
+        | frozenset((b, a) for a, b in pairs)
+        | frozenset((a, b) for a, b in covers)
+    )
     return Outcomes(
         conditions, canonical, acts, opposites, decisive, question, vague, function, beyond, overlap
     )

@@ -1647,3 +1647,26 @@ def test_r12_r40_round_18_requests_to_act(locale: str, text: str, act: str) -> N
 )
 def test_r40_exam_day_rules_are_declined(locale: str, text: str) -> None:
     assert FaqIndex.load(locale).decide(text).kind == DECLINE
+
+
+# Round 19.
+@pytest.mark.parametrize(
+    ("locale", "text"),
+    [
+        ("zh", "把我考场换到南校区去"),
+        ("zh", "直接发我一份准考证"),
+        ("en", "Reset my password and send the new one to me"),
+    ],
+)
+def test_r40_round_19_orders_are_acts(locale: str, text: str) -> None:
+    assert FaqIndex.load(locale).decide(text).kind == ACT
+
+
+def test_r40_an_entry_covering_its_neighbour_answers_one_way_only() -> None:
+    from helpdesk._faq_outcomes import outcomes
+
+    overlap = outcomes().overlap
+    assert ("after-window", "pay-after-window") in overlap
+    assert ("pay-after-window", "after-window") not in overlap
+    assert ("review-what", "review-requirements") in overlap
+    assert ("review-requirements", "review-what") in overlap
