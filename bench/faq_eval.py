@@ -54,6 +54,8 @@ questions; declined = out of scope declined or act requests acted on):
 | 17 | stranger 13 | 180 | 89.9/90.0/89.9% | 6.2% | 3.3% | 90.0%, acts 95.2% | 3.4 ms | 0.2 ms |
 | 18 | stranger 14 | 178 | 94.1/83.7/90.6% | 7.8% | 1.1% | 100%, acts 95.0% | 7.9 ms | 2.3 ms |
 | 18 | stranger 15 | 185 | 92.2/82.1/88.0% | 8.3% | 3.2% | 100%, acts 90.5% | 7.7 ms | 2.9 ms |
+| 19 | stranger 16 | 183 | 94.2/95.7/94.7% | 4.5% | 1.1% | 96.7%, acts 95.0% | 4.1 ms | 2.4 ms |
+| 19 | stranger 17 | 183 | 84.5/79.2/82.6% | 9.1% | 6.6%** | 93.5%, acts 85.0% | 4.8 ms | 3.0 ms |
 
 Stranger set 1 (bench/faq_stranger1_questions.toml, sha256
 d7d28791b52a410e72c299d51f76ec75209423bad182bdda55bbe5da988b6f53) was written from the two seed
@@ -149,6 +151,28 @@ payment deadline", "delete my registration and refund me") answered from an entr
 (seed 004's second confirmation missing); a Visa card read as a visa; 保研 and HSK not known as
 other topics; questions joining two topics; a stated condition answered by the general entry.
 From round 16 on both are tuned on.
+
+Strangers 16 and 17 (bench/faq_stranger16_questions.toml, sha256
+1603b07d1a1202d84e8396cff63700866cfee71d8ce56365e5bd6463a5019c1d, and
+bench/faq_stranger17_questions.toml, sha256
+25bb07e445b9a89f54803599de91a2c22834d990776009544f7782e335b6b42f; told as the fourteenth and
+fifteenth), frozen by hash during round 19, measured once after it through the engine (load
+average 2.1). Stranger 16: 133 in scope, 30, 20; right 94.7% (126/133; zh 94.2%, en 95.7%),
+asked 4.5%, wrong 0.8% (1/133); out of scope 96.7%, acts 95.0%; wrong confident 1.1% (2/183):
+every goal met on this set. Stranger 17: 132, 31, 20; right 82.6% (109/132; zh 84.5%, en
+79.2%), asked 9.1%, declined 1.5%, wrong 6.8% (9/132); out of scope 93.5%, acts 85.0%; wrong
+confident 6.6% (12/183). **As with set 6, the seventeenth writer's generator split ten "no"
+fact lists into one group per character ([["不", "能"], ["不", "可", "以"], ["无", "法"]]); graded
+as the writer meant them (in a copy, the frozen file unchanged) stranger 17 is right 87.1%
+(115/132), wrong 2.3%, wrong confident 3.3% (6/183): "已经交钱了不想考了 能取消吗" was answered
+"已支付的科目不能修改…也不能取消". Together, as measured: right 88.7% (235/265), wrong confident
+3.8% (14/366); as meant: right 90.9% (241/265), wrong confident 2.2% (8/366), out of scope
+95.1% (58/61), acts 90.0% (36/40). What is left on these two sets: orders the table lacks
+(moving up the waitlist queue, "Cancel my waitlist for CET4 at the east campus", "Update my
+photo", "帮我申请个纸质成绩报告单") answered from an entry or asked back; "is the ticket printed on
+another website" answered from the ticket contents; a good score for study abroad answered from
+the review's 425 rule; the campus-network address (neea.edu.cn) declined; a sample password
+with its length written beside it asked back.
 
 Round 19 (tuned on strangers 1-15: TUNING FIGURES; strangers 16 and 17, frozen by hash during
 round 19 and never run before its end, measure it). By kind: (1) an entry may cover a neighbour
