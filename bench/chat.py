@@ -34,6 +34,16 @@ same library (``bot/handlers/echo_bots.py``: a menu per message, answer + edit p
 button, no engine, no database), also in a process of its own. "ratio" = bot updates/s /
 echo updates/s, and echo CPU per update / bot CPU per update.
 
+Both the bot and the echo run at saturation (the process under test is busy the whole
+window), so any other task on its core inflates its CPU per update: each switch costs it its
+caches. By default (``--no-pin`` turns it off) the process under test gets one core and this
+process (emulator and candidates) the other, the same for bot and echo; left to the scheduler,
+the two sometimes shared a core for a whole run. Each run also prints what makes the two sides
+comparable: updates per getUpdates answer (the emulator's counts), how often the process's
+main thread was preempted per update, and the share of the window it waited for a core (other
+work on its core). The table gives echo/bot for each interleaved pair, and the medians of the
+runs that waited less than 15% ("undisturbed").
+
 "SQL/update" counts the statements the bot's units of work send
 (``Database.watching_statements``: SQLAlchemy's cursor executions plus the BEGIN and
 savepoint statements sent to sqlite3 directly) over the updates the runner processed,
@@ -472,13 +482,12 @@ async def _run(
     return result
 
 
-def _delta(before: dict[str, Any], after: dict[str, Any], *keys: str) -> int:
-    """A counter of /control/stats (a nested one through several keys) over the window."""
+def _delta(before: dict[str, Any], after: dict[str, Any], key: str, method: str = "") -> int:
+    """A counter of /control/stats over the window (`method`: one entry of "requests")."""
 
     def value(stats: dict[str, Any]) -> int:
-        for key in keys:
-            stats = stats.get(key, 0) if isinstance(stats, dict) else 0
-        return int(stats or 0)
+        found = stats.get(key, 0)
+        return int(found.get(method, 0) if isinstance(found, dict) else found)
 
     return value(after) - value(before)
 
