@@ -79,7 +79,13 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.cpu import preemptions, process_cpu, run_queue_wait, split_cores  # noqa: E402
+from bench.cpu import (  # noqa: E402
+    open_sockets,
+    preemptions,
+    process_cpu,
+    run_queue_wait,
+    split_cores,
+)
 from bot.app import create_app  # noqa: E402
 from bot.handlers import echo_bots  # noqa: E402
 from cetbot.demo import seed_example_session  # noqa: E402
@@ -114,11 +120,16 @@ class RunResult:
     empty_polls: int = 0  # answers that held none
     preempted_per_update: float = float("nan")  # the bot's main thread switched out, runnable
     waited_share: float = float("nan")  # of the window, its main thread ready but off a core
+    sockets: list[int] = field(default_factory=list)  # the process's open sockets, sampled
 
     @property
     def batch(self) -> float:
         """Updates per getUpdates answer that held any."""
         return updates_per_answer(self.delivered, self.polls, self.empty_polls)
+
+    @property
+    def mean_sockets(self) -> float:
+        return statistics.mean(self.sockets) if self.sockets else float("nan")
 
     @property
     def undisturbed(self) -> bool:
@@ -294,6 +305,14 @@ async def _drive(
     return RunResult(updates / elapsed, dict(latencies), failed=failed)
 
 
+async def _sample_sockets(pid: int, into: list[int], every: float = 0.1) -> None:
+    """Samples the process's open sockets until cancelled: its HTTP connection pool's size
+    (the long poll, the pipe to this process and the pooled connections to the emulator)."""
+    while True:
+        into.append(open_sockets(pid))
+        await asyncio.sleep(every)
+
+
 async def _campus_callback_arg(template: Path) -> str:
     db = Database(f"sqlite+aiosqlite:///{template}")
     try:
@@ -453,11 +472,15 @@ async def _run(
         pid = process.pid or 0
         began = time.perf_counter()
         cpu_before, preempted, waited = process_cpu(pid), preemptions(pid), run_queue_wait(pid)
+        sockets: list[int] = []
+        sampler = asyncio.create_task(_sample_sockets(pid, sockets))
         async with EmulatorClient(emulator.url, token=TOKEN) as em:
             path = _bot_path if kind == "bot" else _echo_path
             stats_before = await em.stats()
             result = await _drive(em, n, concurrency, path, campus_id)
             stats_after = await em.stats()
+        sampler.cancel()
+        result.sockets = sockets
         cpu = process_cpu(pid) - cpu_before
         preempted, waited = preemptions(pid) - preempted, run_queue_wait(pid) - waited
         window = time.perf_counter() - began
@@ -560,6 +583,8 @@ def _table(framework: str, bot: list[RunResult], echo: list[RunResult], counted:
         f"| {_runs(echo, lambda r: r.batch)} |",
         f"| getUpdates answers, empty (runs) | {_runs(bot, _answers, '{}')} "
         f"| {_runs(echo, _answers, '{}')} |",
+        f"| open sockets, mean over the window (runs) | {_runs(bot, _sockets, '{:.1f}')} "
+        f"| {_runs(echo, _sockets, '{:.1f}')} |",
         f"| preempted/update (runs) | {_runs(bot, lambda r: r.preempted_per_update)} "
         f"| {_runs(echo, lambda r: r.preempted_per_update)} |",
         f"| waited for a core, % of window (runs) | {_runs(bot, _waited, '{:.0f}')} "
@@ -588,6 +613,10 @@ def _answers(r: RunResult) -> str:
     return f"{r.polls} ({r.empty_polls})"
 
 
+def _sockets(r: RunResult) -> float:
+    return r.mean_sockets
+
+
 def _waited(r: RunResult) -> float:
     return r.waited_share * 100
 
@@ -604,6 +633,9 @@ def _load() -> str:
 def _progress(framework: str, which: str, run: int, result: RunResult) -> None:
     rate = f"{result.updates_per_s:.0f} updates/s, {result.cpu_ms_per_update:.2f} CPU ms/update"
     rate += f", {result.batch:.2f} updates per getUpdates answer"
+    rate += (
+        f", {result.mean_sockets:.1f} open sockets (mean), {max(result.sockets, default=0)} peak"
+    )
     rate += f", waited for a core {result.waited_share:.0%}"
     print(f"  {framework} {which} run {run + 1}: {rate}; {_load()}", flush=True)
 

@@ -105,6 +105,21 @@ def run_queue_wait(pid: int) -> float:
     return int(fields[1]) / 1e9 if len(fields) > 1 else 0.0
 
 
+def open_sockets(pid: int) -> int:
+    """Sockets the process holds open (its file descriptors that are sockets); 0 if gone."""
+    count = 0
+    try:
+        fds = list(Path(f"/proc/{pid}/fd").iterdir())
+    except (FileNotFoundError, ProcessLookupError):
+        return 0
+    for fd in fds:
+        try:
+            count += os.readlink(fd).startswith("socket:")
+        except OSError:  # closed between the listing and the reading
+            continue
+    return count
+
+
 def split_cores(available: Iterable[int]) -> tuple[set[int], set[int]] | None:
     """One core for the process under test, the others for its driver: (test, driver).
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import math
 import os
+import socket
 import subprocess
 import sys
 
 from bench.chat import RunResult, pair_ratios, updates_per_answer
-from bench.cpu import preemptions, run_queue_wait, split_cores
+from bench.cpu import open_sockets, preemptions, run_queue_wait, split_cores
 
 
 def test_updates_per_answer_leaves_out_the_empty_answers() -> None:
@@ -53,3 +54,20 @@ def test_preemptions_and_run_queue_wait_read_a_live_process_and_a_gone_one() -> 
     pid = int(gone.stdout)
     assert preemptions(pid) == 0
     assert run_queue_wait(pid) == 0.0
+    assert open_sockets(pid) == 0
+
+
+def test_open_sockets_counts_the_sockets_a_process_holds() -> None:
+    before = open_sockets(os.getpid())
+    pair = socket.socketpair()
+    try:
+        assert open_sockets(os.getpid()) == before + 2
+    finally:
+        for end in pair:
+            end.close()
+    assert open_sockets(os.getpid()) == before
+
+
+def test_a_run_result_averages_its_socket_samples() -> None:
+    assert RunResult(1.0, sockets=[4, 6, 8]).mean_sockets == 6
+    assert math.isnan(RunResult(1.0).mean_sockets)
