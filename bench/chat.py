@@ -1,7 +1,7 @@
 """Measures the chat end to end: simulated candidates through the emulator and a real adapter.
 
 Run: .venv/bin/python bench/chat.py [--candidates 200] [--concurrency 50] [--runs 5]
-     [--frameworks aiogram ptb] [--platform telegram|wechat]
+     [--frameworks aiogram ptb] [--platform telegram|wechat] [--no-pin] [--ptb-pool N]
 
 ``--platform wechat`` runs the same candidates and steps through the emulator's WeChat
 official account and the WeChat adapter instead (bench/chat_wechat.py).
@@ -35,14 +35,15 @@ button, no engine, no database), also in a process of its own. "ratio" = bot upd
 echo updates/s, and echo CPU per update / bot CPU per update.
 
 Both the bot and the echo run at saturation (the process under test is busy the whole
-window), so any other task on its core inflates its CPU per update: each switch costs it its
-caches. By default (``--no-pin`` turns it off) the process under test gets one core and this
-process (emulator and candidates) the other, the same for bot and echo; left to the scheduler,
-the two sometimes shared a core for a whole run. Each run also prints what makes the two sides
-comparable: updates per getUpdates answer (the emulator's counts), how often the process's
-main thread was preempted per update, and the share of the window it waited for a core (other
-work on its core). The table gives echo/bot for each interleaved pair, and the medians of the
-runs that waited less than 15% ("undisturbed").
+window), so any other task on its core inflates its CPU per update. By default (``--no-pin``
+turns it off) the process under test gets one core and this process (emulator and
+candidates) the other, so both sides run with the same placement. Each run also prints what
+makes the two sides comparable: updates per getUpdates answer (the emulator's counts), the
+process's open sockets (sampled every 0.1 s: its HTTP connection pool, whose size moves PTB's
+CPU per update; ``--ptb-pool`` caps it on both sides), how often its main thread was
+preempted per update, and the share of the window it waited for a core (other work on its
+core). The table gives echo/bot for each interleaved pair, and the medians of the runs that
+waited less than 15% ("undisturbed"). docs/performance.md tells what moved PTB's figure.
 
 "SQL/update" counts the statements the bot's units of work send
 (``Database.watching_statements``: SQLAlchemy's cursor executions plus the BEGIN and
@@ -333,12 +334,31 @@ def _serve_in_child(
     data_dir: str,
     count_sql: bool,
     profile: str | None = None,
+    ptb_pool: int | None = None,
 ) -> None:
     """The bot (or the echo bot) in a process of its own, so its CPU time is its own."""
+    if ptb_pool:
+        _cap_ptb_pool(ptb_pool)
     logging.basicConfig(level=logging.WARNING)
     for noisy in ("aiogram", "telegram", "httpx", "bot"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
     asyncio.run(_serve(conn, kind, framework, emulator_url, db_path, data_dir, count_sql, profile))
+
+
+def _cap_ptb_pool(size: int) -> None:
+    """--ptb-pool: every PTB Application built in this process (the bot's or the echo's) gets
+    at most `size` pooled connections for its calls. PTB allows 256 by default and keeps every
+    connection a burst opened; httpcore walks them all on each request and answer, so a run's
+    CPU per update grows with the pool a burst left (docs/performance.md)."""
+    from telegram.ext import ApplicationBuilder
+
+    build = ApplicationBuilder.build
+
+    def capped(self: ApplicationBuilder[Any, Any, Any, Any, Any, Any]) -> Any:
+        self.connection_pool_size(size)
+        return build(self)
+
+    ApplicationBuilder.build = capped  # type: ignore[method-assign]
 
 
 def _start_profiler(profile: str | None) -> subprocess.Popen[bytes] | None:
@@ -434,6 +454,7 @@ async def _run(
     count_sql: bool,
     profile: str | None = None,
     pin: bool = True,
+    ptb_pool: int | None = None,
 ) -> RunResult:
     """One timed run: the emulator and the candidates here, the bot in a child process.
 
@@ -450,7 +471,7 @@ async def _run(
         target=_serve_in_child,
         args=(
             *(child, kind, framework, emulator.url, str(db_path), str(work / "data")),
-            *(count_sql, profile),
+            *(count_sql, profile, ptb_pool),
         ),
     )
     loop = asyncio.get_running_loop()
@@ -524,12 +545,15 @@ async def bot_run(
     count_sql: bool = False,
     profile: str | None = None,
     pin: bool = True,
+    ptb_pool: int | None = None,
 ) -> RunResult:
-    return await _run("bot", framework, n, concurrency, template, count_sql, profile, pin)
+    return await _run("bot", framework, n, concurrency, template, count_sql, profile, pin, ptb_pool)
 
 
-async def echo_run(framework: str, n: int, concurrency: int, *, pin: bool = True) -> RunResult:
-    return await _run("echo", framework, n, concurrency, None, False, pin=pin)
+async def echo_run(
+    framework: str, n: int, concurrency: int, *, pin: bool = True, ptb_pool: int | None = None
+) -> RunResult:
+    return await _run("echo", framework, n, concurrency, None, False, pin=pin, ptb_pool=ptb_pool)
 
 
 # -- report --------------------------------------------------------------------------------
@@ -651,23 +675,42 @@ async def _main(args: argparse.Namespace) -> None:
         await build_template(template, args.candidates)
         print(
             f"{args.candidates} candidates, concurrency {args.concurrency}, "
-            f"{len(BOT_STEPS)} updates each; setup {time.perf_counter() - began:.1f}s"
+            f"{len(BOT_STEPS)} updates each; setup {time.perf_counter() - began:.1f}s; "
+            f"{'a core each for the bot (or echo) and the driver' if args.pin else 'no pinning'}"
+            f"{f'; PTB connection pool capped at {args.ptb_pool}' if args.ptb_pool else ''}"
         )
         for framework in args.frameworks:
             bot_runs, echo_runs = [], []
             for run in range(args.runs):
                 bot_runs.append(
                     await bot_run(
-                        template, framework, args.candidates, args.concurrency, pin=args.pin
+                        template,
+                        framework,
+                        args.candidates,
+                        args.concurrency,
+                        pin=args.pin,
+                        ptb_pool=args.ptb_pool,
                     )
                 )
                 _progress(framework, "bot", run, bot_runs[-1])
                 echo_runs.append(
-                    await echo_run(framework, args.candidates, args.concurrency, pin=args.pin)
+                    await echo_run(
+                        framework,
+                        args.candidates,
+                        args.concurrency,
+                        pin=args.pin,
+                        ptb_pool=args.ptb_pool,
+                    )
                 )
                 _progress(framework, "echo", run, echo_runs[-1])
             counted = await bot_run(
-                template, framework, args.candidates, args.concurrency, count_sql=True, pin=args.pin
+                template,
+                framework,
+                args.candidates,
+                args.concurrency,
+                count_sql=True,
+                pin=args.pin,
+                ptb_pool=args.ptb_pool,
             )
             if args.profile:
                 profile = str(Path(args.profile).with_suffix(f".{framework}.svg"))
@@ -678,6 +721,7 @@ async def _main(args: argparse.Namespace) -> None:
                     args.concurrency,
                     profile=profile,
                     pin=args.pin,
+                    ptb_pool=args.ptb_pool,
                 )
                 print(f"  {framework}: py-spy flame graph of one more bot run in {profile}")
             print()
@@ -702,6 +746,13 @@ def main() -> None:
         dest="pin",
         action="store_false",
         help="leave the bot, the echo and the driver to the scheduler instead of a core each",
+    )
+    parser.add_argument(
+        "--ptb-pool",
+        type=int,
+        metavar="N",
+        help="cap PTB's connection pool at N for the bot and the echo alike (PTB's default is "
+        "256): the pool then keeps one size through a run instead of the size a burst left",
     )
     parser.add_argument(
         "--profile",

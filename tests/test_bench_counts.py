@@ -71,3 +71,21 @@ def test_open_sockets_counts_the_sockets_a_process_holds() -> None:
 def test_a_run_result_averages_its_socket_samples() -> None:
     assert RunResult(1.0, sockets=[4, 6, 8]).mean_sockets == 6
     assert math.isnan(RunResult(1.0).mean_sockets)
+
+
+def test_ptb_pool_caps_the_connections_of_every_application_built_after_it() -> None:
+    # In a process of its own: the cap replaces ApplicationBuilder.build for the process.
+    script = (
+        "from bench.chat import _cap_ptb_pool\n"
+        "from telegram.ext import Application\n"
+        "def pool():\n"
+        "    app = Application.builder().token('1:x').build()\n"
+        "    return app.bot.request._client_kwargs['limits'].max_connections\n"
+        "before = pool()\n"
+        "_cap_ptb_pool(3)\n"
+        "print(before, pool())\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, env=os.environ
+    )
+    assert done.stdout.split() == ["256", "3"]
