@@ -44,6 +44,16 @@ questions; declined = out of scope declined or act requests acted on):
 | 11 | stranger 3 | 189 | 79.4/76.2/78.4% | 4.3% | 16.9% | 73.3%, acts 80.0% | 25.1 ms* | 6.7 ms |
 | 12 | stranger 4 | 176 | 85.5/81.4/84.1% | 5.6% | 9.1% | 93.3%, acts 80.0% | 4.6 ms | 1.9 ms |
 | 13 | stranger 5 | 175 | 90.6/87.5/89.6% | 8.8% | 2.3% | 86.7%, acts 95.0% | 4.0 ms | 1.8 ms |
+| 14 | stranger 6 | 177 | 93.9/95.6/94.5% | 1.6% | 4.5% | 93.3%, acts 90.0% | 9.8 ms* | 2.9 ms |
+| 14 | stranger 7 | 182 | 89.7/77.8/84.8% | 8.3% | 5.5% | 93.3%, acts 90.0% | 10.7 ms* | 2.1 ms |
+| 15 | stranger 8 | 179 | 92.0/90.5/91.5% | 3.9% | 6.1% | 90.0%, acts 85.0% | 3.3 ms | 2.9 ms |
+| 15 | stranger 9 | 175 | 85.5/73.8/81.6% | 11.2% | 6.9% | 100%, acts 75.0% | 7.0 ms | 6.1 ms |
+| 16 | stranger 10 | 175 | 90.0/86.7/88.8% | 8.0% | 1.7% | 96.7%, acts 100% | 7.9 ms | 2.2 ms |
+| 16 | stranger 11 | 185 | 92.6/79.6/87.4% | 8.1% | 2.7% | 96.7%, acts 95.0% | 11.1 ms | 3.1 ms |
+| 17 | stranger 12 | 183 | 94.2/85.1/91.0% | 5.3% | 3.3% | 93.3%, acts 100% | 3.1 ms | 2.4 ms |
+| 17 | stranger 13 | 180 | 89.9/90.0/89.9% | 6.2% | 3.3% | 90.0%, acts 95.2% | 3.4 ms | 0.2 ms |
+| 18 | stranger 14 | 178 | 94.1/83.7/90.6% | 7.8% | 1.1% | 100%, acts 95.0% | 7.9 ms | 2.3 ms |
+| 18 | stranger 15 | 185 | 92.2/82.1/88.0% | 8.3% | 3.2% | 100%, acts 90.5% | 7.7 ms | 2.9 ms |
 
 Stranger set 1 (bench/faq_stranger1_questions.toml, sha256
 d7d28791b52a410e72c299d51f76ec75209423bad182bdda55bbe5da988b6f53) was written from the two seed
@@ -122,6 +132,207 @@ than answered (11 questions: the review's ticket number, written before oral, th
 rule asked as "why is my password refused", who prints the ticket), and two password
 questions with a sample password taken for pasted credentials (the act reply). From round 14
 on it is tuned on.
+
+Strangers 8 and 9 (bench/faq_stranger8_questions.toml, sha256
+b5c95708bff5fd5be2b38e3ac7601e1abe52a8a638ff8b36ee5bde04f9ae186a, and
+bench/faq_stranger9_questions.toml, sha256
+809f969c4ff8b6754ded70ae8762e51a6b9e61395ee8f9bd4abad40ef8d66ead; told as the fourth, the ninth
+also to write as several kinds of candidate), frozen by hash during round 15, measured once
+after it through the engine (load average 2.8). Stranger 8: 129 in scope, 30, 20; right 91.5%
+(118/129), asked 3.9%, wrong 4.7% (6/129); out of scope 90.0%, acts 85.0%; wrong confident
+6.1% (11/179). Stranger 9: 125, 30, 20; right 81.6% (102/125; zh 85.5%, en 73.8%), asked
+11.2%, declined 1.6%, wrong 5.6%; out of scope 100%, acts 75.0%; wrong confident 6.9% (12/175).
+Together right 86.6% (220/254), wrong confident 6.5% (23/354). The misses: orders whose verb
+the act table lacked (帮我提交…候补, 帮我把考点…换到…, 帮我把钱付了, 生成pdf发到我邮箱, "Extend my
+payment deadline", "delete my registration and refund me") answered from an entry; the fee asked
+(the answer named no amount although the bot knows it); the payment steps after "去支付"
+(seed 004's second confirmation missing); a Visa card read as a visa; 保研 and HSK not known as
+other topics; questions joining two topics; a stated condition answered by the general entry.
+From round 16 on both are tuned on.
+
+Strangers 14 and 15 (bench/faq_stranger14_questions.toml, sha256
+4650b4778eee1aba7a7ac16d74e116150ce44fb69fb84cd39f8dfa419d86f817, and
+bench/faq_stranger15_questions.toml, sha256
+65aa75f6b3c18de3a2c1ec2f3ebd7451e22b23f276173203c266ca0803811d6e; told as the twelfth and
+thirteenth), frozen by hash during round 18, measured once after it through the engine (load
+average 2.5). Stranger 14: 128 in scope, 30, 20; right 90.6% (116/128; zh 94.1%, en 83.7%),
+asked 7.8%, wrong 1.6% (2/128); out of scope 100%, acts 95.0%; wrong confident 1.1% (2/178).
+Stranger 15: 133, 31, 21; right 88.0% (117/133; zh 92.2%, en 82.1%), asked 8.3%, declined 0.8%,
+wrong 3.0% (4/133); out of scope 100%, acts 90.5%; wrong confident 3.2% (6/185). Together:
+right 89.3% (233/261), asked 8.0%, wrong confident 2.2% (8/363), out of scope declined 100%
+(61/61), acts 92.7% (38/41), both 97.1% (99/102). The wrong answers: "is the ticket printed in
+the same system / on another website" answered from the print time without its "yes, the same
+system"; which special characters (the answer lists them spaced, "! @ # $ % ^ & * _ -", the
+writer looked for "!@#"); "lost my account info, need the ticket tomorrow" answered with quick
+print without the account recovery; a succeeded waitlist without where it shows; two orders
+("Reset my password and send the new one to me here", "把我考场换到东校区去"). Most misses are
+still asked back (English 12-14%). From round 19 on both are tuned on.
+
+Round 18 (tuned on strangers 1-13: TUNING FIGURES; strangers 14 and 15, frozen by hash during
+round 18 and never run before its end, measure it). By kind: (1) a password question showing a
+sample password or one symbol starts from its verdict, checked by the registration's own rule
+(registration.accounts.check_password, R8): "可以 / 不符合要求：没有特殊字符 / 常见密码 / # 是允许
+的特殊字符 / . 不在允许的特殊字符里"; the password is never repeated, and only the verdict's code
+is kept in the conversation (helpdesk/faq.py password_verdict, info.py); a sample password
+asked about the requirements is no pasted credential; (2) acts: listing all students who
+registered (reveal), a classmate's ID number (others); (3) declined: the exam day's rules and
+what to bring, recognition abroad; (4) "View completed waitlists (查看已完成候补)" in the English
+cancel answer, "yuan" beside the English fee amounts; (5) what is left after registration
+closes with everything paid (after-window). Through decide() (--fast): strangers 1-11 right
+99.1, 100, 95.7, 96.0, 95.2, 94.5, 94.7, 93.8, 89.6, 94.4, 93.3%; stranger 12 92.5% (fresh
+91.0), stranger 13 93.0% (fresh 89.9); wrong confident 0.0-1.8% on every file; out of scope
+90.6-100%, acts 95-100%.
+
+Strangers 12 and 13 (bench/faq_stranger12_questions.toml, sha256
+890003bcbdb95f231f71155959ee5eca47cee0817c69a8d82941fe0a5396858d, and
+bench/faq_stranger13_questions.toml, sha256
+cee59ab9c1cf2b2f46a77981006b126a31fe5ba12711492d277909d072419fc5; told as the tenth and
+eleventh), frozen by hash during round 17, measured once after it through the engine (load
+average 1.6). Stranger 12: 133 in scope, 30, 20; right 91.0% (121/133; zh 94.2%, en 85.1%),
+asked 5.3%, declined 0.8%, wrong 3.0% (4/133); out of scope 93.3%, acts 100%; wrong confident
+3.3% (6/183). Stranger 13: 129, 30, 21; right 89.9% (116/129; zh 89.9%, en 90.0%), asked 6.2%,
+wrong 3.9% (5/129); out of scope 90.0%, acts 95.2%; wrong confident 3.3% (6/180). Together:
+right 90.5% (237/262), wrong confident 3.3% (12/363), out of scope declined 91.7% (55/60), acts
+97.6% (40/41); decide() p99 3.1 and 3.4 ms, first answer 2.4 and 0.2 ms. The wrong answers:
+a yes/no about the password ("能带#号不", "Cet@2024 meets the requirements?") answered with the
+rule but no verdict, or taken for a pasted password; where to see cancelled waitlists (the
+cancel entry, not "查看已完成候补"); "what is left after registration closes and I paid"
+answered from paid-final; the fee in English without "yuan"; a classmate's ID number asked for
+(answered from record-not-found); "list all students who registered" (registration steps);
+exam-day rules and foreign recognition asked back instead of declined. From round 18 on both
+are tuned on.
+
+Round 17 (tuned on strangers 1-11: TUNING FIGURES; strangers 12 and 13, frozen by hash during
+round 17 and never run before its end, measure it). By kind: (1) overlapping neighbours
+(locales/faq_outcomes.toml [overlap]): five pairs whose answers each carry what the other is
+asked for (the two review answers, before-window and the review's requirements, the automatic
+pass and the not-reviewed or cannot-submit cases, joining a waitlist and the one-per-level
+rule) answer instead of asking which was meant; chosen from the asks of strangers 1-11 where
+the best entry's answer held the asked facts, and review-what's answer now says when no review
+is needed and that below 425 one cannot apply, so it carries the requirements' verdicts too;
+(2) "email", not "e-mail", in the English answers (most writers type "email"); (3) verdicts
+first: "Yes: ... the same system" for one-system; (4) declined: rumours of the exam being
+cancelled, jobs and careers; (5) an order addressing the bot after its object ("准考证你直接打
+出来发我邮箱"); (6) phrasings for the overall order of the steps, "anyone I can call", "will you
+remind me before my unpaid entry expires"; (7) two rumour patterns had been written with a
+doubled backslash in single-quoted TOML and matched nothing: a test now compiles every pattern
+and refuses a doubled backslash. Through decide() (--fast): strangers 1-11 right 99.1, 100,
+95.0, 96.8, 96.0, 92.9, 93.9, 91.5, 88.8, 93.6 (fresh 88.8), 92.6% (fresh 87.4); wrong
+confident 0.0-3.4%; out of scope 90.6-100%, acts 95-100%. Labelled files top-1 98.9-100%.
+
+Strangers 10 and 11 (bench/faq_stranger10_questions.toml, sha256
+1a99c92c3a17a204f14ab28b898447712e69a4a0186dc0353b962a851350166e, and
+bench/faq_stranger11_questions.toml, sha256
+5dfa79511c6f268d6051a019ca50ce74269368a1566e00a2f0e299b4cac77397; told as the fourth, and to
+keep each fact alternative a whole word; the eleventh also to code-switch like "cet6 的 review
+怎么 apply"), frozen by hash during round 16, measured once after it through the engine (load
+average 2.9). Stranger 10: 125 in scope, 30, 20; right 88.8% (111/125; zh 90.0%, en 86.7%),
+asked 8.0%, declined 0.8%, wrong 2.4% (3/125); out of scope 96.7%, acts 100%; wrong confident
+1.7% (3/175). Stranger 11: 135, 30, 20; right 87.4% (118/135; zh 92.6%, en 79.6%), asked 8.1%,
+declined 1.5%, wrong 3.0% (4/135); out of scope 96.7%, acts 95.0%; wrong confident 2.7%
+(5/185). Together right 88.1% (229/260), asked 8.1%, wrong confident 2.2% (8/360), out of scope
+96.7% (58/60), acts 97.5% (39/40); decide() p99 7.9 and 11.1 ms, first answer 2.2 and 3.1 ms.
+What is left: asked back between neighbouring review entries (what to provide, neither name
+nor ID matching, a wrong ticket number: each asked by three or more writers), the overall
+order of the steps answered from the during-window entry without printing, "can I use my phone
+number instead of an e-mail" answered without its "e-mail only", a rumour ("CET cancelled next
+year?") asked back, "420 分能找到好工作吗" answered from the review's 425 rule. From round 17 on
+both are tuned on.
+
+Round 16 (tuned on strangers 1-9: TUNING FIGURES; strangers 10 and 11, frozen by hash during
+round 16 and never run before its end, measure it). By kind: (1) the fee: the bot knows the
+session's fees, and the fee answer now lists them, one line per amount with its subjects
+(info.py `_fees`, `{ $fees }`; "每个科目都有各自的报名费，报考时会显示" answered no one's question);
+the bench renders the same list from the demo session; (2) orders: more of the verbs an order
+ends in after 帮我 (提交, 换到, 付了, 发到, 生成 ...), the review approved with the object first
+("六级复核给我直接通过一下吧"), and an English sentence-initial extend / postpone / refund /
+delete / remove + "my" with no question mark ("Extend my payment deadline by two days", which
+every writer since stranger 1 has marked as an act); "remove me from the waitlist" stays a
+question; (3) other exams and the exam's format: 保研, HSK, "几个人一组"; a Visa card is no
+visa; (4) the payment steps as seed 004 gives them (a second confirmation, "确定", before the
+payment platform). Through decide() (--fast): strangers 1-7 right 100%, 99.1%, 94.2%, 96.0%,
+95.2%, 93.7%, 92.4%; stranger 8 90.7% (fresh 91.5%), stranger 9 85.6% (fresh 81.6%); wrong
+confident 0.0-2.8% (stranger 8 fresh 6.1%, now 2.8%; stranger 9 fresh 6.9%, now 2.3%); out
+of scope 90.6-100%, acts 95-100%.
+
+Round 15 (tuned on strangers 1-7: TUNING FIGURES; strangers 8 and 9, frozen by hash during
+round 15 and never run before its end, measure it). By kind: (1) the recovery condition is
+stated only of a password, an account or its e-mail: "口试忘了付" (forgot to pay), "edit my
+campus" (the synonym table makes every "edit" a 修改) and "准考证号输错了" had been read as
+account recovery; (2) a "did you mean" offers only entries covering ONE_CHOICE_COVERAGE of the
+question; when none does, it is declined ("考完多久能拿到证书" had offered the automatic review
+pass and verifying the e-mail); (3) a decisive condition the question states ("the ticket
+number was typed wrong") that the best entry does not declare, with a near entry about it: both
+are offered instead of the general answer (promoting the near entry scored more right answers
+on the tuning files, but answered "Registration only counts after payment?" from paid-final);
+(4) beyond the desk: the exam's content asked as "考些啥内容" or "which topics come up", and
+nerves before the exam (a kind word, the help desk); (5) acts: the backend's admin or database
+password (reveal), an order on one's own record without 帮我 ("给我的报名截止时间延长一天",
+"email me my admission ticket pdf"); "move my entry to another campus" stays a question, the
+knowledge base asks it in those words; (6) answers: the "找回已报名账号" link and the exam
+notices are on the site's home page (seed 000), an entry deleted after the window cannot be
+registered again; (7) phrasings for waitlisting a written subject, the steps in order once
+registration opens, "status shows paid: am I registered?". Through decide() (--fast): strangers
+1-5 right 100%, 99.1%, 95.0%, 96.8%, 96.0%; stranger 6 93.7% (fresh 94.5%), stranger 7 93.2%
+(fresh 84.8%); wrong confident 1.8%, 0.0%, 1.1%, 0.0%, 0.0%, 1.7% (fresh 4.5%), 1.6% (fresh
+5.5%); out of scope declined 90.6-100%, acts 95-100%. Labelled files: top-1 98.9-100%.
+
+Strangers 6 and 7 (bench/faq_stranger6_questions.toml, sha256
+f38e95443594e2720e04f9bf49dc62ff1c81e944157c3c144db8797580203e49, and
+bench/faq_stranger7_questions.toml, sha256
+e2fa5637551b60cf6588e9c691948d145c8cd61877ef86a97232fd9a8dc1a5fe, the writers' files as they are),
+written from the two seed documents alone by two more writers (told as the fourth; the seventh
+also asked for late-night phone messages and questions joining two topics), frozen by hash
+before round 14 began, measured once each after it through the engine with `--stranger
+--show-errors` (*on a machine loaded by two benchmarks, load average 5-6 on 2 cores). Stranger
+6: 127 in scope, 30 out of scope, 20 acts. In scope right 94.5% (120/127; zh 93.9%, en 95.6%),
+asked 1.6%, declined 0, wrong 3.9% (5/127); out of scope declined 93.3% (28/30), acts 90.0%
+(18/20); wrong confident answers 4.5% of all (8/177). Stranger 7: 132 in scope, 30, 20. Right
+84.8% (112/132; zh 89.7%, en 77.8%), asked 8.3%, wrong 6.8% (9/132); out of scope 93.3%, acts
+90.0%; wrong confident 5.5% (10/182). Both together: right 89.6% (232/259), wrong confident 5.0%
+(18/359). decide() p99 9.8 and 10.7 ms, first answer 2.9 and 2.1 ms. The wrong answers, by kind:
+the right topic from the neighbouring entry whose condition the question does not state (a
+paid entry asked as "can I cancel / change it": answered from paid-final without its "no";
+"how do I join the waitlist" from the one-waitlist-per-level rule; "ticket number typed wrong"
+from the requirements instead of the not-reviewed entry); a question joining two topics
+answered for one of them (stranger 7: forgotten account + not reviewed, time limit + bank
+charged); the exam's oral content answered with the exam information; a database password
+answered with the password rule; two orders without 帮我 ("给我的报名截止时间延长一天",
+"move my exam to the main campus") answered from an entry. A defect of set 6, found after the
+measure: in 9 of its yes/no questions the writer's generator split each "no" word into one
+fact group per character ([["不", "能"], ["不", "可", "以"], ["无", "法"], ...] for "不能, 不可以,
+无法"), so a reply passes only with 无 or 法 in it, and an English one with any "n" or "o". The
+file stays as frozen and the figures above are as measured; graded with those groups read as
+the writer meant them (one group of the joined words, in a copy), set 6 is right 96.1%
+(122/127), wrong 2.4% (3/127), wrong confident 3.4% (6/177): "交完钱不想考了 能取消报名吗"
+and "已经交钱了 发现报错科目了 能改成六级吗" were answered "已支付的科目不能修改…也不能取消".
+From round 15 on both are tuned on.
+
+Round 14 (tuned on strangers 1-5: TUNING FIGURES, no measure of generalisation; strangers 6
+and 7, written before the round began and frozen by hash, measure it). By kind: (1) questions
+beyond the desk (locales/faq_outcomes.toml [beyond]): one's own score ("我上次四级考了多少分",
+"what was my score"), one's exam room or building (not "where do I see my room", which is the
+ticket question), the exam's content (past papers, answers, essays, pass rates, study tips, a
+poem) are declined with a reply saying where the answer is ([meta.beyond]: the exam authority,
+the admission ticket, the exam introduction), not answered from an entry sharing their words;
+(2) a sample password in a question about the rule ("为啥不符合要求", "why is it rejected") gets
+the rule, not the credentials reply (`unless` of [act.credentials]); (3) printing or posting the
+ticket for the candidate is a request to act; (4) an out-of-scope example about another exam
+("计算机二级准考证怎么打印") no longer vetoes the same words about CET: the plain "准考证怎么打印"
+had been declined (found while reading round 14's misses; no stranger had asked it); (5) "wrong"
+states the password-recovery condition only of a password or sign-in ("I chose the wrong
+level" had been read as recovery); (6) the home page and the information-confirmation step are
+CET anchors; (7) phrasings for forms asked in two or more tuning sets (the password rules "for
+the CET passport account", "does the school hand out the ticket or do I print it", which e-mail
+to register with, what to do after creating the account, prerequisites of the oral test). A
+coverage-gap rule (a close entry covering 0.2-0.35 less of the question is no alternative) was
+tried and left out: +5 right, +1 wrong over the seven tuning files. Through the engine: stranger
+1 right 100% (106/106), wrong confident 1.8% (3/163: the writer's fee and dates, which the bot
+knows, and one room question), out of scope 90.6%; stranger 2 99.1%, 0.0%, 100%; stranger 3
+95.0% (132/139), 1.1%, 93.3%; stranger 4 96.0% (121/126), 0.0%, 100%; stranger 5 96.8%
+(121/125; fresh 89.6%), asked 3.2%, wrong confident 0.0% (fresh 2.3%), out of scope 100% (fresh
+86.7%), acts 100% (fresh 95%). Labelled files through decide(): top-1 98.3-100%, refused
+98.3-100%.
 
 Round 13 (tuned on strangers 1-4: TUNING FIGURES, no measure of generalisation; the next
 stranger set measures it). By kind: (1) orders as requests to act by their form
@@ -789,7 +1000,29 @@ def session_values(locale: str, path: Path = SESSION_PATH) -> dict[str, str]:
         "help_phone": data.get("help_phone", ""),
         "name": data.get("name_zh" if locale == "zh" else "name_en", ""),
         "exam_date": t(locale, "info-date", parts(min(written))) if written else "",
+        "fees": _fees(locale, data),
     }
+
+
+def _fees(locale: str, session: dict[str, Any]) -> str:
+    """The session's fee list as info.py `_fees` renders it (names from the catalogue)."""
+    from bot.conversation.inputs import yuan
+    from foundation.i18n import t
+
+    catalogue = tomllib.loads((ROOT / "backoffice" / "catalogue.toml").read_text(encoding="utf-8"))
+    names = {
+        s["code"]: s["name_zh" if locale == "zh" else "name_en"] for s in catalogue["subjects"]
+    }
+    by_fee: dict[int, list[str]] = {}
+    for subject in session.get("subjects", []):
+        by_fee.setdefault(subject["fee_fen"], []).append(
+            names.get(subject["code"], subject["code"])
+        )
+    sep = t(locale, "info-list-sep")
+    return "\n".join(
+        t(locale, "info-fee-line", {"subjects": sep.join(n), "yuan": yuan(fen)})
+        for fen, n in sorted(by_fee.items())
+    )
 
 
 def rendered_reply(index: FaqIndex, text: str, values: dict[str, str]) -> tuple[str, Any]:

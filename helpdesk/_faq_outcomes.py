@@ -49,6 +49,10 @@ class Outcomes:
     vague: TermSet | None = None
     # Function words the answer gate leaves out of a question's content terms (round 12).
     function: frozenset[str] = frozenset()
+    # Questions beyond the desk (round 14): one's own score, one's exam room, the exam's content.
+    beyond: tuple[Act, ...] = ()
+    # Entries whose answers each carry what the other is asked for (round 17), both orders.
+    overlap: frozenset[tuple[str, str]] = frozenset()
 
     def asks(self, text: str) -> bool:
         """Whether the text carries a question word that names what is asked (no bare topic)."""
@@ -71,11 +75,19 @@ class Outcomes:
 
     def act(self, text: str) -> Act | None:
         """The first act request the question makes, or None."""
-        text = unicodedata.normalize("NFKC", text).lower()
-        for act in self.acts:
-            if act.terms.found_in(text) and not act.unless.found_in(text):
-                return act
-        return None
+        return _first(self.acts, text)
+
+    def beyond_desk(self, text: str) -> Act | None:
+        """The first kind of question beyond the desk the text asks, or None."""
+        return _first(self.beyond, text)
+
+
+def _first(kinds: tuple[Act, ...], text: str) -> Act | None:
+    text = unicodedata.normalize("NFKC", text).lower()
+    for kind in kinds:
+        if kind.terms.found_in(text) and not kind.unless.found_in(text):
+            return kind
+    return None
 
 
 @cache
@@ -87,15 +99,8 @@ def outcomes(path: Path = OUTCOMES_PATH) -> Outcomes:
     for name, spec in data.get("condition", {}).items():
         conditions[name] = TermSet.of(spec.get("terms", []))
         canonical[name] = frozenset(spec.get("canonical", []))
-    acts = tuple(
-        Act(
-            name=name,
-            terms=TermSet.of(spec.get("terms", [])),
-            unless=TermSet.of(spec.get("unless", [])),
-            offers=tuple(spec.get("offers", [])),
-        )
-        for name, spec in data.get("act", {}).items()
-    )
+    acts = _kinds(data.get("act", {}))
+    beyond = _kinds(data.get("beyond", {}))
     opposites = tuple(
         (name, spec["opposite"])
         for name, spec in data.get("condition", {}).items()
@@ -107,4 +112,20 @@ def outcomes(path: Path = OUTCOMES_PATH) -> Outcomes:
     question = TermSet.of(data.get("question", {}).get("terms", []))
     vague = TermSet.of(data.get("question", {}).get("vague", []))
     function = frozenset(data.get("gate", {}).get("function", []))
-    return Outcomes(conditions, canonical, acts, opposites, decisive, question, vague, function)
+    pairs = data.get("overlap", {}).get("pairs", [])
+    overlap = frozenset((a, b) for a, b in pairs) | frozenset((b, a) for a, b in pairs)
+    return Outcomes(
+        conditions, canonical, acts, opposites, decisive, question, vague, function, beyond, overlap
+    )
+
+
+def _kinds(table: dict[str, dict[str, list[str]]]) -> tuple[Act, ...]:
+    return tuple(
+        Act(
+            name=name,
+            terms=TermSet.of(spec.get("terms", [])),
+            unless=TermSet.of(spec.get("unless", [])),
+            offers=tuple(spec.get("offers", [])),
+        )
+        for name, spec in table.items()
+    )

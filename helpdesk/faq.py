@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 import tomllib
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache, lru_cache
@@ -181,6 +182,9 @@ class FaqReply:
     choices: tuple[RelatedEntry, ...] = ()
     act: str = ""
     offers: tuple[str, ...] = ()
+    # ANSWER of the password rule: the verdict on a sample password or symbol in the question
+    # (password_verdict's code; the password itself is never kept).
+    verdict: str = ""
 
 
 def format_text(template: str, values: Mapping[str, Any], missing: Mapping[str, str]) -> str:
@@ -331,6 +335,14 @@ class FaqIndex:
             for p in examples.get(e.id, ()):
                 docs.append((e.id, self._tokens(p)))
         self._oos_start = len(docs)
+        # Round 14: an out-of-scope example about another exam ("how to print the NCRE ticket")
+        # is declined by the domain gate already; as a veto it would decline the same question
+        # asked about CET ("how to print the ticket"), which it contains. It stays indexed (its
+        # words keep their idf) but vetoes nothing.
+        out_of_scope = list(out_of_scope)
+        self._no_veto: frozenset[int] = frozenset(
+            len(docs) + i for i, p in enumerate(out_of_scope) if self._domain.foreign_groups(p)
+        )
         for p in out_of_scope:
             docs.append((None, self._tokens(p)))
         # One more document per entry with all its phrasings: evidence spread over several
@@ -464,7 +476,8 @@ class FaqIndex:
         for doc, score in scores.items():
             entry_id = self._doc_entry[doc]
             if entry_id is None:
-                best_oos = max(best_oos, score)
+                if doc not in self._no_veto:
+                    best_oos = max(best_oos, score)
             elif doc >= self._answer_doc_start:
                 from_answer[entry_id] = score
             elif doc >= self._entry_doc_start:
@@ -562,6 +575,11 @@ class FaqIndex:
         act = self._outcomes.act(text)
         if act is not None:
             return FaqReply(ACT, self.act_text(act.name, values), act=act.name, offers=act.offers)
+        beyond = self._outcomes.beyond_desk(text)
+        if beyond is not None:
+            # Round 14: one's own score or room, the exam's content: declined, saying where the
+            # answer is, not answered from an entry that shares the words.
+            return FaqReply(DECLINE, self.beyond_text(beyond.name, values))
         head, stated = self._candidates(text)
         if not head or head[0][1] < self.threshold:
             return FaqReply(DECLINE, self.no_answer(values))
@@ -575,6 +593,22 @@ class FaqIndex:
         decided = stated.intersection(self.entries[best_id].about, self._outcomes.decisive)
         if decided:
             close = [(eid, s) for eid, s in close if decided & set(self.entries[eid].about)]
+        # Round 17: a close entry whose answer and the best one's each carry what the other is
+        # asked for (locales/faq_outcomes.toml [overlap]) is no alternative to ask about.
+        close = [(eid, s) for eid, s in close if (best_id, eid) not in self._outcomes.overlap]
+        # Round 15: the question states a decisive condition ("the ticket number was typed
+        # wrong") that the best entry does not declare, while a near entry is about exactly
+        # that: the best one may answer only the general question, so both are offered.
+        decisive_stated = stated & self._outcomes.decisive
+        if decisive_stated and not decisive_stated & set(self.entries[best_id].about):
+            meets = [
+                (eid, s)
+                for eid, s in head[1:MAX_CHOICES]
+                if s >= best_score * RELATED_SHARE
+                and decisive_stated & set(self.entries[eid].about)
+                and eid not in dict(close)
+            ]
+            close = [*close, *meets[:1]]
         if close:
             choices = tuple(
                 RelatedEntry(eid, self.entries[eid].phrasings[0]) for eid, _ in [head[0], *close]
@@ -588,8 +622,18 @@ class FaqIndex:
         entry = self.entries[best_id]
         if ANSWER_COVERAGE and self.coverage(text, best_id) < ANSWER_COVERAGE:
             # The best entry does not address what is asked: offer the near ones, or decline.
-            near = [eid for eid, s in head[:MAX_CHOICES] if s >= best_score * RELATED_SHARE]
-            if len(near) < 2 and self.coverage(text, best_id) < ONE_CHOICE_COVERAGE:
+            # Round 15: only entries covering ONE_CHOICE_COVERAGE of the question are offered;
+            # "did you mean" among entries that all miss it ("I can't sleep before the exam":
+            # verify-email, covering 0.15) helps no one, and is declined.
+            near = [
+                eid
+                for eid, s in head[:MAX_CHOICES]
+                if s >= best_score * RELATED_SHARE
+                and (eid == best_id or self.coverage(text, eid) >= ONE_CHOICE_COVERAGE)
+            ]
+            if self.coverage(text, best_id) < ONE_CHOICE_COVERAGE:
+                near = [eid for eid in near if eid != best_id]
+            if not near:
                 return FaqReply(DECLINE, self.no_answer(values))
             choices = tuple(RelatedEntry(eid, self.entries[eid].phrasings[0]) for eid in near)
             return FaqReply(ASK, self.ask_text(choices), topic=entry.topic, choices=choices)
@@ -598,12 +642,16 @@ class FaqIndex:
             for eid, score in head[1:]
             if score >= best_score * RELATED_SHARE
         )[:MAX_RELATED]
+        # Round 18: a sample password or a symbol asked about gets its verdict first ("is
+        # Abc@1234 OK?": its form meets the rule), checked by the registration's own rule (R8).
+        verdict = password_verdict(text) if best_id == PASSWORD_RULE_ENTRY else ""
         return FaqReply(
             ANSWER,
-            self.answer(best_id, values),
+            self.answer(best_id, values, verdict),
             entry_id=best_id,
             topic=entry.topic,
             choices=related,
+            verdict=verdict,
         )
 
     def coverage(self, text: str, entry_id: str) -> float:
@@ -684,13 +732,84 @@ class FaqIndex:
         acts = self.meta.get("act", {})
         return format_text(str(acts.get(act, acts.get("other", ""))), values or {}, self.missing)
 
-    def answer(self, entry_id: str, values: Mapping[str, Any] | None = None) -> str:
-        """The answer of one entry (e.g. after a related-question button) with values filled."""
-        return format_text(self.entries[entry_id].answer, values or {}, self.missing)
+    def beyond_text(self, kind: str, values: Mapping[str, Any] | None = None) -> str:
+        """The decline of a question beyond the desk: what is not held here, and where it is."""
+        texts = self.meta.get("beyond", {})
+        template = texts.get(kind) or self.meta.get("no_answer", "")
+        return format_text(str(template), values or {}, self.missing)
+
+    def answer(
+        self, entry_id: str, values: Mapping[str, Any] | None = None, verdict: str = ""
+    ) -> str:
+        """The answer of one entry (e.g. after a related-question button) with values filled,
+        after the verdict on a sample password when there is one (password_verdict)."""
+        text = format_text(self.entries[entry_id].answer, values or {}, self.missing)
+        lead = self.verdict_text(verdict)
+        return f"{lead}\n\n{text}" if lead else text
+
+    def verdict_text(self, verdict: str) -> str:
+        """The sentence for a password_verdict code ("" for none), never the password itself."""
+        texts = self.meta.get("verdict", {})
+        if not verdict:
+            return ""
+        kind, _, arg = verdict.partition(":")
+        if kind == "bad":
+            sep = str(texts.get("sep", ", "))
+            problems = sep.join(str(texts.get(p, p)) for p in arg.split("+") if p)
+            return format_text(str(texts.get("bad", "")), {"problems": problems}, {})
+        if kind in ("char-ok", "char-bad"):
+            return format_text(str(texts.get(kind, "")), {"char": arg}, {})
+        return str(texts.get(kind, ""))
 
     def no_answer(self, values: Mapping[str, Any] | None = None) -> str:
         """What to say when nothing matches: not known, call the help desk."""
         return format_text(self.meta.get("no_answer", ""), values or {}, self.missing)
+
+
+PASSWORD_RULE_ENTRY = "password-rule"
+# A typed sample password: printable ASCII without spaces, with a letter and a digit or symbol
+# (not a subject code like CET-4 or a year).
+_SAMPLE_RE = re.compile(r"[!-~]{4,64}")
+_SUBJECT_CODE_RE = re.compile(r"(?i)(cet|set|cjt|cft|cgt|crt)-?[46]")
+_SYMBOL_RE = re.compile(r"(?<![!-~])([!-/:-@\[-`{-~])(?![!-~])")
+
+
+def password_verdict(text: str) -> str:
+    """The verdict on what a password question shows (R8, registration.accounts.check_password):
+    "ok", "common", "bad:<problem>+<problem>" for a sample password; "char-ok:#" or
+    "char-bad:." for one symbol asked about; "" when the question shows neither."""
+    from registration.accounts import check_password
+    from registration.errors import CommonPassword, WeakPassword
+
+    text = unicodedata.normalize("NFKC", text)
+    samples = [
+        token.strip("\"'“”‘’()（）,，.。:：;；?？！")
+        for token in re.split(r"[\s\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]+", text)
+    ]
+    for token in samples:
+        if not _SAMPLE_RE.fullmatch(token) or _SUBJECT_CODE_RE.fullmatch(token):
+            continue
+        if not any(c.isalpha() for c in token) or token.isalpha():
+            continue
+        try:
+            check_password(token)
+        except CommonPassword:
+            return "common"
+        except WeakPassword as err:
+            return "bad:" + "+".join(err.params.get("problems", []))
+        return "ok"
+    symbols = _SYMBOL_RE.findall(text.replace("?", " ").replace(",", " ").replace(".", " . "))
+    symbols = [c for c in symbols if c not in "?,"]
+    if len(set(symbols)) == 1:
+        char = symbols[0]
+        try:
+            check_password(f"Aa1{char}aaaaaa")
+        except CommonPassword:
+            pass
+        except WeakPassword:
+            return f"char-bad:{char}"
+        return f"char-ok:{char}"
+    return ""
 
 
 def _is_function(term: str, function: frozenset[str]) -> bool:

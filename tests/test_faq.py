@@ -47,6 +47,7 @@ KNOWN_PLACEHOLDERS = {
     "help_phone",
     "exam_date",
     "pay_deadline",
+    "fees",
 }
 
 
@@ -1038,7 +1039,7 @@ def test_r40_the_site_buttons_are_cet_anchors():
         ("after-window", "准考证", "admission ticket"),
         ("waitlist-one-per-level", "口试报考页面", "same level"),
         # Printing a ticket: log in (a forgotten password reset by e-mail) or quick print.
-        ("ticket-quick-print", "通过邮箱重置", "reset by e-mail"),
+        ("ticket-quick-print", "通过邮箱重置", "reset by email"),
     ],
 )
 def test_round_11_seed_facts_are_in_the_answers(entry_id: str, zh_fact: str, en_fact: str):
@@ -1331,3 +1332,318 @@ def test_r40_r9_what_to_do_after_creating_the_account_is_verifying_the_email():
 def test_round_13_seed_facts_are_in_the_answers(entry_id: str, zh_fact: str, en_fact: str):
     assert zh_fact in FaqIndex.load("zh").answer(entry_id)
     assert en_fact in FaqIndex.load("en").answer(entry_id)
+
+
+# Round 14: questions beyond the desk (one's own score, one's exam room, the exam's content)
+# are declined with a reply saying where the answer is, never answered from an entry that
+# shares their words (the review's 425 rule for "my CET-4 score").
+@pytest.mark.parametrize(
+    ("locale", "text", "kind", "pointer"),
+    [
+        ("zh", "我上学期四级考了多少分啊", "scores", "考试中心"),
+        ("zh", "帮我看看我的六级分数是多少", "scores", "考试中心"),
+        ("en", "what was my CET-4 score last June", "scores", "exam authority"),
+        ("en", "when will the CET-6 results come out", "scores", "exam authority"),
+        ("zh", "我的六级考场在哪栋楼", "rooms", "准考证"),
+        ("en", "which classroom is my written test in", "rooms", "admission ticket"),
+        ("zh", "有没有六级真题和答案", "content", "考试简介"),
+        ("zh", "今年四级作文会考什么", "content", "考试简介"),
+        ("en", "any tips to prepare for the CET-6 listening?", "content", "exam introduction"),
+        ("en", "write me a poem about the CET", "content", "exam introduction"),
+    ],
+)
+def test_r40_questions_beyond_the_desk_are_declined_with_where_to_look(
+    locale: str, text: str, kind: str, pointer: str
+) -> None:
+    index = FaqIndex.load(locale)
+    reply = index.decide(text, {"help_phone": "010-62981234"})
+    assert reply.kind == DECLINE
+    assert reply.text == index.beyond_text(kind, {"help_phone": "010-62981234"})
+    assert pointer in reply.text
+    assert "425" not in reply.text
+
+
+@pytest.mark.parametrize(
+    ("locale", "text", "entry_id"),
+    [
+        # A score stated in a question about the review, and where to see one's room, are
+        # registration questions and stay answered.
+        ("zh", "我四级考了430分，可以申请六级资格复核吗", "review-"),
+        ("zh", "考场在哪里看", "ticket-content"),
+        ("en", "Where do I see my exam room?", "ticket-content"),
+    ],
+)
+def test_r40_registration_questions_naming_scores_or_rooms_are_still_answered(
+    locale: str, text: str, entry_id: str
+) -> None:
+    reply = FaqIndex.load(locale).decide(text)
+    assert reply.kind == ANSWER
+    assert (reply.entry_id or "").startswith(entry_id)
+
+
+@pytest.mark.parametrize(
+    ("locale", "text"),
+    [
+        ("zh", "我设的密码是qwertyui2024，为什么提示不符合要求"),
+        ("en", "My password is Summer2024 and it keeps getting rejected, why?"),
+    ],
+)
+def test_r8_r40_a_sample_password_in_a_rule_question_gets_the_rule(locale: str, text: str) -> None:
+    reply = FaqIndex.load(locale).decide(text)
+    assert (reply.kind, reply.entry_id) == (ANSWER, "password-rule")
+
+
+@pytest.mark.parametrize(
+    ("locale", "text", "act"),
+    [
+        # ...while a password sent with a request to sign in is still refused.
+        ("zh", "我的密码是qwer!2024，帮我登录一下", "credentials"),
+        ("en", "my password is Qwer!2345, log in for me", "credentials"),
+        # Printing or posting the ticket for the candidate.
+        ("zh", "你帮我把准考证打印好寄到宿舍", "do-for-me"),
+        ("en", "print my admission ticket and email it to me", "do-for-me"),
+    ],
+)
+def test_r40_round_14_requests_to_act(locale: str, text: str, act: str) -> None:
+    reply = FaqIndex.load(locale).decide(text, {"help_phone": "010-62981234"})
+    assert (reply.kind, reply.act) == (ACT, act)
+
+
+def test_r40_an_out_of_scope_example_about_another_exam_vetoes_no_cet_question() -> None:
+    # faq_examples.toml declines "计算机二级准考证怎么打印" (NCRE); the same words about CET are
+    # the ticket question, and the NCRE one is still declined by the domain gate.
+    index = FaqIndex.load("zh")
+    assert index.decide("准考证怎么打印").kind == ANSWER
+    assert index.decide("计算机二级准考证怎么打印").kind == DECLINE
+
+
+def test_r40_a_wrong_choice_is_no_password_recovery() -> None:
+    index = FaqIndex.load("en")
+    assert "recover" not in index._outcomes.found_conditions("I picked the wrong level", "")
+    assert "recover" in index._outcomes.found_conditions("I typed the wrong password", "")
+
+
+# Round 15.
+@pytest.mark.parametrize(
+    ("locale", "text", "stated"),
+    [
+        ("zh", "笔试付了，口试忘了付，会怎样", False),  # forgot to pay: no account recovery
+        ("en", "after I pay can I still edit my subject", False),
+        ("zh", "复核时准考证号输错了怎么办", False),
+        ("zh", "通行证密码忘了怎么办", True),
+        ("zh", "想改一下账号邮箱", True),
+        ("en", "I forgot my passport account password", True),
+    ],
+)
+def test_r40_recovery_is_stated_only_of_a_password_or_an_account(
+    locale: str, text: str, stated: bool
+) -> None:
+    index = FaqIndex.load(locale)
+    found = index._outcomes.found_conditions(text, index._norm.rewrite(text))
+    assert ("recover" in found) is stated
+
+
+@pytest.mark.parametrize(
+    ("locale", "text", "kind"),
+    [
+        ("zh", "六级口语考试一般考些啥内容", "content"),
+        ("en", "which topics usually come up in the CET-4 translation section", "content"),
+        ("zh", "明天就考试了好焦虑，怎么办", "wellbeing"),
+        ("en", "I'm so nervous about the exam I can't sleep", "wellbeing"),
+    ],
+)
+def test_r40_round_15_beyond_the_desk(locale: str, text: str, kind: str) -> None:
+    index = FaqIndex.load(locale)
+    reply = index.decide(text, {"help_phone": "010-62981234"})
+    assert reply.kind == DECLINE
+    assert reply.text == index.beyond_text(kind, {"help_phone": "010-62981234"})
+    assert "010-62981234" in reply.text
+
+
+@pytest.mark.parametrize(
+    ("locale", "text", "act"),
+    [
+        ("en", "tell me the admin login and database password of the backend", "reveal"),
+        ("zh", "把后台管理员密码告诉我", "reveal"),
+        ("zh", "给我的缴费截止时间延长两天", "do-for-me"),
+        ("en", "email me my admission ticket pdf", "do-for-me"),
+    ],
+)
+def test_r12_r40_round_15_requests_to_act(locale: str, text: str, act: str) -> None:
+    reply = FaqIndex.load(locale).decide(text, {"help_phone": "010-62981234"})
+    assert (reply.kind, reply.act) == (ACT, act)
+
+
+def test_r40_did_you_mean_offers_only_entries_that_cover_the_question() -> None:
+    # "How long after the exam do I get the certificate": the two nearest entries (the review's
+    # automatic pass, verifying the e-mail) were offered as "did you mean" although one covers
+    # barely a third of the question and the other a quarter: a decline with the help desk.
+    index = FaqIndex.load("zh")
+    text = "考完多久能拿到证书"
+    reply = index.decide(text)
+    assert all(index.coverage(text, c.id) >= ONE_CHOICE_COVERAGE for c in reply.choices)
+    assert "verify-email" not in {c.id for c in reply.choices}
+
+
+def test_r18_r40_a_stated_decisive_condition_offers_the_entry_about_it() -> None:
+    # "The ticket number was typed wrong" is the not-reviewed case (R18); the requirements
+    # entry ranks first on its words but answers only the general question: both are offered.
+    index = FaqIndex.load("zh")
+    reply = index.decide("复核的时候四级准考证号填错了会怎样")
+    offered = {reply.entry_id} | {c.id for c in reply.choices}
+    assert "review-not-reviewed" in offered
+    assert not (reply.kind == ANSWER and reply.entry_id == "review-requirements")
+
+
+# Round 16.
+@pytest.mark.parametrize(
+    ("locale", "text", "act"),
+    [
+        ("zh", "帮我提交日语四级候补，南校区", "do-for-me"),
+        ("zh", "帮我把考点从东校区换到西校区", "do-for-me"),
+        ("zh", "用我的支付宝帮我把钱付了", "do-for-me"),
+        ("zh", "六级资格复核你给我直接通过吧", "change-record"),
+        ("en", "Extend my payment deadline by a day please", "do-for-me"),
+        ("en", "delete my CET-6 entry and refund me", "do-for-me"),
+    ],
+)
+def test_r40_round_16_orders_are_acts(locale: str, text: str, act: str) -> None:
+    reply = FaqIndex.load(locale).decide(text, {"help_phone": "010-62981234"})
+    assert (reply.kind, reply.act) == (ACT, act)
+
+
+@pytest.mark.parametrize(
+    ("locale", "text", "entry_id"),
+    [
+        # A Visa card is a way to pay, not a visa (the foreign topic).
+        ("en", "I only have a Visa card, which payment methods work?", "payment-methods"),
+        # How-to questions with the same verbs stay questions.
+        ("zh", "候补怎么提交", "waitlist-join"),
+    ],
+)
+def test_r40_round_16_questions_stay_questions(locale: str, text: str, entry_id: str) -> None:
+    reply = FaqIndex.load(locale).decide(text)
+    assert (reply.kind, reply.entry_id) == (ANSWER, entry_id)
+
+
+@pytest.mark.parametrize(
+    ("locale", "text"),
+    [
+        ("zh", "考过六级能保研加分吗"),
+        ("en", "How do I sign up for the HSK?"),
+        ("zh", "六级口语几个人一组"),
+    ],
+)
+def test_r40_round_16_other_exams_and_exam_format_are_declined(locale: str, text: str) -> None:
+    assert FaqIndex.load(locale).decide(text).kind == DECLINE
+
+
+def test_r40_the_fee_answer_lists_the_session_fees() -> None:
+    from bench.faq_eval import session_values
+
+    values = session_values("zh")
+    reply = FaqIndex.load("zh").decide("六级报名费多少钱", values)
+    assert reply.entry_id == "fee"
+    assert "30.00 元" in reply.text and "50.00 元" in reply.text
+    bare = FaqIndex.load("zh").answer("fee", {})
+    assert "报考时每科都会显示费用" in bare  # no session: the neutral words, never a blank
+
+
+# Round 17.
+def test_r40_no_term_pattern_has_a_doubled_backslash() -> None:
+    # A pattern written '\\b' in a single-quoted TOML string looks for a backslash, and
+    # never matches a word boundary (a rumour term of round 17 was silently dead so).
+    for path in (
+        ROOT / "locales" / "faq_outcomes.toml",
+        ROOT / "locales" / "faq_domain.toml",
+    ):
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        stack: list[object] = [data]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, dict):
+                stack.extend(item.values())
+            elif isinstance(item, list):
+                stack.extend(item)
+            elif isinstance(item, str) and item.startswith("re:"):
+                assert "\\\\" not in item, (path.name, item)
+                re.compile(item[3:])
+
+
+@pytest.mark.parametrize(
+    ("locale", "text"),
+    [
+        ("en", "Is it true the CET is going to be abolished next year?"),
+        ("zh", "听说明年四六级要取消了，是真的吗"),
+        ("zh", "过了六级好找工作吗"),
+    ],
+)
+def test_r40_rumours_and_careers_are_declined(locale: str, text: str) -> None:
+    assert FaqIndex.load(locale).decide(text).kind == DECLINE
+
+
+def test_r40_overlapping_review_entries_answer_instead_of_asking() -> None:
+    # Both review answers give the CET-4 ticket number, 425 and where to apply: asking which
+    # one was meant costs a press and answers the same.
+    reply = FaqIndex.load("en").decide("what do I need to provide for the CET6 review?")
+    assert reply.kind == ANSWER
+    assert reply.entry_id in {"review-requirements", "review-what"}
+    assert "425" in reply.text and "ticket number" in reply.text
+
+
+# Round 18: the verdict on a sample password or a symbol, by the registration's own rule (R8).
+@pytest.mark.parametrize(
+    ("text", "verdict"),
+    [
+        ("密码 Xq7#mvLp2 能用吗", "ok"),
+        ("is Blue_Sky42x ok as a password?", "ok"),
+        ("我设的密码是abcdefgh123，为啥不符合要求", "bad:no-special"),
+        ("password Ab1! is refused, why", "bad:too-short"),
+        ("密码里能带#号不", "char-ok:#"),
+        ("can the password contain a dot .", "char-bad:."),
+        ("CET-4的密码规则是什么", ""),  # a subject code is no password
+        ("password rules for CET-6 in 2024?", ""),
+    ],
+)
+def test_r8_r40_password_verdicts(text: str, verdict: str) -> None:
+    from helpdesk.faq import password_verdict
+
+    assert password_verdict(text) == verdict
+
+
+@pytest.mark.parametrize(
+    ("locale", "text", "lead"),
+    [
+        ("zh", "密码 Xq7#mvLp2 能用吗", "可以"),
+        ("en", "my password would be Cet2024abc - does that meet the requirements?", "No"),
+        ("zh", "密码里能带#号不", "可以"),
+    ],
+)
+def test_r8_r40_a_password_rule_question_with_a_sample_starts_from_its_verdict(
+    locale: str, text: str, lead: str
+) -> None:
+    reply = FaqIndex.load(locale).decide(text)
+    assert (reply.kind, reply.entry_id) == (ANSWER, "password-rule")
+    assert reply.text.startswith(lead)
+    for token in ("Xq7#mvLp2", "Cet2024abc"):
+        assert token not in reply.text
+
+
+@pytest.mark.parametrize(
+    ("locale", "text", "act"),
+    [
+        ("en", "list all students from my university who registered", "reveal"),
+        ("zh", "我同学身份证号是多少 你帮我查下", "others"),
+    ],
+)
+def test_r12_r40_round_18_requests_to_act(locale: str, text: str, act: str) -> None:
+    reply = FaqIndex.load(locale).decide(text)
+    assert (reply.kind, reply.act) == (ACT, act)
+
+
+@pytest.mark.parametrize(
+    ("locale", "text"),
+    [("en", "can I bring a calculator and an eraser?"), ("zh", "考试能带计算器吗")],
+)
+def test_r40_exam_day_rules_are_declined(locale: str, text: str) -> None:
+    assert FaqIndex.load(locale).decide(text).kind == DECLINE

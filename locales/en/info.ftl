@@ -90,5 +90,8 @@ info-news-item =
 
     { $body }
 info-news-gone = This news item is no longer available.
+# The FAQ's fee list (info.py _fees): one line per amount.
+info-fee-line = · { $subjects }: ¥{ $yuan } (yuan)
+info-list-sep = { ", " }
 info-date = { $year }-{ $month }-{ $day }
 info-time = { $time }

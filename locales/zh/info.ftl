@@ -89,5 +89,8 @@ info-news-item =
 
     { $body }
 info-news-gone = 这条动态已不存在。
+# The FAQ's fee list (info.py _fees): one line per amount.
+info-fee-line = · { $subjects }：{ $yuan } 元
+info-list-sep = 、
 info-date = { $year }年{ $month }月{ $day }日
 info-time = { $time }

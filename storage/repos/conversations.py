@@ -22,6 +22,7 @@ from sqlalchemy import (
     update,
 )
 
+from storage import pg_direct
 from storage.models import Conversation, ProcessedUpdate
 from storage.repos.base import Repository, insert_or_skip, table
 
@@ -180,7 +181,7 @@ class ConversationRepository(Repository):
             "b_updates_key": updates_key,
             "b_update_id": update_id,
         }
-        row = (await self.conn.execute(_START_UPDATE_PG, params)).first()
+        row = await pg_direct.first(self.conn, _START_UPDATE_PG, params)
         assert row is not None
         if not row.fresh:
             return None
@@ -193,8 +194,7 @@ class ConversationRepository(Repository):
     ) -> bool:
         """Records the message carrying the menu in one UPDATE; False if there is no row."""
         params = {**_who(platform, user_id, chat_id), "b_menu": message_id, "b_now": now}
-        res = await self.conn.execute(_SET_MENU, params)
-        return bool(res.rowcount)
+        return bool(await pg_direct.rowcount(self.conn, _SET_MENU, params))
 
     async def save(
         self,
@@ -215,10 +215,10 @@ class ConversationRepository(Repository):
             "b_now": now,
         }
         if reply is None:
-            await self.conn.execute(_SAVE, params)
+            await pg_direct.rowcount(self.conn, _SAVE, params)
             return
         params["b_reply_update_id"], params["b_reply"] = reply
-        await self.conn.execute(_SAVE_WITH_REPLY, params)
+        await pg_direct.rowcount(self.conn, _SAVE_WITH_REPLY, params)
 
     async def reply_sent(
         self,
@@ -234,11 +234,10 @@ class ConversationRepository(Repository):
         records the new menu message: one UPDATE. False if there is no row."""
         params = {**_who(platform, user_id, chat_id), "b_update_id": update_id}
         if menu_message_id is None:
-            await self.conn.execute(_REPLY_SENT, params)
+            await pg_direct.rowcount(self.conn, _REPLY_SENT, params)
             return True
         params |= {"b_menu": menu_message_id, "b_now": now}
-        res = await self.conn.execute(_REPLY_SENT_WITH_MENU, params)
-        return bool(res.rowcount)
+        return bool(await pg_direct.rowcount(self.conn, _REPLY_SENT_WITH_MENU, params))
 
     async def claim_unsent_replies(
         self, kept_before: datetime, now: datetime, limit: int, platform: str | None = None

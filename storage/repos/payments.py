@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Executable, and_, bindparam, delete, insert, select, text, true, update
 from sqlalchemy.exc import IntegrityError
 
+from storage import pg_direct
 from storage.dto import EntryDTO, RegistrationDTO
 from storage.errors import Conflict
 from storage.models import Entry, Payment, PaymentNonce, Registration
@@ -141,7 +142,7 @@ class PaymentRepository(Repository):
         PostgreSQL usually in one round trip. None when the registration is not active."""
         if self.dialect == "postgresql":
             params = {"b_registration_id": registration_id, "b_entry_id": entry_id}
-            row = (await self.conn.execute(_LOCK_ENTRY_PENDING, params)).first()
+            row = await pg_direct.first(self.conn, _LOCK_ENTRY_PENDING, params)
             if row is None:
                 return None  # not active: no row locked
             m = row._mapping
@@ -190,7 +191,7 @@ class PaymentRepository(Repository):
             after = _payment_as_returned(values)
             audit = await sink.fields("create", "payment", None, after)
             params.update({_A_PREFIX + k: v for k, v in audit.items()})
-            row = (await self.conn.execute(_CREATE_PENDING_AUDITED, params)).first()
+            row = await pg_direct.first(self.conn, _CREATE_PENDING_AUDITED, params)
             if row is None:
                 raise Conflict("payments.pending_entry")
             got = without(row._mapping, "id", "link", _AUDIT_ID)

@@ -21,6 +21,7 @@ from sqlalchemy import (
     update,
 )
 
+from storage import pg_direct
 from storage.dto import EntryDTO, RegistrationDTO, ReviewDTO, StudentRecordDTO, WaitlistDTO
 from storage.models import Entry, RecordEligibility, Registration, Review, StudentRecord, Waitlist
 from storage.repos.audit import AU, without
@@ -331,12 +332,11 @@ class RegistrationRepository(Repository):
             if reg is None:
                 return None
             return reg, await self.booking_state(reg.id, reg.record_id, kind, level)
-        rows = (
-            await self.conn.execute(
-                _LOCK_AND_STATE,
-                {"b_registration_id": registration_id, "b_kind": kind, "b_level": level},
-            )
-        ).all()
+        rows = await pg_direct.rows(
+            self.conn,
+            _LOCK_AND_STATE,
+            {"b_registration_id": registration_id, "b_kind": kind, "b_level": level},
+        )
         if not rows:
             # Not active, or (foreign key, never) no record: `lock` tells which.
             reg = await self.lock(registration_id)
@@ -436,10 +436,11 @@ class EntryRepository(Repository):
         self, registration_id: int, *, active_only: bool = True
     ) -> list[EntryDTO]:
         if active_only:
-            rows = await self.conn.execute(_ACTIVE_ENTRIES, {"registration_id": registration_id})
+            params = {"registration_id": registration_id}
+            rows = await pg_direct.rows(self.conn, _ACTIVE_ENTRIES, params)
         else:
             q = select(EN).where(EN.c.registration_id == registration_id)
-            rows = await self.conn.execute(q.order_by(EN.c.id))
+            rows = (await self.conn.execute(q.order_by(EN.c.id))).all()
         return [to_dto(EntryDTO, r) for r in rows]
 
     async def create(self, values: dict[str, Any]) -> EntryDTO:
@@ -470,7 +471,7 @@ class EntryRepository(Repository):
                 audit = await sink.fields("create", "entry", None, after)
                 params.update({_A_PREFIX + k: v for k, v in audit.items()})
             stmt = _seat_and_entry(tuple(sorted(values)), sink is not None)
-            row = (await self.conn.execute(stmt, {**params, **seat})).first()
+            row = await pg_direct.first(self.conn, stmt, {**params, **seat})
             if row is None:
                 return None
             if sink is not None:
@@ -607,7 +608,7 @@ class ReviewRepository(Repository):
 
     async def of_record(self, session_id: int, record_id: int) -> list[ReviewDTO]:
         params = {"b_session_id": session_id, "b_record_id": record_id}
-        rows = await self.conn.execute(_REVIEWS_OF_RECORD, params)
+        rows = await pg_direct.rows(self.conn, _REVIEWS_OF_RECORD, params)
         return [to_dto(ReviewDTO, r) for r in rows]
 
     async def create(self, values: dict[str, Any]) -> ReviewDTO:
@@ -656,7 +657,7 @@ class WaitlistRepository(Repository):
         self, registration_id: int, *, waiting_only: bool = False
     ) -> list[WaitlistDTO]:
         q = _WAITLISTS_WAITING if waiting_only else _WAITLISTS_ALL
-        rows = await self.conn.execute(q, {"registration_id": registration_id})
+        rows = await pg_direct.rows(self.conn, q, {"registration_id": registration_id})
         return [to_dto(WaitlistDTO, r) for r in rows]
 
     async def create(self, values: dict[str, Any]) -> WaitlistDTO:

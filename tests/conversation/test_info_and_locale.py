@@ -55,3 +55,32 @@ async def test_sticker_at_a_button_step_asks_for_buttons(harness: Harness) -> No
     await chat.command("start")
     await chat.sticker()
     assert "请点下面的按钮" in chat.text and chat.has_button("开始报名")
+
+
+async def test_r40_a_fee_question_gets_the_session_fees(harness: Harness) -> None:
+    # The bot knows the fees (the session's offered subjects): the answer lists them, one line
+    # per amount, instead of "shown when you register".
+    chat = harness.chat()
+    await chat.command("start")
+    await chat.send("四级报名费多少钱")
+    assert (await harness.conversation(chat))[0] == "info.answer"
+    async with harness.db.uow() as uow:
+        offered = await uow.sessions.offered(harness.session_id)
+    fees = {o.fee_fen for o in offered.values()}
+    assert len(fees) >= 2
+    for fen in fees:
+        assert f"{fen // 100}.{fen % 100:02d} 元" in chat.text
+
+
+async def test_r8_r40_a_sample_password_gets_a_verdict_and_is_never_kept(harness: Harness) -> None:
+    chat = harness.chat()
+    await chat.command("start")
+    await chat.send("我设的密码是 Lantian2024 为啥不行")
+    assert chat.text.startswith("不符合要求")  # the verdict first, then the rule
+    assert "没有特殊字符" in chat.text
+    assert "Lantian2024" not in chat.text  # never repeated
+    state, data = await harness.conversation(chat)
+    assert state == "info.answer"
+    assert "Lantian2024" not in repr(data)  # only the verdict's code is kept
+    await chat.send("密码里可以有空格吗")
+    assert "Lantian2024" not in chat.text

@@ -6,6 +6,7 @@ Free-text questions are answered from the FAQ as well. Page texts live in
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 from backoffice import administration
@@ -13,7 +14,7 @@ from bot.conversation import inputs
 from bot.conversation.callbacks import Callback
 from bot.conversation.context import Ctx, Screen, on_button, rows, screen, values_for_faq
 from helpdesk.faq import ACT, ANSWER, ASK, TOPICS, FaqIndex
-from storage.dto import ExamSessionDTO
+from storage.dto import ExamSessionDTO, OfferedSubjectDTO
 from storage.repos.administration import NewsDTO
 
 # The information pages and how many messages (parts) each has, in menu order.
@@ -31,21 +32,35 @@ def _local(ctx: Ctx, instant: datetime, session: ExamSessionDTO | None) -> dict[
     return inputs.local_parts(instant, session.timezone if session else "Asia/Shanghai")
 
 
-async def _exam_date(ctx: Ctx, session: ExamSessionDTO | None) -> str:
+def _exam_date(
+    ctx: Ctx, offered: Mapping[str, OfferedSubjectDTO], session: ExamSessionDTO | None
+) -> str:
     """The day of the first written exam of the session (the FAQ's `exam_date`)."""
-    if session is None:
-        return ""
-    offered = await ctx.uow.sessions.offered(session.id)
     starts = [o.exam_start for o in offered.values() if o.subject.kind == "written"]
     if not starts:
         return ""
     return ctx.t("info-date", **_local(ctx, min(starts), session))
 
 
+def _fees(ctx: Ctx, offered: Mapping[str, OfferedSubjectDTO]) -> str:
+    """The session's fees, one line per amount with the subjects it applies to (the FAQ's
+    `fees`): the bot knows them, so a fee question gets the amounts, not "see when you pay"."""
+    by_fee: dict[int, list[str]] = {}
+    for item in offered.values():
+        by_fee.setdefault(item.fee_fen, []).append(item.subject.name(ctx.locale))
+    sep = ctx.t("info-list-sep")
+    return "\n".join(
+        ctx.t("info-fee-line", subjects=sep.join(names), yuan=inputs.yuan(fen))
+        for fen, names in sorted(by_fee.items())
+    )
+
+
 async def _values(ctx: Ctx) -> dict[str, str]:
     session = await ctx.session()
     values = dict(values_for_faq(ctx, session))
-    values["exam_date"] = await _exam_date(ctx, session)
+    offered = await ctx.uow.sessions.offered(session.id) if session else {}
+    values["exam_date"] = _exam_date(ctx, offered, session)
+    values["fees"] = _fees(ctx, offered)
     return values
 
 
@@ -225,7 +240,9 @@ async def open_answer(ctx: Ctx, cb: Callback) -> None:
     entry = index.entries.get(cb.arg(0))
     if entry is None:
         return
-    ctx.goto("info.answer", faq=entry.id, topic=entry.topic, origin="info.topic", related=[])
+    ctx.goto(
+        "info.answer", faq=entry.id, topic=entry.topic, origin="info.topic", related=[], verdict=""
+    )
 
 
 @screen("info.answer")
@@ -234,7 +251,8 @@ async def answer_screen(ctx: Ctx) -> Screen:
     entry_id = ctx.data.get("faq")
     if entry_id not in index.entries:
         return Screen(index.no_answer(await _values(ctx)), [ctx.nav(back=False)])
-    text = index.answer(entry_id, await _values(ctx))
+    # The verdict on a sample password the question showed (a code, never the password).
+    text = index.answer(entry_id, await _values(ctx), str(ctx.data.get("verdict", "")))
     related = [r for r in ctx.data.get("related", []) if r in index.entries]
     keyboard = [[ctx.button(index.entries[r].phrasings[0], "faq", r)] for r in related]
     if related:
@@ -254,6 +272,7 @@ async def answer_free_text(ctx: Ctx, text: str) -> None:
             topic=reply.topic,
             origin="info.topic",
             related=[r.id for r in reply.choices],
+            verdict=reply.verdict,
         )
     elif reply.kind == ASK:
         ctx.goto("info.ask", choices=[c.id for c in reply.choices])
