@@ -1,7 +1,7 @@
 """Measures the chat end to end: simulated candidates through the emulator and a real adapter.
 
 Run: .venv/bin/python bench/chat.py [--candidates 200] [--concurrency 50] [--runs 5]
-     [--frameworks aiogram ptb] [--platform telegram|wechat]
+     [--frameworks aiogram ptb] [--platform telegram|wechat] [--no-pin] [--ptb-pool N]
 
 ``--platform wechat`` runs the same candidates and steps through the emulator's WeChat
 official account and the WeChat adapter instead (bench/chat_wechat.py).
@@ -33,6 +33,17 @@ The ceiling: the same emulator, users and number of steps against a bare echo bo
 same library (``bot/handlers/echo_bots.py``: a menu per message, answer + edit per
 button, no engine, no database), also in a process of its own. "ratio" = bot updates/s /
 echo updates/s, and echo CPU per update / bot CPU per update.
+
+Both the bot and the echo run at saturation (the process under test is busy the whole
+window), so any other task on its core inflates its CPU per update. By default (``--no-pin``
+turns it off) the process under test gets one core and this process (emulator and
+candidates) the other, so both sides run with the same placement. Each run also prints what
+makes the two sides comparable: updates per getUpdates answer (the emulator's counts), the
+process's open sockets (sampled every 0.1 s: its HTTP connection pool, whose size moves PTB's
+CPU per update; ``--ptb-pool`` caps it on both sides), how often its main thread was
+preempted per update, and the share of the window it waited for a core (other work on its
+core). The table gives echo/bot for each interleaved pair, and the medians of the runs that
+waited less than 15% ("undisturbed"). docs/performance.md tells what moved PTB's figure.
 
 "SQL/update" counts the statements the bot's units of work send
 (``Database.watching_statements``: SQLAlchemy's cursor executions plus the BEGIN and
@@ -69,7 +80,13 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.cpu import process_cpu  # noqa: E402
+from bench.cpu import (  # noqa: E402
+    open_sockets,
+    preemptions,
+    process_cpu,
+    run_queue_wait,
+    split_cores,
+)
 from bot.app import create_app  # noqa: E402
 from bot.handlers import echo_bots  # noqa: E402
 from cetbot.demo import seed_example_session  # noqa: E402
@@ -99,6 +116,41 @@ class RunResult:
     sql_per_update: float | None = None
     failed: int = 0
     cpu_ms_per_update: float = float("nan")  # the bot process's CPU over the updates served
+    polls: int = 0  # getUpdates answers the emulator gave in the timed window
+    delivered: int = 0  # updates those answers held
+    empty_polls: int = 0  # answers that held none
+    preempted_per_update: float = float("nan")  # the bot's main thread switched out, runnable
+    waited_share: float = float("nan")  # of the window, its main thread ready but off a core
+    sockets: list[int] = field(default_factory=list)  # the process's open sockets, sampled
+
+    @property
+    def batch(self) -> float:
+        """Updates per getUpdates answer that held any."""
+        return updates_per_answer(self.delivered, self.polls, self.empty_polls)
+
+    @property
+    def mean_sockets(self) -> float:
+        return statistics.mean(self.sockets) if self.sockets else float("nan")
+
+    @property
+    def undisturbed(self) -> bool:
+        return self.waited_share < UNDISTURBED
+
+
+# A run whose process under test waited for a core less than this share of the window: the
+# other helpers' work barely touched its core.
+UNDISTURBED = 0.15
+
+
+def updates_per_answer(delivered: int, polls: int, empty: int) -> float:
+    """How many updates one getUpdates answer carried, over the answers that carried any."""
+    answered = polls - empty
+    return delivered / answered if answered > 0 else float("nan")
+
+
+def pair_ratios(bot: list[float], echo: list[float]) -> list[float]:
+    """echo/bot CPU per update of each interleaved pair (bot run i, then echo run i)."""
+    return [e / b for b, e in zip(bot, echo, strict=True) if b > 0]
 
 
 # -- setup ---------------------------------------------------------------------------------
@@ -254,6 +306,14 @@ async def _drive(
     return RunResult(updates / elapsed, dict(latencies), failed=failed)
 
 
+async def _sample_sockets(pid: int, into: list[int], every: float = 0.1) -> None:
+    """Samples the process's open sockets until cancelled: its HTTP connection pool's size
+    (the long poll, the pipe to this process and the pooled connections to the emulator)."""
+    while True:
+        into.append(open_sockets(pid))
+        await asyncio.sleep(every)
+
+
 async def _campus_callback_arg(template: Path) -> str:
     db = Database(f"sqlite+aiosqlite:///{template}")
     try:
@@ -274,12 +334,31 @@ def _serve_in_child(
     data_dir: str,
     count_sql: bool,
     profile: str | None = None,
+    ptb_pool: int | None = None,
 ) -> None:
     """The bot (or the echo bot) in a process of its own, so its CPU time is its own."""
+    if ptb_pool:
+        _cap_ptb_pool(ptb_pool)
     logging.basicConfig(level=logging.WARNING)
     for noisy in ("aiogram", "telegram", "httpx", "bot"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
     asyncio.run(_serve(conn, kind, framework, emulator_url, db_path, data_dir, count_sql, profile))
+
+
+def _cap_ptb_pool(size: int) -> None:
+    """--ptb-pool: every PTB Application built in this process (the bot's or the echo's) gets
+    at most `size` pooled connections for its calls. PTB allows 256 by default and keeps every
+    connection a burst opened; httpcore walks them all on each request and answer, so a run's
+    CPU per update grows with the pool a burst left (docs/performance.md)."""
+    from telegram.ext import ApplicationBuilder
+
+    build = ApplicationBuilder.build
+
+    def capped(self: ApplicationBuilder[Any, Any, Any, Any, Any, Any]) -> Any:
+        self.connection_pool_size(size)
+        return build(self)
+
+    ApplicationBuilder.build = capped  # type: ignore[method-assign]
 
 
 def _start_profiler(profile: str | None) -> subprocess.Popen[bytes] | None:
@@ -374,8 +453,14 @@ async def _run(
     template: Path | None,
     count_sql: bool,
     profile: str | None = None,
+    pin: bool = True,
+    ptb_pool: int | None = None,
 ) -> RunResult:
-    """One timed run: the emulator and the candidates here, the bot in a child process."""
+    """One timed run: the emulator and the candidates here, the bot in a child process.
+
+    With `pin`, the bot (or echo) runs on one core and this process on the other(s), the
+    same for both: left to the scheduler, the two sometimes share a core for a whole run.
+    """
     work = Path(tempfile.mkdtemp(prefix="cetbot-chat-bench-"))
     emulator = await start_emulator(port=0, default_token=TOKEN)
     parent, child = multiprocessing.get_context("spawn").Pipe()
@@ -386,7 +471,7 @@ async def _run(
         target=_serve_in_child,
         args=(
             *(child, kind, framework, emulator.url, str(db_path), str(work / "data")),
-            *(count_sql, profile),
+            *(count_sql, profile, ptb_pool),
         ),
     )
     loop = asyncio.get_running_loop()
@@ -394,30 +479,61 @@ async def _run(
     async def receive() -> Any:
         return await loop.run_in_executor(None, parent.recv)
 
+    cores = split_cores(os.sched_getaffinity(0)) if pin else None
+    here = os.sched_getaffinity(0)
     try:
         process.start()
+        if cores is not None:
+            os.sched_setaffinity(process.pid or 0, cores[0])
+            os.sched_setaffinity(0, cores[1])
         assert await receive() == "ready"
         campus_id = await _campus_callback_arg(template) if template is not None else ""
         parent.send("begin")
         assert await receive() == "begun"
-        cpu_before = process_cpu(process.pid or 0)
+        pid = process.pid or 0
+        began = time.perf_counter()
+        cpu_before, preempted, waited = process_cpu(pid), preemptions(pid), run_queue_wait(pid)
+        sockets: list[int] = []
+        sampler = asyncio.create_task(_sample_sockets(pid, sockets))
         async with EmulatorClient(emulator.url, token=TOKEN) as em:
             path = _bot_path if kind == "bot" else _echo_path
+            stats_before = await em.stats()
             result = await _drive(em, n, concurrency, path, campus_id)
-        cpu = process_cpu(process.pid or 0) - cpu_before
+            stats_after = await em.stats()
+        sampler.cancel()
+        result.sockets = sockets
+        cpu = process_cpu(pid) - cpu_before
+        preempted, waited = preemptions(pid) - preempted, run_queue_wait(pid) - waited
+        window = time.perf_counter() - began
         parent.send("end")
         processed, statements = await receive()
         updates = sum(len(v) for v in result.latencies.values())
         result.cpu_ms_per_update = cpu * 1000 / max(updates, 1)
+        result.preempted_per_update = preempted / max(updates, 1)
+        result.waited_share = waited / window
+        result.polls = _delta(stats_before, stats_after, "requests", "getUpdates")
+        result.delivered = _delta(stats_before, stats_after, "updates_delivered")
+        result.empty_polls = _delta(stats_before, stats_after, "empty_polls")
         if count_sql:
             result.sql_per_update = statements / max(processed, 1)
         await loop.run_in_executor(None, process.join, 30)
     finally:
+        os.sched_setaffinity(0, here)
         if process.is_alive():
             process.kill()
         await emulator.stop()
         shutil.rmtree(work, ignore_errors=True)
     return result
+
+
+def _delta(before: dict[str, Any], after: dict[str, Any], key: str, method: str = "") -> int:
+    """A counter of /control/stats over the window (`method`: one entry of "requests")."""
+
+    def value(stats: dict[str, Any]) -> int:
+        found = stats.get(key, 0)
+        return int(found.get(method, 0) if isinstance(found, dict) else found)
+
+    return value(after) - value(before)
 
 
 async def bot_run(
@@ -428,12 +544,16 @@ async def bot_run(
     *,
     count_sql: bool = False,
     profile: str | None = None,
+    pin: bool = True,
+    ptb_pool: int | None = None,
 ) -> RunResult:
-    return await _run("bot", framework, n, concurrency, template, count_sql, profile)
+    return await _run("bot", framework, n, concurrency, template, count_sql, profile, pin, ptb_pool)
 
 
-async def echo_run(framework: str, n: int, concurrency: int) -> RunResult:
-    return await _run("echo", framework, n, concurrency, None, False)
+async def echo_run(
+    framework: str, n: int, concurrency: int, *, pin: bool = True, ptb_pool: int | None = None
+) -> RunResult:
+    return await _run("echo", framework, n, concurrency, None, False, pin=pin, ptb_pool=ptb_pool)
 
 
 # -- report --------------------------------------------------------------------------------
@@ -483,11 +603,50 @@ def _table(framework: str, bot: list[RunResult], echo: list[RunResult], counted:
         f"| {', '.join(f'{r.cpu_ms_per_update:.2f}' for r in echo)} |",
         f"| SQL statements/update (a counted run) | {counted.sql_per_update or 0:.1f} | 0 |",
         f"| failed candidates | {sum(r.failed for r in bot)} | {sum(r.failed for r in echo)} |",
+        f"| updates per getUpdates answer (runs) | {_runs(bot, lambda r: r.batch)} "
+        f"| {_runs(echo, lambda r: r.batch)} |",
+        f"| getUpdates answers, empty (runs) | {_runs(bot, _answers, '{}')} "
+        f"| {_runs(echo, _answers, '{}')} |",
+        f"| open sockets, mean over the window (runs) | {_runs(bot, _sockets, '{:.1f}')} "
+        f"| {_runs(echo, _sockets, '{:.1f}')} |",
+        f"| preempted/update (runs) | {_runs(bot, lambda r: r.preempted_per_update)} "
+        f"| {_runs(echo, lambda r: r.preempted_per_update)} |",
+        f"| waited for a core, % of window (runs) | {_runs(bot, _waited, '{:.0f}')} "
+        f"| {_runs(echo, _waited, '{:.0f}')} |",
         "",
         f"ratio bot/echo: {ratio:.0%} of the echo's updates/s; CPU per update "
         f"echo/bot {echo_cpu / bot_cpu:.0%} (the bot costs {bot_cpu / echo_cpu:.2f}x the echo)",
     ]
+    pairs = pair_ratios([r.cpu_ms_per_update for r in bot], [r.cpu_ms_per_update for r in echo])
+    lines.append(
+        f"echo/bot CPU per pair (bot run i, echo run i): {', '.join(f'{x:.0%}' for x in pairs)};"
+        f" median {statistics.median(pairs):.0%}"
+    )
+    calm_bot = [r.cpu_ms_per_update for r in bot if r.undisturbed]
+    calm_echo = [r.cpu_ms_per_update for r in echo if r.undisturbed]
+    calm = f"undisturbed runs (waited for a core < {UNDISTURBED:.0%} of the window): "
+    calm += f"{len(calm_bot)} bot, {len(calm_echo)} echo"
+    if calm_bot and calm_echo:
+        calm_b, calm_e = statistics.median(calm_bot), statistics.median(calm_echo)
+        calm += f"; CPU ms/update {calm_b:.2f} and {calm_e:.2f}, echo/bot {calm_e / calm_b:.0%}"
+    lines.append(calm)
     return "\n".join(lines)
+
+
+def _answers(r: RunResult) -> str:
+    return f"{r.polls} ({r.empty_polls})"
+
+
+def _sockets(r: RunResult) -> float:
+    return r.mean_sockets
+
+
+def _waited(r: RunResult) -> float:
+    return r.waited_share * 100
+
+
+def _runs(runs: list[RunResult], of: Callable[[RunResult], Any], spec: str = "{:.2f}") -> str:
+    return ", ".join(spec.format(of(r)) for r in runs)
 
 
 def _load() -> str:
@@ -496,7 +655,12 @@ def _load() -> str:
 
 
 def _progress(framework: str, which: str, run: int, result: RunResult) -> None:
-    rate = f"{result.updates_per_s:.0f} updates/s"
+    rate = f"{result.updates_per_s:.0f} updates/s, {result.cpu_ms_per_update:.2f} CPU ms/update"
+    rate += f", {result.batch:.2f} updates per getUpdates answer"
+    rate += (
+        f", {result.mean_sockets:.1f} open sockets (mean), {max(result.sockets, default=0)} peak"
+    )
+    rate += f", waited for a core {result.waited_share:.0%}"
     print(f"  {framework} {which} run {run + 1}: {rate}; {_load()}", flush=True)
 
 
@@ -511,24 +675,53 @@ async def _main(args: argparse.Namespace) -> None:
         await build_template(template, args.candidates)
         print(
             f"{args.candidates} candidates, concurrency {args.concurrency}, "
-            f"{len(BOT_STEPS)} updates each; setup {time.perf_counter() - began:.1f}s"
+            f"{len(BOT_STEPS)} updates each; setup {time.perf_counter() - began:.1f}s; "
+            f"{'a core each for the bot (or echo) and the driver' if args.pin else 'no pinning'}"
+            f"{f'; PTB connection pool capped at {args.ptb_pool}' if args.ptb_pool else ''}"
         )
         for framework in args.frameworks:
             bot_runs, echo_runs = [], []
             for run in range(args.runs):
                 bot_runs.append(
-                    await bot_run(template, framework, args.candidates, args.concurrency)
+                    await bot_run(
+                        template,
+                        framework,
+                        args.candidates,
+                        args.concurrency,
+                        pin=args.pin,
+                        ptb_pool=args.ptb_pool,
+                    )
                 )
                 _progress(framework, "bot", run, bot_runs[-1])
-                echo_runs.append(await echo_run(framework, args.candidates, args.concurrency))
+                echo_runs.append(
+                    await echo_run(
+                        framework,
+                        args.candidates,
+                        args.concurrency,
+                        pin=args.pin,
+                        ptb_pool=args.ptb_pool,
+                    )
+                )
                 _progress(framework, "echo", run, echo_runs[-1])
             counted = await bot_run(
-                template, framework, args.candidates, args.concurrency, count_sql=True
+                template,
+                framework,
+                args.candidates,
+                args.concurrency,
+                count_sql=True,
+                pin=args.pin,
+                ptb_pool=args.ptb_pool,
             )
             if args.profile:
                 profile = str(Path(args.profile).with_suffix(f".{framework}.svg"))
                 await bot_run(
-                    template, framework, args.candidates, args.concurrency, profile=profile
+                    template,
+                    framework,
+                    args.candidates,
+                    args.concurrency,
+                    profile=profile,
+                    pin=args.pin,
+                    ptb_pool=args.ptb_pool,
                 )
                 print(f"  {framework}: py-spy flame graph of one more bot run in {profile}")
             print()
@@ -548,6 +741,19 @@ def main() -> None:
         "--frameworks", nargs="+", default=["aiogram", "ptb"], choices=["aiogram", "ptb"]
     )
     parser.add_argument("--platform", default="telegram", choices=["telegram", "wechat"])
+    parser.add_argument(
+        "--no-pin",
+        dest="pin",
+        action="store_false",
+        help="leave the bot, the echo and the driver to the scheduler instead of a core each",
+    )
+    parser.add_argument(
+        "--ptb-pool",
+        type=int,
+        metavar="N",
+        help="cap PTB's connection pool at N for the bot and the echo alike (PTB's default is "
+        "256): the pool then keeps one size through a run instead of the size a burst left",
+    )
     parser.add_argument(
         "--profile",
         metavar="FILE.svg",

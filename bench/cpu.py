@@ -80,3 +80,52 @@ def postgres_backend_pids(database: str) -> list[int]:
 def postgres_cpu(database: str) -> float:
     """CPU seconds of the live backends serving `database`."""
     return sum(process_cpu(pid) for pid in postgres_backend_pids(database))
+
+
+def preemptions(pid: int) -> int:
+    """How often the process's main thread was switched out while it could still run
+    (`nonvoluntary_ctxt_switches`): each one is another task taking its core."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0
+    for line in status.splitlines():
+        if line.startswith("nonvoluntary_ctxt_switches:"):
+            return int(line.split(":")[1])
+    return 0
+
+
+def run_queue_wait(pid: int) -> float:
+    """Seconds the process's main thread spent ready to run but waiting for a core
+    (/proc/<pid>/schedstat, second field); 0 if the kernel does not keep it."""
+    try:
+        fields = Path(f"/proc/{pid}/schedstat").read_text().split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    return int(fields[1]) / 1e9 if len(fields) > 1 else 0.0
+
+
+def open_sockets(pid: int) -> int:
+    """Sockets the process holds open (its file descriptors that are sockets); 0 if gone."""
+    count = 0
+    try:
+        fds = list(Path(f"/proc/{pid}/fd").iterdir())
+    except (FileNotFoundError, ProcessLookupError):
+        return 0
+    for fd in fds:
+        try:
+            count += os.readlink(fd).startswith("socket:")
+        except OSError:  # closed between the listing and the reading
+            continue
+    return count
+
+
+def split_cores(available: Iterable[int]) -> tuple[set[int], set[int]] | None:
+    """One core for the process under test, the others for its driver: (test, driver).
+
+    The highest-numbered core goes to the process under test. None with fewer than two.
+    """
+    cores = sorted(set(available))
+    if len(cores) < 2:
+        return None
+    return {cores[-1]}, set(cores[:-1])

@@ -240,9 +240,13 @@ async def get_updates(call: Call) -> Any:
     while True:
         _confirm(bot, offset)
         if bot.updates or bot.closing:
-            return bot.updates[:limit]
+            batch = bot.updates[:limit]
+            bot.stats.updates_delivered += len(batch)
+            bot.stats.empty_polls += not batch
+            return batch
         remaining = deadline - time.monotonic()
         if remaining <= 0:
+            bot.stats.empty_polls += 1
             return []
         await bot.wait_change(remaining)
         if bot.poll_generation != generation:
@@ -252,6 +256,7 @@ async def get_updates(call: Call) -> Any:
                 "make sure that only one bot instance is running",
             )
         if bot.webhook is not None:
+            bot.stats.empty_polls += 1
             return []
 
 

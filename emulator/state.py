@@ -334,6 +334,10 @@ class Stats:
         self.injected_429 = 0
         self.messages_sent = 0
         self.updates_dropped = 0
+        # getUpdates answers: updates handed out, and answers that held none (a timeout, or
+        # a poll woken by a change that brought no update).
+        self.updates_delivered = 0
+        self.empty_polls = 0
         self._sends: deque[tuple[int, int | None]] = deque()
         # When each method was last called (time.time(), the newest CALL_TIMES per method):
         # lets a test check a lower bound on the pause between two calls.
@@ -366,6 +370,8 @@ class Stats:
             "injected_429": self.injected_429,
             "messages_sent": self.messages_sent,
             "updates_dropped": self.updates_dropped,
+            "updates_delivered": self.updates_delivered,
+            "empty_polls": self.empty_polls,
             "sent_per_second": [{"second": s, "count": c} for s, c in sorted(per_second.items())],
             "max_sent_per_second": max(per_second.values(), default=0),
             "max_sent_per_chat_per_second": max(per_chat_second.values(), default=0),

@@ -232,6 +232,23 @@ async def test_get_updates_offset_semantics(em: EmulatorClient, api: RawApi) -> 
     assert [u["message"]["text"] for u in await api.ok("getUpdates")] == ["e"]
 
 
+async def test_stats_count_the_updates_each_get_updates_answer_holds(
+    em: EmulatorClient, api: RawApi
+) -> None:
+    # bench/chat.py divides these to print the updates per getUpdates answer of each side.
+    await api.ok("getMe")
+    await em.create_user(USER, "Li Lei")
+    for text in ("a", "b", "c"):
+        await em.user_says(USER, text)
+    ids = [u["update_id"] for u in await api.ok("getUpdates", limit=2)]
+    await api.ok("getUpdates", offset=ids[-1] + 1)
+    assert await api.ok("getUpdates", offset=ids[-1] + 2) == []
+    stats = await em.stats()
+    assert stats["requests"]["getUpdates"] == 3
+    assert stats["updates_delivered"] == 3
+    assert stats["empty_polls"] == 1
+
+
 async def test_long_poll_returns_when_an_update_arrives(em: EmulatorClient, api: RawApi) -> None:
     await api.ok("getMe")
     await em.create_user(USER, "Li Lei")
