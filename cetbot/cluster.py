@@ -82,8 +82,8 @@ class Supervisor:
         previous = {sig: signal.signal(sig, self._stop) for sig in (signal.SIGTERM, signal.SIGINT)}
         worst = 0
         try:
-            for index in range(self.processes):
-                self._fork(index)
+            for first in range(self.processes):
+                self._fork(first)
             while self.children:
                 try:
                     pid, status = os.wait()

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import builtins
 import json
 from dataclasses import dataclass
 from typing import Any
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 
 from emulator.errors import ApiError
 
@@ -21,7 +22,11 @@ class Upload:
 
 
 class Params:
-    """Typed access to request parameters; form values are strings, JSON values are native."""
+    """Typed access to request parameters; form values are strings, JSON values are native.
+
+    The methods are named after the types they return, so below `def str` the annotations
+    spell the built-in types as `builtins.str` (a bare `str` there would name the method).
+    """
 
     def __init__(self, values: dict[str, Any], uploads: dict[str, Upload] | None = None) -> None:
         self.values = values
@@ -40,7 +45,7 @@ class Params:
             return json.dumps(value)
         return str(value)
 
-    def int(self, name: str, *, empty: str | None = None) -> int | None:
+    def int(self, name: builtins.str, *, empty: builtins.str | None = None) -> builtins.int | None:
         value = self.values.get(name)
         if value is None or value == "":
             if empty is not None:
@@ -53,7 +58,7 @@ class Params:
         except (TypeError, ValueError):
             raise ApiError(400, f"Bad Request: invalid {name} specified") from None
 
-    def float(self, name: str) -> float | None:
+    def float(self, name: builtins.str) -> builtins.float | None:
         value = self.values.get(name)
         if value is None or value == "":
             return None
@@ -62,7 +67,7 @@ class Params:
         except (TypeError, ValueError):
             raise ApiError(400, f"Bad Request: invalid {name} specified") from None
 
-    def bool(self, name: str) -> bool:
+    def bool(self, name: builtins.str) -> builtins.bool:
         value = self.values.get(name)
         if isinstance(value, bool):
             return value
@@ -70,7 +75,7 @@ class Params:
             return False
         return str(value).strip().lower() in ("true", "1", "yes")
 
-    def json(self, name: str, *, error: str | None = None) -> Any:
+    def json(self, name: builtins.str, *, error: builtins.str | None = None) -> Any:
         """Nested objects arrive as JSON strings inside forms and as objects in JSON bodies."""
         value = self.values.get(name)
         if value is None or value == "":
@@ -82,7 +87,7 @@ class Params:
         except (TypeError, ValueError):
             raise ApiError(400, error or f"Bad Request: can't parse {name} JSON object") from None
 
-    def file(self, name: str) -> Upload | str | None:
+    def file(self, name: builtins.str) -> Upload | builtins.str | None:
         """An uploaded part (direct or via attach://) or the string (file_id / URL) given."""
         if name in self.uploads:
             return self.uploads[name]
@@ -116,14 +121,14 @@ async def read_params(request: web.Request, max_upload: int) -> Params:
                 part = await reader.next()
                 if part is None:
                     break
-                if not hasattr(part, "read") or part.name is None:
+                if not isinstance(part, BodyPartReader) or part.name is None:
                     continue
-                data = await part.read(decode=True)  # type: ignore[union-attr]
+                data = await part.read(decode=True)
                 if len(data) > max_upload:
                     raise ApiError(413, "Request Entity Too Large")
-                if part.filename is not None:  # type: ignore[union-attr]
+                if part.filename is not None:
                     uploads[part.name] = Upload(
-                        part.filename,  # type: ignore[union-attr]
+                        part.filename,
                         part.headers.get("Content-Type"),
                         bytes(data),
                     )

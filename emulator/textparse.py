@@ -103,13 +103,13 @@ def parse_html(text: str) -> tuple[str, list[dict[str, Any]]]:
                 raise EntityParseError(
                     f"Unexpected end tag at byte offset {_byte_offset(text, lt)}"
                 )
-            open_name, start, extra, _ = stack.pop()
+            open_name, start, open_extra, _ = stack.pop()
             if open_name != name:
                 raise EntityParseError(
                     f"Unmatched end tag at byte offset {_byte_offset(text, lt)}, "
                     f'expected "</{open_name}>", found "</{name}>"'
                 )
-            _close_html(out, stack, open_name, start, extra)
+            _close_html(out, stack, open_name, start, open_extra)
         else:
             attrs = {
                 a.group(1).lower(): (a.group(2) or "").strip("\"'")

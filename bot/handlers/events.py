@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from bot.conversation.types import Event, EventKind
@@ -37,7 +38,7 @@ def message_event(message: Any, update_id: int) -> Event | None:
     if user is None or user.is_bot:
         return None
     text = message.text or ""
-    entities = message.entities or ()
+    entities: Sequence[Any] = message.entities or ()
     first_is_command = (
         bool(entities) and entities[0].type == "bot_command" and not entities[0].offset
     )

@@ -92,7 +92,7 @@ _CREATE = insert_or_skip(CV, _NEW_VALUES, CV.c)
 
 def _processed(key_param: str) -> dict[str, Any]:
     """The INSERT of a processed update id, its bot key bound as `key_param`."""
-    values = {
+    values: dict[str, Any] = {
         "platform": bindparam(key_param),
         "update_id": bindparam("b_update_id"),
         "processed_at": bindparam("b_now"),

@@ -11,11 +11,11 @@ from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from storage.models import Entry, EntryReminder, OutboxMessage
-from storage.repos.base import Repository, to_dto
+from storage.repos.base import Repository, table, to_dto
 
-OB = OutboxMessage.__table__
-ER = EntryReminder.__table__
-EN = Entry.__table__
+OB = table(OutboxMessage)
+ER = table(EntryReminder)
+EN = table(Entry)
 
 
 @dataclass(frozen=True, slots=True)

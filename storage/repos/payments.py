@@ -15,7 +15,7 @@ from storage.dto import EntryDTO, RegistrationDTO
 from storage.errors import Conflict
 from storage.models import Entry, Payment, PaymentNonce, Registration
 from storage.repos.audit import AU, without
-from storage.repos.base import Repository, insert_or_skip, status_is, to_dto
+from storage.repos.base import Repository, insert_or_skip, status_is, table, to_dto
 from storage.repos.registrations import (
     _ENTRY,
     _LOCK,
@@ -27,10 +27,10 @@ from storage.repos.registrations import (
     _Mapped,
 )
 
-PAY = Payment.__table__
-NONCE = PaymentNonce.__table__
-REG = Registration.__table__
-EN = Entry.__table__
+PAY = table(Payment)
+NONCE = table(PaymentNonce)
+REG = table(Registration)
+EN = table(Entry)
 
 
 @dataclass(frozen=True, slots=True)

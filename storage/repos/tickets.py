@@ -11,14 +11,14 @@ from sqlalchemy import delete, exists, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from storage.models import AuditRecord, Campus, Entry, RateEvent, Ticket, TicketFile
-from storage.repos.base import Repository, to_dto
+from storage.repos.base import Repository, table, to_dto
 
-T = Ticket.__table__
-TF = TicketFile.__table__
-EN = Entry.__table__
-C = Campus.__table__
-RE = RateEvent.__table__
-AU = AuditRecord.__table__
+T = table(Ticket)
+TF = table(TicketFile)
+EN = table(Entry)
+C = table(Campus)
+RE = table(RateEvent)
+AU = table(AuditRecord)
 
 # Namespace of the PostgreSQL advisory locks taken here (high 32 bits of the lock key),
 # so a session id cannot collide with another feature's advisory lock.
