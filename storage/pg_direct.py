@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar, NoReturn, cast
 
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -195,7 +195,7 @@ def _observe(conn: AsyncConnection, sql: str, args: Sequence[Any]) -> None:
 
 async def _raise(
     conn: AsyncConnection, adapter: Any, error: Exception, sql: str, args: Sequence[Any]
-) -> None:
+) -> NoReturn:
     """Raises `error` as `conn.execute` would have: translated by SQLAlchemy's adapter,
     then wrapped, passed to the `handle_error` listeners (storage.db hides DETAIL), and
     on a lost connection with the connection invalidated. (A cancelled statement is not
@@ -227,15 +227,24 @@ async def rows(
     """All rows of `statement` (a SELECT, or a write with RETURNING) with `params`."""
     if not wanted(conn):
         return (await conn.execute(statement, params)).all()  # type: ignore[arg-type]
+    compiled, records = await _direct(conn, statement, params, fetch=True)
+    return [compiled.row(r) for r in records]
+
+
+async def _direct(
+    conn: AsyncConnection, statement: Executable, params: Mapping[str, Any], *, fetch: bool
+) -> tuple[_Compiled, Any]:
+    """Runs `statement` on the asyncpg connection in the unit of work's transaction: its
+    records (`fetch`) or its status line; counted, and any error raised as SQLAlchemy's."""
     compiled = _compiled(statement, conn.dialect)
     args = compiled.args(params)
     adapter, driver = await _driver(conn)
     _observe(conn, compiled.sql, args)
+    run = driver.fetch if fetch else driver.execute
     try:
-        records = await driver.fetch(compiled.sql, *args)
+        return compiled, await run(compiled.sql, *args)
     except Exception as error:
         await _raise(conn, adapter, error, compiled.sql, args)
-    return [compiled.row(r) for r in records]
 
 
 async def first(
@@ -250,13 +259,6 @@ async def rowcount(conn: AsyncConnection, statement: Executable, params: Mapping
     """Runs a write without RETURNING; the number of rows it matched."""
     if not wanted(conn):
         return int((await conn.execute(statement, params)).rowcount)  # type: ignore[attr-defined]
-    compiled = _compiled(statement, conn.dialect)
-    args = compiled.args(params)
-    adapter, driver = await _driver(conn)
-    _observe(conn, compiled.sql, args)
-    try:
-        status = await driver.execute(compiled.sql, *args)
-    except Exception as error:
-        await _raise(conn, adapter, error, compiled.sql, args)
+    _, status = await _direct(conn, statement, params, fetch=False)
     match = _STATUS_COUNT.match(status or "")
     return int(match.group(1)) if match else -1
