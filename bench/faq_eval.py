@@ -152,6 +152,22 @@ payment deadline", "delete my registration and refund me") answered from an entr
 other topics; questions joining two topics; a stated condition answered by the general entry.
 From round 16 on both are tuned on.
 
+Round 20 (tuned on strangers 1-17: TUNING FIGURES; strangers 18 and 19, frozen by hash during
+round 20 and never run before its end, measure it). By kind: (1) a question showing a sample
+password whose best entry is the password rule is answered with its verdict, however long
+("Is Zhang2024! ok as my password? 10 chars, has letters digits and an exclamation mark" had
+been asked back for low coverage); (2) acts: 帮我申请…, moving up the queue with the queue
+named between ("帮我在候补队列里往前排一下"); (3) declined: what score is good for something
+else ("a good CET6 score for grad school abroad" had been answered with the review's 425);
+(4) the site on the campus network (校园网 is a foreign topic for everything else, but the
+website entry names it now, so "校园网打不开cet-bm.neea.cn" gets the education-network address);
+(5) a waitlist that "goes through" states that it succeeded; "is the ticket printed on another
+website or the same system" is one-system's question; the English quick-print answer says a
+forgotten account is recovered (retrieved). Through decide() (--fast): strangers 1-15 right
+89.6-100%; stranger 16 96.2% (fresh 94.7), stranger 17 87.1% (fresh 82.6); wrong confident
+0.0-2.3% on strangers 1-16, 4.4% on 17 (fresh 6.6%, most of it its split fact groups); out of
+scope 90.6-100%, acts 90-100%.
+
 Strangers 16 and 17 (bench/faq_stranger16_questions.toml, sha256
 1603b07d1a1202d84e8396cff63700866cfee71d8ce56365e5bd6463a5019c1d, and
 bench/faq_stranger17_questions.toml, sha256

@@ -583,6 +583,18 @@ class FaqIndex:
         head, stated = self._candidates(text)
         if not head or head[0][1] < self.threshold:
             return FaqReply(DECLINE, self.no_answer(values))
+        # Round 20: a question showing a sample password whose best entry is the password rule
+        # is about that rule, however long it is ("Is Zhang2024! ok? 10 chars, has letters...").
+        verdict = password_verdict(text) if head[0][0] == PASSWORD_RULE_ENTRY else ""
+        if verdict:
+            entry = self.entries[PASSWORD_RULE_ENTRY]
+            return FaqReply(
+                ANSWER,
+                self.answer(PASSWORD_RULE_ENTRY, values, verdict),
+                entry_id=PASSWORD_RULE_ENTRY,
+                topic=entry.topic,
+                verdict=verdict,
+            )
         best_id, best_score = head[0]
         bare = _is_short(text) and not self._outcomes.asks(text)
         share = SHORT_ASK_SHARE if bare else ASK_SHARE

@@ -1094,7 +1094,9 @@ def test_r34_r37_the_waitlists_own_entries_need_the_waitlist_named():
     assert candidates["waitlist-end"] < ranked["waitlist-end"]
     reply = index.decide(text)
     assert reply.entry_id != "waitlist-end"
-    assert reply.kind == ANSWER or "pay-after-window" in {c.id for c in reply.choices}
+    # after-window's answer carries pay-after-window's (locales/faq_outcomes.toml `covers`).
+    offered = {c.id for c in reply.choices}
+    assert reply.kind == ANSWER or {"pay-after-window", "after-window"} & offered
 
 
 # --- Round 12: calibration (issue 18): answer only what the entry addresses ---------------
@@ -1670,3 +1672,22 @@ def test_r40_an_entry_covering_its_neighbour_answers_one_way_only() -> None:
     assert ("pay-after-window", "after-window") not in overlap
     assert ("review-what", "review-requirements") in overlap
     assert ("review-requirements", "review-what") in overlap
+
+
+# Round 20.
+@pytest.mark.parametrize(
+    ("locale", "text", "expected"),
+    [
+        ("zh", "帮我在候补名单里往前排一排", "act"),
+        ("zh", "帮我申请一下纸质成绩报告单", "act"),
+        ("en", "what is a good CET-6 score for a job in a foreign company?", "decline"),
+        ("zh", "用校园网打不开 cet-bm.neea.cn 教育网地址是啥", "answer"),
+        (
+            "en",
+            "Is Blue_Sky42x okay as my password? it has 11 characters, letters and digits",
+            "answer",
+        ),
+    ],
+)
+def test_r40_round_20(locale: str, text: str, expected: str) -> None:
+    assert FaqIndex.load(locale).decide(text).kind == expected
