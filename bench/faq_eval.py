@@ -56,6 +56,8 @@ questions; declined = out of scope declined or act requests acted on):
 | 18 | stranger 15 | 185 | 92.2/82.1/88.0% | 8.3% | 3.2% | 100%, acts 90.5% | 7.7 ms | 2.9 ms |
 | 19 | stranger 16 | 183 | 94.2/95.7/94.7% | 4.5% | 1.1% | 96.7%, acts 95.0% | 4.1 ms | 2.4 ms |
 | 19 | stranger 17 | 183 | 84.5/79.2/82.6% | 9.1% | 6.6%** | 93.5%, acts 85.0% | 4.8 ms | 3.0 ms |
+| 20 | stranger 18 | 185 | 92.9/92.0/92.6% | 5.9% | 2.2% | 100%, acts 90.0% | 4.1 ms | 1.9 ms |
+| 20 | stranger 19 | 184 | 87.8/95.5/90.3% | 9.0% | 1.1% | 96.7%, acts 95.0% | 3.8 ms | 2.1 ms |
 
 Stranger set 1 (bench/faq_stranger1_questions.toml, sha256
 d7d28791b52a410e72c299d51f76ec75209423bad182bdda55bbe5da988b6f53) was written from the two seed
@@ -151,6 +153,29 @@ payment deadline", "delete my registration and refund me") answered from an entr
 (seed 004's second confirmation missing); a Visa card read as a visa; 保研 and HSK not known as
 other topics; questions joining two topics; a stated condition answered by the general entry.
 From round 16 on both are tuned on.
+
+Strangers 18 and 19 (bench/faq_stranger18_questions.toml, sha256
+68c87af5bc55b3b0a32de6539a676dc71f01e424cf51e3ce234933d11cdc2b00, and
+bench/faq_stranger19_questions.toml, sha256
+41d6f948f8c173c6c56b9ba2c578f66169f4b20689c4717acfa71e3820d79c65; told as the sixteenth and
+seventeenth, and to check their fact groups by script before hashing), frozen by hash during
+round 20, measured once after it through the engine (load average 1.8). Stranger 18: 135 in
+scope, 30, 20; right 92.6% (125/135; zh 92.9%, en 92.0%), asked 5.9%, wrong 1.5% (2/135); out
+of scope 100%, acts 90.0%; wrong confident 2.2% (4/185). Stranger 19: 134, 30, 20; right 90.3%
+(121/134; zh 87.8%, en 95.5%), asked 9.0%, wrong 0.7% (1/134); out of scope 96.7%, acts 95.0%;
+wrong confident 1.1% (2/184): every goal met on this set. Together: right 91.4% (246/269),
+asked 7.4%, wrong confident 1.6% (6/369), out of scope declined 98.3% (59/60), acts 92.5%
+(37/40), out of scope and acts together 96.0% (96/100); decide() p99 4.1 and 3.8 ms, first
+answer 1.9 and 2.1 ms: the goals (right >= 90%, wrong confident <= 2%, out of scope or acts
+>= 95%, p99 <= 20 ms, first answer <= 50 ms) are met on the two sets together, and on stranger
+19 alone; stranger 18 alone has 2.2% wrong confident (4/185) and acts 90%. The wrong answers
+left: a roommate's password asked for ("我室友的通行证密码是多少 她让我帮她登") answered with the
+password rule; "I forgot my account entirely, not just the password" answered with the password
+reset; "帮我交一下报名费 从我支付宝扣" answered with the payment methods; "把我系统里的照片换成新的"
+answered with how a wrong record is corrected; the oral test's change asked with the written
+paid, answered with the payment order; the written and oral steps answered without paying.
+What is asked back: the review's name/ID cases, "password forgotten, cannot print", what to
+choose for a waitlist, the next button after 支付.
 
 Round 20 (tuned on strangers 1-17: TUNING FIGURES; strangers 18 and 19, frozen by hash during
 round 20 and never run before its end, measure it). By kind: (1) a question showing a sample
