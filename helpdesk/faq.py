@@ -810,8 +810,8 @@ def password_verdict(text: str) -> str:
         except WeakPassword as err:
             return "bad:" + "+".join(err.params.get("problems", []))
         return "ok"
-    symbols = _SYMBOL_RE.findall(text.replace("?", " ").replace(",", " ").replace(".", " . "))
-    symbols = [c for c in symbols if c not in "?,"]
+    # One symbol standing alone ("may it have # in it", "a dot ."); sentence punctuation is none.
+    symbols = [c for c in _SYMBOL_RE.findall(text) if c not in "?,"]
     if len(set(symbols)) == 1:
         char = symbols[0]
         try:

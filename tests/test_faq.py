@@ -1604,6 +1604,8 @@ def test_r40_overlapping_review_entries_answer_instead_of_asking() -> None:
         ("密码里能带#号不", "char-ok:#"),
         ("can the password contain a dot .", "char-bad:."),
         ("CET-4的密码规则是什么", ""),  # a subject code is no password
+        ("What are the password rules.", ""),  # a full stop is no symbol asked about
+        ("My password is fine. Is it?", ""),
         ("password rules for CET-6 in 2024?", ""),
     ],
 )
