@@ -583,8 +583,10 @@ class FaqIndex:
         head, stated = self._candidates(text)
         if not head or head[0][1] < self.threshold:
             return FaqReply(DECLINE, self.no_answer(values))
-        # Round 20: a question showing a sample password whose best entry is the password rule
-        # is about that rule, however long it is ("Is Zhang2024! ok? 10 chars, has letters...").
+        # Round 18: a sample password or a symbol asked about gets its verdict first ("is
+        # Abc@1234 OK?": its form meets the rule), checked by the registration's own rule (R8).
+        # Round 20: before the gates, so a long question showing one is still answered ("Is
+        # Zhang2024! ok? 10 chars, has letters...").
         verdict = password_verdict(text) if head[0][0] == PASSWORD_RULE_ENTRY else ""
         if verdict:
             entry = self.entries[PASSWORD_RULE_ENTRY]
@@ -632,7 +634,9 @@ class FaqIndex:
                 choices=choices,
             )
         entry = self.entries[best_id]
-        if ANSWER_COVERAGE and self.coverage(text, best_id) < ANSWER_COVERAGE:
+        cover = self._coverage_of(text)  # the question's weights, once for every entry
+        best_cover = cover(best_id)
+        if ANSWER_COVERAGE and best_cover < ANSWER_COVERAGE:
             # The best entry does not address what is asked: offer the near ones, or decline.
             # Round 15: only entries covering ONE_CHOICE_COVERAGE of the question are offered;
             # "did you mean" among entries that all miss it ("I can't sleep before the exam":
@@ -641,9 +645,9 @@ class FaqIndex:
                 eid
                 for eid, s in head[:MAX_CHOICES]
                 if s >= best_score * RELATED_SHARE
-                and (eid == best_id or self.coverage(text, eid) >= ONE_CHOICE_COVERAGE)
+                and (eid == best_id or cover(eid) >= ONE_CHOICE_COVERAGE)
             ]
-            if self.coverage(text, best_id) < ONE_CHOICE_COVERAGE:
+            if best_cover < ONE_CHOICE_COVERAGE:
                 near = [eid for eid in near if eid != best_id]
             if not near:
                 return FaqReply(DECLINE, self.no_answer(values))
@@ -654,16 +658,12 @@ class FaqIndex:
             for eid, score in head[1:]
             if score >= best_score * RELATED_SHARE
         )[:MAX_RELATED]
-        # Round 18: a sample password or a symbol asked about gets its verdict first ("is
-        # Abc@1234 OK?": its form meets the rule), checked by the registration's own rule (R8).
-        verdict = password_verdict(text) if best_id == PASSWORD_RULE_ENTRY else ""
         return FaqReply(
             ANSWER,
-            self.answer(best_id, values, verdict),
+            self.answer(best_id, values),
             entry_id=best_id,
             topic=entry.topic,
             choices=related,
-            verdict=verdict,
         )
 
     def coverage(self, text: str, entry_id: str) -> float:
@@ -671,6 +671,10 @@ class FaqIndex:
         and examples in both locales, and its answers): how much of what is asked it addresses.
         Function words (locales/faq_outcomes.toml [gate]) and the Chinese n-grams holding one
         are no content and are left out."""
+        return self._coverage_of(text)(entry_id)
+
+    def _coverage_of(self, text: str) -> Callable[[str], float]:
+        """`coverage` for one question: its content weights, computed once for any entry."""
         query = self._tokens(self._speller.correct(text))
         function = self._outcomes.function
         weights = [
@@ -679,10 +683,14 @@ class FaqIndex:
             if not _is_function(t, function)
         ]
         mass = sum(w for _, w in weights)
-        if not mass:
-            return 0.0
-        terms = self._gate_terms[entry_id]
-        return sum(w for t, w in weights if t in terms) / mass
+
+        def of(entry_id: str) -> float:
+            if not mass:
+                return 0.0
+            terms = self._gate_terms[entry_id]
+            return sum(w for t, w in weights if t in terms) / mass
+
+        return of
 
     def candidates(self, text: str) -> list[tuple[str, float]]:
         """The entries that may answer `text`, best first: the ranking (see rank) with the
