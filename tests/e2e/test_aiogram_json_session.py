@@ -32,13 +32,8 @@ from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboar
 from aiohttp import web
 
 from bot.conversation.types import (
-    AnswerButton,
-    Button,
     SendResult,
     SendText,
-)
-from bot.conversation.types import (
-    DeleteMessage as DeleteAction,
 )
 from bot.handlers.aiogram_adapter import (
     AiogramPerformer,
@@ -48,6 +43,7 @@ from bot.handlers.aiogram_adapter import (
     classify,
 )
 from bot.handlers.retry import Outcome, RetryPolicy
+from tests.e2e.own_bodies import WIRE_METHODS, perform_the_seven
 
 TOKEN = "123456:json-session-test"
 MESSAGE = {"message_id": 7, "date": 0, "chat": {"id": 42, "type": "private"}, "text": "hi"}
@@ -98,10 +94,6 @@ async def test_a_message_goes_as_one_json_body_with_its_keyboard_as_an_object(
     assert body["reply_markup"] == json.loads(keyboard.model_dump_json(exclude_none=True))
 
 
-KEYBOARD = (
-    (Button("开始报名", payload="v1:m:reg"), Button("缴费", url="https://pay.example/p/1")),
-    (Button("返回", payload=""),),
-)
 AIOGRAM_KEYBOARD = InlineKeyboardMarkup(
     inline_keyboard=[
         [
@@ -130,30 +122,12 @@ async def test_the_performers_own_bodies_equal_aiograms_on_the_wire(
         await bot.delete_message(42, 7)
         by_aiogram = list(seen)
         seen.clear()
-        results = [
-            await performer.perform(SendText(chat_id=42, text="你好", keyboard=KEYBOARD)),
-            await performer.perform(SendText(chat_id=42, text="no keyboard")),
-            await performer.perform(
-                SendText(chat_id=42, text="改", keyboard=KEYBOARD, edit_message_id=7)
-            ),
-            await performer.perform(SendText(chat_id=42, text="改 no keyboard", edit_message_id=7)),
-            await performer.perform(AnswerButton("cb-1", text="已选", alert=True)),
-            await performer.perform(AnswerButton("cb-2")),
-            await performer.perform(DeleteAction(chat_id=42, message_id=7)),
-        ]
+        results = await perform_the_seven(performer)
     finally:
         await performer.close()
     assert [r.ok for r in results] == [True] * 7
     assert [r.message_id for r in results[:4]] == [7, 7, 7, 7]
-    assert [name for name, _, _ in by_aiogram] == [
-        "sendMessage",
-        "sendMessage",
-        "editMessageText",
-        "editMessageText",
-        "answerCallbackQuery",
-        "answerCallbackQuery",
-        "deleteMessage",
-    ]
+    assert [name for name, _, _ in by_aiogram] == WIRE_METHODS
     assert all(ctype == "application/json" for _, ctype, _ in by_aiogram + seen)
     assert seen == by_aiogram
     assert seen[0][2]["reply_markup"] == json.loads(

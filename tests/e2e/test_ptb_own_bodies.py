@@ -19,10 +19,10 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 from telegram.request import HTTPXRequest
 
-from bot.conversation.types import AnswerButton, Button, SendResult, SendText
-from bot.conversation.types import DeleteMessage as DeleteAction
+from bot.conversation.types import AnswerButton, SendResult, SendText
 from bot.handlers.ptb_adapter import SEND_READ_TIMEOUT, PtbPerformer, classify
 from bot.handlers.retry import Outcome, RetryPolicy
+from tests.e2e.own_bodies import KEYBOARD, WIRE_METHODS, perform_the_seven
 
 TOKEN = "123456:ptb-own-bodies-test"
 MESSAGE = {"message_id": 7, "date": 0, "chat": {"id": 42, "type": "private"}, "text": "hi"}
@@ -67,10 +67,6 @@ async def server() -> AsyncIterator[tuple[str, Seen]]:
         await runner.cleanup()
 
 
-KEYBOARD = (
-    (Button("开始报名", payload="v1:m:reg"), Button("缴费", url="https://pay.example/p/1")),
-    (Button("返回", payload=""),),
-)
 PTB_KEYBOARD = InlineKeyboardMarkup(
     [
         [
@@ -99,30 +95,12 @@ async def test_the_performers_own_bodies_equal_ptbs_on_the_wire(
         await bot.delete_message(42, 7)
         by_ptb = list(seen)
         seen.clear()
-        results = [
-            await performer.perform(SendText(chat_id=42, text="你好", keyboard=KEYBOARD)),
-            await performer.perform(SendText(chat_id=42, text="no keyboard")),
-            await performer.perform(
-                SendText(chat_id=42, text="改", keyboard=KEYBOARD, edit_message_id=7)
-            ),
-            await performer.perform(SendText(chat_id=42, text="改 no keyboard", edit_message_id=7)),
-            await performer.perform(AnswerButton("cb-1", text="已选", alert=True)),
-            await performer.perform(AnswerButton("cb-2")),
-            await performer.perform(DeleteAction(chat_id=42, message_id=7)),
-        ]
+        results = await perform_the_seven(performer)
     finally:
         await performer.close()
     assert [r.ok for r in results] == [True] * 7
     assert [r.message_id for r in results[:4]] == [7, 7, 7, 7]
-    assert [name for name, _, _ in by_ptb] == [
-        "sendMessage",
-        "sendMessage",
-        "editMessageText",
-        "editMessageText",
-        "answerCallbackQuery",
-        "answerCallbackQuery",
-        "deleteMessage",
-    ]
+    assert [name for name, _, _ in by_ptb] == WIRE_METHODS
     # The fields, each with the same text (the keyboard's JSON included), in any order.
     assert [(n, c, sorted(parse_qsl(b, keep_blank_values=True))) for n, c, b in seen] == [
         (n, c, sorted(parse_qsl(b, keep_blank_values=True))) for n, c, b in by_ptb
