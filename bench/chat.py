@@ -156,8 +156,15 @@ def pair_ratios(bot: list[float], echo: list[float]) -> list[float]:
 # -- setup ---------------------------------------------------------------------------------
 
 
-async def build_template(path: Path, n: int) -> None:
-    """The example session plus n candidates ready to register, made through the services."""
+async def build_template(
+    path: Path,
+    n: int,
+    platform: str = "telegram",
+    chat_user: Callable[[Any, int], Awaitable[int]] | None = None,
+) -> None:
+    """The example session plus n candidates ready to register, made through the services,
+    each bound to a chat user of `platform`: Telegram's FIRST_USER + i, or what
+    `chat_user(uow, i)` gives (bench/chat_wechat.py: an OpenID's internal id)."""
     url = f"sqlite+aiosqlite:///{path}"
     await migrate.upgrade(url)
     db = Database(url)
@@ -190,11 +197,12 @@ async def build_template(path: Path, n: int) -> None:
             await uow.records.bulk_upsert(session.id, rows, eligible, {})
             keys = await uow.records.keys_of_session(session.id)
             for i, row in enumerate(rows):
-                account = await uow.accounts.create(f"chat{i}@example.com", "x", NOW)
+                user = FIRST_USER + i if chat_user is None else await chat_user(uow, i)
+                account = await uow.accounts.create(f"{platform}{i}@example.com", "x", NOW)
                 await uow.accounts.mark_verified(account.id, NOW)
                 account = await uow.accounts.get(account.id)
                 assert account is not None
-                await accounts.bind_chat(uow, clock, "telegram", FIRST_USER + i, account.id)
+                await accounts.bind_chat(uow, clock, platform, user, account.id)
                 await eligibility.save_registration(
                     uow,
                     clock,

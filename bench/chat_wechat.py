@@ -31,7 +31,6 @@ import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -69,69 +68,12 @@ class WxRunResult:
     late_pushes: int = 0  # pushes WeChat would have retried (no answer within 5 s)
 
 
-async def build_wechat_template(
-    path: Path, n: int, now: Any, campus_code: str, subject: str
-) -> None:
-    """The example session plus n candidates ready to register, bound to WeChat users."""
-    from cetbot.demo import seed_example_session
-    from foundation.clock import FrozenClock
-    from registration import accounts, eligibility
-    from registration.identity import make_id_card_number
-    from storage import migrate
-    from storage.db import Database
+async def _wechat_user(uow: Any, i: int) -> int:
+    """The internal id of candidate i's OpenID (bench/chat.py build_template binds it)."""
+    from bench.chat import NOW
 
-    url = f"sqlite+aiosqlite:///{path}"
-    await migrate.upgrade(url)
-    db = Database(url)
-    clock = FrozenClock(now)
-    try:
-        await seed_example_session(db, now.date())
-        async with db.uow() as uow:
-            [session] = await uow.sessions.all()
-            campus = next(
-                c for c in await uow.sessions.campuses(session.id) if c.code == campus_code
-            )
-            assert await uow.sessions.set_capacity(campus.id, subject, 1_000_000)
-            rows, eligible = [], {}
-            for i in range(n):
-                number = make_id_card_number(
-                    "320102", date(2004, 1, 1) + timedelta(i // 900), i % 900
-                )
-                rows.append(
-                    {
-                        "name": f"考生{i}",
-                        "gender": "F",
-                        "id_type": "id_card",
-                        "id_number": number,
-                        "school": campus.school,
-                        "campus_code": campus_code,
-                        "student_no": f"B{i:07d}",
-                        "phone": "13800000000",
-                        "has_photo": False,
-                    }
-                )
-                eligible[("id_card", number)] = [subject]
-            await uow.records.bulk_upsert(session.id, rows, eligible, {})
-            keys = await uow.records.keys_of_session(session.id)
-            for i, row in enumerate(rows):
-                user = await uow.platform_users.intake("wechat", openid(i), now, None)
-                account = await uow.accounts.create(f"wx{i}@example.com", "x", now)
-                await uow.accounts.mark_verified(account.id, now)
-                account = await uow.accounts.get(account.id)
-                assert account is not None
-                await accounts.bind_chat(uow, clock, "wechat", user.user_id, account.id)
-                await eligibility.save_registration(
-                    uow,
-                    clock,
-                    account=account,
-                    session_id=session.id,
-                    record_id=keys[("id_card", row["id_number"])],
-                    phone="13912345678",
-                    agreed=True,
-                )
-            await uow.commit()
-    finally:
-        await db.dispose()
+    user = await uow.platform_users.intake("wechat", openid(i), NOW, None)
+    return int(user.user_id)
 
 
 def _free_port() -> int:
@@ -402,7 +344,9 @@ async def main(candidates: int, concurrency: int, runs: int, now: Any) -> None:
     try:
         template = work / "template.db"
         began = time.perf_counter()
-        await build_wechat_template(template, candidates, now, "BSU-HD", "CET4")
+        from bench.chat import build_template  # its candidates, bound to WeChat users
+
+        await build_template(template, candidates, "wechat", _wechat_user)
         print(
             f"wechat: {candidates} candidates, concurrency {concurrency}, {len(STEPS)} updates "
             f"each; setup {time.perf_counter() - began:.1f}s"
