@@ -37,7 +37,7 @@ from typing import Any
 
 from bench.cpu import process_cpu
 from emulator.server import start_emulator
-from emulator.wechat_client import WeChatEmulatorClient
+from emulator.wechat_client import WeChatEmulatorClient, bot_settings
 
 STEP_TIMEOUT = 60.0
 # The label of each step's option in the menu message before it (the Telegram bench's
@@ -138,12 +138,7 @@ async def _serve(
 
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg]
-        wechat_app_id=account["appid"],
-        wechat_app_secret=account["secret"],
-        wechat_token=account["token"],
-        wechat_aes_key=account["encoding_aes_key"],
-        wechat_api_url=emulator_url,
-        wechat_url=f"http://127.0.0.1:{port}/wechat",
+        **bot_settings(account, emulator_url, f"http://127.0.0.1:{port}/wechat"),
         public_url=f"http://127.0.0.1:{port}",
         database_url=f"sqlite+aiosqlite:///{db_path}",
         data_dir=data_dir,

@@ -35,11 +35,25 @@ msgmenu choice carries ``bizmsgmenuid``.
 from __future__ import annotations
 
 import base64
+from collections.abc import Mapping
 from typing import Any
 
 import aiohttp
 
 from emulator.client import ControlClient, EmulatorError
+
+
+def bot_settings(account: Mapping[str, Any], api_url: str, push_url: str) -> dict[str, Any]:
+    """The bot's WeChat settings (foundation/settings.py names) for the account `configure`
+    returned: its credentials, the emulator as WECHAT_API_URL, `push_url` as WECHAT_URL."""
+    return {
+        "wechat_app_id": account["appid"],
+        "wechat_app_secret": account["secret"],
+        "wechat_token": account["token"],
+        "wechat_aes_key": account["encoding_aes_key"],
+        "wechat_api_url": api_url,
+        "wechat_url": push_url,
+    }
 
 
 class WeChatEmulatorError(EmulatorError):

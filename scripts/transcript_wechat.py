@@ -35,6 +35,7 @@ from bot.app import create_wechat_app  # noqa: E402
 from bot.handlers.wechat.adapter import PushClock  # noqa: E402
 from cetbot.demo import DEMO_NOW, SESSION_FILE, seed_example_session  # noqa: E402
 from emulator.server import start_emulator  # noqa: E402
+from emulator.wechat_client import bot_settings  # noqa: E402
 from foundation.clock import FrozenClock  # noqa: E402
 from foundation.settings import Settings  # noqa: E402
 from outgoing.mailer import MailboxMailer  # noqa: E402
@@ -116,12 +117,7 @@ async def _run() -> tuple[str, int]:
             )
             settings = Settings(
                 _env_file=None,  # type: ignore[call-arg]
-                wechat_app_id=account["appid"],
-                wechat_app_secret=account["secret"],
-                wechat_token=account["token"],
-                wechat_aes_key=account["encoding_aes_key"],
-                wechat_api_url=emulator.url,
-                wechat_url=f"http://127.0.0.1:{port}/wechat",
+                **bot_settings(account, emulator.url, f"http://127.0.0.1:{port}/wechat"),
                 public_url="https://bot.example.edu.cn",
                 database_url=url,
                 data_dir=work / "data",

@@ -24,7 +24,7 @@ from bot.handlers.wechat.adapter import PushClock, WeChatAdapter
 from bot.handlers.wechat.store import updates_key
 from cetbot.demo import seed_example_session
 from emulator.server import RunningEmulator
-from emulator.wechat_client import WeChatEmulatorClient
+from emulator.wechat_client import WeChatEmulatorClient, bot_settings
 from foundation.clock import FrozenClock
 from foundation.settings import Settings
 from outgoing.mailer import MailboxMailer
@@ -150,12 +150,7 @@ class WeChatHarness:
         account = self.account
         settings = Settings(
             _env_file=None,  # type: ignore[call-arg]
-            wechat_app_id=account["appid"],
-            wechat_app_secret=account["secret"],
-            wechat_token=account["token"],
-            wechat_aes_key=account["encoding_aes_key"],
-            wechat_api_url=self.emulator.url,
-            wechat_url=url,
+            **bot_settings(account, self.emulator.url, url),
             wechat_msgmenu=msgmenu,
             database_url=database_url,
             payment_secret=TEST_PAYMENT_SECRET,
