@@ -202,12 +202,17 @@ class DirectConnection:
     def dialect(self) -> Dialect:
         return self.sync_connection.dialect
 
+    @property
+    def driver_connection(self) -> sqlite3.Connection:
+        """The sqlite3 connection itself (storage/direct.py runs the hot statements on it)."""
+        return self.sync_connection.connection.driver_connection  # type: ignore[return-value]
+
     def _raw(self, sql: str) -> None:
         # The sqlite3 connection itself: transaction control needs none of SQLAlchemy's
         # statement machinery (so its cursor events do not see it: the observers do).
         for observe in self._observers:
             observe(sql)
-        self.sync_connection.connection.driver_connection.execute(sql)  # type: ignore[union-attr]
+        self.driver_connection.execute(sql)
 
     def _savepoint(self) -> str:
         self._savepoints += 1

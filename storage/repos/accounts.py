@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from storage import pg_direct
+from storage import direct
 from storage.dto import AccountDTO, RegistrationDTO, VerificationCodeDTO
 from storage.errors import Conflict
 from storage.models import Account, ChatBinding, Registration, VerificationCode
@@ -98,7 +98,7 @@ class AccountRepository(Repository):
         """`bound_account` and the account's active registration in `session_id` (as
         `registrations.active_of_account` finds it), in one statement."""
         params = {"b_session_id": session_id, "b_platform": platform, "b_user_id": chat_user_id}
-        row = await pg_direct.first(self.conn, _BOUND_AND_REGISTRATION, params)
+        row = await direct.first(self.conn, _BOUND_AND_REGISTRATION, params)
         if row is None:
             return None, None
         account = to_dto(AccountDTO, row)

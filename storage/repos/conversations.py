@@ -21,8 +21,9 @@ from sqlalchemy import (
     tuple_,
     update,
 )
+from sqlalchemy.exc import NoResultFound
 
-from storage import pg_direct
+from storage import direct
 from storage.models import Conversation, ProcessedUpdate
 from storage.repos.base import Repository, insert_or_skip, table
 
@@ -152,11 +153,13 @@ class ConversationRepository(Repository):
         a new user costs two statements and no savepoint.
         """
         params = {**_who(platform, user_id, chat_id), "b_now": now}
-        row = (await self.conn.execute(_TOUCH, params)).first()
+        row = await direct.first(self.conn, _TOUCH, params)
         if row is None:
-            row = (await self.conn.execute(_CREATE[self.dialect], params)).first()
+            row = await direct.first(self.conn, _CREATE[self.dialect], params)
             if row is None:  # created by a concurrent update of the same user
-                row = (await self.conn.execute(_TOUCH, params)).one()
+                row = await direct.first(self.conn, _TOUCH, params)
+                if row is None:
+                    raise NoResultFound("the conversation row created meanwhile is gone")
         return _conversation(row)
 
     async def start_update(
@@ -181,7 +184,7 @@ class ConversationRepository(Repository):
             "b_updates_key": updates_key,
             "b_update_id": update_id,
         }
-        row = await pg_direct.first(self.conn, _START_UPDATE_PG, params)
+        row = await direct.first(self.conn, _START_UPDATE_PG, params)
         assert row is not None
         if not row.fresh:
             return None
@@ -194,7 +197,7 @@ class ConversationRepository(Repository):
     ) -> bool:
         """Records the message carrying the menu in one UPDATE; False if there is no row."""
         params = {**_who(platform, user_id, chat_id), "b_menu": message_id, "b_now": now}
-        return bool(await pg_direct.rowcount(self.conn, _SET_MENU, params))
+        return bool(await direct.rowcount(self.conn, _SET_MENU, params))
 
     async def save(
         self,
@@ -215,10 +218,10 @@ class ConversationRepository(Repository):
             "b_now": now,
         }
         if reply is None:
-            await pg_direct.rowcount(self.conn, _SAVE, params)
+            await direct.rowcount(self.conn, _SAVE, params)
             return
         params["b_reply_update_id"], params["b_reply"] = reply
-        await pg_direct.rowcount(self.conn, _SAVE_WITH_REPLY, params)
+        await direct.rowcount(self.conn, _SAVE_WITH_REPLY, params)
 
     async def reply_sent(
         self,
@@ -234,10 +237,10 @@ class ConversationRepository(Repository):
         records the new menu message: one UPDATE. False if there is no row."""
         params = {**_who(platform, user_id, chat_id), "b_update_id": update_id}
         if menu_message_id is None:
-            await pg_direct.rowcount(self.conn, _REPLY_SENT, params)
+            await direct.rowcount(self.conn, _REPLY_SENT, params)
             return True
         params |= {"b_menu": menu_message_id, "b_now": now}
-        return bool(await pg_direct.rowcount(self.conn, _REPLY_SENT_WITH_MENU, params))
+        return bool(await direct.rowcount(self.conn, _REPLY_SENT_WITH_MENU, params))
 
     async def claim_unsent_replies(
         self, kept_before: datetime, now: datetime, limit: int, platform: str | None = None
@@ -287,8 +290,7 @@ class ConversationRepository(Repository):
         One INSERT ... ON CONFLICT DO NOTHING RETURNING: a row comes back only when the
         id is new, and a re-delivery leaves the transaction usable without a savepoint."""
         params = {"b_platform": platform, "b_update_id": update_id, "b_now": now}
-        res = await self.conn.execute(_MARK_PROCESSED[self.dialect], params)
-        return res.first() is not None
+        return await direct.first(self.conn, _MARK_PROCESSED[self.dialect], params) is not None
 
     async def forget_processed_before(self, cutoff: datetime) -> int:
         res = await self.conn.execute(delete(PU).where(PU.c.processed_at < cutoff))

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Executable, and_, bindparam, delete, insert, select, text, true, update
 from sqlalchemy.exc import IntegrityError
 
-from storage import pg_direct
+from storage import direct
 from storage.dto import EntryDTO, RegistrationDTO
 from storage.errors import Conflict
 from storage.models import Entry, Payment, PaymentNonce, Registration
@@ -133,7 +133,7 @@ class PaymentRepository(Repository):
         return to_dto(PaymentDTO, row) if row else None
 
     async def pending_of_entry(self, entry_id: int) -> PaymentDTO | None:
-        row = (await self.conn.execute(_PENDING_OF_ENTRY, {"b_entry_id": entry_id})).first()
+        row = await direct.first(self.conn, _PENDING_OF_ENTRY, {"b_entry_id": entry_id})
         return to_dto(PaymentDTO, row) if row else None
 
     async def lock_for_payment(self, registration_id: int, entry_id: int) -> PayState | None:
@@ -142,7 +142,7 @@ class PaymentRepository(Repository):
         PostgreSQL usually in one round trip. None when the registration is not active."""
         if self.dialect == "postgresql":
             params = {"b_registration_id": registration_id, "b_entry_id": entry_id}
-            row = await pg_direct.first(self.conn, _LOCK_ENTRY_PENDING, params)
+            row = await direct.first(self.conn, _LOCK_ENTRY_PENDING, params)
             if row is None:
                 return None  # not active: no row locked
             m = row._mapping
@@ -158,11 +158,11 @@ class PaymentRepository(Repository):
                 return PayState(registration, entry, pay)
             # The snapshot predates a change committed while we waited for the lock.
         else:
-            row = (await self.conn.execute(_LOCK, {"registration_id": registration_id})).first()
+            row = await direct.first(self.conn, _LOCK, {"registration_id": registration_id})
             if row is None:
                 return None
             registration = to_dto(RegistrationDTO, row)
-        entry_row = (await self.conn.execute(_ENTRY, {"b_entry_id": entry_id})).first()
+        entry_row = await direct.first(self.conn, _ENTRY, {"b_entry_id": entry_id})
         entry = to_dto(EntryDTO, entry_row) if entry_row else None
         pending = await self.pending_of_entry(entry.id) if entry is not None else None
         return PayState(registration, entry, pending)
@@ -191,14 +191,14 @@ class PaymentRepository(Repository):
             after = _payment_as_returned(values)
             audit = await sink.fields("create", "payment", None, after)
             params.update({_A_PREFIX + k: v for k, v in audit.items()})
-            row = await pg_direct.first(self.conn, _CREATE_PENDING_AUDITED, params)
+            row = await direct.first(self.conn, _CREATE_PENDING_AUDITED, params)
             if row is None:
                 raise Conflict("payments.pending_entry")
             got = without(row._mapping, "id", "link", _AUDIT_ID)
             if got != after:  # never so far: a default of the database, say
                 await sink.correct_after(row._mapping[_AUDIT_ID], got)
             return to_dto(PaymentDTO, row)
-        row = (await self.conn.execute(_CREATE_PENDING[self.dialect], params)).first()
+        row = await direct.first(self.conn, _CREATE_PENDING[self.dialect], params)
         if row is None:
             raise Conflict("payments.pending_entry")
         # The link is long and says nothing the trail needs.

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, delete, func, insert, select, update
 
-from storage import pg_direct
+from storage import direct
 from storage.dto import ScoreRecordDTO, StudentRecordDTO
 from storage.models import RecordEligibility, RecordPhoto, ScoreRecord, StudentRecord
 from storage.repos.base import Repository, table, to_dto
@@ -38,7 +38,7 @@ class RecordRepository(Repository):
         return to_dto(StudentRecordDTO, row, eligible=frozenset(codes.scalars()))
 
     async def get(self, record_id: int) -> StudentRecordDTO | None:
-        rows = await pg_direct.rows(self.conn, _GET_WITH_ELIGIBILITY, {"record_id": record_id})
+        rows = await direct.rows(self.conn, _GET_WITH_ELIGIBILITY, {"record_id": record_id})
         if not rows:
             return None
         eligible = frozenset(r._eligible for r in rows if r._eligible is not None)

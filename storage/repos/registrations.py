@@ -20,8 +20,9 @@ from sqlalchemy import (
     true,
     update,
 )
+from sqlalchemy.exc import NoResultFound
 
-from storage import pg_direct
+from storage import direct
 from storage.dto import EntryDTO, RegistrationDTO, ReviewDTO, StudentRecordDTO, WaitlistDTO
 from storage.models import Entry, RecordEligibility, Registration, Review, StudentRecord, Waitlist
 from storage.repos.audit import AU, without
@@ -57,7 +58,19 @@ _ACTIVE_ENTRIES = (
     .where(EN.c.registration_id == bindparam("registration_id"), _IS_ACTIVE_ENTRY)
     .order_by(EN.c.id)
 )
-_CREATE_ENTRY = insert(EN).returning(*EN.c)
+_CREATE_ENTRY: dict[tuple[str, ...], Executable] = {}
+
+
+def _create_entry(columns: tuple[str, ...]) -> Executable:
+    """INSERT INTO entries (columns) VALUES (...) RETURNING *, built once per column set
+    (a statement sent straight to the driver names its parameters when it is built)."""
+    stmt = _CREATE_ENTRY.get(columns)
+    if stmt is None:
+        values = {c: bindparam(c, type_=EN.c[c].type) for c in columns}
+        stmt = _CREATE_ENTRY[columns] = insert(EN).values(values).returning(*EN.c)
+    return stmt
+
+
 # Read on most chat updates, built once too.
 _REGISTRATION = select(REG).where(REG.c.id == bindparam("registration_id"))
 _ACTIVE_OF_ACCOUNT = select(REG).where(
@@ -298,8 +311,7 @@ class RegistrationRepository(Repository):
 
     async def lock(self, registration_id: int) -> RegistrationDTO | None:
         """Bumps the version: the row lock serializes one candidate's changes."""
-        res = await self.conn.execute(_LOCK, {"registration_id": registration_id})
-        row = res.first()
+        row = await direct.first(self.conn, _LOCK, {"registration_id": registration_id})
         return to_dto(RegistrationDTO, row) if row else None
 
     async def booking_state(
@@ -308,18 +320,13 @@ class RegistrationRepository(Repository):
         """The record (with eligibility), the active entries and whether a waiting place
         of (kind, level) exists, in one statement. Call it after `lock`: the lock keeps
         the entries and waitlists of the registration from changing under us."""
-        rows = (
-            await self.conn.execute(
-                _BOOKING_STATE,
-                {
-                    "b_registration_id": registration_id,
-                    "b_record_id": record_id,
-                    "b_kind": kind,
-                    "b_level": level,
-                },
-            )
-        ).all()
-        return _state_of(rows)
+        params = {
+            "b_registration_id": registration_id,
+            "b_record_id": record_id,
+            "b_kind": kind,
+            "b_level": level,
+        }
+        return _state_of(await direct.rows(self.conn, _BOOKING_STATE, params))
 
     async def lock_for_booking(
         self, registration_id: int, kind: str, level: int
@@ -332,7 +339,7 @@ class RegistrationRepository(Repository):
             if reg is None:
                 return None
             return reg, await self.booking_state(reg.id, reg.record_id, kind, level)
-        rows = await pg_direct.rows(
+        rows = await direct.rows(
             self.conn,
             _LOCK_AND_STATE,
             {"b_registration_id": registration_id, "b_kind": kind, "b_level": level},
@@ -429,7 +436,7 @@ class _Mapped:
 
 class EntryRepository(Repository):
     async def get(self, entry_id: int) -> EntryDTO | None:
-        row = (await self.conn.execute(_ENTRY, {"b_entry_id": entry_id})).first()
+        row = await direct.first(self.conn, _ENTRY, {"b_entry_id": entry_id})
         return to_dto(EntryDTO, row) if row else None
 
     async def of_registration(
@@ -437,14 +444,16 @@ class EntryRepository(Repository):
     ) -> list[EntryDTO]:
         if active_only:
             params = {"registration_id": registration_id}
-            rows = await pg_direct.rows(self.conn, _ACTIVE_ENTRIES, params)
+            rows = await direct.rows(self.conn, _ACTIVE_ENTRIES, params)
         else:
             q = select(EN).where(EN.c.registration_id == registration_id)
             rows = (await self.conn.execute(q.order_by(EN.c.id))).all()
         return [to_dto(EntryDTO, r) for r in rows]
 
     async def create(self, values: dict[str, Any]) -> EntryDTO:
-        row = (await self.conn.execute(_CREATE_ENTRY, values)).one()
+        row = await direct.first(self.conn, _create_entry(tuple(sorted(values))), values)
+        if row is None:
+            raise NoResultFound("INSERT ... RETURNING returned no entry")
         await self._created(row)
         return to_dto(EntryDTO, row)
 
@@ -471,7 +480,7 @@ class EntryRepository(Repository):
                 audit = await sink.fields("create", "entry", None, after)
                 params.update({_A_PREFIX + k: v for k, v in audit.items()})
             stmt = _seat_and_entry(tuple(sorted(values)), sink is not None)
-            row = await pg_direct.first(self.conn, stmt, {**params, **seat})
+            row = await direct.first(self.conn, stmt, {**params, **seat})
             if row is None:
                 return None
             if sink is not None:
@@ -479,7 +488,7 @@ class EntryRepository(Repository):
                 if got != after:  # never so far: a default of the database, say
                     await sink.correct_after(row._mapping[_AUDIT_ID], got)
             return to_dto(EntryDTO, row)
-        if not (await self.conn.execute(_TAKE_SEAT, seat)).rowcount:
+        if not await direct.rowcount(self.conn, _TAKE_SEAT, seat):
             return None
         return await self.create(values)
 
@@ -608,7 +617,7 @@ class ReviewRepository(Repository):
 
     async def of_record(self, session_id: int, record_id: int) -> list[ReviewDTO]:
         params = {"b_session_id": session_id, "b_record_id": record_id}
-        rows = await pg_direct.rows(self.conn, _REVIEWS_OF_RECORD, params)
+        rows = await direct.rows(self.conn, _REVIEWS_OF_RECORD, params)
         return [to_dto(ReviewDTO, r) for r in rows]
 
     async def create(self, values: dict[str, Any]) -> ReviewDTO:
@@ -657,7 +666,7 @@ class WaitlistRepository(Repository):
         self, registration_id: int, *, waiting_only: bool = False
     ) -> list[WaitlistDTO]:
         q = _WAITLISTS_WAITING if waiting_only else _WAITLISTS_ALL
-        rows = await pg_direct.rows(self.conn, q, {"registration_id": registration_id})
+        rows = await direct.rows(self.conn, q, {"registration_id": registration_id})
         return [to_dto(WaitlistDTO, r) for r in rows]
 
     async def create(self, values: dict[str, Any]) -> WaitlistDTO:

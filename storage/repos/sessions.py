@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage import pg_direct
+from storage import direct
 from storage.dto import CampusDTO, ExamSessionDTO, OfferedSubjectDTO, SeatsDTO, SubjectDTO
 from storage.models import Campus, CampusSeats, ExamSession, SessionSubject, Subject
 from storage.repos.base import Repository, table, to_dto
@@ -259,7 +259,7 @@ class SessionRepository(Repository):
 
     async def seats(self, campus_id: int, subject_code: str) -> SeatsDTO | None:
         params = {"b_campus_id": campus_id, "b_subject_code": subject_code}
-        row = await pg_direct.first(self.conn, _SEATS, params)
+        row = await direct.first(self.conn, _SEATS, params)
         return to_dto(SeatsDTO, row) if row else None
 
     async def seats_of_subject(
@@ -274,7 +274,7 @@ class SessionRepository(Repository):
         return {r.campus_id: to_dto(SeatsDTO, r) for r in rows}
 
     async def seats_of_session(self, session_id: int) -> list[SeatsDTO]:
-        rows = await pg_direct.rows(self.conn, _SEATS_OF_SESSION, {"session_id": session_id})
+        rows = await direct.rows(self.conn, _SEATS_OF_SESSION, {"session_id": session_id})
         return [to_dto(SeatsDTO, r) for r in rows]
 
     async def set_capacity(self, campus_id: int, subject_code: str, capacity: int) -> bool:

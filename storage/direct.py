@@ -1,32 +1,39 @@
-"""PostgreSQL: the hottest statements sent straight to asyncpg, in the unit of work's transaction.
+"""The hottest statements sent straight to the driver, in the unit of work's transaction.
 
 SQLAlchemy's execution layer (the compiled-cache look-up, the execution context, the
 DB-API adapter, the result objects) cost about as much CPU as the database round trip
 itself on the statements every chat update runs (issue 17: ~0.18 against ~0.09 ms per
-statement, measured on this machine). `rows` and `rowcount` run a Core statement built
-once at import (the repositories' `_TOUCH`, `_SAVE`, ...) on the asyncpg connection under
-the unit of work's `AsyncConnection`:
+statement on PostgreSQL, measured on this machine). `rows`, `first` and `rowcount` run a
+Core statement built once at import (the repositories' `_TOUCH`, `_SAVE`, ...) on the
+driver connection under the unit of work's connection:
 
+* PostgreSQL over asyncpg: on the asyncpg connection under the unit of work's
+  `AsyncConnection`; asyncpg prepares each statement once per connection (its statement
+  cache); asyncpg's BEGIN is sent by SQLAlchemy's adapter, started here when this is the
+  first statement;
+* a SQLite file: on the sqlite3 connection under the unit of work's `DirectConnection`
+  (storage/sqlite_direct.py), which already began the transaction; sqlite3 keeps its own
+  cache of prepared statements, and every row is read at once (as `_BufferedContext` does:
+  SQLite refuses COMMIT while a RETURNING statement is unread);
 * the statement is compiled once per dialect by SQLAlchemy itself (the same SQL, casts
-  and parameter order as `conn.execute` sends), and asyncpg prepares it once per
-  connection (its statement cache);
+  and parameter order as `conn.execute` sends);
 * the parameters go through the columns' own bind processors (JSON, UTCDateTime...), the
   results through their result processors, so a row holds what SQLAlchemy's would;
-* the statement runs inside the transaction the unit of work opened: asyncpg's BEGIN is
-  sent by SQLAlchemy's adapter, started here when this is the first statement;
 * an error goes through SQLAlchemy's own handling of a driver error (the same exception
   classes, hidden parameters and DETAIL, a lost connection invalidated and retried by
   `Database.run`);
 * SQLAlchemy's `before_cursor_execute` listeners see each statement, so the statement
   budget test and the benches count them as before.
 
-Everything else (SQLite, other drivers, statements not passed here) goes through
-`conn.execute` unchanged; SQLAlchemy keeps the models, the migrations and the cold paths.
+Everything else (other drivers, an in-memory SQLite database, statements not passed here)
+goes through `conn.execute` unchanged; SQLAlchemy keeps the models, the migrations and the
+cold paths.
 """
 
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, NoReturn, cast
 
@@ -34,6 +41,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.expression import Executable
+
+from storage.sqlite_direct import DirectConnection
 
 # Where the asyncpg connection of a pooled connection is kept: `AsyncConnection.info`
 # lives as long as the driver connection (SQLAlchemy clears it on a reconnect).
@@ -70,10 +79,10 @@ class _Compiled:
         # A SQLCompiler: positional parameters, binds and literals are its own.
         compiled: Any = cast(ClauseElement, statement).compile(dialect=dialect)
         if compiled.positiontup is None:
-            raise TypeError("pg_direct needs a positional paramstyle (asyncpg's $n)")
+            raise TypeError("direct statements need a positional paramstyle ($n or ?)")
         if getattr(compiled, "insert_prefetch", None) or getattr(compiled, "update_prefetch", None):
             # A Python-side column default is computed by SQLAlchemy's execution context.
-            raise TypeError("pg_direct refuses a statement with Python-side column defaults")
+            raise TypeError("direct statements refuse a statement with Python-side column defaults")
         self.keep = statement  # the cache is keyed by id(): keep the object alive
         # Values fixed when the statement was built (string_agg's separator) go into the
         # SQL as literals, as SQLAlchemy renders them at each execution; a list bound per
@@ -83,12 +92,12 @@ class _Compiled:
         for bind in compiled.literal_execute_params:
             name = compiled.bind_names[bind]
             if bind.expanding or bind.value is None or bind.callable is not None:
-                raise TypeError(f"pg_direct refuses a parameter rendered per call ({name})")
+                raise TypeError(f"direct statements refuse a parameter rendered per call ({name})")
             rendered = compiled.render_literal_value(bind.value, bind.type)
             sql = sql.replace(f"__[POSTCOMPILE_{name}]", rendered)
             literal.add(name)
         if "__[POSTCOMPILE_" in sql:
-            raise TypeError("pg_direct refuses a parameter rendered per call")
+            raise TypeError("direct statements refuse a parameter rendered per call")
         fixed = compiled.params
         binds: list[tuple[str, bool, Any, Callable[[Any], Any] | None]] = []
         for name in compiled.positiontup:
@@ -97,10 +106,15 @@ class _Compiled:
             bind = compiled.binds[name]
             processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
             binds.append((name, bind.required, fixed.get(name), processor))
-        # The rest of the parameters are numbered $1... in that order.
-        numbers = {int(n) for n in re.findall(r"\$(\d+)", sql)}
-        if numbers != set(range(1, len(binds) + 1)):
-            raise TypeError(f"pg_direct cannot number the parameters of {sql[:80]!r}")
+        # The rest of the parameters are numbered $1... (asyncpg) or are the ?s (sqlite3),
+        # in that order.
+        if dialect.paramstyle == "qmark":
+            numbered = sql.count("?") == len(binds)
+        else:
+            numbers = {int(n) for n in re.findall(r"\$(\d+)", sql)}
+            numbered = numbers == set(range(1, len(binds) + 1))
+        if not numbered:
+            raise TypeError(f"direct statements cannot number the parameters of {sql[:80]!r}")
         self.sql = sql
         self.binds = tuple(binds)
         columns = list(getattr(statement, "exported_columns", ()))
@@ -142,7 +156,7 @@ def _column_name(column: Any) -> str:
     """The key SQLAlchemy's Row gives a returned column: its label, else its name."""
     name = getattr(column, "name", None) or getattr(column, "key", None)
     if not isinstance(name, str):
-        raise TypeError(f"pg_direct needs named result columns, not {column!r}")
+        raise TypeError(f"direct statements need named result columns, not {column!r}")
     return name
 
 
@@ -161,8 +175,11 @@ def _compiled(statement: Executable, dialect: Dialect) -> _Compiled:
 
 
 def wanted(conn: AsyncConnection) -> bool:
-    """Whether `conn` runs statements through this module: PostgreSQL over asyncpg, in a
-    transaction begun by the caller (`conn.execute` would begin one itself)."""
+    """Whether `conn` runs statements through this module: PostgreSQL over asyncpg, or a
+    SQLite file's `DirectConnection`, in a transaction begun by the caller (`conn.execute`
+    would begin one itself)."""
+    if isinstance(conn, DirectConnection):
+        return conn.in_transaction()
     dialect = conn.dialect
     return dialect.name == "postgresql" and dialect.driver == "asyncpg" and conn.in_transaction()
 
@@ -200,7 +217,7 @@ async def _raise(
     then wrapped, passed to the `handle_error` listeners (storage.db hides DETAIL), and
     on a lost connection with the connection invalidated. (A cancelled statement is not
     an Exception: it goes up as it is, and asyncpg recovers the connection at the
-    rollback; tests/test_pg_direct.py checks the pool afterwards.)"""
+    rollback; tests/test_direct.py checks the pool afterwards.)"""
     translated: BaseException = error
     try:
         adapter._handle_exception(error)
@@ -238,6 +255,8 @@ async def _direct(
     records (`fetch`) or its status line; counted, and any error raised as SQLAlchemy's."""
     compiled = _compiled(statement, conn.dialect)
     args = compiled.args(params)
+    if isinstance(conn, DirectConnection):
+        return compiled, _sqlite(conn, compiled.sql, args, fetch=fetch)
     adapter, driver = await _driver(conn)
     _observe(conn, compiled.sql, args)
     run = driver.fetch if fetch else driver.execute
@@ -245,6 +264,33 @@ async def _direct(
         return compiled, await run(compiled.sql, *args)
     except Exception as error:
         await _raise(conn, adapter, error, compiled.sql, args)
+
+
+def _sqlite(conn: DirectConnection, sql: str, args: list[Any], *, fetch: bool) -> Any:
+    """Runs `sql` on the sqlite3 connection under `conn`: its rows (`fetch`), else its
+    status as asyncpg gives it ("UPDATE n"), so `rowcount` reads both alike."""
+    sync = conn.sync_connection
+    listeners = sync.engine.dispatch.before_cursor_execute
+    if listeners:
+        for listener in listeners:
+            listener(sync, None, sql, tuple(args), None, False)
+    cursor = None
+    try:
+        cursor = conn.driver_connection.cursor()
+        cursor.execute(sql, args)
+        if fetch:
+            return cursor.fetchall()
+        if cursor.description is not None:  # RETURNING: read, or COMMIT is refused
+            cursor.fetchall()
+        return f"UPDATE {cursor.rowcount}"
+    except sqlite3.Error as error:
+        # As `Connection.execute` would: wrapped (OperationalError for "database is
+        # locked", which `Database.run` retries; IntegrityError...), parameters hidden.
+        sync._handle_dbapi_exception(error, sql, tuple(args), None, None)
+        raise  # pragma: no cover - SQLAlchemy raised above
+    finally:
+        if cursor is not None:
+            cursor.close()
 
 
 async def first(

@@ -1,0 +1,293 @@
+"""storage/direct.py: the hot statements sent straight to asyncpg behave as through
+SQLAlchemy: in the unit of work's transaction, the same rows, the same errors, counted.
+
+The rest of the suite runs the main path through them on PostgreSQL (the statement
+budget, the seats, nothing lost, a killed backend); these pin the parts it may not see.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Float, bindparam, event, func, select
+from sqlalchemy.exc import IntegrityError
+
+from storage import direct
+from storage.db import Database
+from storage.repos import conversations as cv
+from tests.conftest import _create_schema, _pg_truncate
+
+NOW = datetime(2026, 11, 25, 2, 0, 0, 123456, tzinfo=UTC)
+WHO = cv._who("telegram", 42, 42)
+# A value that an error message must never quote (as the ID number elsewhere).
+SECRET = "11010520030714123X"
+
+
+@pytest.fixture
+async def pg(pg_url: str) -> AsyncIterator[Database]:
+    await _pg_truncate(pg_url)
+    database = Database(pg_url, pool_size=2)
+    async with database.uow() as uow:
+        await uow.conversations.lock_or_create("telegram", 42, 42, NOW)
+        await uow.commit()
+    yield database
+    await database.dispose()
+
+
+def _start(update_id: int) -> dict[str, object]:
+    return {**WHO, "b_now": NOW, "b_updates_key": "telegram:1", "b_update_id": update_id}
+
+
+async def test_rows_are_what_sqlalchemy_returns(pg: Database) -> None:
+    data = {"step": "subject", "picked": ["CET4", "英语四级"], "n": 3}
+    save = {
+        **WHO,
+        "b_state": "registration",
+        "b_data": data,
+        "b_locale": "zh",
+        "b_menu": 7,
+        "b_version": 5,
+        "b_now": NOW + timedelta(seconds=1),
+        "b_reply": [{"kind": "send", "text": "好"}],
+        "b_reply_update_id": 11,
+    }
+    async with pg.uow() as uow:
+        assert direct.wanted(uow.conn)
+        assert await direct.rowcount(uow.conn, cv._SAVE_WITH_REPLY, save) == 1
+        theirs = (await uow.conn.execute(cv._START_UPDATE_PG, _start(1))).all()
+        ours = await direct.rows(uow.conn, cv._START_UPDATE_PG, _start(2))
+        assert [tuple(r) for r in ours] == [tuple(r) for r in theirs]
+        assert ours[0]._fields == tuple(theirs[0]._fields)
+        assert ours[0]._mapping == dict(theirs[0]._mapping)
+        row = ours[0]
+        assert (row.fresh, row.state, row.data) == (1, "registration", data)
+        assert row.reply == save["b_reply"]
+        # Instants come back as SQLAlchemy's UTCDateTime gives them: aware, in UTC.
+        assert row.updated_at == NOW and row.updated_at.tzinfo is UTC
+        assert row.reply_at == NOW + timedelta(seconds=1)
+        # A re-delivered update: no conversation row comes back, as through SQLAlchemy.
+        again = await direct.first(uow.conn, cv._START_UPDATE_PG, _start(2))
+        assert again is not None and again.fresh == 0 and again.platform is None
+        gone = {**WHO, "b_user_id": 43, "b_update_id": 11}
+        assert await direct.rowcount(uow.conn, cv._REPLY_SENT, gone) == 0
+
+
+async def test_a_direct_statement_is_part_of_the_unit_of_work(pg: Database) -> None:
+    # The first statement of the unit goes straight to asyncpg: it must still be inside
+    # the unit's transaction (a rollback undoes it), not run on its own.
+    async with pg.uow() as uow:
+        assert (await direct.first(uow.conn, cv._START_UPDATE_PG, _start(100))).fresh == 1
+        await uow.rollback()
+    async with pg.uow() as uow:
+        assert (await direct.first(uow.conn, cv._START_UPDATE_PG, _start(100))).fresh == 1
+        await uow.commit()
+    async with pg.uow() as uow:
+        assert (await direct.first(uow.conn, cv._START_UPDATE_PG, _start(100))).fresh == 0
+        ids = (await uow.conn.execute(select(cv.PU.c.update_id))).scalars().all()
+        assert ids == [100]
+
+
+async def test_the_row_lock_is_held_until_commit(pg: Database) -> None:
+    order: list[str] = []
+    locked = asyncio.Event()
+
+    async def first() -> None:
+        async with pg.uow() as uow:
+            await direct.first(uow.conn, cv._START_UPDATE_PG, _start(1))
+            locked.set()
+            await asyncio.sleep(0.2)
+            order.append("first commits")
+            await uow.commit()
+
+    async def second() -> None:
+        await locked.wait()
+        async with pg.uow() as uow:
+            await direct.first(uow.conn, cv._START_UPDATE_PG, _start(2))
+            order.append("second has the lock")
+            await uow.commit()
+
+    await asyncio.gather(first(), second())
+    assert order == ["first commits", "second has the lock"]
+
+
+async def test_an_error_is_sqlalchemys_and_quotes_no_value(
+    pg: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    bad = {
+        **WHO,
+        "b_state": SECRET,
+        "b_data": {},
+        "b_locale": None,
+        "b_menu": None,
+        "b_version": None,  # NOT NULL: PostgreSQL's DETAIL would quote the row
+        "b_now": NOW,
+    }
+    with pytest.raises(IntegrityError) as raised:
+        async with pg.uow() as uow:
+            await direct.rowcount(uow.conn, cv._SAVE, bad)
+    assert "not-null" in str(raised.value)
+    assert SECRET not in str(raised.value) and SECRET not in repr(raised.value.orig)
+    assert SECRET not in caplog.text
+    # The connection went back to the pool usable.
+    async with pg.uow() as uow:
+        assert (await direct.first(uow.conn, cv._START_UPDATE_PG, _start(5))).fresh == 1
+
+
+async def test_watching_statements_sees_them(pg: Database) -> None:
+    seen: list[str] = []
+    with pg.watching_statements(seen.append):
+        async with pg.uow() as uow:
+            await direct.first(uow.conn, cv._START_UPDATE_PG, _start(7))
+            await direct.rowcount(uow.conn, cv._REPLY_SENT, {**WHO, "b_update_id": 7})
+    assert len(seen) == 2 and "processed_updates" in seen[0] and "UPDATE conversations" in seen[1]
+
+
+def test_a_statement_with_a_list_bound_per_call_is_refused(pg: Database) -> None:
+    statement = select(cv.CV.c.state).where(cv.CV.c.user_id.in_([1, 2]))
+    with pytest.raises(TypeError, match="per call"):
+        direct._Compiled(statement, pg.engine.dialect)
+
+
+_SLEEP = select(func.pg_sleep(bindparam("b_seconds", type_=Float)).label("slept"))
+
+
+async def test_a_cancelled_statement_leaves_no_broken_connection_in_the_pool(
+    pg: Database,
+) -> None:
+    # A unit of work cancelled mid-statement (at shutdown): the cancellation goes up as it
+    # is, the unit rolls back, and the pool's next units of work get working connections.
+    entered = asyncio.Event()
+
+    async def slow() -> None:
+        async with pg.uow() as uow:
+            await direct.first(uow.conn, cv._START_UPDATE_PG, _start(1))
+            entered.set()
+            await direct.first(uow.conn, _SLEEP, {"b_seconds": 5.0})
+
+    task = asyncio.create_task(slow())
+    await entered.wait()
+    await asyncio.sleep(0.2)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    for update_id in (2, 3, 4):  # more than the pool's 2 connections
+        async with pg.uow() as uow:
+            row = await direct.first(uow.conn, cv._START_UPDATE_PG, _start(update_id))
+            assert row is not None and row.fresh == 1  # update 1 was rolled back
+            await uow.commit()
+
+
+# -- a SQLite file: the same statements on the sqlite3 connection of the DirectConnection --
+
+
+@pytest.fixture
+async def lite(tmp_path: Path) -> AsyncIterator[Database]:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'direct.db'}"
+    await _create_schema(url)
+    database = Database(url, pool_size=2)
+    async with database.uow() as uow:
+        await uow.conversations.lock_or_create("telegram", 42, 42, NOW)
+        await uow.commit()
+    yield database
+    await database.dispose()
+
+
+def _save(state: str, **more: Any) -> dict[str, Any]:
+    return {
+        **WHO,
+        "b_state": state,
+        "b_data": {"step": "subject", "picked": ["CET4", "英语四级"], "n": 3},
+        "b_locale": "zh",
+        "b_menu": 7,
+        "b_version": 5,
+        "b_now": NOW + timedelta(seconds=1),
+        **more,
+    }
+
+
+async def test_sqlite_rows_are_what_sqlalchemy_returns_without_its_execution(
+    lite: Database,
+) -> None:
+    # SQLAlchemy's `before_execute` fires for every statement through its Connection;
+    # the direct ones must not go that way, yet still be seen by the cursor listeners.
+    executed: list[object] = []
+    listen_to = lite.statement_engine
+
+    def on_execute(_conn: object, statement: object, *_args: object) -> None:
+        executed.append(statement)
+
+    event.listen(listen_to, "before_execute", on_execute)
+    touch = {**WHO, "b_now": NOW + timedelta(seconds=2)}
+    reply = [{"kind": "send", "text": "好"}]
+    try:
+        async with lite.uow() as uow:
+            assert direct.wanted(uow.conn)
+            saved = _save("registration", b_reply=reply, b_reply_update_id=11)
+            assert await direct.rowcount(uow.conn, cv._SAVE_WITH_REPLY, saved) == 1
+            assert executed == []
+            theirs = (await uow.conn.execute(cv._TOUCH, touch)).all()
+            assert len(executed) == 1
+            ours = await direct.rows(uow.conn, cv._TOUCH, touch)
+            assert len(executed) == 1
+            assert [tuple(r) for r in ours] == [tuple(r) for r in theirs]
+            assert ours[0]._mapping == dict(theirs[0]._mapping)
+            row = ours[0]
+            assert (row.state, row.data, row.reply) == ("registration", saved["b_data"], reply)
+            # Instants come back as SQLAlchemy's UTCDateTime gives them: aware, in UTC.
+            assert row.updated_at == touch["b_now"] and row.updated_at.tzinfo is UTC
+            nobody = {**WHO, "b_user_id": 43, "b_update_id": 11}
+            assert await direct.rowcount(uow.conn, cv._REPLY_SENT, nobody) == 0
+            # A write with RETURNING read through `rowcount` still lets COMMIT through
+            # (SQLite refuses it while such a statement is unread).
+            assert await direct.rowcount(uow.conn, cv._TOUCH, touch) == 1
+            await uow.commit()
+    finally:
+        event.remove(listen_to, "before_execute", on_execute)
+
+
+async def test_sqlite_direct_statements_are_part_of_the_unit_of_work(lite: Database) -> None:
+    marked = {"b_platform": "telegram", "b_update_id": 100, "b_now": NOW}
+    mark = cv._MARK_PROCESSED["sqlite"]
+    async with lite.uow() as uow:
+        assert await direct.first(uow.conn, mark, marked) is not None
+        await uow.rollback()
+    async with lite.uow() as uow:
+        assert await direct.first(uow.conn, mark, marked) is not None
+        await uow.commit()
+    async with lite.uow() as uow:
+        assert await direct.first(uow.conn, mark, marked) is None  # recorded: a re-delivery
+        ids = (await uow.conn.execute(select(cv.PU.c.update_id))).scalars().all()
+        assert ids == [100]
+
+
+async def test_sqlite_an_error_is_sqlalchemys_and_quotes_no_value(
+    lite: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    bad = _save(SECRET, b_version=None)  # NOT NULL
+    with pytest.raises(IntegrityError) as raised:
+        async with lite.uow() as uow:
+            await direct.rowcount(uow.conn, cv._SAVE, bad)
+    assert "NOT NULL" in str(raised.value)
+    assert SECRET not in str(raised.value) and SECRET not in caplog.text
+    # The connection went back usable, its transaction rolled back.
+    async with lite.uow() as uow:
+        assert await direct.rowcount(uow.conn, cv._SAVE, _save("menu")) == 1
+        await uow.commit()
+
+
+async def test_sqlite_watching_statements_sees_them(lite: Database) -> None:
+    seen: list[str] = []
+    with lite.watching_statements(seen.append):
+        async with lite.uow() as uow:
+            await direct.rows(uow.conn, cv._TOUCH, {**WHO, "b_now": NOW})
+            await direct.rowcount(uow.conn, cv._REPLY_SENT, {**WHO, "b_update_id": 7})
+    assert [s.split()[:2] for s in seen] == [
+        ["BEGIN", "IMMEDIATE"],
+        ["UPDATE", "conversations"],
+        ["UPDATE", "conversations"],
+    ]
