@@ -92,6 +92,7 @@ from bot.handlers import echo_bots  # noqa: E402
 from cetbot.demo import seed_example_session  # noqa: E402
 from emulator.client import EmulatorClient  # noqa: E402
 from emulator.server import start_emulator  # noqa: E402
+from foundation import heap  # noqa: E402
 from foundation.clock import FrozenClock  # noqa: E402
 from foundation.settings import Settings  # noqa: E402
 from outgoing.mailer import MailboxMailer  # noqa: E402
@@ -438,6 +439,7 @@ async def _serve(
         watching.enter_context(app.database.watching_statements(count))
     polling = asyncio.create_task(app.run_polling(poll_timeout=10))
     await app.startup()
+    heap.settle()  # as `cetbot run` does once started (bot/app.py serve)
     try:
         conn.send("ready")
         await receive()  # begin

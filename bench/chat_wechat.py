@@ -132,6 +132,7 @@ async def _serve(
     import secrets
 
     from bot.app import create_wechat_app
+    from foundation import heap
     from foundation.clock import FrozenClock
     from foundation.settings import Settings
     from outgoing.mailer import MailboxMailer
@@ -146,6 +147,7 @@ async def _serve(
     )
     app = create_wechat_app(settings, clock=FrozenClock(now), mailer=MailboxMailer())
     await app.start_wechat("127.0.0.1", port)
+    heap.settle()  # as `cetbot run` does once started (bot/app.py serve)
     try:
         conn.send("ready")
         await receive()

@@ -16,6 +16,7 @@ from aiohttp import web
 from bot.handlers import Adapter, BotCommandText, bot_key, load_adapter
 from bot.handlers.retry import RetryPolicy
 from bot.handlers.runner import ConversationEngine
+from foundation import heap
 from foundation.clock import Clock
 from foundation.i18n import LOCALES, t
 from foundation.settings import Settings
@@ -474,6 +475,8 @@ async def serve(
             tell("run-worker-started" if app.start_worker() else "run-worker-elsewhere", {})
         else:
             tell("run-worker-off", {})
+        # Started: what is alive now lives as long as the process (foundation/heap.py).
+        heap.settle()
     except BaseException:
         await app.close()
         raise
