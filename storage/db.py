@@ -18,7 +18,7 @@ from sqlalchemy import Engine, event, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from storage import sqlite_direct, sqlite_inline
+from storage import direct, sqlite_direct, sqlite_inline
 from storage.repos import (
     AccountRepository,
     AdministrationRepository,
@@ -352,8 +352,9 @@ class UnitOfWork:
 
     def savepoint(self) -> Any:
         """A nested transaction: `async with uow.savepoint(): ...` undoes only its own
-        writes when the block raises (e.g. a domain error after a partial change)."""
-        return self.conn.begin_nested()
+        writes when the block raises (e.g. a domain error after a partial change).
+        Sent straight to the driver (storage/direct.py, storage/sqlite_direct.py)."""
+        return direct.savepoint(self.conn)
 
     async def commit(self) -> None:
         self.commit_sent = True

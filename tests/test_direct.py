@@ -291,3 +291,66 @@ async def test_sqlite_watching_statements_sees_them(lite: Database) -> None:
         ["UPDATE", "conversations"],
         ["UPDATE", "conversations"],
     ]
+
+
+# -- savepoints on PostgreSQL -------------------------------------------------------------
+
+
+def _mark(update_id: int) -> dict[str, Any]:
+    return {"b_platform": "telegram", "b_update_id": update_id, "b_now": NOW}
+
+
+async def _marked(db: Database) -> list[int]:
+    async with db.uow() as uow:
+        rows = await uow.conn.execute(select(cv.PU.c.update_id).order_by(cv.PU.c.update_id))
+        return list(rows.scalars())
+
+
+async def test_pg_savepoint_undoes_only_its_own_writes_and_goes_past_sqlalchemy(
+    pg: Database,
+) -> None:
+    mark = cv._MARK_PROCESSED["postgresql"]
+    executed: list[object] = []
+
+    def on_execute(_conn: object, statement: object, *_args: object) -> None:
+        executed.append(statement)
+
+    seen: list[str] = []
+    event.listen(pg.engine.sync_engine, "before_execute", on_execute)
+    try:
+        with pg.watching_statements(seen.append):
+            async with pg.uow() as uow:
+                await direct.first(uow.conn, mark, _mark(1))
+                point = await uow.savepoint()
+                assert isinstance(point, direct.Savepoint) and point.is_active
+                await direct.first(uow.conn, mark, _mark(2))
+                async with uow.savepoint():  # nested, released
+                    await direct.first(uow.conn, mark, _mark(3))
+                await point.rollback()  # undoes 2 and 3, keeps 1
+                assert not point.is_active
+                async with uow.savepoint():
+                    await direct.first(uow.conn, mark, _mark(4))
+                await uow.commit()
+    finally:
+        event.remove(pg.engine.sync_engine, "before_execute", on_execute)
+    assert executed == []  # none went through SQLAlchemy's execution
+    assert sum(s.startswith("SAVEPOINT") for s in seen) == 3
+    assert await _marked(pg) == [1, 4]
+
+
+async def test_pg_savepoint_rolled_back_after_an_error_leaves_the_unit_usable(
+    pg: Database,
+) -> None:
+    mark = cv._MARK_PROCESSED["postgresql"]
+    bad = {**WHO, "b_state": "x", "b_data": {}, "b_locale": None, "b_menu": None}
+    bad |= {"b_version": None, "b_now": NOW}  # NOT NULL
+    async with pg.uow() as uow:
+        await direct.first(uow.conn, mark, _mark(10))
+        with pytest.raises(IntegrityError):
+            async with uow.savepoint():
+                await direct.first(uow.conn, mark, _mark(11))
+                await direct.rowcount(uow.conn, cv._SAVE, bad)
+        # PostgreSQL refuses every statement of an aborted transaction: this one runs.
+        await direct.first(uow.conn, mark, _mark(12))
+        await uow.commit()
+    assert await _marked(pg) == [10, 12]
