@@ -122,6 +122,7 @@ class RunResult:
     preempted_per_update: float = float("nan")  # the bot's main thread switched out, runnable
     waited_share: float = float("nan")  # of the window, its main thread ready but off a core
     sockets: list[int] = field(default_factory=list)  # the process's open sockets, sampled
+    calls: dict[str, int] = field(default_factory=dict)  # Bot API calls in the window, by method
 
     @property
     def batch(self) -> float:
@@ -360,21 +361,27 @@ def _cap_ptb_pool(size: int) -> None:
     CPU per update grows with the pool a burst left (docs/performance.md)."""
     from telegram.ext import ApplicationBuilder
 
+    from bot.handlers import ptb_adapter
+
+    ptb_adapter.CONNECTION_POOL_SIZE = size  # the product's request object (AiohttpRequest)
     build = ApplicationBuilder.build
 
     def capped(self: ApplicationBuilder[Any, Any, Any, Any, Any, Any]) -> Any:
-        self.connection_pool_size(size)
+        with contextlib.suppress(RuntimeError):  # a request object was given: capped above
+            self.connection_pool_size(size)
         return build(self)
 
     ApplicationBuilder.build = capped  # type: ignore[method-assign]
 
 
 def _start_profiler(profile: str | None) -> subprocess.Popen[bytes] | None:
-    """--profile: py-spy samples this process over the timed window into an SVG flame graph."""
+    """--profile: py-spy samples this process over the timed window into an SVG flame graph
+    (a name ending in .txt: py-spy's collapsed stacks, one line per stack with its count)."""
     if not profile:
         return None
     spy = Path(sys.executable).with_name("py-spy")
-    argv = [str(spy), "record", "-r", "97", "-f", "flamegraph", "-o", profile]
+    form = "raw" if profile.endswith(".txt") else "flamegraph"
+    argv = [str(spy), "record", "-r", "97", "-f", form, "-o", profile]
     argv += ["--pid", str(os.getpid())]
     return subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
@@ -408,9 +415,11 @@ async def _serve(
         try:
             conn.send("ready")
             await receive()  # begin
+            spy = _start_profiler(profile)
             conn.send("begun")
             await receive()  # end
             conn.send((0, 0))
+            _stop_profiler(spy)
         finally:
             await stop()
         return
@@ -522,6 +531,10 @@ async def _run(
         result.polls = _delta(stats_before, stats_after, "requests", "getUpdates")
         result.delivered = _delta(stats_before, stats_after, "updates_delivered")
         result.empty_polls = _delta(stats_before, stats_after, "empty_polls")
+        result.calls = {
+            method: _delta(stats_before, stats_after, "requests", method)
+            for method in stats_after.get("requests", {})
+        }
         if count_sql:
             result.sql_per_update = statements / max(processed, 1)
         await loop.run_in_executor(None, process.join, 30)
@@ -559,9 +572,17 @@ async def bot_run(
 
 
 async def echo_run(
-    framework: str, n: int, concurrency: int, *, pin: bool = True, ptb_pool: int | None = None
+    framework: str,
+    n: int,
+    concurrency: int,
+    *,
+    profile: str | None = None,
+    pin: bool = True,
+    ptb_pool: int | None = None,
 ) -> RunResult:
-    return await _run("echo", framework, n, concurrency, None, False, pin=pin, ptb_pool=ptb_pool)
+    return await _run(
+        "echo", framework, n, concurrency, None, False, profile, pin=pin, ptb_pool=ptb_pool
+    )
 
 
 # -- report --------------------------------------------------------------------------------
@@ -669,6 +690,11 @@ def _progress(framework: str, which: str, run: int, result: RunResult) -> None:
         f", {result.mean_sockets:.1f} open sockets (mean), {max(result.sockets, default=0)} peak"
     )
     rate += f", waited for a core {result.waited_share:.0%}"
+    updates = max(sum(len(v) for v in result.latencies.values()), 1)
+    calls = ", ".join(
+        f"{method} {count / updates:.2f}" for method, count in sorted(result.calls.items()) if count
+    )
+    rate += f"; calls per update: {calls}"
     print(f"  {framework} {which} run {run + 1}: {rate}; {_load()}", flush=True)
 
 
@@ -721,7 +747,8 @@ async def _main(args: argparse.Namespace) -> None:
                 ptb_pool=args.ptb_pool,
             )
             if args.profile:
-                profile = str(Path(args.profile).with_suffix(f".{framework}.svg"))
+                given = Path(args.profile)
+                profile = str(given.with_suffix(f".{framework}{given.suffix}"))
                 await bot_run(
                     template,
                     framework,
@@ -731,7 +758,19 @@ async def _main(args: argparse.Namespace) -> None:
                     pin=args.pin,
                     ptb_pool=args.ptb_pool,
                 )
-                print(f"  {framework}: py-spy flame graph of one more bot run in {profile}")
+                echo_profile = str(given.with_suffix(f".{framework}-echo{given.suffix}"))
+                await echo_run(
+                    framework,
+                    args.candidates,
+                    args.concurrency,
+                    profile=echo_profile,
+                    pin=args.pin,
+                    ptb_pool=args.ptb_pool,
+                )
+                print(
+                    f"  {framework}: py-spy profiles of one more bot run in {profile}"
+                    f" and of one more echo run in {echo_profile}"
+                )
             print()
             print(_table(framework, bot_runs, echo_runs, counted))
             print()
@@ -765,7 +804,8 @@ def main() -> None:
     parser.add_argument(
         "--profile",
         metavar="FILE.svg",
-        help="also py-spy one more bot run per framework into FILE.<framework>.svg",
+        help="also py-spy one more bot run and one more echo run per framework into "
+        "FILE.<framework>.svg and FILE.<framework>-echo.svg (FILE.txt: collapsed stacks)",
     )
     args = parser.parse_args()
     if args.platform == "wechat":
