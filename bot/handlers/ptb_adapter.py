@@ -212,7 +212,9 @@ class AiohttpRequest(BaseRequest):
         if request_data is not None:
             fields = request_data.json_parameters
             if files:
-                form = aiohttp.FormData()
+                # File names as UTF-8, as httpx sends them (aiohttp would percent-encode
+                # them, and Telegram would show the user "%E5%87%86..." for 准考证.pdf).
+                form = aiohttp.FormData(quote_fields=False)
                 for name, value in fields.items():
                     form.add_field(name, value)
                 for name, (filename, content, mimetype) in files.items():
@@ -273,6 +275,9 @@ class PtbPerformer(BasePerformer):
     async def close(self) -> None:
         """Closes the HTTP client (a standalone performer, e.g. the worker's, owns it)."""
         await self.bot.shutdown()
+        # PTB's shutdown skips a bot nobody initialized, and the worker's performer posts
+        # without initializing: its request opened its session on first use.
+        await self.bot.request.shutdown()
 
     def _markup(self, keyboard: Keyboard) -> dict[str, Any] | None:
         return _markup(keyboard)
