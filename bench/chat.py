@@ -2,6 +2,7 @@
 
 Run: .venv/bin/python bench/chat.py [--candidates 200] [--concurrency 50] [--runs 5]
      [--frameworks aiogram ptb] [--platform telegram|wechat] [--no-pin] [--ptb-pool N]
+     [--ptb-echo-transport httpx|aiohttp] [--profile FILE.svg|FILE.txt]
 
 ``--platform wechat`` runs the same candidates and steps through the emulator's WeChat
 official account and the WeChat adapter instead (bench/chat_wechat.py).
@@ -344,6 +345,7 @@ def _serve_in_child(
     count_sql: bool,
     profile: str | None = None,
     ptb_pool: int | None = None,
+    echo_transport: str = "httpx",
 ) -> None:
     """The bot (or the echo bot) in a process of its own, so its CPU time is its own."""
     if ptb_pool:
@@ -351,7 +353,12 @@ def _serve_in_child(
     logging.basicConfig(level=logging.WARNING)
     for noisy in ("aiogram", "telegram", "httpx", "bot"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
-    asyncio.run(_serve(conn, kind, framework, emulator_url, db_path, data_dir, count_sql, profile))
+    asyncio.run(
+        _serve(
+            *(conn, kind, framework, emulator_url, db_path, data_dir, count_sql, profile),
+            echo_transport,
+        )
+    )
 
 
 def _cap_ptb_pool(size: int) -> None:
@@ -372,6 +379,14 @@ def _cap_ptb_pool(size: int) -> None:
         return build(self)
 
     ApplicationBuilder.build = capped  # type: ignore[method-assign]
+
+
+def _ptb_aiohttp_requests() -> tuple[Any, Any]:
+    """--ptb-echo-transport aiohttp: the PTB echo's request objects on the product's transport
+    (the pool as the product's, capped by --ptb-pool like it)."""
+    from bot.handlers.ptb_adapter import CONNECTION_POOL_SIZE, AiohttpRequest
+
+    return AiohttpRequest(connection_pool_size=CONNECTION_POOL_SIZE), AiohttpRequest()
 
 
 def _start_profiler(profile: str | None) -> subprocess.Popen[bytes] | None:
@@ -401,6 +416,7 @@ async def _serve(
     data_dir: str,
     count_sql: bool,
     profile: str | None,
+    echo_transport: str = "httpx",
 ) -> None:
     loop = asyncio.get_running_loop()
 
@@ -408,10 +424,11 @@ async def _serve(
         return await loop.run_in_executor(None, conn.recv)
 
     if kind == "echo":
-        starter = (
-            echo_bots.start_aiogram_echo if framework == "aiogram" else echo_bots.start_ptb_echo
-        )
-        stop = await starter(TOKEN, emulator_url)
+        if framework == "aiogram":
+            stop = await echo_bots.start_aiogram_echo(TOKEN, emulator_url)
+        else:
+            requests = _ptb_aiohttp_requests if echo_transport == "aiohttp" else None
+            stop = await echo_bots.start_ptb_echo(TOKEN, emulator_url, requests=requests)
         try:
             conn.send("ready")
             await receive()  # begin
@@ -472,6 +489,7 @@ async def _run(
     profile: str | None = None,
     pin: bool = True,
     ptb_pool: int | None = None,
+    echo_transport: str = "httpx",
 ) -> RunResult:
     """One timed run: the emulator and the candidates here, the bot in a child process.
 
@@ -488,7 +506,7 @@ async def _run(
         target=_serve_in_child,
         args=(
             *(child, kind, framework, emulator.url, str(db_path), str(work / "data")),
-            *(count_sql, profile, ptb_pool),
+            *(count_sql, profile, ptb_pool, echo_transport),
         ),
     )
     loop = asyncio.get_running_loop()
@@ -579,9 +597,13 @@ async def echo_run(
     profile: str | None = None,
     pin: bool = True,
     ptb_pool: int | None = None,
+    transport: str = "httpx",
 ) -> RunResult:
     return await _run(
-        "echo", framework, n, concurrency, None, False, profile, pin=pin, ptb_pool=ptb_pool
+        *("echo", framework, n, concurrency, None, False, profile),
+        pin=pin,
+        ptb_pool=ptb_pool,
+        echo_transport=transport,
     )
 
 
@@ -712,6 +734,7 @@ async def _main(args: argparse.Namespace) -> None:
             f"{len(BOT_STEPS)} updates each; setup {time.perf_counter() - began:.1f}s; "
             f"{'a core each for the bot (or echo) and the driver' if args.pin else 'no pinning'}"
             f"{f'; PTB connection pool capped at {args.ptb_pool}' if args.ptb_pool else ''}"
+            f"; PTB echo over {args.ptb_echo_transport}"
         )
         for framework in args.frameworks:
             bot_runs, echo_runs = [], []
@@ -734,6 +757,7 @@ async def _main(args: argparse.Namespace) -> None:
                         args.concurrency,
                         pin=args.pin,
                         ptb_pool=args.ptb_pool,
+                        transport=args.ptb_echo_transport,
                     )
                 )
                 _progress(framework, "echo", run, echo_runs[-1])
@@ -766,6 +790,7 @@ async def _main(args: argparse.Namespace) -> None:
                     profile=echo_profile,
                     pin=args.pin,
                     ptb_pool=args.ptb_pool,
+                    transport=args.ptb_echo_transport,
                 )
                 print(
                     f"  {framework}: py-spy profiles of one more bot run in {profile}"
@@ -800,6 +825,13 @@ def main() -> None:
         metavar="N",
         help="cap PTB's connection pool at N for the bot and the echo alike (PTB's default is "
         "256): the pool then keeps one size through a run instead of the size a burst left",
+    )
+    parser.add_argument(
+        "--ptb-echo-transport",
+        default="httpx",
+        choices=["httpx", "aiohttp"],
+        help="the PTB echo's HTTP transport: PTB's own httpx (bare PTB, the default) or the "
+        "product's aiohttp request (AiohttpRequest), to compare the two on one transport",
     )
     parser.add_argument(
         "--profile",
