@@ -734,7 +734,7 @@ async def _main(args: argparse.Namespace) -> None:
             f"{len(BOT_STEPS)} updates each; setup {time.perf_counter() - began:.1f}s; "
             f"{'a core each for the bot (or echo) and the driver' if args.pin else 'no pinning'}"
             f"{f'; PTB connection pool capped at {args.ptb_pool}' if args.ptb_pool else ''}"
-            f"; PTB echo over {args.ptb_echo_transport}"
+            f"{f'; PTB echo over {args.ptb_echo_transport}' if 'ptb' in args.frameworks else ''}"
         )
         for framework in args.frameworks:
             bot_runs, echo_runs = [], []
