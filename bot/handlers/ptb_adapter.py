@@ -173,6 +173,10 @@ class AiohttpRequest(BaseRequest):
                 connector=connector,
                 headers={"User-Agent": self.USER_AGENT},
                 cookie_jar=aiohttp.DummyCookieJar(),
+                # A proxy named by HTTPS_PROXY / HTTP_PROXY (NO_PROXY aside), as httpx obeys
+                # them under PTB's own request: a host that reaches Telegram only through one
+                # keeps reaching it.
+                trust_env=True,
             )
         return self._session
 

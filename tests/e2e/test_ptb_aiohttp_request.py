@@ -231,3 +231,26 @@ async def test_no_free_connection_in_time_is_not_sent_over_either(
             release.clear()
             await request.shutdown()
         assert classify(failed.value).outcome is Outcome.TRANSIENT, failed.value
+
+
+async def test_a_proxy_named_in_the_environment_carries_the_calls_over_both(
+    serve: Callable[[Handler], Awaitable[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The server plays the proxy: a call to Telegram's (unresolvable) host arrives here.
+    hosts: list[str] = []
+
+    async def proxy(request: web.Request) -> web.Response:
+        hosts.append(request.host)
+        return web.json_response({"ok": True, "result": True})
+
+    url = await serve(proxy)
+    for name in ("http_proxy", "https_proxy", "all_proxy", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+    monkeypatch.setenv("HTTP_PROXY", url)
+    for make in TRANSPORTS.values():
+        sent = await _call(
+            make, "http://api.telegram.invalid", lambda bot: bot.delete_message(42, 7)
+        )
+        assert sent is True
+    assert hosts == ["api.telegram.invalid", "api.telegram.invalid"]
