@@ -8,7 +8,8 @@ import ssl
 import warnings
 from collections.abc import Sequence
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
+from urllib.request import getproxies, proxy_bypass
 
 import aiohttp
 import certifi
@@ -156,6 +157,7 @@ class AiohttpRequest(BaseRequest):
         self._pool_timeout = pool_timeout
         self._media_write_timeout = media_write_timeout
         self._session: aiohttp.ClientSession | None = None
+        self._proxies: dict[tuple[str, str], str | None] = {}
 
     @property
     def read_timeout(self) -> float | None:
@@ -173,12 +175,23 @@ class AiohttpRequest(BaseRequest):
                 connector=connector,
                 headers={"User-Agent": self.USER_AGENT},
                 cookie_jar=aiohttp.DummyCookieJar(),
-                # A proxy named by HTTPS_PROXY / HTTP_PROXY (NO_PROXY aside), as httpx obeys
-                # them under PTB's own request: a host that reaches Telegram only through one
-                # keeps reaching it.
-                trust_env=True,
             )
         return self._session
+
+    def _proxy(self, url: str) -> str | None:
+        """The proxy the environment names for `url` (HTTPS_PROXY, HTTP_PROXY, ALL_PROXY;
+        none for a host in NO_PROXY), as httpx obeys them under PTB's own request: a host
+        that reaches Telegram only through one keeps reaching it. Looked up once per host:
+        aiohttp's own `trust_env` would look in a thread, and read ~/.netrc, on every call."""
+        parts = urlsplit(url)
+        key = (parts.scheme, parts.hostname or "")
+        if key not in self._proxies:
+            found = None
+            if parts.hostname and not proxy_bypass(parts.hostname):
+                named = getproxies()
+                found = named.get(parts.scheme) or named.get("all")
+            self._proxies[key] = found
+        return self._proxies[key]
 
     async def initialize(self) -> None:
         self._open()
@@ -229,7 +242,7 @@ class AiohttpRequest(BaseRequest):
                 headers["Content-Type"] = "application/x-www-form-urlencoded"
         try:
             async with self._open().request(
-                method, url, data=body, headers=headers, timeout=timeout
+                method, url, data=body, headers=headers, timeout=timeout, proxy=self._proxy(url)
             ) as response:
                 return response.status, await response.read()
         except TimeoutError as err:
