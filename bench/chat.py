@@ -2,6 +2,7 @@
 
 Run: .venv/bin/python bench/chat.py [--candidates 200] [--concurrency 50] [--runs 5]
      [--frameworks aiogram ptb] [--platform telegram|wechat] [--no-pin] [--ptb-pool N]
+     [--ptb-echo-transport httpx|aiohttp] [--profile FILE.svg|FILE.txt]
 
 ``--platform wechat`` runs the same candidates and steps through the emulator's WeChat
 official account and the WeChat adapter instead (bench/chat_wechat.py).
@@ -123,6 +124,7 @@ class RunResult:
     preempted_per_update: float = float("nan")  # the bot's main thread switched out, runnable
     waited_share: float = float("nan")  # of the window, its main thread ready but off a core
     sockets: list[int] = field(default_factory=list)  # the process's open sockets, sampled
+    calls: dict[str, int] = field(default_factory=dict)  # Bot API calls in the window, by method
 
     @property
     def batch(self) -> float:
@@ -344,6 +346,7 @@ def _serve_in_child(
     count_sql: bool,
     profile: str | None = None,
     ptb_pool: int | None = None,
+    echo_transport: str = "httpx",
 ) -> None:
     """The bot (or the echo bot) in a process of its own, so its CPU time is its own."""
     if ptb_pool:
@@ -351,7 +354,12 @@ def _serve_in_child(
     logging.basicConfig(level=logging.WARNING)
     for noisy in ("aiogram", "telegram", "httpx", "bot"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
-    asyncio.run(_serve(conn, kind, framework, emulator_url, db_path, data_dir, count_sql, profile))
+    asyncio.run(
+        _serve(
+            *(conn, kind, framework, emulator_url, db_path, data_dir, count_sql, profile),
+            echo_transport,
+        )
+    )
 
 
 def _cap_ptb_pool(size: int) -> None:
@@ -361,21 +369,35 @@ def _cap_ptb_pool(size: int) -> None:
     CPU per update grows with the pool a burst left (docs/performance.md)."""
     from telegram.ext import ApplicationBuilder
 
+    from bot.handlers import ptb_adapter
+
+    ptb_adapter.CONNECTION_POOL_SIZE = size  # the product's request object (AiohttpRequest)
     build = ApplicationBuilder.build
 
     def capped(self: ApplicationBuilder[Any, Any, Any, Any, Any, Any]) -> Any:
-        self.connection_pool_size(size)
+        with contextlib.suppress(RuntimeError):  # a request object was given: capped above
+            self.connection_pool_size(size)
         return build(self)
 
     ApplicationBuilder.build = capped  # type: ignore[method-assign]
 
 
+def _ptb_aiohttp_requests() -> tuple[Any, Any]:
+    """--ptb-echo-transport aiohttp: the PTB echo's request objects on the product's transport
+    (the pool as the product's, capped by --ptb-pool like it)."""
+    from bot.handlers.ptb_adapter import CONNECTION_POOL_SIZE, AiohttpRequest
+
+    return AiohttpRequest(connection_pool_size=CONNECTION_POOL_SIZE), AiohttpRequest()
+
+
 def _start_profiler(profile: str | None) -> subprocess.Popen[bytes] | None:
-    """--profile: py-spy samples this process over the timed window into an SVG flame graph."""
+    """--profile: py-spy samples this process over the timed window into an SVG flame graph
+    (a name ending in .txt: py-spy's collapsed stacks, one line per stack with its count)."""
     if not profile:
         return None
     spy = Path(sys.executable).with_name("py-spy")
-    argv = [str(spy), "record", "-r", "97", "-f", "flamegraph", "-o", profile]
+    form = "raw" if profile.endswith(".txt") else "flamegraph"
+    argv = [str(spy), "record", "-r", "97", "-f", form, "-o", profile]
     argv += ["--pid", str(os.getpid())]
     return subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
@@ -395,6 +417,7 @@ async def _serve(
     data_dir: str,
     count_sql: bool,
     profile: str | None,
+    echo_transport: str = "httpx",
 ) -> None:
     loop = asyncio.get_running_loop()
 
@@ -402,16 +425,19 @@ async def _serve(
         return await loop.run_in_executor(None, conn.recv)
 
     if kind == "echo":
-        starter = (
-            echo_bots.start_aiogram_echo if framework == "aiogram" else echo_bots.start_ptb_echo
-        )
-        stop = await starter(TOKEN, emulator_url)
+        if framework == "aiogram":
+            stop = await echo_bots.start_aiogram_echo(TOKEN, emulator_url)
+        else:
+            requests = _ptb_aiohttp_requests if echo_transport == "aiohttp" else None
+            stop = await echo_bots.start_ptb_echo(TOKEN, emulator_url, requests=requests)
         try:
             conn.send("ready")
             await receive()  # begin
+            spy = _start_profiler(profile)
             conn.send("begun")
             await receive()  # end
             conn.send((0, 0))
+            _stop_profiler(spy)
         finally:
             await stop()
         return
@@ -465,6 +491,7 @@ async def _run(
     profile: str | None = None,
     pin: bool = True,
     ptb_pool: int | None = None,
+    echo_transport: str = "httpx",
 ) -> RunResult:
     """One timed run: the emulator and the candidates here, the bot in a child process.
 
@@ -481,7 +508,7 @@ async def _run(
         target=_serve_in_child,
         args=(
             *(child, kind, framework, emulator.url, str(db_path), str(work / "data")),
-            *(count_sql, profile, ptb_pool),
+            *(count_sql, profile, ptb_pool, echo_transport),
         ),
     )
     loop = asyncio.get_running_loop()
@@ -524,6 +551,10 @@ async def _run(
         result.polls = _delta(stats_before, stats_after, "requests", "getUpdates")
         result.delivered = _delta(stats_before, stats_after, "updates_delivered")
         result.empty_polls = _delta(stats_before, stats_after, "empty_polls")
+        result.calls = {
+            method: _delta(stats_before, stats_after, "requests", method)
+            for method in stats_after.get("requests", {})
+        }
         if count_sql:
             result.sql_per_update = statements / max(processed, 1)
         await loop.run_in_executor(None, process.join, 30)
@@ -561,9 +592,21 @@ async def bot_run(
 
 
 async def echo_run(
-    framework: str, n: int, concurrency: int, *, pin: bool = True, ptb_pool: int | None = None
+    framework: str,
+    n: int,
+    concurrency: int,
+    *,
+    profile: str | None = None,
+    pin: bool = True,
+    ptb_pool: int | None = None,
+    transport: str = "httpx",
 ) -> RunResult:
-    return await _run("echo", framework, n, concurrency, None, False, pin=pin, ptb_pool=ptb_pool)
+    return await _run(
+        *("echo", framework, n, concurrency, None, False, profile),
+        pin=pin,
+        ptb_pool=ptb_pool,
+        echo_transport=transport,
+    )
 
 
 # -- report --------------------------------------------------------------------------------
@@ -671,6 +714,11 @@ def _progress(framework: str, which: str, run: int, result: RunResult) -> None:
         f", {result.mean_sockets:.1f} open sockets (mean), {max(result.sockets, default=0)} peak"
     )
     rate += f", waited for a core {result.waited_share:.0%}"
+    updates = max(sum(len(v) for v in result.latencies.values()), 1)
+    calls = ", ".join(
+        f"{method} {count / updates:.2f}" for method, count in sorted(result.calls.items()) if count
+    )
+    rate += f"; calls per update: {calls}"
     print(f"  {framework} {which} run {run + 1}: {rate}; {_load()}", flush=True)
 
 
@@ -688,6 +736,7 @@ async def _main(args: argparse.Namespace) -> None:
             f"{len(BOT_STEPS)} updates each; setup {time.perf_counter() - began:.1f}s; "
             f"{'a core each for the bot (or echo) and the driver' if args.pin else 'no pinning'}"
             f"{f'; PTB connection pool capped at {args.ptb_pool}' if args.ptb_pool else ''}"
+            f"{f'; PTB echo over {args.ptb_echo_transport}' if 'ptb' in args.frameworks else ''}"
         )
         for framework in args.frameworks:
             bot_runs, echo_runs = [], []
@@ -710,6 +759,7 @@ async def _main(args: argparse.Namespace) -> None:
                         args.concurrency,
                         pin=args.pin,
                         ptb_pool=args.ptb_pool,
+                        transport=args.ptb_echo_transport,
                     )
                 )
                 _progress(framework, "echo", run, echo_runs[-1])
@@ -723,7 +773,8 @@ async def _main(args: argparse.Namespace) -> None:
                 ptb_pool=args.ptb_pool,
             )
             if args.profile:
-                profile = str(Path(args.profile).with_suffix(f".{framework}.svg"))
+                given = Path(args.profile)
+                profile = str(given.with_suffix(f".{framework}{given.suffix}"))
                 await bot_run(
                     template,
                     framework,
@@ -733,7 +784,20 @@ async def _main(args: argparse.Namespace) -> None:
                     pin=args.pin,
                     ptb_pool=args.ptb_pool,
                 )
-                print(f"  {framework}: py-spy flame graph of one more bot run in {profile}")
+                echo_profile = str(given.with_suffix(f".{framework}-echo{given.suffix}"))
+                await echo_run(
+                    framework,
+                    args.candidates,
+                    args.concurrency,
+                    profile=echo_profile,
+                    pin=args.pin,
+                    ptb_pool=args.ptb_pool,
+                    transport=args.ptb_echo_transport,
+                )
+                print(
+                    f"  {framework}: py-spy profiles of one more bot run in {profile}"
+                    f" and of one more echo run in {echo_profile}"
+                )
             print()
             print(_table(framework, bot_runs, echo_runs, counted))
             print()
@@ -765,9 +829,17 @@ def main() -> None:
         "256): the pool then keeps one size through a run instead of the size a burst left",
     )
     parser.add_argument(
+        "--ptb-echo-transport",
+        default="httpx",
+        choices=["httpx", "aiohttp"],
+        help="the PTB echo's HTTP transport: PTB's own httpx (bare PTB, the default) or the "
+        "product's aiohttp request (AiohttpRequest), to compare the two on one transport",
+    )
+    parser.add_argument(
         "--profile",
         metavar="FILE.svg",
-        help="also py-spy one more bot run per framework into FILE.<framework>.svg",
+        help="also py-spy one more bot run and one more echo run per framework into "
+        "FILE.<framework>.svg and FILE.<framework>-echo.svg (FILE.txt: collapsed stacks)",
     )
     args = parser.parse_args()
     if args.platform == "wechat":

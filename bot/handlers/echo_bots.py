@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import datetime as dtm
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from bot.handlers.events import ALLOWED_UPDATES
 
@@ -76,8 +77,17 @@ async def start_aiogram_echo(token: str, api_url: str, poll_timeout: int = 10) -
     return stop
 
 
-async def start_ptb_echo(token: str, api_url: str, poll_timeout: int = 10) -> Stop:
-    """Starts polling in the background; returns how to stop it."""
+async def start_ptb_echo(
+    token: str,
+    api_url: str,
+    poll_timeout: int = 10,
+    requests: Callable[[], tuple[Any, Any]] | None = None,
+) -> Stop:
+    """Starts polling in the background; returns how to stop it.
+
+    `requests` gives PTB request objects for its calls and its long poll instead of PTB's
+    own httpx ones (bench/chat.py --ptb-echo-transport: the echo on the product's transport).
+    """
     from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
     from telegram.ext import (
         Application,
@@ -105,14 +115,17 @@ async def start_ptb_echo(token: str, api_url: str, poll_timeout: int = 10) -> St
         await query.edit_message_text(f"step {step}", reply_markup=menu(step))
 
     root = api_url.rstrip("/")
-    application = (
+    builder = (
         Application.builder()
         .token(token)
         .base_url(f"{root}/bot")
         .base_file_url(f"{root}/file/bot")
         .concurrent_updates(True)
-        .build()
     )
+    if requests is not None:
+        calls, poll = requests()
+        builder = builder.request(calls).get_updates_request(poll)
+    application = builder.build()
     application.add_handler(MessageHandler(filters.UpdateType.MESSAGE, on_message))
     application.add_handler(CallbackQueryHandler(on_button))
     await application.initialize()

@@ -4,15 +4,27 @@ from __future__ import annotations
 
 import datetime as dtm
 import logging
+import ssl
 import warnings
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlencode, urlsplit
+from urllib.request import getproxies, proxy_bypass
 
+import aiohttp
+import certifi
 import httpx
 from telegram import Bot, BotCommand, Message, Update
-from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TimedOut,
+)
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
-from telegram.request import HTTPXRequest
+from telegram.request import BaseRequest, RequestData
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.conversation.types import (
@@ -32,6 +44,9 @@ log = logging.getLogger(__name__)
 
 # How long a call waits for Telegram's answer (aiogram's default, which did not duplicate).
 SEND_READ_TIMEOUT = 60.0
+# Connections the calls may hold at once (PTB's own default for an Application's calls); the
+# long poll has a connection of its own.
+CONNECTION_POOL_SIZE = 256
 
 
 # RetryAfter's own constructor reads retry_after and warns that it will become a timedelta;
@@ -71,10 +86,18 @@ def classify(exc: BaseException) -> Verdict:
         return Verdict(Outcome.FAILED, detail=exc.message)
     if isinstance(exc, NetworkError):
         cause = exc.__cause__
-        if isinstance(cause, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
-            # No connection made, or none free (PTB: "not sent to Telegram").
+        if isinstance(
+            cause,
+            httpx.ConnectError
+            | httpx.ConnectTimeout
+            | httpx.PoolTimeout
+            | aiohttp.ClientConnectorError
+            | aiohttp.ConnectionTimeoutError,
+        ):
+            # No connection made, or none free (PTB: "not sent to Telegram"); aiohttp's
+            # connection timeout covers both the wait for a free one and the connecting.
             return Verdict(Outcome.TRANSIENT, detail=exc.message)
-        if isinstance(cause, httpx.HTTPError):
+        if isinstance(cause, httpx.HTTPError | aiohttp.ClientError | TimeoutError):
             # A read timeout or a dropped connection: the request may have been carried out.
             return Verdict(Outcome.UNCERTAIN, detail=exc.message)
         # Telegram answered with a 5xx (PTB reports 502 as "Bad Gateway"): not carried out.
@@ -104,6 +127,159 @@ def _markup(keyboard: Keyboard) -> dict[str, Any] | None:
     }
 
 
+class AiohttpRequest(BaseRequest):
+    """PTB's HTTP transport on aiohttp instead of httpx, through PTB's own extension point.
+
+    PTB still builds every request and maps every answer (`BaseRequest.post`: status codes to
+    `BadRequest`, `Forbidden`, `RetryAfter` ...); this only carries the bytes. httpx and
+    httpcore are pure Python and cost about 1 ms of CPU per call against aiohttp's C parser's
+    0.1 (docs/performance.md, issue 17's seventh round). A transport failure is raised as
+    PTB's `NetworkError` (`TimedOut` for a timeout) caused by aiohttp's exception, which
+    `classify` reads: no connection made or none free in time is not sent; a dropped
+    connection or a read timeout may have been carried out.
+    """
+
+    def __init__(
+        self,
+        *,
+        connection_pool_size: int = 1,
+        read_timeout: float = 5.0,
+        write_timeout: float = 5.0,
+        connect_timeout: float = 5.0,
+        pool_timeout: float = 1.0,
+        media_write_timeout: float = 20.0,
+    ) -> None:
+        # PTB's HTTPXRequest's defaults.
+        self._pool_size = connection_pool_size
+        self._read_timeout = read_timeout
+        self._write_timeout = write_timeout
+        self._connect_timeout = connect_timeout
+        self._pool_timeout = pool_timeout
+        self._media_write_timeout = media_write_timeout
+        self._session: aiohttp.ClientSession | None = None
+        self._proxies: dict[tuple[str, str], str | None] = {}
+
+    @property
+    def read_timeout(self) -> float | None:
+        return self._read_timeout
+
+    def _open(self) -> aiohttp.ClientSession:
+        # Made in the running loop, on first use when nobody initialized it (the worker's
+        # performer posts without `Bot.initialize`, as it could with PTB's own request).
+        if self._session is None or self._session.closed:
+            connector = aiohttp.TCPConnector(
+                limit=self._pool_size,
+                ssl=ssl.create_default_context(cafile=certifi.where()),
+            )
+            self._session = aiohttp.ClientSession(
+                connector=connector,
+                headers={"User-Agent": self.USER_AGENT},
+                cookie_jar=aiohttp.DummyCookieJar(),
+            )
+        return self._session
+
+    def _proxy(self, url: str) -> str | None:
+        """The proxy the environment names for `url` (HTTPS_PROXY, HTTP_PROXY, ALL_PROXY;
+        none for a host in NO_PROXY), as httpx obeys them under PTB's own request: a host
+        that reaches Telegram only through one keeps reaching it. Looked up once per host:
+        aiohttp's own `trust_env` would look in a thread, and read ~/.netrc, on every call."""
+        parts = urlsplit(url)
+        key = (parts.scheme, parts.hostname or "")
+        if key not in self._proxies:
+            found = None
+            if parts.hostname and not proxy_bypass(parts.hostname):
+                named = getproxies()
+                found = named.get(parts.scheme) or named.get("all")
+            self._proxies[key] = found
+        return self._proxies[key]
+
+    async def initialize(self) -> None:
+        self._open()
+
+    async def shutdown(self) -> None:
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+        self._session = None
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = BaseRequest.DEFAULT_NONE,
+        write_timeout: Any = BaseRequest.DEFAULT_NONE,
+        connect_timeout: Any = BaseRequest.DEFAULT_NONE,
+        pool_timeout: Any = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        files = request_data.multipart_data if request_data else None
+        read = _given(read_timeout, self._read_timeout)
+        connect = _given(connect_timeout, self._connect_timeout)
+        pool = _given(pool_timeout, self._pool_timeout)
+        write = _given(write_timeout, self._media_write_timeout if files else self._write_timeout)
+        timeout = aiohttp.ClientTimeout(
+            # Waiting for a free connection and connecting; then each read of the answer; the
+            # whole call (the write has no timeout of its own in aiohttp) within their sum.
+            total=_sum_or_none(pool, connect, write, read),
+            connect=_sum_or_none(pool, connect),
+            sock_connect=connect,
+            sock_read=read,
+        )
+        body: Any = None
+        headers: dict[str, str] = {}
+        if request_data is not None:
+            fields = request_data.json_parameters
+            if files:
+                # File names as UTF-8, as httpx sends them (aiohttp would percent-encode
+                # them, and Telegram would show the user "%E5%87%86..." for 准考证.pdf).
+                form = aiohttp.FormData(quote_fields=False)
+                for name, value in fields.items():
+                    form.add_field(name, value)
+                for name, (filename, content, mimetype) in files.items():
+                    form.add_field(name, content, filename=filename, content_type=mimetype)
+                body = form
+            elif fields:
+                body = urlencode(fields).encode()
+                headers["Content-Type"] = "application/x-www-form-urlencoded"
+        try:
+            async with self._open().request(
+                method, url, data=body, headers=headers, timeout=timeout, proxy=self._proxy(url)
+            ) as response:
+                return response.status, await response.read()
+        except TimeoutError as err:
+            raise TimedOut(f"aiohttp.{type(err).__name__}: {err}") from err
+        except aiohttp.ClientError as err:
+            raise NetworkError(f"aiohttp.{type(err).__name__}: {err}") from err
+
+
+# PTB's "not given" marker of a timeout argument (its DefaultValue type is private).
+_NOT_GIVEN = type(BaseRequest.DEFAULT_NONE)
+
+
+def _given(value: Any, default: float | None) -> float | None:
+    """A timeout argument as PTB passes it: its value, or `default` when it was not given."""
+    return default if isinstance(value, _NOT_GIVEN) else value
+
+
+def _sum_or_none(*parts: float | None) -> float | None:
+    """None (no limit) when any part is None, else their sum."""
+    total = 0.0
+    for part in parts:
+        if part is None:
+            return None
+        total += part
+    return total
+
+
+def _request(pool_size: int) -> AiohttpRequest:
+    """The request object of the product's PTB calls: a Telegram that answers slowly (12 s
+    once) must not make a retry of a call that went through, so reads and writes wait 60 s."""
+    return AiohttpRequest(
+        connection_pool_size=pool_size,
+        read_timeout=SEND_READ_TIMEOUT,
+        write_timeout=SEND_READ_TIMEOUT,
+    )
+
+
 class PtbPerformer(BasePerformer):
     """Carries out Actions with a PTB Bot, with the shared retry policy."""
 
@@ -116,6 +292,9 @@ class PtbPerformer(BasePerformer):
     async def close(self) -> None:
         """Closes the HTTP client (a standalone performer, e.g. the worker's, owns it)."""
         await self.bot.shutdown()
+        # PTB's shutdown skips a bot nobody initialized, and the worker's performer posts
+        # without initializing: its request opened its session on first use.
+        await self.bot.request.shutdown()
 
     def _markup(self, keyboard: Keyboard) -> dict[str, Any] | None:
         return _markup(keyboard)
@@ -177,8 +356,9 @@ def performer_from_settings(settings: Settings, retry: RetryPolicy | None = None
     if settings.telegram_api_url:
         root = settings.telegram_api_url.rstrip("/")
         options = {"base_url": f"{root}/bot", "base_file_url": f"{root}/file/bot"}
-    request = HTTPXRequest(read_timeout=SEND_READ_TIMEOUT, write_timeout=SEND_READ_TIMEOUT)
-    bot = Bot(settings.bot_token.get_secret_value(), request=request, **options)
+    bot = Bot(
+        settings.bot_token.get_secret_value(), request=_request(CONNECTION_POOL_SIZE), **options
+    )
     return PtbPerformer(bot, retry or RetryPolicy())
 
 
@@ -194,7 +374,10 @@ class PtbAdapter:
         # so different users still run concurrently.
         # PTB waits 5 s for an answer by default, and a slow Telegram answered a send after
         # 12 s: the timeout made a retry of a call that had gone through (a duplicate).
-        builder = builder.read_timeout(SEND_READ_TIMEOUT).write_timeout(SEND_READ_TIMEOUT)
+        # Both PTB request objects carry their bytes over aiohttp (AiohttpRequest); the long
+        # poll keeps PTB's own timeouts (its read timeout plus the poll's) on one connection.
+        builder = builder.request(_request(CONNECTION_POOL_SIZE))
+        builder = builder.get_updates_request(AiohttpRequest(connection_pool_size=1))
         self.application = builder.concurrent_updates(False).build()
         self.performer = PtbPerformer(self.application.bot, retry)
         self.runner = EventRunner(engine, self.performer)
