@@ -7,15 +7,33 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from storage import pg_direct
 from storage.models import Entry, EntryReminder, OutboxMessage
-from storage.repos.base import Repository, table, to_dto
+from storage.repos.base import Repository, insert_or_skip, table, to_dto
 
 OB = table(OutboxMessage)
 ER = table(EntryReminder)
 EN = table(Entry)
+
+_NEW_COLUMNS = (
+    "platform",
+    "chat_id",
+    "kind",
+    "payload",
+    "status",
+    "due_at",
+    "attempts",
+    "created_at",
+    "dedupe_key",
+)
+# A message whose dedupe_key was queued before is skipped by the INSERT itself, without a
+# savepoint around it (issue 17: the worker's payment callbacks queue one each).
+_ADD_ONCE = insert_or_skip(
+    OB, {c: bindparam(f"b_{c}") for c in _NEW_COLUMNS}, [OB.c.id], index_elements=["dedupe_key"]
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,12 +93,9 @@ class OutboxRepository(Repository):
         if dedupe_key is None:
             res = await self.conn.execute(insert(OB).values(**values).returning(OB.c.id))
             return int(res.scalar_one())
-        try:
-            async with self.conn.begin_nested():
-                res = await self.conn.execute(insert(OB).values(**values).returning(OB.c.id))
-                return int(res.scalar_one())
-        except IntegrityError:
-            return None
+        params = {f"b_{c}": v for c, v in values.items()}
+        row = await pg_direct.first(self.conn, _ADD_ONCE[self.dialect], params)
+        return None if row is None else int(row[0])
 
     async def claim(
         self,
