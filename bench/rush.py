@@ -501,7 +501,8 @@ def _start_profilers(
     spy = str(BIN / "py-spy")
     out = []
     for role, pid in pids:
-        argv = [spy, "record", "-r", str(args.profile_rate), "-d", str(int(args.profile)), "--format", "raw"]
+        argv = [spy, "record", "-r", str(args.profile_rate), "-d", str(int(args.profile))]
+        argv += ["--format", "raw"]
         argv += ["-o", str(tmp / f"profile-{target}-{role}.txt"), "--pid", str(pid)]
         out.append(subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
     return out

@@ -31,6 +31,24 @@ _NEW_COLUMNS = (
 )
 # A message whose dedupe_key was queued before is skipped by the INSERT itself, without a
 # savepoint around it (issue 17: the worker's payment callbacks queue one each).
+# Keyed by (sent, with an error): the columns a finish sets besides the status and lease.
+_FINISH = {
+    (sent, with_error): update(OB)
+    .where(
+        OB.c.id == bindparam("b_id"),
+        OB.c.status == "sending",
+        OB.c.lease_owner == bindparam("b_owner"),
+    )
+    .values(
+        status=bindparam("b_status"),
+        lease_owner=None,
+        lease_until=None,
+        **({"sent_at": bindparam("b_now")} if sent else {}),
+        **({"last_error": bindparam("b_error")} if with_error else {}),
+    )
+    for sent in (False, True)
+    for with_error in (False, True)
+}
 _ADD_ONCE = insert_or_skip(
     OB, {c: bindparam(f"b_{c}") for c in _NEW_COLUMNS}, [OB.c.id], index_elements=["dedupe_key"]
 )
@@ -153,18 +171,18 @@ class OutboxRepository(Repository):
         *,
         error: str | None = None,
     ) -> bool:
-        """Marks a leased row sent / undeliverable / failed."""
-        values: dict[str, Any] = {"status": status, "lease_owner": None, "lease_until": None}
-        if status == "sent":
-            values["sent_at"] = now
+        """Marks a leased row sent / undeliverable / failed. One UPDATE; as the unit of
+        work's first statement, on PostgreSQL without a BEGIN and COMMIT of its own
+        (`pg_direct.rowcount(alone=True)`: the worker marks each message in a unit of its
+        own, and the mark may stand by itself)."""
+        params: dict[str, Any] = {"b_id": message_id, "b_owner": owner, "b_status": status}
+        sent = status == "sent"
+        if sent:
+            params["b_now"] = now
         if error is not None:
-            values["last_error"] = error[:200]
-        res = await self.conn.execute(
-            update(OB)
-            .where(OB.c.id == message_id, OB.c.status == "sending", OB.c.lease_owner == owner)
-            .values(**values)
-        )
-        return bool(res.rowcount)
+            params["b_error"] = error[:200]
+        statement = _FINISH[sent, error is not None]
+        return bool(await pg_direct.rowcount(self.conn, statement, params, alone=True))
 
     async def retry_later(
         self, message_id: int, owner: str, due_at: datetime, error: str, *, attempt: bool = True

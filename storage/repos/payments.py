@@ -61,7 +61,10 @@ _REMEMBER_NONCE = insert_or_skip(
     [NONCE.c.nonce],
     index_elements=["nonce"],
 )
-_FINISH_COMMON = {"status": bindparam("b_status"), "finished_at": bindparam("b_finished_at")}
+_FINISH_COMMON: dict[str, Any] = {
+    "status": bindparam("b_status"),
+    "finished_at": bindparam("b_finished_at"),
+}
 _FINISH_WHERE = (PAY.c.id == bindparam("b_payment_id"), PAY.c.status == bindparam("b_from"))
 # Keyed by whether the gateway named its reference (without one the column stays).
 _FINISH = {
@@ -233,7 +236,7 @@ class PaymentRepository(Repository):
     ) -> bool:
         """Moves a payment on from `from_status`; False if it had moved already (idempotence)."""
         values: dict[str, Any] = {"status": status, "finished_at": now}
-        params = {"b_payment_id": payment_id, "b_from": from_status}
+        params: dict[str, Any] = {"b_payment_id": payment_id, "b_from": from_status}
         params |= {"b_status": status, "b_finished_at": now}
         if gateway_ref is not None:
             values["gateway_ref"] = gateway_ref
