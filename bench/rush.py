@@ -92,7 +92,9 @@ TOKEN = "777001:rush-bench-local-token"
 # Random per run: `cetbot run` and `cetbot worker` refuse short or public secrets.
 SECRET = secrets.token_urlsafe(32)
 PAY_SECRET = secrets.token_urlsafe(32)
-PG_RUSH_DB = "cetbot_rush"
+# CETBOT_RUSH_DB: another name, so that two rushes on one PostgreSQL server (two people's
+# benches) do not drop each other's database.
+PG_RUSH_DB = os.environ.get("CETBOT_RUSH_DB", "cetbot_rush")
 FIRST_USER = 5_000_000
 BIN = ROOT / ".venv" / "bin"
 STEPS = (
