@@ -274,8 +274,9 @@ async def rowcount(
     BEGIN, and PostgreSQL commits it by itself (one round trip instead of three: BEGIN, the
     statement, COMMIT; the unit's COMMIT then has nothing to send). Statements after it
     run in a transaction of their own as usual. Only for a write that may stand whatever
-    the unit of work does next, e.g. a unit of work of that one statement; SQLite ignores
-    it."""
+    the unit of work does next (e.g. a unit of work of that one statement), and that may
+    be applied twice: the unit's COMMIT is not what applies it, so `Database.run` tries the
+    unit again after a connection lost on the way back. SQLite ignores it."""
     if not wanted(conn):
         return int((await conn.execute(statement, params)).rowcount)  # type: ignore[attr-defined]
     _, status = await _direct(conn, statement, params, fetch=False, alone=alone)

@@ -29,8 +29,6 @@ _NEW_COLUMNS = (
     "created_at",
     "dedupe_key",
 )
-# A message whose dedupe_key was queued before is skipped by the INSERT itself, without a
-# savepoint around it (issue 17: the worker's payment callbacks queue one each).
 # Keyed by (sent, with an error): the columns a finish sets besides the status and lease.
 _FINISH = {
     (sent, with_error): update(OB)
@@ -49,6 +47,8 @@ _FINISH = {
     for sent in (False, True)
     for with_error in (False, True)
 }
+# A message whose dedupe_key was queued before is skipped by the INSERT itself, without a
+# savepoint around it (issue 17: the worker's payment callbacks queue one each).
 _ADD_ONCE = insert_or_skip(
     OB, {c: bindparam(f"b_{c}") for c in _NEW_COLUMNS}, [OB.c.id], index_elements=["dedupe_key"]
 )
