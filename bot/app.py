@@ -17,7 +17,6 @@ from bot.handlers import Adapter, BotCommandText, bot_key, load_adapter
 from bot.handlers.retry import RetryPolicy
 from bot.handlers.runner import ConversationEngine
 from foundation.clock import Clock
-from foundation.heap import settle_startup_heap
 from foundation.i18n import LOCALES, t
 from foundation.settings import Settings
 from helpdesk import faq
@@ -192,8 +191,6 @@ class BotApp:
     ) -> None:
         try:
             await start(host, port)
-            # Started: what was built so far lives as long as the process.
-            settle_startup_heap()
             await self._stop.wait()
         finally:
             await self.close()

@@ -22,7 +22,6 @@ from backoffice.importing import (
 from cetbot.checklist import Command, Platform, preflight
 from cetbot.shell import _locale, _run, _session_id, admin_app, console, fail, say
 from cetbot.ticket_cli import ticket_app
-from foundation.heap import settle_startup_heap
 from foundation.i18n import t
 from foundation.settings import Settings
 from registration import errors, review
@@ -612,7 +611,6 @@ def worker(
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, stop.set)
-            settle_startup_heap()  # started: what was built so far lives as long as we do
             await runtime.run(stop)
         finally:
             if runner is not None:
