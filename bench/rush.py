@@ -95,7 +95,9 @@ TOKEN = "777001:rush-bench-local-token"
 # Random per run: `cetbot run` and `cetbot worker` refuse short or public secrets.
 SECRET = secrets.token_urlsafe(32)
 PAY_SECRET = secrets.token_urlsafe(32)
-PG_RUSH_DB = "cetbot_rush"
+# CETBOT_RUSH_DB: another name, so that two rushes on one PostgreSQL server (two people's
+# benches) do not drop each other's database.
+PG_RUSH_DB = os.environ.get("CETBOT_RUSH_DB", "cetbot_rush")
 FIRST_USER = 5_000_000
 BIN = ROOT / ".venv" / "bin"
 STEPS = (
@@ -497,19 +499,23 @@ def _cpu(procs: Processes, kind: str) -> tuple[float, float, float, float]:
 def _start_profilers(
     args: argparse.Namespace, procs: Processes, tmp: Path, target: str
 ) -> list[subprocess.Popen[bytes]]:
-    """--profile S: py-spy (raw collapsed stacks) on one bot process and on this process."""
+    """--profile S: py-spy (raw collapsed stacks) on this process, one bot process, the worker
+    and the payment sandbox."""
     if not args.profile:
         return []
-    pids = [os.getpid()]
-    bot = next((p for name, p in procs.running if name in ("bot", "echo")), None)
-    if bot is not None:
-        children = Path(f"/proc/{bot.pid}/task/{bot.pid}/children").read_text().split()
-        pids.append(int(children[0]) if children else bot.pid)
+    pids = [("bench", os.getpid())]
+    for name, proc in procs.running:
+        pid = proc.pid
+        if name in ("bot", "echo"):
+            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+            pid = int(children[0]) if children else pid
+            name = "bot"
+        pids.append((name, pid))
     spy = str(BIN / "py-spy")
     out = []
-    for pid in pids:
-        role = "bench" if pid == os.getpid() else "bot"
-        argv = [spy, "record", "-r", "67", "-d", str(int(args.profile)), "--format", "raw"]
+    for role, pid in pids:
+        argv = [spy, "record", "-r", str(args.profile_rate), "-d", str(int(args.profile))]
+        argv += ["--format", "raw"]
         argv += ["-o", str(tmp / f"profile-{target}-{role}.txt"), "--pid", str(pid)]
         out.append(subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
     return out
@@ -640,6 +646,7 @@ def main() -> None:
     parser.add_argument(
         "--profile", type=float, default=0.0, help="py-spy this many seconds (0: off)"
     )
+    parser.add_argument("--profile-rate", type=int, default=67, help="py-spy samples per second")
     args = parser.parse_args()
     for target in args.targets:
         if target.startswith("sqlite") and target != "sqlite1":

@@ -186,8 +186,9 @@ def wanted(conn: AsyncConnection) -> bool:
     return dialect.name == "postgresql" and dialect.driver == "asyncpg" and conn.in_transaction()
 
 
-async def _driver(conn: AsyncConnection) -> Any:
-    """The asyncpg connection under `conn`, inside the unit of work's transaction."""
+async def _driver(conn: AsyncConnection, *, alone: bool = False) -> Any:
+    """The asyncpg connection under `conn`, inside the unit of work's transaction (none
+    yet with `alone`, when nothing ran before: see `rowcount`)."""
     info = conn.info
     found = info.get(_DRIVER)
     if found is None:
@@ -197,7 +198,7 @@ async def _driver(conn: AsyncConnection) -> Any:
     driver: Any = found[1]
     # SQLAlchemy's asyncpg adapter sends BEGIN lazily, at the first statement it runs;
     # when that is ours, start it the same way (so COMMIT and ROLLBACK still end it).
-    if adapter._transaction is None:
+    if adapter._transaction is None and not alone:
         try:
             await adapter._start_transaction()
         except Exception as error:  # BEGIN on a dead connection, say
@@ -251,7 +252,12 @@ async def rows(
 
 
 async def _direct(
-    conn: AsyncConnection, statement: Executable, params: Mapping[str, Any], *, fetch: bool
+    conn: AsyncConnection,
+    statement: Executable,
+    params: Mapping[str, Any],
+    *,
+    fetch: bool,
+    alone: bool = False,
 ) -> tuple[_Compiled, Any]:
     """Runs `statement` on the asyncpg connection in the unit of work's transaction: its
     records (`fetch`) or its status line; counted, and any error raised as SQLAlchemy's."""
@@ -259,7 +265,7 @@ async def _direct(
     args = compiled.args(params)
     if isinstance(conn, DirectConnection):
         return compiled, _sqlite(conn, compiled.sql, args, fetch=fetch)
-    adapter, driver = await _driver(conn)
+    adapter, driver = await _driver(conn, alone=alone)
     _observe(conn, compiled.sql, args)
     run = driver.fetch if fetch else driver.execute
     try:
@@ -303,11 +309,26 @@ async def first(
     return found[0] if found else None
 
 
-async def rowcount(conn: AsyncConnection, statement: Executable, params: Mapping[str, Any]) -> int:
-    """Runs a write without RETURNING; the number of rows it matched."""
+async def rowcount(
+    conn: AsyncConnection,
+    statement: Executable,
+    params: Mapping[str, Any],
+    *,
+    alone: bool = False,
+) -> int:
+    """Runs a write without RETURNING; the number of rows it matched.
+
+    `alone`, on PostgreSQL: when no statement of the unit of work ran before, this one is
+    sent without a BEGIN, and PostgreSQL commits it by itself (one round trip instead of
+    three: BEGIN, the statement, COMMIT; the unit's COMMIT then has nothing to send).
+    Statements after it run in a transaction of their own as usual. Only for a write that
+    may stand whatever the unit of work does next (e.g. a unit of work of that one
+    statement), and that may be applied twice: the unit's COMMIT is not what applies it,
+    so `Database.run` tries the unit again after a connection lost on the way back. A
+    SQLite file's transaction is local: there it changes nothing."""
     if not wanted(conn):
         return int((await conn.execute(statement, params)).rowcount)  # type: ignore[attr-defined]
-    _, status = await _direct(conn, statement, params, fetch=False)
+    _, status = await _direct(conn, statement, params, fetch=False, alone=alone)
     match = _STATUS_COUNT.match(status or "")
     return int(match.group(1)) if match else -1
 

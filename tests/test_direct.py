@@ -92,6 +92,36 @@ async def test_a_direct_statement_is_part_of_the_unit_of_work(pg: Database) -> N
         assert ids == [100]
 
 
+async def test_a_write_alone_stands_by_itself_and_what_follows_is_the_unit_s(
+    pg: Database,
+) -> None:
+    # `alone` as the unit's first statement: no BEGIN, PostgreSQL commits it by itself, so
+    # the unit's rollback leaves it; a statement after it is in a transaction again.
+    menu = {**WHO, "b_menu": 77, "b_now": NOW}
+    async with pg.uow() as uow:
+        assert await direct.rowcount(uow.conn, cv._SET_MENU, menu, alone=True) == 1
+        assert (await direct.first(uow.conn, cv._START_UPDATE_PG, _start(200))).fresh == 1
+        await uow.rollback()
+    async with pg.uow() as uow:
+        menus = (await uow.conn.execute(select(cv.CV.c.menu_message_id))).scalars().all()
+        ids = (await uow.conn.execute(select(cv.PU.c.update_id))).scalars().all()
+        assert (menus, ids) == ([77], [])
+    # Not the first statement: `alone` changes nothing, the unit's rollback undoes it.
+    async with pg.uow() as uow:
+        assert (await direct.first(uow.conn, cv._START_UPDATE_PG, _start(201))).fresh == 1
+        again = {**menu, "b_menu": 78}
+        assert await direct.rowcount(uow.conn, cv._SET_MENU, again, alone=True) == 1
+        await uow.rollback()
+    # Alone, then committed: the unit's COMMIT has nothing left to send and succeeds.
+    async with pg.uow() as uow:
+        assert await direct.rowcount(uow.conn, cv._SET_MENU, menu | {"b_menu": 79}, alone=True)
+        await uow.commit()
+    async with pg.uow() as uow:
+        menus = (await uow.conn.execute(select(cv.CV.c.menu_message_id))).scalars().all()
+        ids = (await uow.conn.execute(select(cv.PU.c.update_id))).scalars().all()
+        assert (menus, ids) == ([79], [])
+
+
 async def test_the_row_lock_is_held_until_commit(pg: Database) -> None:
     order: list[str] = []
     locked = asyncio.Event()

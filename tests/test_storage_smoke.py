@@ -220,3 +220,34 @@ async def test_sqlite_units_of_work_reuse_one_connection_and_leave_no_transactio
     finally:
         await db.dispose()
     assert opened == 1, opened  # one sqlite3 connection served all 61 units of work
+
+
+async def test_a_repeated_nonce_or_outbox_key_is_skipped_and_the_transaction_goes_on(
+    db: Database,
+) -> None:
+    """Issue 17: a callback nonce seen before and an outbox message queued before are
+    skipped by their INSERT (ON CONFLICT DO NOTHING), not by a savepoint around it."""
+    from sqlalchemy import func, select
+
+    from storage.models import OutboxMessage, PaymentNonce
+
+    now = datetime(2026, 11, 25, tzinfo=UTC)
+    note = {"platform": "telegram", "chat_id": 5, "kind": "payment-paid", "payload": {"a": 1}}
+    async with db.uow() as uow:
+        assert await uow.payments.remember_nonce("n-1", now)
+        first = await uow.outbox.add(**note, now=now, dedupe_key="pay:1")
+        assert first is not None
+        await uow.commit()
+    async with db.uow() as uow:
+        assert not await uow.payments.remember_nonce("n-1", now)
+        assert await uow.outbox.add(**note, now=now, dedupe_key="pay:1") is None
+        # The transaction is still usable, and keeps what it wrote after the skips.
+        assert await uow.payments.remember_nonce("n-2", now)
+        second = await uow.outbox.add(**note, now=now, dedupe_key="pay:2")
+        assert second is not None and second != first
+        await uow.commit()
+    async with db.uow(readonly=True) as uow:
+        nonces = select(func.count()).select_from(PaymentNonce.__table__)
+        keys = select(OutboxMessage.dedupe_key).order_by(OutboxMessage.id)
+        assert (await uow.conn.execute(nonces)).scalar_one() == 2
+        assert list((await uow.conn.execute(keys)).scalars()) == ["pay:1", "pay:2"]

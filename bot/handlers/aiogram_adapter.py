@@ -43,7 +43,12 @@ from bot.conversation.types import (
     SendPhoto,
 )
 from bot.handlers import BotCommandText, TokenRejected, bot_key
-from bot.handlers.events import ALLOWED_UPDATES, button_event, message_event
+from bot.handlers.events import (
+    ALLOWED_UPDATES,
+    button_event,
+    message_event,
+    plain_update_event,
+)
 from bot.handlers.performing import BasePerformer
 from bot.handlers.retry import Outcome, RetryPolicy, Verdict
 from bot.handlers.runner import ConversationEngine, EventRunner
@@ -435,6 +440,12 @@ class AiogramAdapter:
         )
 
     async def feed_webhook(self, payload: dict[str, Any]) -> None:
+        # A plain text message or button press is read from the JSON (bot/handlers/events.py):
+        # the same Event as the router's, without aiogram's models and middlewares.
+        event = plain_update_event(payload)
+        if event is not None:
+            self.runner.submit(event)
+            return
         await self.dispatcher.feed_raw_update(self.bot, payload)
 
     async def close(self) -> None:

@@ -22,6 +22,9 @@ V = table(VerificationCode)
 
 # What every chat update asks first, built once (see storage/repos/conversations.py).
 _GET = select(A).where(A.c.id == bindparam("b_account_id"))
+_BINDINGS = select(B.c.platform, B.c.chat_user_id).where(
+    B.c.account_id == bindparam("b_account_id")
+)
 _BOUND_AND_REGISTRATION = (
     select(A, *(c.label(f"reg_{c.name}") for c in R.c))
     .join(B, B.c.account_id == A.c.id)
@@ -125,9 +128,7 @@ class AccountRepository(Repository):
         )
 
     async def bindings(self, account_id: int) -> list[tuple[str, int]]:
-        rows = await self.conn.execute(
-            select(B.c.platform, B.c.chat_user_id).where(B.c.account_id == account_id)
-        )
+        rows = await direct.rows(self.conn, _BINDINGS, {"b_account_id": account_id})
         return [(r.platform, r.chat_user_id) for r in rows]
 
     # R9/R10: codes.

@@ -14,14 +14,18 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, func, insert, literal, select, update
+from sqlalchemy import ColumnElement, Table, bindparam, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage import direct
 from storage.models import AuditRecord
 
 # Not `base.table`: base imports this module for its type, and the two must not circle.
 AU = cast(Table, AuditRecord.__table__)
 _INSERT = insert(AU)
+_COLUMNS = ("at", "actor", "action", "object_type", "object_id", "before", "after")
+# One row, built once: sent straight to asyncpg on PostgreSQL (storage/direct.py).
+_INSERT_ONE = insert(AU).values({c: bindparam(c) for c in _COLUMNS})
 
 # Personal data kept small: an 18-character mainland ID number never reaches the log,
 # even inside free text such as an administrator's note (first 6 and last 4 kept).
@@ -79,8 +83,10 @@ class AuditSink:
         if not ids:
             return
         common = await self.fields(action, object_type, before, after)
-        rows = [{**common, "object_id": i} for i in ids]
-        await self.conn.execute(_INSERT, rows if len(rows) > 1 else rows[0])
+        if len(ids) == 1:
+            await direct.rowcount(self.conn, _INSERT_ONE, {**common, "object_id": ids[0]})
+            return
+        await self.conn.execute(_INSERT, [{**common, "object_id": i} for i in ids])
 
     async def fields(
         self, action: str, object_type: str, before: Values | None, after: Values | None

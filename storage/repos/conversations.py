@@ -195,9 +195,11 @@ class ConversationRepository(Repository):
     async def set_menu(
         self, platform: str, user_id: int, chat_id: int, message_id: int, now: datetime
     ) -> bool:
-        """Records the message carrying the menu in one UPDATE; False if there is no row."""
+        """Records the message carrying the menu in one UPDATE; False if there is no row.
+        As the unit of work's first statement, on PostgreSQL without a BEGIN and COMMIT
+        of its own (`direct.rowcount(alone=True)`): it may stand by itself."""
         params = {**_who(platform, user_id, chat_id), "b_menu": message_id, "b_now": now}
-        return bool(await direct.rowcount(self.conn, _SET_MENU, params))
+        return bool(await direct.rowcount(self.conn, _SET_MENU, params, alone=True))
 
     async def save(
         self,
@@ -234,13 +236,16 @@ class ConversationRepository(Repository):
         menu_message_id: int | None = None,
     ) -> bool:
         """Forgets the kept reply of `update_id` (if still the kept one) and, when given,
-        records the new menu message: one UPDATE. False if there is no row."""
+        records the new menu message: one UPDATE. False if there is no row. As the unit of
+        work's first statement, on PostgreSQL without a BEGIN and COMMIT of its own
+        (`direct.rowcount(alone=True)`): forgetting a reply that is out may stand by
+        itself, and a row it did not find (False) was not written."""
         params = {**_who(platform, user_id, chat_id), "b_update_id": update_id}
         if menu_message_id is None:
-            await direct.rowcount(self.conn, _REPLY_SENT, params)
+            await direct.rowcount(self.conn, _REPLY_SENT, params, alone=True)
             return True
         params |= {"b_menu": menu_message_id, "b_now": now}
-        return bool(await direct.rowcount(self.conn, _REPLY_SENT_WITH_MENU, params))
+        return bool(await direct.rowcount(self.conn, _REPLY_SENT_WITH_MENU, params, alone=True))
 
     async def claim_unsent_replies(
         self, kept_before: datetime, now: datetime, limit: int, platform: str | None = None

@@ -7,15 +7,51 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from storage import direct
 from storage.models import Entry, EntryReminder, OutboxMessage
-from storage.repos.base import Repository, table, to_dto
+from storage.repos.base import Repository, insert_or_skip, table, to_dto
 
 OB = table(OutboxMessage)
 ER = table(EntryReminder)
 EN = table(Entry)
+
+_NEW_COLUMNS = (
+    "platform",
+    "chat_id",
+    "kind",
+    "payload",
+    "status",
+    "due_at",
+    "attempts",
+    "created_at",
+    "dedupe_key",
+)
+# Keyed by (sent, with an error): the columns a finish sets besides the status and lease.
+_FINISH = {
+    (sent, with_error): update(OB)
+    .where(
+        OB.c.id == bindparam("b_id"),
+        OB.c.status == "sending",
+        OB.c.lease_owner == bindparam("b_owner"),
+    )
+    .values(
+        status=bindparam("b_status"),
+        lease_owner=None,
+        lease_until=None,
+        **({"sent_at": bindparam("b_now")} if sent else {}),
+        **({"last_error": bindparam("b_error")} if with_error else {}),
+    )
+    for sent in (False, True)
+    for with_error in (False, True)
+}
+# A message whose dedupe_key was queued before is skipped by the INSERT itself, without a
+# savepoint around it (issue 17: the worker's payment callbacks queue one each).
+_ADD_ONCE = insert_or_skip(
+    OB, {c: bindparam(f"b_{c}") for c in _NEW_COLUMNS}, [OB.c.id], index_elements=["dedupe_key"]
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,12 +111,9 @@ class OutboxRepository(Repository):
         if dedupe_key is None:
             res = await self.conn.execute(insert(OB).values(**values).returning(OB.c.id))
             return int(res.scalar_one())
-        try:
-            async with self.conn.begin_nested():
-                res = await self.conn.execute(insert(OB).values(**values).returning(OB.c.id))
-                return int(res.scalar_one())
-        except IntegrityError:
-            return None
+        params = {f"b_{c}": v for c, v in values.items()}
+        row = await direct.first(self.conn, _ADD_ONCE[self.dialect], params)
+        return None if row is None else int(row[0])
 
     async def claim(
         self,
@@ -138,18 +171,18 @@ class OutboxRepository(Repository):
         *,
         error: str | None = None,
     ) -> bool:
-        """Marks a leased row sent / undeliverable / failed."""
-        values: dict[str, Any] = {"status": status, "lease_owner": None, "lease_until": None}
-        if status == "sent":
-            values["sent_at"] = now
+        """Marks a leased row sent / undeliverable / failed. One UPDATE; as the unit of
+        work's first statement, on PostgreSQL without a BEGIN and COMMIT of its own
+        (`direct.rowcount(alone=True)`: the worker marks each message in a unit of its
+        own, and the mark may stand by itself)."""
+        params: dict[str, Any] = {"b_id": message_id, "b_owner": owner, "b_status": status}
+        sent = status == "sent"
+        if sent:
+            params["b_now"] = now
         if error is not None:
-            values["last_error"] = error[:200]
-        res = await self.conn.execute(
-            update(OB)
-            .where(OB.c.id == message_id, OB.c.status == "sending", OB.c.lease_owner == owner)
-            .values(**values)
-        )
-        return bool(res.rowcount)
+            params["b_error"] = error[:200]
+        statement = _FINISH[sent, error is not None]
+        return bool(await direct.rowcount(self.conn, statement, params, alone=True))
 
     async def retry_later(
         self, message_id: int, owner: str, due_at: datetime, error: str, *, attempt: bool = True

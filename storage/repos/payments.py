@@ -53,6 +53,26 @@ _NEW_PAYMENT = {
 }
 # R29: the partial unique index uq_payments_pending_entry refuses a second pending one.
 _PENDING_INDEX = {"index_elements": ["entry_id"], "index_where": text("status = 'pending'")}
+_PAYMENT = select(PAY).where(PAY.c.id == bindparam("b_payment_id"))
+# A nonce seen before is skipped by the INSERT itself: no savepoint around it (issue 17).
+_REMEMBER_NONCE = insert_or_skip(
+    NONCE,
+    {"nonce": bindparam("b_nonce"), "seen_at": bindparam("b_seen_at")},
+    [NONCE.c.nonce],
+    index_elements=["nonce"],
+)
+_FINISH_COMMON: dict[str, Any] = {
+    "status": bindparam("b_status"),
+    "finished_at": bindparam("b_finished_at"),
+}
+_FINISH_WHERE = (PAY.c.id == bindparam("b_payment_id"), PAY.c.status == bindparam("b_from"))
+# Keyed by whether the gateway named its reference (without one the column stays).
+_FINISH = {
+    with_ref: update(PAY)
+    .where(*_FINISH_WHERE)
+    .values(**_FINISH_COMMON, **({"gateway_ref": bindparam("b_gateway_ref")} if with_ref else {}))
+    for with_ref in (False, True)
+}
 _CREATE_PENDING = insert_or_skip(PAY, _NEW_PAYMENT, PAY.c, **_PENDING_INDEX)
 
 # Asked on every pay step, built once (see storage/repos/conversations.py).
@@ -129,7 +149,7 @@ class PayState:
 
 class PaymentRepository(Repository):
     async def get(self, payment_id: str) -> PaymentDTO | None:
-        row = (await self.conn.execute(select(PAY).where(PAY.c.id == payment_id))).first()
+        row = await direct.first(self.conn, _PAYMENT, {"b_payment_id": payment_id})
         return to_dto(PaymentDTO, row) if row else None
 
     async def pending_of_entry(self, entry_id: int) -> PaymentDTO | None:
@@ -216,24 +236,21 @@ class PaymentRepository(Repository):
     ) -> bool:
         """Moves a payment on from `from_status`; False if it had moved already (idempotence)."""
         values: dict[str, Any] = {"status": status, "finished_at": now}
+        params: dict[str, Any] = {"b_payment_id": payment_id, "b_from": from_status}
+        params |= {"b_status": status, "b_finished_at": now}
         if gateway_ref is not None:
             values["gateway_ref"] = gateway_ref
-        res = await self.conn.execute(
-            update(PAY).where(PAY.c.id == payment_id, PAY.c.status == from_status).values(**values)
-        )
-        if not res.rowcount:
+            params["b_gateway_ref"] = gateway_ref
+        statement = _FINISH[gateway_ref is not None]
+        if not await direct.rowcount(self.conn, statement, params):
             return False
         await self._audited("finish", "payment", payment_id, {"status": from_status}, values)
         return True
 
     async def remember_nonce(self, nonce: str, now: datetime) -> bool:
         """Records a callback nonce; False if it was seen before (a replay)."""
-        try:
-            async with self.conn.begin_nested():
-                await self.conn.execute(insert(NONCE).values(nonce=nonce, seen_at=now))
-        except IntegrityError:
-            return False
-        return True
+        params = {"b_nonce": nonce, "b_seen_at": now}
+        return await direct.first(self.conn, _REMEMBER_NONCE[self.dialect], params) is not None
 
     async def forget_nonces_before(self, cutoff: datetime) -> int:
         """Nonces older than the replay window are refused by their timestamp anyway."""

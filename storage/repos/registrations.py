@@ -79,6 +79,11 @@ _ACTIVE_OF_ACCOUNT = select(REG).where(
     status_is(REG.c.status, "active"),
 )
 _ENTRY = select(EN).where(EN.c.id == bindparam("b_entry_id"))
+_MARK_PAID = (
+    update(EN)
+    .where(EN.c.id == bindparam("b_entry_id"), status_is(EN.c.status, "unpaid"))
+    .values(status="paid", paid_at=bindparam("b_paid_at"))
+)
 _REVIEWS_OF_RECORD = (
     select(RV)
     .where(RV.c.session_id == bindparam("b_session_id"), RV.c.record_id == bindparam("b_record_id"))
@@ -263,7 +268,7 @@ class BookingState:
 
 class RegistrationRepository(Repository):
     async def get(self, registration_id: int) -> RegistrationDTO | None:
-        row = (await self.conn.execute(_REGISTRATION, {"registration_id": registration_id})).first()
+        row = await direct.first(self.conn, _REGISTRATION, {"registration_id": registration_id})
         return to_dto(RegistrationDTO, row) if row else None
 
     async def active_of_account(self, session_id: int, account_id: int) -> RegistrationDTO | None:
@@ -519,12 +524,8 @@ class EntryRepository(Repository):
         return True
 
     async def mark_paid(self, entry_id: int, now: datetime) -> bool:
-        res = await self.conn.execute(
-            update(EN)
-            .where(EN.c.id == entry_id, EN.c.status == "unpaid")
-            .values(status="paid", paid_at=now)
-        )
-        if not res.rowcount:
+        params = {"b_entry_id": entry_id, "b_paid_at": now}
+        if not await direct.rowcount(self.conn, _MARK_PAID, params):
             return False
         after = {"status": "paid", "paid_at": now}
         await self._audited("pay", "entry", entry_id, {"status": "unpaid"}, after)
