@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, TypeGuard
 
 from bot.conversation.types import Event, EventKind
 
@@ -100,7 +100,7 @@ def button_event(query: Any, update_id: int) -> Event:
 # library as before, which refuses what it cannot read.
 
 
-def _is_int(value: Any) -> bool:
+def _is_int(value: Any) -> TypeGuard[int]:
     return type(value) is int
 
 
