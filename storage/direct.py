@@ -35,8 +35,7 @@ from __future__ import annotations
 import itertools
 import re
 import sqlite3
-from collections.abc import Callable, Generator, Mapping, Sequence
-from types import TracebackType
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, NoReturn, cast
 
 from sqlalchemy.engine import Dialect
@@ -44,7 +43,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.expression import Executable
 
-from storage.sqlite_direct import DirectConnection
+from storage.sqlite_direct import DirectConnection, NamedSavepoint
 
 # Where the asyncpg connection of a pooled connection is kept: `AsyncConnection.info`
 # lives as long as the driver connection (SQLAlchemy clears it on a reconnect).
@@ -347,61 +346,22 @@ def savepoint(conn: AsyncConnection) -> Any:
     return Savepoint(conn)
 
 
-class Savepoint:
-    """SAVEPOINT, RELEASE and ROLLBACK TO on the asyncpg connection, in the unit of work's
-    transaction: awaitable (``point = await uow.savepoint()``) and an async context manager,
-    with `commit` and `rollback`, like the AsyncTransaction of `begin_nested`.
+class Savepoint(NamedSavepoint):
+    """A savepoint on the asyncpg connection, in the unit of work's transaction.
 
-    Through SQLAlchemy each savepoint compiled a new clause (its name is not cached) and
-    took two trips through the asyncio adaptation; here each is one statement of fixed
-    text. SQLAlchemy's connection stays in its root transaction and never learns of the
-    savepoint, which it does not need to: Core keeps no state of rows (as on a SQLite
-    file, storage/sqlite_direct.py). The statements are counted like the others."""
+    Through SQLAlchemy each savepoint also took two trips through the asyncio adaptation;
+    here each is one statement of fixed text, ROLLBACK TO and its RELEASE one round trip.
+    The statements are counted like the others."""
 
     def __init__(self, conn: AsyncConnection) -> None:
+        super().__init__()
         self._conn = conn
-        self._name: str | None = None
 
-    async def _start(self) -> Savepoint:
-        name = f"cetbot_sp_{next(_SAVEPOINT_NAMES)}"
-        await _control(self._conn, f"SAVEPOINT {name}")
-        self._name = name
-        return self
+    def _new_name(self) -> str:
+        return f"cetbot_sp_{next(_SAVEPOINT_NAMES)}"
 
-    def __await__(self) -> Generator[Any, None, Savepoint]:
-        return self._start().__await__()
-
-    async def __aenter__(self) -> Savepoint:
-        return await self._start()
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self._name is None:
-            return
-        if exc_type is None:
-            await self.commit()
-        else:
-            await self.rollback()
-
-    @property
-    def is_active(self) -> bool:
-        return self._name is not None
-
-    async def commit(self) -> None:
-        """RELEASE: the savepoint's writes become part of the enclosing transaction."""
-        name, self._name = self._name, None
-        if name is not None:
-            await _control(self._conn, f"RELEASE SAVEPOINT {name}")
-
-    async def rollback(self) -> None:
-        """Undoes the savepoint's writes and drops it (one round trip for both)."""
-        name, self._name = self._name, None
-        if name is not None:
-            await _control(self._conn, f"ROLLBACK TO SAVEPOINT {name}; RELEASE SAVEPOINT {name}")
+    async def _send(self, *statements: str) -> None:
+        await _control(self._conn, "; ".join(statements))
 
 
 async def _control(conn: AsyncConnection, sql: str) -> None:

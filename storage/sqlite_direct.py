@@ -31,7 +31,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Generator
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 from sqlalchemy import Connection, CursorResult, Engine, create_engine
 from sqlalchemy.dialects import registry
@@ -126,31 +126,36 @@ class DirectPool:
         self.engine.dispose()
 
 
-class DirectTransaction:
-    """A savepoint: awaitable (``point = await conn.begin_nested()``) and an async context
-    manager (``async with conn.begin_nested(): ...``), like AsyncTransaction.
+class NamedSavepoint:
+    """A savepoint sent as fixed text straight to the driver: awaitable (``point = await
+    uow.savepoint()``) and an async context manager (``async with uow.savepoint(): ...``),
+    with `commit` and `rollback`, like the AsyncTransaction of `begin_nested`.
 
-    SAVEPOINT, RELEASE and ROLLBACK TO go straight to sqlite3: SQLAlchemy compiles a new
-    savepoint clause each time (its name is not cached), which cost more than the
-    statements themselves. SQLAlchemy's Connection stays in its root transaction and never
-    learns of the savepoint, which it does not need to: Core keeps no state of rows."""
+    SQLAlchemy compiles a new savepoint clause each time (its name is not cached), which
+    cost more than the statements themselves. SQLAlchemy's connection stays in its root
+    transaction and never learns of the savepoint, which it does not need to: Core keeps
+    no state of rows. A subclass names the savepoint and sends the statements."""
 
-    def __init__(self, owner: DirectConnection) -> None:
-        self._owner = owner
+    def __init__(self) -> None:
         self._name: str | None = None
 
-    def _start(self) -> DirectTransaction:
-        self._name = self._owner._savepoint()
+    def _new_name(self) -> str:
+        raise NotImplementedError
+
+    async def _send(self, *statements: str) -> None:
+        raise NotImplementedError
+
+    async def _start(self) -> Self:
+        name = self._new_name()
+        await self._send(f"SAVEPOINT {name}")
+        self._name = name
         return self
 
-    def __await__(self) -> Generator[Any, None, DirectTransaction]:
-        return self._started().__await__()
+    def __await__(self) -> Generator[Any, None, Self]:
+        return self._start().__await__()
 
-    async def _started(self) -> DirectTransaction:
-        return self._start()
-
-    async def __aenter__(self) -> DirectTransaction:
-        return self._start()
+    async def __aenter__(self) -> Self:
+        return await self._start()
 
     async def __aexit__(
         self,
@@ -173,14 +178,28 @@ class DirectTransaction:
         """RELEASE: the savepoint's writes become part of the enclosing transaction."""
         name, self._name = self._name, None
         if name is not None:
-            self._owner._raw(f"RELEASE SAVEPOINT {name}")
+            await self._send(f"RELEASE SAVEPOINT {name}")
 
     async def rollback(self) -> None:
         """Undoes the savepoint's writes and drops it."""
         name, self._name = self._name, None
         if name is not None:
-            self._owner._raw(f"ROLLBACK TO SAVEPOINT {name}")
-            self._owner._raw(f"RELEASE SAVEPOINT {name}")
+            await self._send(f"ROLLBACK TO SAVEPOINT {name}", f"RELEASE SAVEPOINT {name}")
+
+
+class DirectTransaction(NamedSavepoint):
+    """A savepoint of a `DirectConnection`, sent to sqlite3 (a statement per call)."""
+
+    def __init__(self, owner: DirectConnection) -> None:
+        super().__init__()
+        self._owner = owner
+
+    def _new_name(self) -> str:
+        return self._owner._savepoint_name()
+
+    async def _send(self, *statements: str) -> None:
+        for sql in statements:
+            self._owner._raw(sql)
 
 
 class DirectConnection:
@@ -214,11 +233,9 @@ class DirectConnection:
             observe(sql)
         self.driver_connection.execute(sql)
 
-    def _savepoint(self) -> str:
+    def _savepoint_name(self) -> str:
         self._savepoints += 1
-        name = f"cetbot_sp_{self._savepoints}"
-        self._raw(f"SAVEPOINT {name}")
-        return name
+        return f"cetbot_sp_{self._savepoints}"
 
     async def begin(self, mode: str = "IMMEDIATE") -> None:
         """BEGIN IMMEDIATE (or DEFERRED for a reader), waiting with asyncio.sleep while
