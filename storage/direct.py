@@ -38,7 +38,7 @@ import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, NoReturn, cast
 
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.expression import Executable
@@ -205,11 +205,12 @@ async def _driver(conn: AsyncConnection, *, alone: bool = False) -> Any:
     return adapter, driver
 
 
-def _observe(conn: AsyncConnection, sql: str, args: Sequence[Any]) -> None:
-    listeners = conn.sync_engine.dispatch.before_cursor_execute
+def _observe(sync: Connection, sql: str, args: Sequence[Any]) -> None:
+    """Tells SQLAlchemy's `before_cursor_execute` listeners of a statement sent here."""
+    listeners = sync.engine.dispatch.before_cursor_execute
     if listeners:
         for listener in listeners:
-            listener(conn.sync_connection, None, sql, tuple(args), None, False)
+            listener(sync, None, sql, tuple(args), None, False)
 
 
 async def _raise(
@@ -258,29 +259,30 @@ async def _direct(
     fetch: bool,
     alone: bool = False,
 ) -> tuple[_Compiled, Any]:
-    """Runs `statement` on the asyncpg connection in the unit of work's transaction: its
-    records (`fetch`) or its status line; counted, and any error raised as SQLAlchemy's."""
+    """Runs `statement` on the driver connection in the unit of work's transaction: its
+    records (`fetch`), else the number of rows it matched; counted, and any error raised
+    as SQLAlchemy's."""
     compiled = _compiled(statement, conn.dialect)
     args = compiled.args(params)
     if isinstance(conn, DirectConnection):
         return compiled, _sqlite(conn, compiled.sql, args, fetch=fetch)
     adapter, driver = await _driver(conn, alone=alone)
-    _observe(conn, compiled.sql, args)
-    run = driver.fetch if fetch else driver.execute
+    _observe(cast(Connection, conn.sync_connection), compiled.sql, args)
     try:
-        return compiled, await run(compiled.sql, *args)
+        if fetch:
+            return compiled, await driver.fetch(compiled.sql, *args)
+        status = await driver.execute(compiled.sql, *args)
     except Exception as error:
         await _raise(conn, adapter, error, compiled.sql, args)
+    match = _STATUS_COUNT.match(status or "")
+    return compiled, int(match.group(1)) if match else -1
 
 
 def _sqlite(conn: DirectConnection, sql: str, args: list[Any], *, fetch: bool) -> Any:
-    """Runs `sql` on the sqlite3 connection under `conn`: its rows (`fetch`), else its
-    status as asyncpg gives it ("UPDATE n"), so `rowcount` reads both alike."""
+    """Runs `sql` on the sqlite3 connection under `conn`: its rows (`fetch`), else the
+    number of rows it matched."""
     sync = conn.sync_connection
-    listeners = sync.engine.dispatch.before_cursor_execute
-    if listeners:
-        for listener in listeners:
-            listener(sync, None, sql, tuple(args), None, False)
+    _observe(sync, sql, args)
     cursor = None
     try:
         cursor = conn.driver_connection.cursor()
@@ -289,7 +291,7 @@ def _sqlite(conn: DirectConnection, sql: str, args: list[Any], *, fetch: bool) -
             return cursor.fetchall()
         if cursor.description is not None:  # RETURNING: read, or COMMIT is refused
             cursor.fetchall()
-        return f"UPDATE {cursor.rowcount}"
+        return cursor.rowcount
     except sqlite3.Error as error:
         # As `Connection.execute` would: wrapped (OperationalError for "database is
         # locked", which `Database.run` retries; IntegrityError...), parameters hidden.
@@ -327,9 +329,8 @@ async def rowcount(
     SQLite file's transaction is local: there it changes nothing."""
     if not wanted(conn):
         return int((await conn.execute(statement, params)).rowcount)  # type: ignore[attr-defined]
-    _, status = await _direct(conn, statement, params, fetch=False, alone=alone)
-    match = _STATUS_COUNT.match(status or "")
-    return int(match.group(1)) if match else -1
+    _, count = await _direct(conn, statement, params, fetch=False, alone=alone)
+    return int(count)
 
 
 # -- savepoints ---------------------------------------------------------------------------
@@ -367,7 +368,7 @@ class Savepoint(NamedSavepoint):
 async def _control(conn: AsyncConnection, sql: str) -> None:
     """A statement of fixed text without parameters (asyncpg's simple query protocol)."""
     adapter, driver = await _driver(conn)
-    _observe(conn, sql, ())
+    _observe(cast(Connection, conn.sync_connection), sql, ())
     try:
         await driver.execute(sql)
     except Exception as error:
