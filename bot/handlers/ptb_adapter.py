@@ -34,7 +34,12 @@ from bot.conversation.types import (
     SendPhoto,
 )
 from bot.handlers import BotCommandText, TokenRejected, bot_key
-from bot.handlers.events import ALLOWED_UPDATES, button_event, message_event
+from bot.handlers.events import (
+    ALLOWED_UPDATES,
+    button_event,
+    message_event,
+    plain_update_event,
+)
 from bot.handlers.performing import BasePerformer
 from bot.handlers.retry import Outcome, RetryPolicy, Verdict
 from bot.handlers.runner import ConversationEngine, EventRunner
@@ -446,6 +451,12 @@ class PtbAdapter:
         )
 
     async def feed_webhook(self, payload: dict[str, Any]) -> None:
+        # A plain text message or button press is read from the JSON (bot/handlers/events.py),
+        # as the aiogram adapter does: the same Event, without PTB's objects and dispatch.
+        event = plain_update_event(payload)
+        if event is not None:
+            self.runner.submit(event)
+            return
         update = Update.de_json(payload, self.application.bot)
         await self.application.process_update(update)
 

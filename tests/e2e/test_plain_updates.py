@@ -1,5 +1,6 @@
 """Plain webhook updates are read from their JSON (bot/handlers/events.py, issue 17): the Event
-must be the one aiogram's models give, and anything not plain must be left to aiogram."""
+must be the one aiogram's models give, and PTB's, and anything not plain must be left to the
+library."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 import pytest
 from aiogram.types import Update
+from telegram import Update as PtbUpdate
 
 from bot.conversation.types import Event, EventKind
 from bot.handlers.events import button_event, message_event, plain_update_event
@@ -69,6 +71,23 @@ PLAIN = {
     "press without data": _press(None),
     "press on an inaccessible message": _press(message={"message_id": 9, "date": 0, "chat": CHAT}),
 }
+
+
+def _ptb_event(payload: dict[str, Any]) -> Event | None:
+    update = PtbUpdate.de_json(copy.deepcopy(payload), None)
+    if update.message is not None:
+        return message_event(update.message, update.update_id)
+    assert update.callback_query is not None
+    return button_event(update.callback_query, update.update_id)
+
+
+@pytest.mark.parametrize("name", list(PLAIN))
+def test_a_plain_update_gives_ptb_s_event(name: str) -> None:
+    # The PTB adapter's webhook reads plain updates the same way (PtbAdapter.feed_webhook).
+    payload = PLAIN[name]
+    event = plain_update_event(copy.deepcopy(payload))
+    assert event is not None, name
+    assert event == _ptb_event(payload)
 
 
 @pytest.mark.parametrize("name", list(PLAIN))
