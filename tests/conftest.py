@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import secrets
 import sys
@@ -25,6 +26,15 @@ PG_DB_NAME = f"cetbot_test_{os.getpid()}"
 # constant that could end up in a deployment (docs/security.md).
 TEST_PAYMENT_SECRET = secrets.token_urlsafe(32)
 TEST_WEBHOOK_SECRET = secrets.token_urlsafe(32)
+
+
+@pytest.fixture(autouse=True)
+def _heap_left_unfrozen() -> Iterator[None]:
+    """A test that runs `serve` in this process settles the heap as `cetbot run` does
+    (foundation/heap.py); the tests after it make and drop many apps, so it is unfrozen."""
+    yield
+    if gc.get_freeze_count():
+        gc.unfreeze()
 
 
 def _pg_url(dbname: str) -> str:
