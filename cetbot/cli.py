@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -22,7 +23,7 @@ from backoffice.importing import (
 from cetbot.checklist import Command, Platform, preflight
 from cetbot.shell import _locale, _run, _session_id, admin_app, console, fail, say
 from cetbot.ticket_cli import ticket_app
-from foundation import heap
+from foundation import event_loop, heap
 from foundation.i18n import t
 from foundation.settings import Settings
 from registration import errors, review
@@ -30,6 +31,16 @@ from storage import migrate
 from storage.db import Database, UnitOfWork
 
 T = TypeVar("T")
+
+
+def _serve_loop(main: Coroutine[Any, Any, T]) -> T:
+    """Runs a command's coroutine on the chosen event loop (foundation/event_loop.py);
+    an unknown CETBOT_EVENT_LOOP refuses to start, naming the choices."""
+    try:
+        return event_loop.run(main)
+    except event_loop.UnknownLoop as unknown:
+        raise fail("cli-event-loop-unknown", code=2, name=unknown.name) from None
+
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(no_args_is_help=True)
@@ -60,7 +71,7 @@ def _report_import_errors(failed: ImportFailed) -> typer.Exit:
 def db_upgrade(revision: str = typer.Argument("head")) -> None:
     """Apply migrations up to REVISION (default: head)."""
     settings = Settings()
-    asyncio.run(migrate.upgrade(settings.database_url, revision))
+    _serve_loop(migrate.upgrade(settings.database_url, revision))
     say("cli-db-upgraded", revision=revision)
 
 
@@ -367,7 +378,7 @@ def demo(
     )
     start = run_wechat_demo if platform == "wechat" else run_demo
     try:
-        asyncio.run(
+        _serve_loop(
             start(
                 settings,
                 host=host,
@@ -443,7 +454,7 @@ def run(
         worker = switches.cetbot_worker and not no_worker
         raise typer.Exit(_run_cluster(settings, listen, port, processes, worker))
     try:
-        asyncio.run(
+        _serve_loop(
             serve(
                 settings,
                 listen=listen,
@@ -479,7 +490,7 @@ def _run_wechat(settings: Settings, listen: str, port: int, worker: bool) -> int
     path = urlsplit(settings.wechat_url or "").path or WECHAT_PATH
     say("run-wechat", app_id=settings.wechat_app_id or "", listen=f"{listen}:{port}", path=path)
     try:
-        asyncio.run(
+        _serve_loop(
             serve(
                 settings,
                 listen=listen,
@@ -527,7 +538,7 @@ def _run_cluster(settings: Settings, listen: str, port: int, processes: int, wor
         # One embedded worker for the cluster: each worker paces its own sends at
         # Telegram's 30/s, so N of them would send N times too fast.
         try:
-            asyncio.run(serve(settings, listen=listen, port=port, worker=worker and index == 0))
+            _serve_loop(serve(settings, listen=listen, port=port, worker=worker and index == 0))
         except KeyboardInterrupt:
             return 0
         except TokenRejected:
@@ -630,10 +641,10 @@ def worker(
                 # `cetbot run` (or another `cetbot worker`) already works this database.
                 raise fail("cli-worker-already-running", detail=str(exc)) from None
             say("cli-worker-sqlite-single")
-            asyncio.run(go())
+            _serve_loop(go())
     else:
         say("cli-worker-started")
-        asyncio.run(go())
+        _serve_loop(go())
 
 
 def _worker_performer(settings: Settings) -> Any:
@@ -683,7 +694,7 @@ def paysandbox(
             await running.stop()
 
     try:
-        asyncio.run(go())
+        _serve_loop(go())
     except KeyboardInterrupt:
         pass
 

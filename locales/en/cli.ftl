@@ -67,4 +67,5 @@ cli-worker-sqlite-single = Worker started (SQLite: one worker per database, a lo
 cli-worker-started = Worker started (PostgreSQL: several workers may run at once).
 cli-worker-already-running = Another worker already uses this SQLite database: { $detail }
 cli-worker-no-adapter = No sending adapter found (performer_from_settings in bot/handlers/aiogram_adapter.py).
+cli-event-loop-unknown = CETBOT_EVENT_LOOP must be uvloop (the default) or asyncio, not "{ $name }".
 cli-paysandbox-running = Sandbox payment server running at { $url } (callbacks to { $callback }); Ctrl-C stops it.

@@ -67,4 +67,5 @@ cli-worker-sqlite-single = 后台任务已启动（SQLite：每个数据库只�
 cli-worker-started = 后台任务已启动（PostgreSQL：可同时运行多个 worker）。
 cli-worker-already-running = 已有另一个 worker 在使用这个 SQLite 数据库：{ $detail }
 cli-worker-no-adapter = 找不到发送消息的适配器（bot/handlers/aiogram_adapter.py 的 performer_from_settings）。
+cli-event-loop-unknown = CETBOT_EVENT_LOOP 只能是 uvloop（默认）或 asyncio，当前为 “{ $name }”。
 cli-paysandbox-running = 沙箱支付服务已启动：{ $url }（回调地址 { $callback }），按 Ctrl-C 停止。
