@@ -70,7 +70,10 @@ class NoticeRenderer:
                 left = entry.expires_at - now
                 if left <= timedelta(0):
                     return Rendered(m, None)  # the sweep is about to delete it
-        locale = await uow.conversations.locale_of(m.platform, m.chat_id) or DEFAULT_LOCALE
+        locale = m.recipient_locale
+        if locale is None:  # not read by the claim
+            locale = await uow.conversations.locale_of(m.platform, m.chat_id)
+        locale = locale or DEFAULT_LOCALE
         locale = locale if locale in LOCALES else DEFAULT_LOCALE
         args: dict[str, Any] = {k: v for k, v in p.items() if isinstance(v, str | int)}
         if "subject" in p:

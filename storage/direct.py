@@ -242,12 +242,17 @@ async def _raise(
 
 
 async def rows(
-    conn: AsyncConnection, statement: Executable, params: Mapping[str, Any]
+    conn: AsyncConnection,
+    statement: Executable,
+    params: Mapping[str, Any],
+    *,
+    alone: bool = False,
 ) -> Sequence[Any]:
-    """All rows of `statement` (a SELECT, or a write with RETURNING) with `params`."""
+    """All rows of `statement` (a SELECT, or a write with RETURNING) with `params`;
+    `alone` as for `rowcount`."""
     if not wanted(conn):
         return (await conn.execute(statement, params)).all()  # type: ignore[arg-type]
-    compiled, records = await _direct(conn, statement, params, fetch=True)
+    compiled, records = await _direct(conn, statement, params, fetch=True, alone=alone)
     return [compiled.row(r) for r in records]
 
 

@@ -7,14 +7,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, func, insert, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from storage import direct
-from storage.models import Entry, EntryReminder, OutboxMessage
-from storage.repos.base import Repository, insert_or_skip, table, to_dto
+from storage.models import Conversation, Entry, EntryReminder, OutboxMessage
+from storage.repos.base import Repository, insert_or_skip, status_is, table, to_dto
 
 OB = table(OutboxMessage)
+CV = table(Conversation)
 ER = table(EntryReminder)
 EN = table(Entry)
 
@@ -54,6 +55,46 @@ _ADD_ONCE = insert_or_skip(
 )
 
 
+def _claim_pg(by_platform: bool) -> Any:
+    """PostgreSQL's claim in one statement, built once (issue 17): the due rows picked with
+    FOR UPDATE SKIP LOCKED and leased, each with its recipient's remembered language, which
+    the worker renders it in ('' when the recipient has none). Sent without a BEGIN of its
+    own (`direct.rows(alone=True)`), it commits by itself: one round trip where the claim
+    used to take five (BEGIN, the pick, the lease, the language, COMMIT)."""
+    now = bindparam("b_now")
+    due = or_(
+        and_(status_is(OB.c.status, "pending"), OB.c.due_at <= now),
+        and_(status_is(OB.c.status, "sending"), OB.c.lease_until < now),
+    )
+    if by_platform:
+        due = and_(OB.c.platform == bindparam("b_platform"), due)
+    picked = (
+        select(OB.c.id)
+        .where(due)
+        .order_by(OB.c.due_at, OB.c.id)
+        .limit(bindparam("b_limit"))
+        .with_for_update(skip_locked=True)
+        .cte("picked")
+    )
+    language = (
+        select(CV.c.locale)
+        .where(CV.c.platform == OB.c.platform, CV.c.user_id == OB.c.chat_id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    return (
+        update(OB)
+        .where(OB.c.id.in_(select(picked.c.id)))
+        .values(
+            status="sending", lease_owner=bindparam("b_owner"), lease_until=bindparam("b_until")
+        )
+        .returning(*OB.c, func.coalesce(language, literal("")).label("recipient_locale"))
+    )
+
+
+_CLAIM_PG = {by_platform: _claim_pg(by_platform) for by_platform in (False, True)}
+
+
 @dataclass(frozen=True, slots=True)
 class OutboxDTO:
     id: int
@@ -70,6 +111,9 @@ class OutboxDTO:
     sent_at: datetime | None
     last_error: str | None
     dedupe_key: str | None
+    # The recipient's remembered language as the claim read it ('' for none); None where
+    # the claim did not read it (SQLite, or a row not claimed): the renderer looks it up.
+    recipient_locale: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +175,16 @@ class OutboxRepository(Repository):
         so the select and the update are one step for every other writer. `platform`:
         only that platform's rows (each is sent through its own platform's performer).
         """
+        if self.dialect == "postgresql" and direct.wanted(self.conn):
+            params = {"b_now": now, "b_limit": limit, "b_owner": owner, "b_until": lease_until}
+            if platform is not None:
+                params["b_platform"] = platform
+            found = await direct.rows(
+                self.conn, _CLAIM_PG[platform is not None], params, alone=True
+            )
+            leased = [to_dto(OutboxDTO, r) for r in found]
+            leased.sort(key=lambda m: (m.due_at, m.id))
+            return leased
         due = or_(
             and_(OB.c.status == "pending", OB.c.due_at <= now),
             and_(OB.c.status == "sending", OB.c.lease_until < now),
