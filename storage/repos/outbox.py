@@ -61,7 +61,7 @@ def _claim_pg(by_platform: bool) -> Any:
     the worker renders it in ('' when the recipient has none). Sent without a BEGIN of its
     own (`direct.rows(alone=True)`), it commits by itself: one round trip where the claim
     used to take five (BEGIN, the pick, the lease, the language, COMMIT)."""
-    now = bindparam("b_now")
+    now: Any = bindparam("b_now")
     due = or_(
         and_(status_is(OB.c.status, "pending"), OB.c.due_at <= now),
         and_(status_is(OB.c.status, "sending"), OB.c.lease_until < now),
