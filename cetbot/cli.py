@@ -37,7 +37,7 @@ def _serve_loop(main: Coroutine[Any, Any, T]) -> T:
     """Runs a command's coroutine on the chosen event loop (foundation/event_loop.py);
     an unknown CETBOT_EVENT_LOOP refuses to start, naming the choices."""
     try:
-        return event_loop.run(main)
+        return event_loop.run(main, choice=ProcessSwitches().cetbot_event_loop)
     except event_loop.UnknownLoop as unknown:
         raise fail("cli-event-loop-unknown", code=2, name=unknown.name) from None
 
@@ -556,13 +556,16 @@ def _run_cluster(settings: Settings, listen: str, port: int, processes: int, wor
 
 
 class ProcessSwitches(BaseSettings):
-    """What one `cetbot run` / `cetbot demo` process runs besides the bot, read like Settings
-    (environment and .env). Kept apart from Settings: only these commands use them."""
+    """What one `cetbot run` / `cetbot demo` process runs besides the bot, and the event loop
+    of every command, read like Settings (environment and .env). Kept apart from Settings:
+    only the commands use them."""
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", env_ignore_empty=True)
 
     # CETBOT_WORKER=0: no background worker in this process (run `cetbot worker` instead).
     cetbot_worker: bool = True
+    # CETBOT_EVENT_LOOP: uvloop (blank: the default) or asyncio (foundation/event_loop.py).
+    cetbot_event_loop: str = ""
     # PAYMENT_CALLBACK_PORT: the gateway callback's own port; unset: 8081 when polling,
     # none in webhook mode (the webhook server has the route); 0: none.
     payment_callback_port: int | None = None

@@ -35,8 +35,10 @@ class UnknownLoop(ValueError):
 
 
 def loop_factory(choice: str | None = None) -> Callable[[], asyncio.AbstractEventLoop] | None:
-    """The factory of the chosen loop (`CETBOT_EVENT_LOOP`, default uvloop), or None for
-    asyncio's own. uvloop chosen but not installed: asyncio's, said once in the log."""
+    """The factory of the chosen loop (`choice`; None: the `CETBOT_EVENT_LOOP` environment
+    variable; blank: uvloop), or None for asyncio's own. uvloop chosen but not installed:
+    asyncio's, said in the log. (`cetbot` passes the value read with its settings, so a
+    `.env` file may set it too.)"""
     wanted = (choice if choice is not None else os.environ.get("CETBOT_EVENT_LOOP", "")).strip()
     wanted = wanted.lower() or "uvloop"
     if wanted not in CHOICES:

@@ -58,3 +58,16 @@ def test_every_command_of_the_cli_runs_through_the_chosen_loop() -> None:
         and node.func.value.id == "asyncio"
     ]
     assert bare == [], f"asyncio.run at lines {bare} of cetbot/cli.py: use _serve_loop"
+
+
+def test_a_dot_env_file_chooses_the_loop_as_the_environment_does(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("CETBOT_EVENT_LOOP", raising=False)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text("CETBOT_EVENT_LOOP=trio\n", encoding="utf-8")
+    monkeypatch.setenv("CETBOT_LANG", "en")
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'loop.db'}")
+    result = CliRunner().invoke(app, ["db", "upgrade"], catch_exceptions=False)
+    assert result.exit_code == 2
+    assert 'not "trio"' in result.output
