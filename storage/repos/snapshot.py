@@ -59,6 +59,7 @@ from storage.models import (
     Waitlist,
 )
 from storage.repos.base import status_is, table
+from storage.repos.registrations import ACTIVE
 
 A = table(Account)
 B = table(ChatBinding)
@@ -160,7 +161,8 @@ STATEMENT = union_all(
             EN,
             and_(
                 EN.c.registration_id == _C.r_id,
-                EN.c.status.in_([literal_column("'unpaid'"), literal_column("'paid'")]),
+                # Written into the SQL, as registrations._IS_ACTIVE_ENTRY (partial indexes).
+                EN.c.status.in_([literal_column(f"'{s}'") for s in ACTIVE]),
             ),
         )
     ),
