@@ -22,7 +22,16 @@ from outgoing.mailer import Mailer
 from registration import accounts, errors
 from registration.common import Phase, phase
 from storage.db import UnitOfWork
-from storage.dto import AccountDTO, EntryDTO, ExamSessionDTO, RegistrationDTO, StudentRecordDTO
+from storage.dto import (
+    AccountDTO,
+    EntryDTO,
+    ExamSessionDTO,
+    RegistrationDTO,
+    ReviewDTO,
+    StudentRecordDTO,
+    WaitlistDTO,
+)
+from storage.repos.snapshot import CandidateSnapshot
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +98,11 @@ class Ctx:
         # Entries a step's own write just returned (booking, pay link): the screen that
         # follows shows them without reading them again. Never filled by a plain read.
         self._entries: dict[int, EntryDTO] = {}
+        # On PostgreSQL the first ask for the account or registration reads the candidate's
+        # snapshot (storage/repos/snapshot.py): the registration's record, active entries,
+        # waitlists and reviews come with it and are answered from it, until a write
+        # makes the registration forgotten.
+        self._snapshot: CandidateSnapshot | None = None
 
     @property
     def now(self) -> datetime:
@@ -180,7 +194,7 @@ class Ctx:
             session = self._session
             if not isinstance(session, ExamSessionDTO):
                 self._account = await accounts.bound_account(self.uow, self.platform, self.user_id)
-            else:
+            elif not await self._take_snapshot(session):
                 found = await self.uow.accounts.bound_account_and_registration(
                     self.platform, self.user_id, session.id
                 )
@@ -197,6 +211,36 @@ class Ctx:
         self._registration = False
         self._records.clear()
         self._entries.clear()
+        self._snapshot = None
+
+    async def _take_snapshot(self, session: ExamSessionDTO) -> bool:
+        """Reads the candidate's snapshot (PostgreSQL; False elsewhere, nothing read) into
+        what is not known yet: the account, the registration, its record; its entries,
+        waitlists and reviews are kept with it."""
+        found = await self.uow.accounts.candidate_snapshot(self.platform, self.user_id, session.id)
+        if found is None:
+            return False
+        account = self._account
+        if account is False:
+            self._account = account = found.account
+        if not isinstance(account, AccountDTO) or found.account is None:
+            return True  # no account bound (the registration is not looked up then)
+        if found.account.id != account.id:
+            return False  # (never: the binding changed without `forget_account`)
+        if self._registration is False:
+            self._registration = found.registration
+        if found.registration is not None and found.registration == self._registration:
+            if found.record is not None:
+                self._records.setdefault(found.record.id, found.record)
+            self._snapshot = found
+        return True
+
+    def _snapshot_of(self, registration: RegistrationDTO) -> CandidateSnapshot | None:
+        """The snapshot, if read since the last write and of `registration`."""
+        found = self._snapshot
+        if found is None or found.registration is None or found.registration.id != registration.id:
+            return None
+        return found
 
     def remember_registration(self, registration: RegistrationDTO) -> None:
         """The active registration as a service just returned or kept it."""
@@ -227,6 +271,8 @@ class Ctx:
         if session is None or account is None:
             return None
         if self._registration is False:
+            await self._take_snapshot(session)
+        if self._registration is False:  # SQLite (or the binding changed: never)
             self._registration = await self.uow.registrations.active_of_account(
                 session.id, account.id
             )
@@ -240,6 +286,40 @@ class Ctx:
             if record is not None:
                 self._records[record_id] = record
         return record
+
+    async def entries(self, registration: RegistrationDTO) -> list[EntryDTO]:
+        """The registration's active entries, by id (`entries.of_registration`): from the
+        snapshot when it was read since the last write, else read now."""
+        found = self._snapshot_of(registration)
+        if found is not None:
+            return list(found.entries)
+        return await self.uow.entries.of_registration(registration.id)
+
+    def read_entry(self, registration: RegistrationDTO, entry_id: int) -> EntryDTO | None:
+        """One of the registration's active entries as the snapshot read it (since the last
+        write), if it has it."""
+        found = self._snapshot_of(registration)
+        if found is not None:
+            for entry in found.entries:
+                if entry.id == entry_id:
+                    return entry
+        return None
+
+    async def waitlists(self, registration: RegistrationDTO) -> list[WaitlistDTO]:
+        """The registration's waitlists of any status, by id (`waitlists.of_registration`),
+        from the snapshot as `entries`."""
+        found = self._snapshot_of(registration)
+        if found is not None:
+            return list(found.waitlists)
+        return await self.uow.waitlists.of_registration(registration.id)
+
+    async def reviews(self, registration: RegistrationDTO) -> list[ReviewDTO]:
+        """The CET-6 reviews of the registration's record in its session, by id
+        (`reviews.of_record`), from the snapshot as `entries`."""
+        found = self._snapshot_of(registration)
+        if found is not None:
+            return list(found.reviews)
+        return await self.uow.reviews.of_record(registration.session_id, registration.record_id)
 
     # --- services ----------------------------------------------------------------
 

@@ -13,7 +13,9 @@ from storage import direct
 from storage.dto import AccountDTO, RegistrationDTO, VerificationCodeDTO
 from storage.errors import Conflict
 from storage.models import Account, ChatBinding, Registration, VerificationCode
+from storage.repos import snapshot
 from storage.repos.base import Repository, status_is, table, to_dto
+from storage.repos.snapshot import CandidateSnapshot
 
 A = table(Account)
 B = table(ChatBinding)
@@ -110,6 +112,16 @@ class AccountRepository(Repository):
         mapping = row._mapping
         values = {f.name: mapping[f"reg_{f.name}"] for f in fields(RegistrationDTO)}
         return account, RegistrationDTO(**values)
+
+    async def candidate_snapshot(
+        self, platform: str, chat_user_id: int, session_id: int
+    ) -> CandidateSnapshot | None:
+        """On PostgreSQL, the bound account with its active registration in `session_id`,
+        the registration's record, active entries, waitlists and reviews, in one statement
+        (storage/repos/snapshot.py); None elsewhere (read them one by one there)."""
+        if not snapshot.available(self.conn):
+            return None
+        return await snapshot.read(self.conn, platform, chat_user_id, session_id)
 
     async def bind(self, platform: str, chat_user_id: int, account_id: int, now: datetime) -> None:
         """Binds the chat user to the account, replacing an earlier binding of that user."""

@@ -7,7 +7,7 @@ from collections.abc import Hashable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, func, insert, select, update
+from sqlalchemy import ARRAY, Integer, and_, any_, bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage import direct
@@ -31,6 +31,12 @@ _SEAT_KEY = (
 _SEATS = select(SEATS).where(*_SEAT_KEY)
 _SEATS_OF_SUBJECT = select(SEATS).where(
     SEATS.c.campus_id.in_(bindparam("b_campus_ids", expanding=True)),
+    SEATS.c.subject_code == bindparam("b_subject_code"),
+)
+# PostgreSQL: the campuses as one array parameter, so the statement's text is fixed and
+# `storage.direct` can send it (an IN list is rendered per call).
+_SEATS_OF_SUBJECT_ANY = select(SEATS).where(
+    SEATS.c.campus_id == any_(bindparam("b_campus_ids", type_=ARRAY(Integer))),
     SEATS.c.subject_code == bindparam("b_subject_code"),
 )
 _SEATS_OF_SESSION = (
@@ -270,8 +276,24 @@ class SessionRepository(Repository):
         if not campus_ids:
             return {}
         params = {"b_campus_ids": list(campus_ids), "b_subject_code": subject_code}
-        rows = await self.conn.execute(_SEATS_OF_SUBJECT, params)
+        if self.dialect == "postgresql":
+            rows = await direct.rows(self.conn, _SEATS_OF_SUBJECT_ANY, params)
+        else:
+            rows = (await self.conn.execute(_SEATS_OF_SUBJECT, params)).all()
         return {r.campus_id: to_dto(SeatsDTO, r) for r in rows}
+
+    async def seat_pairs(self, session_id: int) -> frozenset[tuple[int, str]]:
+        """The (campus, subject) pairs of the session that have seats at all (whatever
+        their count): session data, cached as the campuses are (seat rows are added or
+        removed only by the writes below, which clear the cache)."""
+        key = ("seat pairs", session_id)
+        found = self._cached(key)
+        if found is _MISSING:
+            generation = self._cache.generation
+            seats = await self.seats_of_session(session_id)
+            found = frozenset((s.campus_id, s.subject_code) for s in seats)
+            self._keep(key, found, generation)
+        return found  # type: ignore[no-any-return]
 
     async def seats_of_session(self, session_id: int) -> list[SeatsDTO]:
         rows = await direct.rows(self.conn, _SEATS_OF_SESSION, {"session_id": session_id})
@@ -292,6 +314,7 @@ class SessionRepository(Repository):
             return True
         if await self.seats(campus_id, subject_code) is not None:
             return False
+        self._written()  # a new pair (`seat_pairs`)
         await self.conn.execute(
             insert(SEATS).values(
                 campus_id=campus_id, subject_code=subject_code, capacity=capacity, taken=0
@@ -325,6 +348,7 @@ class SessionRepository(Repository):
         )
 
     async def delete_campus_seats(self, campus_id: int, keep: set[str]) -> None:
+        self._written()  # pairs gone (`seat_pairs`)
         await self.conn.execute(
             delete(SEATS).where(
                 SEATS.c.campus_id == campus_id,

@@ -293,7 +293,7 @@ async def review_from_overview(ctx: Ctx, cb: Callback) -> None:
     registration = await ctx.registration()
     if registration is None:
         raise errors.NotRegistered()
-    entries = await ctx.uow.entries.of_registration(registration.id)
+    entries = await ctx.entries(registration)
     if not any(e.kind == "written" for e in entries):
         raise errors.ReviewNeedsEntry()  # R19: from the overview only with a written entry
     ctx.goto("review.ticket", origin="overview")

@@ -13,7 +13,7 @@ from bot.conversation.context import Ctx, Screen, on_button, rows, screen
 from bot.conversation.types import Button, SendDocument
 from registration import errors
 from registration.common import Phase, campus_for, own_entry, owned, require_open
-from registration.eligibility import overview
+from registration.eligibility import Overview
 from registration.entries import (
     PAPER_REPORTS,
     cancel_entry,
@@ -65,7 +65,7 @@ async def _entry(ctx: Ctx, entry_id: Any) -> tuple[RegistrationDTO, EntryDTO]:
     """The candidate's own entry; ids from buttons are re-checked here (Forbidden)."""
     registration = await _registration(ctx)
     number = int(entry_id) if str(entry_id).isdigit() else 0
-    known = ctx.remembered_entry(number)
+    known = ctx.remembered_entry(number) or ctx.read_entry(registration, number)
     if known is not None:
         return registration, owned(registration.id, known)
     return registration, await own_entry(ctx.uow, registration.id, number)
@@ -147,7 +147,15 @@ async def entry_line(ctx: Ctx, entry: EntryDTO, subjects: dict[str, SubjectDTO])
 @screen("overview")
 async def overview_screen(ctx: Ctx) -> Screen:
     registration = await _registration(ctx)
-    view = await overview(ctx.uow, registration_id=registration.id, known=registration)
+    # What `registration.eligibility.overview` reads, asked of the context: on PostgreSQL
+    # the candidate's snapshot has it all.
+    view = Overview(
+        registration=registration,
+        record=await _record(ctx, registration),
+        entries=await ctx.entries(registration),
+        waitlists=await ctx.waitlists(registration),
+        reviews=await ctx.reviews(registration),
+    )
     subjects = await _subjects(ctx)
     parts = [
         ctx.t(
@@ -253,7 +261,7 @@ async def _options(ctx: Ctx, registration: RegistrationDTO) -> list[OfferedSubje
     oral ones whose written entry is held (R21), offered at a campus of their school."""
     record = await _record(ctx, registration)
     offered = await ctx.uow.sessions.offered(registration.session_id)
-    active = await ctx.uow.entries.of_registration(registration.id)
+    active = await ctx.entries(registration)
     held = {e.subject_code for e in active}
     levels = {e.level for e in active if e.kind == "written"}
     at_school = await _seat_subjects(ctx, registration.session_id, record.school)
@@ -272,8 +280,8 @@ async def _options(ctx: Ctx, registration: RegistrationDTO) -> list[OfferedSubje
 
 async def _seat_subjects(ctx: Ctx, session_id: int, school: str) -> set[str]:
     campuses = {c.id for c in await ctx.uow.sessions.campuses(session_id, school=school)}
-    seats = await ctx.uow.sessions.seats_of_session(session_id)
-    return {s.subject_code for s in seats if s.campus_id in campuses}
+    pairs = await ctx.uow.sessions.seat_pairs(session_id)
+    return {subject for campus, subject in pairs if campus in campuses}
 
 
 @on_button("overview", "add", savepoint=False)
@@ -516,7 +524,8 @@ async def update_payment(ctx: Ctx, cb: Callback) -> None:
             entry_id=entry.id,
             gateway=payments.gateway_from_settings(ctx.settings),
         )
-    _, entry = await _entry(ctx, entry.id)
+        # Written just now, not through `Ctx.call`: read again, not from the snapshot.
+        entry = await own_entry(ctx.uow, registration.id, entry.id)
     if entry.status == "paid":
         ctx.notice("chat-paid")
         ctx.clear("pay_url", "pay_amount")
@@ -568,7 +577,7 @@ async def _cascade(ctx: Ctx, registration: RegistrationDTO, entry: EntryDTO) -> 
     subjects = await _subjects(ctx)
     return [
         e
-        for e in await ctx.uow.entries.of_registration(registration.id)
+        for e in await ctx.entries(registration)
         if e.kind == "oral" and subjects[e.subject_code].requires == entry.subject_code
     ]
 
