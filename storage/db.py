@@ -393,7 +393,15 @@ class UnitOfWork:
             guard.refuse("a write before the save")
         guard.on = False
         self.commit_sent = True  # from here a lost connection may have applied the save
-        result = await save()
+        try:
+            result = await save()
+        except DBAPIError as exc:
+            if not lost_connection(exc):
+                # One statement that failed applied nothing (e.g. a deadlock with a
+                # transactional delivery of the same update, which records its id before
+                # it locks the row): the caller may redo it all in a transaction.
+                self.commit_sent = False
+            raise
         self._committed = True
         return result
 

@@ -267,8 +267,13 @@ class Conversations:
         except Exception:
             if uow.commit_sent:
                 raise  # the save may have been applied: as a COMMIT lost on the way
-            # A read failed (a lost connection, say): the transaction tries it all again.
-            log.warning("optimistic update %s failed; applied in a transaction", event.update_id)
+            # A read failed (a lost connection, say), or the save did and so applied nothing
+            # (`finish_optimistic`): the transaction tries it all again.
+            log.warning(
+                "optimistic update %s failed; applied in a transaction",
+                event.update_id,
+                exc_info=True,
+            )
             return None
 
     async def _attempt(self, uow: UnitOfWork, event: Event) -> list[Action] | None:
