@@ -14,12 +14,12 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol, TypeVar, cast
 
-from sqlalchemy import Engine, event, make_url
+from sqlalchemy import Connection, Engine, event, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from storage import direct, sqlite_direct, sqlite_inline
-from storage.direct import GUARD, ReadOnlyGuard
+from storage.direct import GUARD, ReadOnlyGuard, begin_autocommit, end_autocommit
 from storage.repos import (
     AccountRepository,
     AdministrationRepository,
@@ -331,12 +331,15 @@ class UnitOfWork:
                 conn = await conn.execution_options(sqlite_begin="DEFERRED")
             elif self._guard is not None:
                 # No BEGIN reaches the server (asyncpg's adapter in autocommit sends none;
-                # SQLAlchemy's begin below is only its own bookkeeping); the pool puts the
-                # isolation level back when the connection returns.
+                # SQLAlchemy's begin below is only its own bookkeeping) until __aexit__.
+                # Set on the adapter itself: SQLAlchemy's isolation_level option costs
+                # about a round trip's CPU on the way in and out of the pool.
                 try:
-                    conn = await conn.execution_options(
-                        isolation_level="AUTOCOMMIT", **{GUARD: self._guard}
+                    # No I/O: only SQLAlchemy's own dictionary of the connection's options.
+                    cast(Connection, conn.sync_connection).execution_options(
+                        **{GUARD: self._guard}
                     )
+                    await begin_autocommit(conn)
                 except BaseException:
                     await conn.close()
                     raise
@@ -437,6 +440,8 @@ class UnitOfWork:
                     if not self._committed and conn.in_transaction():
                         await conn.rollback()
                 finally:
+                    if self._guard is not None:
+                        end_autocommit(conn)
                     if self._direct is not None:
                         self._direct.give(
                             cast(sqlite_direct.DirectConnection, conn).sync_connection

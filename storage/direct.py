@@ -25,6 +25,10 @@ driver connection under the unit of work's connection:
 * SQLAlchemy's `before_cursor_execute` listeners see each statement, so the statement
   budget test and the benches count them as before.
 
+* a read-only unit of work (an optimistic chat update, issue 17: no transaction, each
+  statement by itself) gets no write past this module: `ReadOnlyGuard` refuses it before
+  anything is sent, here and, through `refuse_writes`, in SQLAlchemy's `conn.execute`.
+
 Everything else (other drivers, an in-memory SQLite database, statements not passed here)
 goes through `conn.execute` unchanged; SQLAlchemy keeps the models, the migrations and the
 cold paths.
@@ -225,8 +229,23 @@ class ReadOnlyGuard:
         raise WriteRefused(what)
 
     def check(self, sql: str) -> None:
-        if self.on and (_READ.match(sql) is None or _NOT_READ.search(sql) is not None):
+        if self.on and not _reads_only(sql):
             self.refuse(sql[:60])
+
+
+# Verdicts by statement text: the regular expressions cost ~50 us on a long statement, about
+# half a round trip, and the same few texts come back (compiled once: the same str objects).
+_VERDICTS: dict[str, bool] = {}
+_MAX_VERDICTS = 4096
+
+
+def _reads_only(sql: str) -> bool:
+    verdict = _VERDICTS.get(sql)
+    if verdict is None:
+        if len(_VERDICTS) >= _MAX_VERDICTS:
+            _VERDICTS.clear()
+        verdict = _VERDICTS[sql] = _READ.match(sql) is not None and _NOT_READ.search(sql) is None
+    return verdict
 
 
 def guard_of(sync: Connection) -> ReadOnlyGuard | None:
@@ -261,6 +280,24 @@ async def _driver(conn: AsyncConnection, *, alone: bool = False) -> Any:
         except Exception as error:  # BEGIN on a dead connection, say
             await _raise(conn, adapter, error, "BEGIN", ())
     return adapter, driver
+
+
+async def begin_autocommit(conn: AsyncConnection) -> None:
+    """PostgreSQL over asyncpg: the statements that follow are sent without a BEGIN, each
+    committed by itself (SQLAlchemy's adapter in autocommit), until `end_autocommit`."""
+    adapter, _ = await _driver(conn, alone=True)
+    adapter.autocommit = True
+
+
+def end_autocommit(conn: AsyncConnection) -> None:
+    """Back to transactions (before the connection returns to the pool); nothing to do
+    when the connection was lost meanwhile."""
+    try:
+        found = conn.info.get(_DRIVER)
+    except Exception:  # invalidated: closed, the pool opens a fresh connection
+        return
+    if found is not None:
+        found[0].autocommit = False
 
 
 def _observe(sync: Connection, sql: str, args: Sequence[Any]) -> None:
