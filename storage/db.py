@@ -336,9 +336,7 @@ class UnitOfWork:
                 # about a round trip's CPU on the way in and out of the pool.
                 try:
                     # No I/O: only SQLAlchemy's own dictionary of the connection's options.
-                    cast(Connection, conn.sync_connection).execution_options(
-                        **{GUARD: self._guard}
-                    )
+                    cast(Connection, conn.sync_connection).execution_options(**{GUARD: self._guard})
                     await begin_autocommit(conn)
                 except BaseException:
                     await conn.close()
