@@ -471,9 +471,14 @@ class Database:
         # Sessions, offered subjects, campuses and the catalogue, shared by all units of work.
         self.session_cache = SessionCache()
         # Whether units of work may be optimistic (read-only, without a transaction): on
-        # PostgreSQL over asyncpg, where storage/direct.py sends the statements. Tests turn
-        # it off to compare with the transactional path.
-        self.optimistic = direct.postgres(self.engine.dialect) and self._direct_pool is None
+        # PostgreSQL over asyncpg, where storage/direct.py sends the statements, unless
+        # CETBOT_OPTIMISTIC=0 (every update in a transaction, as before issue 17). Tests
+        # turn it off to compare with the transactional path.
+        self.optimistic = (
+            direct.postgres(self.engine.dialect)
+            and self._direct_pool is None
+            and os.environ.get("CETBOT_OPTIMISTIC", "") != "0"
+        )
 
     @property
     def is_sqlite(self) -> bool:

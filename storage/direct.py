@@ -23,8 +23,7 @@ driver connection under the unit of work's connection:
   classes, hidden parameters and DETAIL, a lost connection invalidated and retried by
   `Database.run`);
 * SQLAlchemy's `before_cursor_execute` listeners see each statement, so the statement
-  budget test and the benches count them as before.
-
+  budget test and the benches count them as before;
 * a read-only unit of work (an optimistic chat update, issue 17: no transaction, each
   statement by itself) gets no write past this module: `ReadOnlyGuard` refuses it before
   anything is sent, here and, through `refuse_writes`, in SQLAlchemy's `conn.execute`.
@@ -364,7 +363,7 @@ async def _direct(
     sync = cast(Connection, conn.sync_connection)
     guard = guard_of(sync)
     if guard is not None:
-        guard.check(compiled.sql)  # before anything is sent (the listeners would, after BEGIN)
+        guard.check(compiled.sql)  # before the driver is touched (`_observe` checks it too)
     adapter, driver = await _driver(conn, alone=alone)
     _observe(sync, compiled.sql, args)
     try:

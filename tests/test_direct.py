@@ -502,3 +502,22 @@ async def test_sqlite_has_no_optimistic_units(lite: Database) -> None:
     assert not lite.optimistic
     with pytest.raises(ValueError):
         lite.uow(optimistic=True)
+
+
+async def test_optimistic_units_can_be_switched_off(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CETBOT_OPTIMISTIC", "0")
+    database = Database(pg_url, pool_size=1)
+    try:
+        assert not database.optimistic
+        with pytest.raises(ValueError):
+            database.uow(optimistic=True)
+    finally:
+        await database.dispose()
+    monkeypatch.delenv("CETBOT_OPTIMISTIC")
+    database = Database(pg_url, pool_size=1)
+    try:
+        assert database.optimistic
+    finally:
+        await database.dispose()
