@@ -291,10 +291,9 @@ async def begin_autocommit(conn: AsyncConnection) -> None:
 def end_autocommit(conn: AsyncConnection) -> None:
     """Back to transactions (before the connection returns to the pool); nothing to do
     when the connection was lost meanwhile."""
-    try:
-        found = conn.info.get(_DRIVER)
-    except Exception:  # invalidated: closed, the pool opens a fresh connection
-        return
+    if conn.invalidated or conn.closed:
+        return  # its driver connection is gone; the pool opens a fresh one, in transactions
+    found = conn.info.get(_DRIVER)
     if found is not None:
         found[0].autocommit = False
 

@@ -310,3 +310,29 @@ async def test_one_update_delivered_twice_at_once_is_applied_once(
     after = await _row(h, chat)
     assert (after.state, after.version) == ("account", before.version + 1)
     assert await _processed(h, "telegram", press.update_id) == 1
+
+
+async def test_a_connection_lost_in_the_attempt_leaves_the_update_to_the_transaction(
+    started: tuple[Harness, Chat],
+) -> None:
+    """PostgreSQL drops the attempt's connection (a restart, a killed backend) before its
+    save: nothing was written, so the update is applied in a transaction on a fresh one."""
+    h, chat = started
+    _postgresql_only(h)
+    before = await _row(h, chat)
+
+    async def lose_the_connection(ctx: Ctx) -> None:
+        if ctx.uow.optimistic:
+            pid = (await ctx.uow.conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+            async with h.db.uow(readonly=True) as other:
+                await other.conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+
+    with overview_doing(lose_the_connection) as calls:
+        await chat.press("我的报名")
+    assert len(calls) == 2
+    after = await _row(h, chat)
+    assert (after.state, after.version) == ("account", before.version + 1)
+    # The pool's connections are sound afterwards, and none was left checked out.
+    await chat.command("start")
+    assert (await _row(h, chat)).state == "menu"
+    assert h.db.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
