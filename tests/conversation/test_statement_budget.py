@@ -2,8 +2,9 @@
 
 Statement counts are deterministic, unlike timings: a step that starts reading the same
 rows again, or takes a savepoint it does not need, fails here. The bounds hold on both
-databases (SQLite also counts its `BEGIN IMMEDIATE`); `remember_menu` (the adapter's
-bookkeeping after a new menu message) is counted with the update that sent it.
+databases and count transaction control too (SQLite its `BEGIN IMMEDIATE`, PostgreSQL the
+BEGIN and COMMIT asyncpg sends); `remember_menu` (the adapter's bookkeeping after a new
+menu message) is counted with the update that sent it.
 """
 
 from __future__ import annotations
