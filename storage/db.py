@@ -14,11 +14,12 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol, TypeVar, cast
 
-from sqlalchemy import Engine, event, make_url
+from sqlalchemy import Connection, Engine, event, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from storage import direct, sqlite_direct, sqlite_inline
+from storage.direct import GUARD, ReadOnlyGuard, begin_autocommit, end_autocommit
 from storage.repos import (
     AccountRepository,
     AdministrationRepository,
@@ -149,6 +150,9 @@ def make_engine(url: str, *, pool_size: int = 20, echo: bool = False) -> AsyncEn
         pool_pre_ping=False,
     )
     hide_error_details(engine.sync_engine)
+    # A read-only unit of work (an optimistic chat update) sends no write through
+    # SQLAlchemy either (storage/direct.py checks its own statements itself).
+    event.listen(engine.sync_engine, "before_cursor_execute", direct.refuse_writes)
     return engine
 
 
@@ -255,8 +259,12 @@ class UnitOfWork:
         write_lock: asyncio.Lock | None = None,
         session_cache: SessionCache | None = None,
         direct: sqlite_direct.DirectPool | None = None,
+        optimistic: bool = False,
     ) -> None:
         self._engine = engine
+        # Optimistic (PostgreSQL only): no transaction; every statement is sent by itself
+        # (autocommit) and only reads go out, until `finish_optimistic` (see `Database.uow`).
+        self._guard = ReadOnlyGuard() if optimistic else None
         # SQLite files: statements go through this synchronous engine, not the AsyncEngine.
         self._direct = direct
         self._readonly = readonly
@@ -321,6 +329,18 @@ class UnitOfWork:
             conn = await self._engine.connect()
             if self._readonly and self._engine.dialect.name == "sqlite":
                 conn = await conn.execution_options(sqlite_begin="DEFERRED")
+            elif self._guard is not None:
+                # No BEGIN reaches the server (asyncpg's adapter in autocommit sends none;
+                # SQLAlchemy's begin below is only its own bookkeeping) until __aexit__.
+                # Set on the adapter itself: SQLAlchemy's isolation_level option costs
+                # about a round trip's CPU on the way in and out of the pool.
+                try:
+                    # No I/O: only SQLAlchemy's own dictionary of the connection's options.
+                    cast(Connection, conn.sync_connection).execution_options(**{GUARD: self._guard})
+                    await begin_autocommit(conn)
+                except BaseException:
+                    await conn.close()
+                    raise
             await conn.begin()
         self._conn = conn
         audit = AuditSink(conn, self._audit_actor, self._audit_now)
@@ -354,9 +374,41 @@ class UnitOfWork:
         """A nested transaction: `async with uow.savepoint(): ...` undoes only its own
         writes when the block raises (e.g. a domain error after a partial change).
         Sent straight to the driver (storage/direct.py, storage/sqlite_direct.py)."""
+        if self._guard is not None and self._guard.on:
+            self._guard.refuse("savepoint")
         return direct.savepoint(self.conn)
 
+    @property
+    def optimistic(self) -> bool:
+        """Whether this unit of work only reads, outside a transaction (see `Database.uow`)."""
+        return self._guard is not None
+
+    async def finish_optimistic(self, save: Callable[[], Awaitable[T]]) -> T:
+        """Ends an optimistic unit of work with its one write, `save` (a single statement
+        that stands by itself, conditional on what was read: storage.repos.conversations'
+        `save_unchanged`). Refused when anything tried to write before (even if the
+        refusal was caught and ignored) or queued work for after a commit (mail)."""
+        guard = self._guard
+        assert guard is not None, "not an optimistic unit of work"
+        if guard.refused or self.after_commit:
+            guard.refuse("a write before the save")
+        guard.on = False
+        self.commit_sent = True  # from here a lost connection may have applied the save
+        try:
+            result = await save()
+        except DBAPIError as exc:
+            if not lost_connection(exc):
+                # One statement that failed applied nothing (e.g. a deadlock with a
+                # transactional delivery of the same update, which records its id before
+                # it locks the row): the caller may redo it all in a transaction.
+                self.commit_sent = False
+            raise
+        self._committed = True
+        return result
+
     async def commit(self) -> None:
+        if self._guard is not None:
+            self._guard.refuse("commit")  # only `finish_optimistic` ends such a unit
         self.commit_sent = True
         await self.conn.commit()
         self._committed = True
@@ -386,6 +438,8 @@ class UnitOfWork:
                     if not self._committed and conn.in_transaction():
                         await conn.rollback()
                 finally:
+                    if self._guard is not None:
+                        end_autocommit(conn)
                     if self._direct is not None:
                         self._direct.give(
                             cast(sqlite_direct.DirectConnection, conn).sync_connection
@@ -416,18 +470,35 @@ class Database:
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
         # Sessions, offered subjects, campuses and the catalogue, shared by all units of work.
         self.session_cache = SessionCache()
+        # Whether units of work may be optimistic (read-only, without a transaction): on
+        # PostgreSQL over asyncpg, where storage/direct.py sends the statements, unless
+        # CETBOT_OPTIMISTIC=0 (every update in a transaction, as before issue 17). Tests
+        # turn it off to compare with the transactional path.
+        self.optimistic = (
+            direct.postgres(self.engine.dialect)
+            and self._direct_pool is None
+            and os.environ.get("CETBOT_OPTIMISTIC", "") != "0"
+        )
 
     @property
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
 
-    def uow(self, *, readonly: bool = False) -> UnitOfWork:
+    def uow(self, *, readonly: bool = False, optimistic: bool = False) -> UnitOfWork:
+        """A unit of work. `optimistic` (only where `optimistic` holds): no transaction;
+        each statement is sent by itself (PostgreSQL's READ COMMITTED gives each statement
+        of a transaction its own snapshot anyway, so reads see what they would inside one),
+        every write, savepoint and commit is refused (storage.direct.WriteRefused, nothing
+        sent), and the unit ends with one conditional write (`finish_optimistic`)."""
+        if optimistic and not self.optimistic:
+            raise ValueError("optimistic units of work run on PostgreSQL over asyncpg only")
         return UnitOfWork(
             self.engine,
             readonly=readonly,
             write_lock=self._write_lock,
             session_cache=self.session_cache,
             direct=self._direct_pool,
+            optimistic=optimistic,
         )
 
     @property

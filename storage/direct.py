@@ -23,7 +23,10 @@ driver connection under the unit of work's connection:
   classes, hidden parameters and DETAIL, a lost connection invalidated and retried by
   `Database.run`);
 * SQLAlchemy's `before_cursor_execute` listeners see each statement, so the statement
-  budget test and the benches count them as before.
+  budget test and the benches count them as before;
+* a read-only unit of work (an optimistic chat update, issue 17: no transaction, each
+  statement by itself) gets no write past this module: `ReadOnlyGuard` refuses it before
+  anything is sent, here and, through `refuse_writes`, in SQLAlchemy's `conn.execute`.
 
 Everything else (other drivers, an in-memory SQLite database, statements not passed here)
 goes through `conn.execute` unchanged; SQLAlchemy keeps the models, the migrations and the
@@ -175,14 +178,87 @@ def _compiled(statement: Executable, dialect: Dialect) -> _Compiled:
     return found
 
 
+def postgres(dialect: Dialect) -> bool:
+    """PostgreSQL over asyncpg: the database whose statements this module sends itself."""
+    return dialect.name == "postgresql" and dialect.driver == "asyncpg"
+
+
 def wanted(conn: AsyncConnection) -> bool:
     """Whether `conn` runs statements through this module: PostgreSQL over asyncpg, or a
     SQLite file's `DirectConnection`, in a transaction begun by the caller (`conn.execute`
     would begin one itself)."""
     if isinstance(conn, DirectConnection):
         return conn.in_transaction()
-    dialect = conn.dialect
-    return dialect.name == "postgresql" and dialect.driver == "asyncpg" and conn.in_transaction()
+    return postgres(conn.dialect) and conn.in_transaction()
+
+
+# -- read-only attempts ---------------------------------------------------------------------
+
+# The execution option of a connection whose unit of work only reads (an optimistic chat
+# update: storage.db, `UnitOfWork(optimistic=True)`); its value is that unit's ReadOnlyGuard.
+GUARD = "cetbot_read_only"
+# What a read-only unit of work may send: a SELECT (or WITH ... SELECT) that changes and
+# locks nothing. Anything naming a write, a row lock, a sequence or an advisory lock is
+# refused, as is any other statement (a false alarm only costs the transactional redo).
+_READ = re.compile(r"\s*(SELECT|WITH)\b", re.IGNORECASE)
+_NOT_READ = re.compile(
+    r"\b(INSERT|UPDATE|DELETE|MERGE|TRUNCATE|SHARE|NEXTVAL|SETVAL|SET_CONFIG|PG_NOTIFY"
+    r"|PG_ADVISORY\w*|PG_TRY_ADVISORY\w*|LO_\w+)\b",
+    re.IGNORECASE,
+)
+
+
+class WriteRefused(Exception):
+    """A read-only unit of work was asked to write (or to take a savepoint, commit, lock):
+    nothing was sent. The caller redoes the work in a transaction."""
+
+
+class ReadOnlyGuard:
+    """Refuses the writes of one read-only unit of work while `on`, and remembers that it
+    did (`refused`), so a refusal a handler caught and ignored still voids the attempt."""
+
+    __slots__ = ("on", "refused")
+
+    def __init__(self) -> None:
+        self.on = True
+        self.refused = False
+
+    def refuse(self, what: str) -> NoReturn:
+        self.refused = True
+        raise WriteRefused(what)
+
+    def check(self, sql: str) -> None:
+        if self.on and not _reads_only(sql):
+            self.refuse(sql[:60])
+
+
+# Verdicts by statement text: the regular expressions cost ~50 us on a long statement, about
+# half a round trip, and the same few texts come back (compiled once: the same str objects).
+_VERDICTS: dict[str, bool] = {}
+_MAX_VERDICTS = 4096
+
+
+def _reads_only(sql: str) -> bool:
+    verdict = _VERDICTS.get(sql)
+    if verdict is None:
+        if len(_VERDICTS) >= _MAX_VERDICTS:
+            _VERDICTS.clear()
+        verdict = _VERDICTS[sql] = _READ.match(sql) is not None and _NOT_READ.search(sql) is None
+    return verdict
+
+
+def guard_of(sync: Connection) -> ReadOnlyGuard | None:
+    """The guard of a read-only unit of work's connection, None for any other."""
+    return cast(ReadOnlyGuard | None, sync.get_execution_options().get(GUARD))
+
+
+def refuse_writes(sync: Connection, _cursor: Any, statement: str, *_args: Any) -> None:
+    """A `before_cursor_execute` listener: a statement sent through SQLAlchemy
+    (`conn.execute`) by a read-only unit of work must only read (storage.db installs it on
+    PostgreSQL engines; the statements sent here are checked before anything is sent)."""
+    guard = guard_of(sync)
+    if guard is not None:
+        guard.check(statement)
 
 
 async def _driver(conn: AsyncConnection, *, alone: bool = False) -> Any:
@@ -203,6 +279,23 @@ async def _driver(conn: AsyncConnection, *, alone: bool = False) -> Any:
         except Exception as error:  # BEGIN on a dead connection, say
             await _raise(conn, adapter, error, "BEGIN", ())
     return adapter, driver
+
+
+async def begin_autocommit(conn: AsyncConnection) -> None:
+    """PostgreSQL over asyncpg: the statements that follow are sent without a BEGIN, each
+    committed by itself (SQLAlchemy's adapter in autocommit), until `end_autocommit`."""
+    adapter, _ = await _driver(conn, alone=True)
+    adapter.autocommit = True
+
+
+def end_autocommit(conn: AsyncConnection) -> None:
+    """Back to transactions (before the connection returns to the pool); nothing to do
+    when the connection was lost meanwhile."""
+    if conn.invalidated or conn.closed:
+        return  # its driver connection is gone; the pool opens a fresh one, in transactions
+    found = conn.info.get(_DRIVER)
+    if found is not None:
+        found[0].autocommit = False
 
 
 def _observe(sync: Connection, sql: str, args: Sequence[Any]) -> None:
@@ -271,8 +364,12 @@ async def _direct(
     args = compiled.args(params)
     if isinstance(conn, DirectConnection):
         return compiled, _sqlite(conn, compiled.sql, args, fetch=fetch)
+    sync = cast(Connection, conn.sync_connection)
+    guard = guard_of(sync)
+    if guard is not None:
+        guard.check(compiled.sql)  # before the driver is touched (`_observe` checks it too)
     adapter, driver = await _driver(conn, alone=alone)
-    _observe(cast(Connection, conn.sync_connection), compiled.sql, args)
+    _observe(sync, compiled.sql, args)
     try:
         if fetch:
             return compiled, await driver.fetch(compiled.sql, *args)
@@ -372,6 +469,9 @@ class Savepoint(NamedSavepoint):
 
 async def _control(conn: AsyncConnection, sql: str) -> None:
     """A statement of fixed text without parameters (asyncpg's simple query protocol)."""
+    guard = guard_of(cast(Connection, conn.sync_connection))
+    if guard is not None:
+        guard.check(sql)
     adapter, driver = await _driver(conn)
     _observe(cast(Connection, conn.sync_connection), sql, ())
     try:

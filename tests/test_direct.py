@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Float, bindparam, event, func, select
+from sqlalchemy import Float, bindparam, event, func, select, text
 from sqlalchemy.exc import IntegrityError
 
 from storage import direct
@@ -384,3 +385,139 @@ async def test_pg_savepoint_rolled_back_after_an_error_leaves_the_unit_usable(
         await direct.first(uow.conn, mark, _mark(12))
         await uow.commit()
     assert await _marked(pg) == [10, 12]
+
+
+# -- optimistic (read-only) units of work: issue 17 ----------------------------------------
+
+
+async def _menu(db: Database) -> int | None:
+    async with db.uow(readonly=True) as uow:
+        conv = await uow.conversations.get("telegram", 42, 42)
+    assert conv is not None
+    return conv.menu_message_id
+
+
+async def test_an_optimistic_unit_reads_without_a_transaction(pg: Database) -> None:
+    async with pg.uow(optimistic=True) as uow:
+        assert uow.optimistic
+        peek = await uow.conversations.peek("telegram:1", 1, "telegram", 42, 42)
+        assert peek.conversation is not None and not peek.processed
+        # No transaction is open on the server: each statement was its own.
+        pid = (await uow.conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+        async with pg.uow(readonly=True) as other:
+            state = (
+                await other.conn.execute(
+                    text("SELECT state FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid}
+                )
+            ).scalar_one()
+        assert state == "idle"
+    # The connection goes back to the pool in its own isolation level.
+    async with pg.uow() as uow:
+        assert (
+            await direct.rowcount(uow.conn, cv._SET_MENU, {**WHO, "b_menu": 5, "b_now": NOW}) == 1
+        )
+        # not committed: rolled back at the end of the unit
+    assert await _menu(pg) is None
+
+
+@pytest.mark.parametrize("path", ["direct", "conn.execute", "savepoint", "commit", "row lock"])
+async def test_an_optimistic_unit_refuses_to_write_before_sending_anything(
+    pg: Database, path: str
+) -> None:
+    """Outside a transaction a write would stand by itself at once: every way of writing
+    is refused before it is sent (WriteRefused), on both entry points, each on its own."""
+    params = {**WHO, "b_menu": 9, "b_now": NOW}
+    seen: list[str] = []
+    with pg.watching_statements(seen.append):
+        async with pg.uow(optimistic=True) as uow:
+            with pytest.raises(direct.WriteRefused):
+                if path == "direct":
+                    # Without SQLAlchemy's listener: storage/direct.py's own check refuses.
+                    event.remove(
+                        pg.engine.sync_engine, "before_cursor_execute", direct.refuse_writes
+                    )
+                    try:
+                        await direct.rowcount(uow.conn, cv._SET_MENU, params)
+                    finally:
+                        event.listen(
+                            pg.engine.sync_engine, "before_cursor_execute", direct.refuse_writes
+                        )
+                elif path == "conn.execute":
+                    await uow.conn.execute(cv._SET_MENU, params)
+                elif path == "savepoint":
+                    await uow.savepoint()
+                elif path == "commit":
+                    await uow.commit()
+                else:
+                    await uow.conn.execute(select(cv.CV).with_for_update())
+            # Even caught, the refusal voids the unit's one write.
+            with pytest.raises(direct.WriteRefused):
+                await uow.finish_optimistic(lambda: asyncio.sleep(0))
+    assert not seen, seen
+    assert await _menu(pg) is None
+
+
+async def test_an_optimistic_save_applies_only_to_the_row_version_read(pg: Database) -> None:
+    async with pg.uow(optimistic=True) as uow:
+        peek = await uow.conversations.peek("telegram:1", 7, "telegram", 42, 42)
+    assert peek.conversation is not None and peek.row_version is not None
+    moved = replace(peek.conversation, state="overview", version=1)
+    # Another writer of the row in between (the adapter's bookkeeping, say).
+    async with pg.uow() as uow:
+        assert await uow.conversations.set_menu("telegram", 42, 42, 8, NOW)
+        await uow.commit()
+    async with pg.uow(optimistic=True) as uow:
+        saved = await uow.finish_optimistic(
+            lambda: uow.conversations.save_unchanged(
+                moved, peek.row_version or "", "telegram:1", 7, NOW
+            )
+        )
+    assert saved == (False, False)  # nothing written, the update id not recorded either
+    assert await _menu(pg) == 8
+    async with pg.uow(optimistic=True) as uow:
+        again = await uow.conversations.peek("telegram:1", 7, "telegram", 42, 42)
+        assert not again.processed and again.row_version != peek.row_version
+        assert again.conversation is not None
+        moved = replace(again.conversation, state="overview", version=1)
+        saved = await uow.finish_optimistic(
+            lambda: uow.conversations.save_unchanged(
+                moved, again.row_version or "", "telegram:1", 7, NOW
+            )
+        )
+    assert saved == (True, True)
+    async with pg.uow(optimistic=True) as uow:
+        last = await uow.conversations.peek("telegram:1", 7, "telegram", 42, 42)
+        # Recorded: a second save of the same update (a re-delivery read before) is refused.
+        assert last.processed and last.conversation is not None
+        assert last.conversation.state == "overview"
+        saved = await uow.finish_optimistic(
+            lambda: uow.conversations.save_unchanged(
+                moved, last.row_version or "", "telegram:1", 7, NOW
+            )
+        )
+    assert saved == (False, False)
+
+
+async def test_sqlite_has_no_optimistic_units(lite: Database) -> None:
+    assert not lite.optimistic
+    with pytest.raises(ValueError):
+        lite.uow(optimistic=True)
+
+
+async def test_optimistic_units_can_be_switched_off(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CETBOT_OPTIMISTIC", "0")
+    database = Database(pg_url, pool_size=1)
+    try:
+        assert not database.optimistic
+        with pytest.raises(ValueError):
+            database.uow(optimistic=True)
+    finally:
+        await database.dispose()
+    monkeypatch.delenv("CETBOT_OPTIMISTIC")
+    database = Database(pg_url, pool_size=1)
+    try:
+        assert database.optimistic
+    finally:
+        await database.dispose()

@@ -6,7 +6,7 @@ import copy
 import logging
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from admission import tickets
 from bot.conversation import callbacks, flows, inputs
@@ -38,6 +38,10 @@ from foundation.settings import Settings
 from outgoing.mailer import Mailer
 from registration import errors
 from storage.db import Database, UnitOfWork
+from storage.direct import WriteRefused
+
+if TYPE_CHECKING:
+    from storage.repos.conversations import ConversationDTO
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +67,8 @@ MAX_CHOICES_NAMED = 8
 REPLAY_AFTER = timedelta(seconds=60)
 # Update ids whose reply this process kept and has not yet confirmed (bounded).
 MAX_KEPT = 10_000
+# Chats whose step this process remembers, to foresee an update that writes (bounded).
+MAX_STEP_HINTS = 100_000
 
 
 class Conversations:
@@ -93,11 +99,26 @@ class Conversations:
         self._pruned_at: datetime | None = None
         # Update id -> (platform, user, chat) of replies kept by this process, until sent.
         self._kept: dict[int, tuple[str, int, int]] = {}
+        # (user, chat) -> the step its last update in this process left it at: a hint
+        # only (another process may have moved it), to send an update that will write
+        # straight to a transaction instead of through a refused optimistic attempt.
+        self._step_hints: dict[tuple[int, int], str] = {}
+        # The kinds of update (step, event kind, button or command) whose optimistic
+        # attempt was refused because they wrote (steps x buttons: bounded).
+        self._writers: set[tuple[str, EventKind, str | None]] = set()
 
     async def handle(self, event: Event) -> list[Action]:
-        """Applies one update; never raises (an unexpected error becomes an apology)."""
+        """Applies one update; never raises (an unexpected error becomes an apology).
+
+        On PostgreSQL an update is first tried optimistically (`_attempt`): without a
+        transaction, as long as it only reads; whatever cannot stand that way (a write, a
+        kept reply to replay, a new chat, the row changed meanwhile) is applied in a
+        transaction from the start (`_apply`), as on SQLite."""
         try:
-            actions = await self.db.run(lambda uow: self._apply(uow, event))
+            optimistic = self.db.optimistic and not self._foresee_write(event)
+            actions = await self._optimistically(event) if optimistic else None
+            if actions is None:
+                actions = await self.db.run(lambda uow: self._apply(uow, event))
         except Exception:
             log.exception(
                 "update %s (%s user %s) failed", event.update_id, self.platform, event.user_id
@@ -232,15 +253,134 @@ class Conversations:
 
     # --- one update ----------------------------------------------------------------
 
+    async def _optimistically(self, event: Event) -> list[Action] | None:
+        """The update applied without a transaction (`_attempt`), or None when it must be
+        applied in one: nothing of the attempt was written then, nor sent (the actions go
+        out only once returned)."""
+        uow = self.db.uow(optimistic=True)
+        try:
+            async with uow:
+                return await self._attempt(uow, event)
+        except WriteRefused as refused:
+            log.debug("update %s writes (%s): applied in a transaction", event.update_id, refused)
+            return None
+        except Exception:
+            if uow.commit_sent:
+                raise  # the save may have been applied: as a COMMIT lost on the way
+            # A read failed (a lost connection, say), or the save did and so applied nothing
+            # (`finish_optimistic`): the transaction tries it all again.
+            log.warning(
+                "optimistic update %s failed; applied in a transaction",
+                event.update_id,
+                exc_info=True,
+            )
+            return None
+
+    async def _attempt(self, uow: UnitOfWork, event: Event) -> list[Action] | None:
+        """PostgreSQL: the update as `_apply` would apply it, for an update that only reads
+        (navigation, screens, refusals): no BEGIN, no COMMIT, no row lock. The conversation
+        is read with its row version (one statement, with whether the update was applied
+        before); the step runs in a unit of work that refuses any write (WriteRefused:
+        a savepoint, `Ctx.call`, a statement that writes or locks, a commit, mail queued
+        for after one); and the new state is saved by one statement only if the row is
+        still the version read, recording the update id in the same statement.
+
+        Why it is safe, whatever runs at the same time:
+        * another update of the chat (another process, or the transactional redo of one)
+          writes the row: the save finds a new version and writes nothing (if that writer
+          has not committed yet, the save waits for its row lock and then finds the new
+          version), so this update is applied again in a transaction, after it;
+        * the same update delivered twice at once: the first save changes the version, the
+          second saves nothing and its transactional redo finds the id recorded (a
+          re-delivery); one already recorded (committed) when read or saved is never saved;
+        * the adapter's bookkeeping of an earlier reply (`remember_menu`, `replies_sent`),
+          or the replay claiming a kept reply, write the row: the same as another update,
+          so the menu message they recorded is never overwritten with the one read here;
+        * the other reads are what they would be in a transaction: at READ COMMITTED each
+          statement of a transaction has its own snapshot too, and only the conversation
+          row was locked, which the row version now stands for.
+        None: applied in a transaction instead (no conversation row yet, a kept reply due
+        for replay, or the row changed before the save)."""
+        now = self.clock.now()
+        peek = await uow.conversations.peek(
+            self.updates_key, event.update_id, self.platform, event.user_id, event.chat_id
+        )
+        if peek.processed:
+            return self._redelivered(event)
+        conv = peek.conversation
+        if conv is None or peek.row_version is None or _replay_due(conv, now):
+            return None
+        try:
+            actions, saved, keep = await self._step(uow, event, conv, [])
+        except WriteRefused:
+            self._writers.add(_write_key(event, _step_of(conv)))
+            raise
+        if keep:  # cannot be: whatever writes was refused; but never save it unkept
+            return None
+        row_version = peek.row_version
+        was_saved, recorded = await uow.finish_optimistic(
+            lambda: uow.conversations.save_unchanged(
+                saved, row_version, self.updates_key, event.update_id, now
+            )
+        )
+        if not was_saved:
+            log.debug("conversation of update %s changed meanwhile: applied again", event.update_id)
+            return None
+        if not recorded:
+            # Recorded between the save's UPDATE and its INSERT by an update that wrote no
+            # state (an apology of a failed delivery of the same update): the state
+            # saved stands, and so does the screen that shows it.
+            log.warning("update %s was recorded meanwhile by another delivery", event.update_id)
+        return actions
+
+    def _foresee_write(self, event: Event) -> bool:
+        """Whether the update will write, judged by the step this process last left the
+        chat at and what updates of that kind did there before in this process (a handler
+        may write through `Ctx.call` or not, by what it reads): such an update goes
+        straight to a transaction. A wrong guess costs a refused attempt, or a
+        transaction, never more."""
+        state = self._step_hints.get((event.user_id, event.chat_id))
+        return state is not None and _write_key(event, state) in self._writers
+
+    def _hint_step(self, event: Event, state: str) -> None:
+        key = (event.user_id, event.chat_id)
+        self._step_hints.pop(key, None)  # moved to the end: the oldest goes first
+        if len(self._step_hints) >= MAX_STEP_HINTS:
+            self._step_hints.pop(next(iter(self._step_hints)))
+        self._step_hints[key] = state
+
+    def _redelivered(self, event: Event) -> list[Action]:
+        # Re-delivered: it was applied before. Only stop the button's spinner.
+        return [AnswerButton(event.callback_id)] if event.callback_id else []
+
     async def _apply(self, uow: UnitOfWork, event: Event) -> list[Action]:
         now = self.clock.now()
         conv = await uow.conversations.start_update(
             self.updates_key, event.update_id, self.platform, event.user_id, event.chat_id, now
         )
         if conv is None:
-            # Re-delivered: it was applied before. Only stop the button's spinner.
-            return [AnswerButton(event.callback_id)] if event.callback_id else []
-        state = conv.state if conv.state in flows.STEPS else "menu"
+            return self._redelivered(event)
+        # A reply kept by an earlier update and not confirmed sent in time (its process
+        # died): it goes out first, kept again with this update's until both are out.
+        replayed = load_actions(conv.reply or []) if _replay_due(conv, now) else []
+        actions, saved, keep = await self._step(uow, event, conv, replayed)
+        if keep:
+            # The update changed more than the chat's step: its reply is kept in the same
+            # statement until the adapter confirms it is out (replies_sent).
+            await uow.conversations.save(saved, now, reply=(event.update_id, dump_actions(actions)))
+            self._remember_kept(event)
+        else:
+            await uow.conversations.save(saved, now)
+        await uow.commit()
+        return actions
+
+    async def _step(
+        self, uow: UnitOfWork, event: Event, conv: ConversationDTO, replayed: list[Action]
+    ) -> tuple[list[Action], ConversationDTO, bool]:
+        """Runs the update's step and draws the reply, `replayed` first: the actions, the
+        conversation to save, and whether the reply must be kept until it is out (the
+        update wrote more than the chat's step, or replays a kept reply)."""
+        state = _step_of(conv)
         ctx = Ctx(
             uow=uow,
             clock=self.clock,
@@ -258,11 +398,6 @@ class Conversations:
         uow.clock = self.clock
         uow.actor = f"chat:{event.user_id}"
         uow.find_actor = ctx.audited_actor
-        # A reply kept by an earlier update and not confirmed sent in time (its process
-        # died): it goes out first, kept again with this update's until both are out.
-        replayed: list[Action] = []
-        if conv.reply and conv.reply_at is not None and conv.reply_at <= now - REPLAY_AFTER:
-            replayed = load_actions(conv.reply)
         answer = await self._dispatch(ctx)
         if event.kind is not EventKind.BUTTON and (ctx.state, ctx.data) == (state, conv.data):
             # Nothing moved (a refusal, help, an empty message): the version stays, so the
@@ -280,15 +415,8 @@ class Conversations:
         saved = replace(
             conv, state=ctx.state, data=ctx.data, locale=ctx.locale, version=ctx.version
         )
-        if ctx.wrote or replayed:
-            # The update changed more than the chat's step: its reply is kept in the same
-            # statement until the adapter confirms it is out (replies_sent).
-            await uow.conversations.save(saved, now, reply=(event.update_id, dump_actions(actions)))
-            self._remember_kept(event)
-        else:
-            await uow.conversations.save(saved, now)
-        await uow.commit()
-        return actions
+        self._hint_step(event, ctx.state)
+        return actions, saved, ctx.wrote or bool(replayed)
 
     async def _dispatch(self, ctx: Ctx) -> AnswerButton | None:
         event = ctx.event
@@ -579,6 +707,24 @@ class Conversations:
             actions.append(AnswerButton(event.callback_id))
         actions.append(SendText(event.chat_id, t(locale, "error-internal"), remember_as_menu=False))
         return actions
+
+
+def _step_of(conv: ConversationDTO) -> str:
+    """The step the chat is at (an unknown one, e.g. a row just created, is the menu)."""
+    return conv.state if conv.state in flows.STEPS else "menu"
+
+
+def _write_key(event: Event, state: str) -> tuple[str, EventKind, str | None]:
+    """The kind of an update at a step, as `Conversations._writers` remembers it."""
+    if event.kind is EventKind.BUTTON:
+        cb = callbacks.decode(event.payload)
+        return state, event.kind, cb.action if cb is not None else None
+    return state, event.kind, event.command if event.kind is EventKind.COMMAND else None
+
+
+def _replay_due(conv: ConversationDTO, now: datetime) -> bool:
+    """Whether the conversation keeps a reply not confirmed sent within REPLAY_AFTER."""
+    return bool(conv.reply) and conv.reply_at is not None and conv.reply_at <= now - REPLAY_AFTER
 
 
 def _record(source: str, trigger: str, target: str) -> None:

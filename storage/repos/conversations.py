@@ -9,18 +9,23 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     Row,
+    String,
+    and_,
     bindparam,
     case,
+    cast,
     delete,
     exists,
     func,
     literal,
+    literal_column,
     null,
     select,
     true,
     tuple_,
     update,
 )
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import NoResultFound
 
 from storage import direct
@@ -121,6 +126,62 @@ _START_UPDATE_PG = select(
     *_TOUCHED.c,
 ).select_from(_ONE.outerjoin(_TOUCHED, true()))
 
+# PostgreSQL, an optimistic update (no transaction, no lock; bot/conversation/engine.py):
+# the row's version is its `xmin`, the transaction that wrote this version of the row;
+# any UPDATE of the row (another update of the chat, the adapter's `set_menu` and
+# `reply_sent`, a claimed replay) makes a new version with another `xmin`.
+_ROW_VERSION = cast(literal_column("conversations.xmin"), String)
+_ALREADY = exists(
+    select(literal(1))
+    .select_from(PU)
+    .where(
+        PU.c.platform == bindparam("b_updates_key", type_=String),
+        PU.c.update_id == bindparam("b_update_id", type_=BigInteger),
+    )
+)
+# One autocommit statement: whether the update id was applied before, and the row (all
+# NULL without one) with its version.
+_PEEK_PG = select(
+    _ALREADY.label("processed"), _ROW_VERSION.label("row_version"), *CV.c
+).select_from(_ONE.outerjoin(CV, and_(*_WHO)))
+# One autocommit statement: the state saved only if the row is still the version read and
+# the update id still unrecorded, and the id recorded only if the state was saved. A
+# concurrent writer of the row holds its lock until it commits; the UPDATE waits, then
+# finds the new version (READ COMMITTED re-checks the WHERE on it) and saves nothing.
+_SAVED = (
+    _SAVE.where(_ROW_VERSION == bindparam("b_row_version"), ~_ALREADY)
+    .returning(literal(1).label("one"))
+    .cte("saved")
+)
+_RECORDED_IF_SAVED = (
+    pg_insert(PU)
+    .from_select(
+        ["platform", "update_id", "processed_at"],
+        select(
+            bindparam("b_updates_key", type_=String),
+            bindparam("b_update_id", type_=BigInteger),
+            bindparam("b_now", type_=PU.c.processed_at.type),
+        ).where(exists(select(literal(1)).select_from(_SAVED))),
+    )
+    .on_conflict_do_nothing()
+    .returning(literal(1).label("one"))
+    .cte("recorded_if_saved")
+)
+_SAVE_UNCHANGED_PG = select(
+    select(func.count()).select_from(_SAVED).scalar_subquery().label("saved"),
+    select(func.count()).select_from(_RECORDED_IF_SAVED).scalar_subquery().label("recorded"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Peek:
+    """What an optimistic update read (`peek`): the conversation (None: no row yet), its
+    row version for `save_unchanged`, and whether the update id was applied before."""
+
+    conversation: ConversationDTO | None
+    row_version: str | None
+    processed: bool
+
 
 def _who(platform: str, user_id: int, chat_id: int) -> dict[str, Any]:
     return {"b_platform": platform, "b_user_id": user_id, "b_chat_id": chat_id}
@@ -191,6 +252,50 @@ class ConversationRepository(Repository):
         if row.platform is None:  # a new user: no row to lock yet
             return await self.lock_or_create(platform, user_id, chat_id, now)
         return _conversation(row)
+
+    async def peek(
+        self, updates_key: str, update_id: int, platform: str, user_id: int, chat_id: int
+    ) -> Peek:
+        """PostgreSQL, outside a transaction: the conversation as it is now, with its row
+        version, and whether `update_id` was applied before; one statement, no lock."""
+        params = {
+            **_who(platform, user_id, chat_id),
+            "b_updates_key": updates_key,
+            "b_update_id": update_id,
+        }
+        row = await direct.first(self.conn, _PEEK_PG, params)
+        assert row is not None
+        if row.platform is None:
+            return Peek(None, None, bool(row.processed))
+        return Peek(_conversation(row), row.row_version, bool(row.processed))
+
+    async def save_unchanged(
+        self,
+        conv: ConversationDTO,
+        row_version: str,
+        updates_key: str,
+        update_id: int,
+        now: datetime,
+    ) -> tuple[bool, bool]:
+        """PostgreSQL, outside a transaction, one statement: `save` (a kept reply stays)
+        only if the row is still at `row_version` (nobody wrote it since `peek`) and
+        `update_id` is not recorded yet, and records `update_id` only if it saved.
+        (saved, recorded): nothing saved means nothing written at all."""
+        params = {
+            **_who(conv.platform, conv.user_id, conv.chat_id),
+            "b_state": conv.state,
+            "b_data": conv.data,
+            "b_locale": conv.locale,
+            "b_menu": conv.menu_message_id,
+            "b_version": conv.version,
+            "b_now": now,
+            "b_row_version": row_version,
+            "b_updates_key": updates_key,
+            "b_update_id": update_id,
+        }
+        row = await direct.first(self.conn, _SAVE_UNCHANGED_PG, params)
+        assert row is not None
+        return bool(row.saved), bool(row.recorded)
 
     async def set_menu(
         self, platform: str, user_id: int, chat_id: int, message_id: int, now: datetime

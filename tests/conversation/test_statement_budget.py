@@ -2,27 +2,33 @@
 
 Statement counts are deterministic, unlike timings: a step that starts reading the same
 rows again, or takes a savepoint it does not need, fails here. The bounds hold on both
-databases (SQLite also counts its `BEGIN IMMEDIATE`); `remember_menu` (the adapter's
-bookkeeping after a new menu message) is counted with the update that sent it.
+databases and count transaction control too (SQLite its `BEGIN IMMEDIATE`, PostgreSQL the
+BEGIN and COMMIT asyncpg sends); `remember_menu` (the adapter's bookkeeping after a new
+menu message) is counted with the update that sent it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
+
+from sqlalchemy import event
 
 from bot.conversation.types import EventKind
 from tests.conversation.conftest import Chat, Harness
 from tests.conversation.flows_helpers import ZHANG, ZHOU, save_information, sign_up
 
-# Measured when written, (SQLite, PostgreSQL); SQLite also counts its BEGIN statements.
-# The overview no longer reads the registration again, a new payment is one INSERT ...
-# ON CONFLICT DO NOTHING instead of a savepoint around the INSERT, and on PostgreSQL the
-# update id is recorded and the conversation locked by one statement.
-# On PostgreSQL the candidate's snapshot (storage/repos/snapshot.py) reads the account,
-# registration, record, entries, waitlists and reviews in one statement; which campuses
-# have seats of a subject at all is cached with the session data (both databases).
+# Measured when written, (SQLite, PostgreSQL); both count transaction control (SQLite
+# its BEGIN, PostgreSQL the BEGIN and COMMIT asyncpg sends). The overview no longer reads
+# the registration again, a new payment is one INSERT ... ON CONFLICT DO NOTHING instead of
+# a savepoint around the INSERT, and on PostgreSQL the update id is recorded and the
+# conversation locked by one statement. On PostgreSQL the candidate's snapshot
+# (storage/repos/snapshot.py) reads the account, registration, record, entries, waitlists
+# and reviews in one statement; which campuses have seats of a subject at all is cached
+# with the session data (both databases). On PostgreSQL a step that only reads runs
+# without a transaction (issue 17): no BEGIN and COMMIT.
 BUDGET = {
     "start": (6, 3),  # with the new menu's bookkeeping
     "overview": (9, 3),
@@ -30,30 +36,72 @@ BUDGET = {
     "subject": (8, 4),
     "campus": (7, 4),
     # A step that writes keeps its reply until it is out (issue 20, nothing lost): one
-    # UPDATE after the sends (plus SQLite's BEGIN), so +2 / +1 on the two writing steps.
-    "paper report": (14, 8),  # the booking
+    # UPDATE after the sends (plus SQLite's BEGIN), so +2 / +1 on the two writing steps;
+    # PostgreSQL counts their BEGIN and COMMIT too.
+    "paper report": (14, 10),  # the booking
     # The entry a booking or a pay link just returned is shown without reading it again;
     # on PostgreSQL the pay link locks the registration and reads the entry and its
     # pending payment in one statement, and writes the payment with its audit row in
     # another; the registration is not read again either.
-    "pay link": (14, 8),
+    "pay link": (14, 10),
 }
+# The steps that only read: on PostgreSQL they send no BEGIN or COMMIT.
+NAVIGATION = ("start", "overview", "add subject", "subject", "campus")
 
 
-@contextmanager
-def counting(h: Harness) -> Iterator[list[str]]:
+# What asyncpg sends by itself for SQLAlchemy's transactions (no cursor event sees it).
+_TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK")
+
+
+@asynccontextmanager
+async def counting(h: Harness) -> AsyncIterator[list[str]]:
+    """The statements the units of work send, transaction control included: on a SQLite
+    file `watching_statements` sees it; on PostgreSQL asyncpg sends BEGIN and COMMIT
+    itself, so its query log on each connection checked out meanwhile adds them."""
     statements: list[str] = []
-    with h.db.watching_statements(statements.append):
-        yield statements
+
+    def logged(record: Any) -> None:
+        if record.query.lstrip().upper().startswith(_TRANSACTION_CONTROL):
+            statements.append(record.query.strip())
+
+    def on_checkout(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
+        dbapi_conn.driver_connection.add_query_logger(logged)
+
+    def on_checkin(dbapi_conn: Any, _record: Any) -> None:
+        if dbapi_conn is not None:
+            dbapi_conn.driver_connection.remove_query_logger(logged)
+
+    sync = h.db.engine.sync_engine
+    postgres = not h.db.is_sqlite
+    if postgres:
+        event.listen(sync, "checkout", on_checkout)
+        event.listen(sync, "checkin", on_checkin)
+    try:
+        with h.db.watching_statements(statements.append):
+            yield statements
+            # asyncpg calls its query loggers soon after, not at once.
+            await asyncio.sleep(0)
+            await asyncio.sleep(0)
+    finally:
+        if postgres:
+            event.remove(sync, "checkout", on_checkout)
+            event.remove(sync, "checkin", on_checkin)
+
+
+def transaction_control(statements: list[str]) -> list[str]:
+    return [s for s in statements if s.lstrip().upper().startswith(_TRANSACTION_CONTROL)]
 
 
 async def _step(h: Harness, chat: Chat, name: str, used: dict[str, int] | None, act: Any) -> None:
-    with counting(h) as statements:
+    async with counting(h) as statements:
         await act
     if used is not None:
         used[name] = len(statements)
         budget = BUDGET[name][0 if h.db.is_sqlite else 1]
         assert len(statements) <= budget, (name, statements)
+        if not h.db.is_sqlite and name in NAVIGATION:
+            # Issue 17: a step that only reads runs without a transaction on PostgreSQL.
+            assert not transaction_control(statements), (name, statements)
 
 
 async def _register_and_pay(h: Harness, chat: Chat, used: dict[str, int] | None) -> None:
@@ -92,7 +140,7 @@ async def test_a_redelivered_update_costs_one_statement_and_no_savepoint(
     chat = harness.chat()
     start = chat.event(EventKind.COMMAND, command="start", text="", message_id=1)
     assert await harness.bot.handle(start)
-    with counting(harness) as statements:
+    async with counting(harness) as statements:
         assert await harness.bot.handle(start) == []  # re-delivered: nothing happens
     assert not any("SAVEPOINT" in s.upper() for s in statements), statements
     assert sum("PROCESSED_UPDATES" in s.upper() for s in statements) == 1, statements
