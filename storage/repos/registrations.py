@@ -169,12 +169,18 @@ _LOCK_AND_STATE = (
     select(
         *(_LOCKED.c[c.name].label(_R_PREFIX + c.name) for c in REG.c),
         _unchanged(_LOCKED, _SEEN),
-        *_state_columns(_LOCKED.c.id),
+        # The entries and the waiting places are found by the bound id, not by
+        # `locked.id` (the same value): a condition on the table alone, so the plan
+        # looks up the candidate's rows by index whatever the statistics say. Joined
+        # on `locked.id`, a generic plan made while the table held no active entries
+        # (an emptied table, statistics of a quiet day) read every active entry of
+        # every candidate, a hash join's whole side, on each booking.
+        *_state_columns(bindparam("b_registration_id")),
     )
     .select_from(
         _LOCKED.join(_SEEN, _SEEN.c.id == _LOCKED.c.id)
         .join(SR, SR.c.id == _LOCKED.c.record_id)
-        .outerjoin(EN, _active_of(_LOCKED.c.id))
+        .outerjoin(EN, _active_of(bindparam("b_registration_id")))
     )
     .order_by(EN.c.id)
 )
