@@ -170,11 +170,11 @@ _LOCK_AND_STATE = (
         *(_LOCKED.c[c.name].label(_R_PREFIX + c.name) for c in REG.c),
         _unchanged(_LOCKED, _SEEN),
         # The entries and the waiting places are found by the bound id, not by
-        # `locked.id` (the same value): a condition on the table alone, so the plan
-        # looks up the candidate's rows by index whatever the statistics say. Joined
-        # on `locked.id`, a generic plan made while the table held no active entries
-        # (an emptied table, statistics of a quiet day) read every active entry of
-        # every candidate, a hash join's whole side, on each booking.
+        # `locked.id` (the same value): a condition on their table alone, which the
+        # plan applies as the index condition of the candidate's rows. Joined on
+        # `locked.id`, a generic plan made while the statistics counted no active
+        # entry read every active entry (of every candidate) on each booking. (Over a
+        # table of a few pages a whole-table scan is still the cheaper plan.)
         *_state_columns(bindparam("b_registration_id")),
     )
     .select_from(
