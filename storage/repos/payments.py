@@ -22,9 +22,9 @@ from storage.repos.registrations import (
     _LOCKED,
     _R_PREFIX,
     _REG_FIELDS,
-    _S_PREFIX,
     _SEEN,
-    _Mapped,
+    _prefixed,
+    _unchanged,
 )
 
 PAY = table(Payment)
@@ -82,17 +82,17 @@ _PENDING_OF_ENTRY = select(PAY).where(
 
 # PostgreSQL, the pay step: the registration's lock, the entry and the entry's pending
 # payment in one round trip. As in RegistrationRepository.lock_for_booking, the reads
-# see the snapshot taken before the UPDATE may wait for the row lock; the `seen`
-# registration row tells whether someone changed the registration meanwhile (every
-# change of its entries and payments goes through `lock`), and then the entry and the
-# payment are read again, after the lock.
+# see the snapshot taken before the UPDATE may wait for the row lock; `_unchanged`
+# (the snapshot's registration row against the locked one) tells whether someone changed
+# the registration meanwhile (every change of its entries and payments goes through
+# `lock`), and then the entry and the payment are read again, after the lock.
 _E_PREFIX = "_e_"
 _P_PREFIX = "_p_"
 _ENTRY_FIELDS = tuple(c.name for c in EN.c)
 _PAY_FIELDS = tuple(c.name for c in PAY.c)
 _LOCK_ENTRY_PENDING = select(
     *(_LOCKED.c[n].label(_R_PREFIX + n) for n in _REG_FIELDS),
-    *(_SEEN.c[n].label(_S_PREFIX + n) for n in _REG_FIELDS),
+    _unchanged(_LOCKED, _SEEN),
     *(EN.c[n].label(_E_PREFIX + n) for n in _ENTRY_FIELDS),
     *(PAY.c[n].label(_P_PREFIX + n) for n in _PAY_FIELDS),
 ).select_from(
@@ -165,16 +165,13 @@ class PaymentRepository(Repository):
             row = await direct.first(self.conn, _LOCK_ENTRY_PENDING, params)
             if row is None:
                 return None  # not active: no row locked
-            m = row._mapping
-            locked = {n: m[_R_PREFIX + n] for n in _REG_FIELDS}
-            seen = {n: m[_S_PREFIX + n] for n in _REG_FIELDS}
-            registration = to_dto(RegistrationDTO, _Mapped(locked))
-            if seen == {**locked, "version": locked["version"] - 1}:
+            registration = _prefixed(RegistrationDTO, row, _R_PREFIX)
+            if row._unchanged:
                 entry = pay = None
-                if m[_E_PREFIX + "id"] is not None:
-                    entry = to_dto(EntryDTO, _Mapped({n: m[_E_PREFIX + n] for n in _ENTRY_FIELDS}))
-                if m[_P_PREFIX + "id"] is not None:
-                    pay = to_dto(PaymentDTO, _Mapped({n: m[_P_PREFIX + n] for n in _PAY_FIELDS}))
+                if row._e_id is not None:
+                    entry = _prefixed(EntryDTO, row, _E_PREFIX)
+                if row._p_id is not None:
+                    pay = _prefixed(PaymentDTO, row, _P_PREFIX)
                 return PayState(registration, entry, pay)
             # The snapshot predates a change committed while we waited for the lock.
         else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from dataclasses import fields as dataclass_fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,7 +27,7 @@ from storage import direct
 from storage.dto import EntryDTO, RegistrationDTO, ReviewDTO, StudentRecordDTO, WaitlistDTO
 from storage.models import Entry, RecordEligibility, Registration, Review, StudentRecord, Waitlist
 from storage.repos.audit import AU, without
-from storage.repos.base import Repository, status_is, table, to_dto
+from storage.repos.base import D, Repository, status_is, table, to_dto
 from storage.repos.sessions import _TAKE_SEAT, SEATS
 
 REG = table(Registration)
@@ -97,7 +98,6 @@ _WAITLISTS_WAITING = _WAITLISTS.where(status_is(WL.c.status, "waiting")).order_b
 # it) and the active entries, one row each (or one row of NULLs).
 _E_PREFIX = "_e_"
 _R_PREFIX = "_r_"
-_S_PREFIX = "_s_"
 
 
 def _state_columns(registration_id: Any) -> list[Any]:
@@ -133,11 +133,14 @@ _BOOKING_STATE = (
 
 # PostgreSQL: the lock and that read in one statement. All of it reads one snapshot,
 # taken before the UPDATE may wait for another holder of the row lock; whatever that
-# holder committed is then invisible to the read. So the statement also returns the
-# registration row as the snapshot saw it (`seen`): when it is not exactly the locked
-# row minus our version bump, someone changed the registration meanwhile (every
-# change of a candidate's entries and waitlists goes through `lock`, which bumps the
-# version) and the caller reads again, after the lock.
+# holder committed is then invisible to the read. So the statement also compares the
+# registration row as the snapshot saw it (`seen`) with the locked one: when it is not
+# exactly the locked row minus our version bump (`_unchanged` false), someone changed
+# the registration meanwhile (every change of a candidate's entries and waitlists goes
+# through `lock`, which bumps the version) and the caller reads again, after the lock.
+# The bump is what a later holder sees: a lock without a new row version (SELECT ...
+# FOR UPDATE) would leave a booking that waited blind to the entry booked meanwhile
+# (tests/rules/test_entries.py, "waited for the lock").
 _LOCKED = (
     update(REG)
     .where(REG.c.id == bindparam("b_registration_id"), _IS_ACTIVE_REG)
@@ -146,16 +149,38 @@ _LOCKED = (
     .cte("locked")
 )
 _SEEN = REG.alias("seen")
+_UNCHANGED = "_unchanged"
+
+
+def _unchanged(locked: Any, seen: Any) -> Any:
+    """True when `seen` is `locked` before our version bump, column by column (compared
+    by the database: one column back instead of the snapshot's whole row)."""
+    return and_(
+        *(
+            seen.c[c.name] == locked.c[c.name] - 1
+            if c.name == "version"
+            else seen.c[c.name].is_not_distinct_from(locked.c[c.name])
+            for c in REG.c
+        )
+    ).label(_UNCHANGED)
+
+
 _LOCK_AND_STATE = (
     select(
         *(_LOCKED.c[c.name].label(_R_PREFIX + c.name) for c in REG.c),
-        *(_SEEN.c[c.name].label(_S_PREFIX + c.name) for c in REG.c),
-        *_state_columns(_LOCKED.c.id),
+        _unchanged(_LOCKED, _SEEN),
+        # The entries and the waiting places are found by the bound id, not by
+        # `locked.id` (the same value): a condition on their table alone, which the
+        # plan applies as the index condition of the candidate's rows. Joined on
+        # `locked.id`, a generic plan made while the statistics counted no active
+        # entry read every active entry (of every candidate) on each booking. (Over a
+        # table of a few pages a whole-table scan is still the cheaper plan.)
+        *_state_columns(bindparam("b_registration_id")),
     )
     .select_from(
         _LOCKED.join(_SEEN, _SEEN.c.id == _LOCKED.c.id)
         .join(SR, SR.c.id == _LOCKED.c.record_id)
-        .outerjoin(EN, _active_of(_LOCKED.c.id))
+        .outerjoin(EN, _active_of(bindparam("b_registration_id")))
     )
     .order_by(EN.c.id)
 )
@@ -355,11 +380,9 @@ class RegistrationRepository(Repository):
             if reg is None:
                 return None
             return reg, await self.booking_state(reg.id, reg.record_id, kind, level)
-        m = rows[0]._mapping
-        locked = {n: m[_R_PREFIX + n] for n in _REG_FIELDS}
-        seen = {n: m[_S_PREFIX + n] for n in _REG_FIELDS}
-        reg = to_dto(RegistrationDTO, _Mapped(locked))
-        if seen != {**locked, "version": locked["version"] - 1}:
+        first = rows[0]
+        reg = _prefixed(RegistrationDTO, first, _R_PREFIX)
+        if not first._unchanged:
             # The snapshot predates a change committed while we waited for the lock.
             return reg, await self.booking_state(reg.id, reg.record_id, kind, level)
         return reg, _state_of(rows)
@@ -420,23 +443,29 @@ def _state_of(rows: Sequence[Any]) -> BookingState:
     record = to_dto(
         StudentRecordDTO, first, eligible=frozenset(codes.split(",")) if codes else frozenset()
     )
-    active = [_prefixed_entry(r) for r in rows if r._mapping[_E_PREFIX + "id"] is not None]
+    active = [_prefixed(EntryDTO, r, _E_PREFIX) for r in rows if r._e_id is not None]
     return BookingState(record, active, bool(first._waiting))
 
 
-def _prefixed_entry(row: Any) -> EntryDTO:
-    m = row._mapping
-    values = {n: m[_E_PREFIX + n] for n in _ENTRY_FIELDS}
-    return to_dto(EntryDTO, _Mapped(values))
+# (DTO class, prefix, the row's column names) -> (field, column position) pairs: a DTO
+# read from the columns named prefix + field, planned once per statement shape.
+_PREFIXED_PLANS: dict[tuple[type, str, tuple[str, ...]], tuple[tuple[str, int], ...]] = {}
 
 
-class _Mapped:
-    """Gives a plain dict the `_mapping` face of a Row, for to_dto."""
-
-    __slots__ = ("_mapping",)
-
-    def __init__(self, mapping: dict[str, Any]) -> None:
-        self._mapping = mapping
+def _prefixed(cls: type[D], row: Any, prefix: str) -> D:
+    """The DTO `cls` from the columns of `row` named `prefix` + field (a joined statement
+    labels each table's columns with a prefix)."""
+    keys = tuple(row._fields)
+    plan = _PREFIXED_PLANS.get((cls, prefix, keys))
+    if plan is None:
+        at = {key: i for i, key in reversed(list(enumerate(keys)))}
+        plan = tuple(
+            (f.name, at[prefix + f.name])
+            for f in dataclass_fields(cls)  # type: ignore[arg-type]
+            if prefix + f.name in at
+        )
+        _PREFIXED_PLANS[(cls, prefix, keys)] = plan
+    return cls(**{name: row[i] for name, i in plan})
 
 
 class EntryRepository(Repository):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import text
 
 from backoffice import authority
 from registration import entries, errors, expiry
@@ -64,6 +66,73 @@ async def test_r22_one_written_entry_per_level_and_no_subject_twice(world: World
     with pytest.raises(errors.SubjectHeld):
         await _register(world, reg.id, "CET4", campus="BSU-CP")
     await _register(world, reg.id, "CET6")  # another level is fine
+    assert await world.seats("BSU-HD", "CET4") == (300, 1)
+
+
+async def _waiting_for_the_registration(world: World) -> None:
+    """Until a booking waits behind the holder of the registration (bounded: 10 s)."""
+    end = asyncio.get_running_loop().time() + 10
+    while asyncio.get_running_loop().time() < end:
+        if world.db.is_sqlite:
+            # One writer at a time: the booking queues for the whole database.
+            lock = world.db._write_lock
+            assert lock is not None
+            if getattr(lock, "_waiters", None):
+                return
+        else:
+            async with world.db.engine.connect() as conn:
+                waiting = await conn.execute(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE datname ="
+                        " current_database() AND wait_event_type = 'Lock'"
+                        " AND query LIKE '%registrations%'"
+                    )
+                )
+                if waiting.scalar_one():
+                    return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the booking never waited for the registration")
+
+
+async def test_r22_a_booking_that_waited_for_the_lock_sees_the_entry_booked_meanwhile(
+    world: World,
+) -> None:
+    # On PostgreSQL a booking locks the registration and reads the candidate's entries in
+    # one statement, whose snapshot predates its wait for the lock: what the holder
+    # commits meanwhile must still be seen (RegistrationRepository.lock_for_booking).
+    # Unseen, the level would pass R22 and the INSERT would break a unique index.
+    reg = await world.candidate(eligible=("CET4", "CJT4"))
+    async with world.db.uow() as holder:
+        await entries.register_subject(
+            holder,
+            world.clock,
+            registration_id=reg.id,
+            subject_code="CJT4",
+            campus_id=world.campus["BSU-HD"],
+        )
+        late = asyncio.create_task(_register(world, reg.id, "CET4"))
+        await _waiting_for_the_registration(world)
+        await holder.commit()
+    with pytest.raises(errors.LevelTaken) as taken:
+        await late
+    assert taken.value.params["held"] == "CJT4"
+    assert await world.seats("BSU-HD", "CET4") == (300, 0)
+
+
+async def test_r24_a_booking_that_waited_for_the_lock_sees_the_entry_cancelled_meanwhile(
+    world: World,
+) -> None:
+    # The other way round: the subject held when the booking's snapshot was taken is
+    # free again once it has the lock, and booking it again must not be refused.
+    reg = await world.candidate(eligible=("CET4",))
+    first = await _register(world, reg.id, "CET4")
+    async with world.db.uow() as holder:
+        await entries.cancel_entry(holder, world.clock, registration_id=reg.id, entry_id=first.id)
+        late = asyncio.create_task(_register(world, reg.id, "CET4"))
+        await _waiting_for_the_registration(world)
+        await holder.commit()
+    again = await late
+    assert again.id != first.id and again.status == "unpaid"
     assert await world.seats("BSU-HD", "CET4") == (300, 1)
 
 
