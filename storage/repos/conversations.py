@@ -187,6 +187,19 @@ def _who(platform: str, user_id: int, chat_id: int) -> dict[str, Any]:
     return {"b_platform": platform, "b_user_id": user_id, "b_chat_id": chat_id}
 
 
+def _state_params(conv: ConversationDTO, now: datetime) -> dict[str, Any]:
+    """The parameters of a save (`_SAVE` and its variants): whose row, and its new state."""
+    return {
+        **_who(conv.platform, conv.user_id, conv.chat_id),
+        "b_state": conv.state,
+        "b_data": conv.data,
+        "b_locale": conv.locale,
+        "b_menu": conv.menu_message_id,
+        "b_version": conv.version,
+        "b_now": now,
+    }
+
+
 @dataclass(frozen=True, slots=True)
 class ConversationDTO:
     platform: str
@@ -282,13 +295,7 @@ class ConversationRepository(Repository):
         `update_id` is not recorded yet, and records `update_id` only if it saved.
         (saved, recorded): nothing saved means nothing written at all."""
         params = {
-            **_who(conv.platform, conv.user_id, conv.chat_id),
-            "b_state": conv.state,
-            "b_data": conv.data,
-            "b_locale": conv.locale,
-            "b_menu": conv.menu_message_id,
-            "b_version": conv.version,
-            "b_now": now,
+            **_state_params(conv, now),
             "b_row_version": row_version,
             "b_updates_key": updates_key,
             "b_update_id": update_id,
@@ -315,15 +322,7 @@ class ConversationRepository(Repository):
     ) -> None:
         """Writes the state; with `reply` (update id, actions) also the reply to keep
         until `reply_sent`, in the same statement. Without it a kept reply stays."""
-        params = {
-            **_who(conv.platform, conv.user_id, conv.chat_id),
-            "b_state": conv.state,
-            "b_data": conv.data,
-            "b_locale": conv.locale,
-            "b_menu": conv.menu_message_id,
-            "b_version": conv.version,
-            "b_now": now,
-        }
+        params = _state_params(conv, now)
         if reply is None:
             await direct.rowcount(self.conn, _SAVE, params)
             return
