@@ -6,7 +6,7 @@ from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from storage import direct
@@ -14,7 +14,7 @@ from storage.dto import AccountDTO, RegistrationDTO, VerificationCodeDTO
 from storage.errors import Conflict
 from storage.models import Account, ChatBinding, Registration, VerificationCode
 from storage.repos import snapshot
-from storage.repos.base import Repository, status_is, table, to_dto
+from storage.repos.base import Repository, table, to_dto
 from storage.repos.snapshot import CandidateSnapshot
 
 A = table(Account)
@@ -27,19 +27,8 @@ _GET = select(A).where(A.c.id == bindparam("b_account_id"))
 _BINDINGS = select(B.c.platform, B.c.chat_user_id).where(
     B.c.account_id == bindparam("b_account_id")
 )
-_BOUND_AND_REGISTRATION = (
-    select(A, *(c.label(f"reg_{c.name}") for c in R.c))
-    .join(B, B.c.account_id == A.c.id)
-    .outerjoin(
-        R,
-        and_(
-            R.c.account_id == A.c.id,
-            R.c.session_id == bindparam("b_session_id"),
-            status_is(R.c.status, "active"),
-        ),
-    )
-    .where(B.c.platform == bindparam("b_platform"), B.c.chat_user_id == bindparam("b_user_id"))
-    .limit(1)
+_BOUND_AND_REGISTRATION = snapshot.bound_account_and_registration(
+    *A.c, *(c.label(f"reg_{c.name}") for c in R.c)
 )
 
 

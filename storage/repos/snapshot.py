@@ -38,6 +38,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql import Select
 
 from storage import direct
 from storage.dto import (
@@ -102,26 +103,35 @@ _BLOCKS: list[tuple[str, Any, list[str]]] = [
 ]
 _ELIGIBLE_TYPE = ARRAY(String)
 
-# The account bound to the chat user, with its active registration in the session (as
-# accounts._BOUND_AND_REGISTRATION finds them); referenced by every part.
-_CANDIDATE = (
-    select(
-        *(A.c[n].label("a_" + n) for n in _names(AccountDTO)),
-        *(REG.c[n].label("r_" + n) for n in _names(RegistrationDTO)),
+
+def bound_account_and_registration(*columns: Any) -> Select[Any]:
+    """`columns` of the account bound to the chat user (`b_platform`, `b_user_id`) and of
+    its active registration in the session (`b_session_id`), if any: one row at most.
+    The candidate's snapshot starts from it, and so does
+    `AccountRepository.bound_account_and_registration` where there is no snapshot."""
+    return (
+        select(*columns)
+        .select_from(A)
+        .join(B, B.c.account_id == A.c.id)
+        .outerjoin(
+            REG,
+            and_(
+                REG.c.account_id == A.c.id,
+                REG.c.session_id == bindparam("b_session_id"),
+                status_is(REG.c.status, "active"),
+            ),
+        )
+        .where(B.c.platform == bindparam("b_platform"), B.c.chat_user_id == bindparam("b_user_id"))
+        .limit(1)
     )
-    .join(B, B.c.account_id == A.c.id)
-    .outerjoin(
-        REG,
-        and_(
-            REG.c.account_id == A.c.id,
-            REG.c.session_id == bindparam("b_session_id"),
-            status_is(REG.c.status, "active"),
-        ),
-    )
-    .where(B.c.platform == bindparam("b_platform"), B.c.chat_user_id == bindparam("b_user_id"))
-    .limit(1)
-    .cte("candidate")
-)
+
+
+# The account bound to the chat user, with its active registration in the session;
+# referenced by every part.
+_CANDIDATE = bound_account_and_registration(
+    *(A.c[n].label("a_" + n) for n in _names(AccountDTO)),
+    *(REG.c[n].label("r_" + n) for n in _names(RegistrationDTO)),
+).cte("candidate")
 
 
 def _columns(part: int, given: dict[str, Any]) -> list[Any]:
