@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import pytest
+from sqlalchemy import text
 
 from backoffice import authority
 from backoffice.importing import parse_session_toml
@@ -31,6 +33,31 @@ class World:
     opens_at: datetime
     closes_at: datetime
     _seq: itertools.count = field(default_factory=lambda: itertools.count(1))
+
+    async def waiting_for_the_registration(self, who: str) -> None:
+        """Until a unit of work (`who`: a booking, a pay link...) waits behind the holder of
+        a registration's lock (bounded: 10 s): on SQLite it queues for the one writer, on
+        PostgreSQL for the row locked by `UPDATE registrations`."""
+        end = asyncio.get_running_loop().time() + 10
+        while asyncio.get_running_loop().time() < end:
+            if self.db.is_sqlite:
+                lock = self.db._write_lock
+                assert lock is not None
+                if getattr(lock, "_waiters", None):
+                    return
+            else:
+                async with self.db.engine.connect() as conn:
+                    waiting = await conn.execute(
+                        text(
+                            "SELECT count(*) FROM pg_stat_activity WHERE datname ="
+                            " current_database() AND wait_event_type = 'Lock'"
+                            " AND query LIKE '%UPDATE registrations%'"
+                        )
+                    )
+                    if waiting.scalar_one():
+                        return
+            await asyncio.sleep(0.01)
+        raise AssertionError(f"the {who} never waited for the registration")
 
     async def record(
         self,

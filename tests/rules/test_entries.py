@@ -6,7 +6,6 @@ import asyncio
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import text
 
 from backoffice import authority
 from registration import entries, errors, expiry
@@ -69,31 +68,6 @@ async def test_r22_one_written_entry_per_level_and_no_subject_twice(world: World
     assert await world.seats("BSU-HD", "CET4") == (300, 1)
 
 
-async def _waiting_for_the_registration(world: World) -> None:
-    """Until a booking waits behind the holder of the registration (bounded: 10 s)."""
-    end = asyncio.get_running_loop().time() + 10
-    while asyncio.get_running_loop().time() < end:
-        if world.db.is_sqlite:
-            # One writer at a time: the booking queues for the whole database.
-            lock = world.db._write_lock
-            assert lock is not None
-            if getattr(lock, "_waiters", None):
-                return
-        else:
-            async with world.db.engine.connect() as conn:
-                waiting = await conn.execute(
-                    text(
-                        "SELECT count(*) FROM pg_stat_activity WHERE datname ="
-                        " current_database() AND wait_event_type = 'Lock'"
-                        " AND query LIKE '%registrations%'"
-                    )
-                )
-                if waiting.scalar_one():
-                    return
-        await asyncio.sleep(0.01)
-    raise AssertionError("the booking never waited for the registration")
-
-
 async def test_r22_a_booking_that_waited_for_the_lock_sees_the_entry_booked_meanwhile(
     world: World,
 ) -> None:
@@ -111,7 +85,7 @@ async def test_r22_a_booking_that_waited_for_the_lock_sees_the_entry_booked_mean
             campus_id=world.campus["BSU-HD"],
         )
         late = asyncio.create_task(_register(world, reg.id, "CET4"))
-        await _waiting_for_the_registration(world)
+        await world.waiting_for_the_registration("booking")
         await holder.commit()
     with pytest.raises(errors.LevelTaken) as taken:
         await late
@@ -129,7 +103,7 @@ async def test_r24_a_booking_that_waited_for_the_lock_sees_the_entry_cancelled_m
     async with world.db.uow() as holder:
         await entries.cancel_entry(holder, world.clock, registration_id=reg.id, entry_id=first.id)
         late = asyncio.create_task(_register(world, reg.id, "CET4"))
-        await _waiting_for_the_registration(world)
+        await world.waiting_for_the_registration("booking")
         await holder.commit()
     again = await late
     assert again.id != first.id and again.status == "unpaid"

@@ -9,7 +9,6 @@ from datetime import timedelta
 
 import aiohttp
 import pytest
-from sqlalchemy import text
 
 from registration import entries, errors, payments
 from registration.gateways.base import CallbackRefused
@@ -242,30 +241,6 @@ async def test_r29_a_second_pending_payment_is_a_conflict_and_the_transaction_go
         assert [p.id for p in await uow.payments.of_entry(e.id)] == ["p-first"]
 
 
-async def _waiting_for_the_registration(world: World, db: Database) -> None:
-    """Until a pay link waits behind the holder of the registration (bounded: 10 s)."""
-    end = asyncio.get_running_loop().time() + 10
-    while asyncio.get_running_loop().time() < end:
-        if db.is_sqlite:
-            lock = db._write_lock
-            assert lock is not None
-            if getattr(lock, "_waiters", None):
-                return
-        else:
-            async with world.db.engine.connect() as conn:
-                waiting = await conn.execute(
-                    text(
-                        "SELECT count(*) FROM pg_stat_activity WHERE datname ="
-                        " current_database() AND wait_event_type = 'Lock'"
-                        " AND query LIKE '%UPDATE registrations%'"
-                    )
-                )
-                if waiting.scalar_one():
-                    return
-        await asyncio.sleep(0.01)
-    raise AssertionError("the pay link never waited for the registration")
-
-
 async def test_r26_a_pay_link_that_waited_for_the_lock_sees_the_entry_cancelled_meanwhile(
     world: World, pay: Pay
 ) -> None:
@@ -277,7 +252,7 @@ async def test_r26_a_pay_link_that_waited_for_the_lock_sees_the_entry_cancelled_
     async with world.db.uow() as holder:
         await entries.cancel_entry(holder, world.clock, registration_id=reg.id, entry_id=e.id)
         late = asyncio.create_task(link(world, reg, e.id, pay.gateway))
-        await _waiting_for_the_registration(world, world.db)
+        await world.waiting_for_the_registration("pay link")
         await holder.commit()
     with pytest.raises(errors.EntryNotActive):
         await late
