@@ -44,6 +44,17 @@ async def save_information(chat: ChatDriver, person: tuple[str, str, str]) -> No
     assert "报名信息已保存" in chat.text
 
 
+async def to_the_paper_question(chat: ChatDriver) -> None:
+    """From the main menu of a candidate whose information is saved: overview, add a
+    subject, CET-4 at Haidian, up to the paper report question (nothing booked yet)."""
+    await chat.command("start")
+    await chat.press("我的报名")
+    await chat.press("报考科目")
+    await chat.press("英语四级")
+    await chat.press("海淀校区")
+    assert "纸质成绩报告单" in chat.text
+
+
 async def register(chat: ChatDriver, subject: str, campus: str, paper: str = "不需要") -> None:
     """At the subject list: subject -> campus -> paper report (written): entry created."""
     await chat.press(subject)

@@ -8,18 +8,14 @@ from datetime import timedelta
 from bot.conversation.engine import REPLAY_AFTER
 from bot.conversation.types import EventKind, SendText
 from tests.conversation.conftest import Harness
-from tests.conversation.flows_helpers import ZHANG, save_information, sign_up
+from tests.conversation.flows_helpers import ZHANG, save_information, sign_up, to_the_paper_question
 
 
 async def _book_without_confirming(h: Harness):  # type: ignore[no-untyped-def]
     chat = h.chat()
     await sign_up(h, chat, "kept@example.com")
     await save_information(chat, ZHANG)
-    await chat.command("start")
-    await chat.press("我的报名")
-    await chat.press("报考科目")
-    await chat.press("英语四级")
-    await chat.press("海淀校区")
+    await to_the_paper_question(chat)
     paper = chat.button("不需要")
     # The adapter's process dies after the commit, before sending and confirming.
     event = chat.event(

@@ -27,7 +27,7 @@ from storage.direct import WriteRefused
 from storage.models import ProcessedUpdate
 from storage.repos.conversations import _MARK_PROCESSED
 from tests.conversation.conftest import Chat, Harness
-from tests.conversation.flows_helpers import ZHANG, save_information, sign_up
+from tests.conversation.flows_helpers import ZHANG, save_information, sign_up, to_the_paper_question
 from tests.conversation.test_statement_budget import counting, transaction_control
 
 OVERVIEW = ("menu", "ov")  # "我的报名" on the main menu: navigation only
@@ -118,11 +118,7 @@ async def test_r23_a_step_that_writes_falls_back_and_writes_once(harness: Harnes
     chat = h.chat()
     await sign_up(h, chat, "zhang@example.com")
     await save_information(chat, ZHANG)
-    await chat.command("start")
-    await chat.press("我的报名")
-    await chat.press("报考科目")
-    await chat.press("英语四级")
-    await chat.press("海淀校区")
+    await to_the_paper_question(chat)
     # A new process: it has not seen this step write before, so it tries it optimistically.
     chat.bot = Conversations(h.db, h.clock, h.settings, h.mailer)
     async with counting(h) as statements:
