@@ -84,6 +84,8 @@ class BotApp:
             if self._started:
                 return
             await self.adapter.start()
+            # The pool's connections open now, not while the first candidates wait.
+            await self.database.warm_up()
             # Replies of updates committed by a process that died before sending them go
             # out before any new update is taken (issue 20: nothing lost).
             await self._replay_unsent()

@@ -251,3 +251,51 @@ async def test_a_repeated_nonce_or_outbox_key_is_skipped_and_the_transaction_goe
         keys = select(OutboxMessage.dedupe_key).order_by(OutboxMessage.id)
         assert (await uow.conn.execute(nonces)).scalar_one() == 2
         assert list((await uow.conn.execute(keys)).scalars()) == ["pay:1", "pay:2"]
+
+
+async def test_warm_up_opens_the_whole_pool_before_the_first_unit_of_work(pg_url: str) -> None:
+    """PostgreSQL: `warm_up` opens every pooled connection at once (each a backend the
+    server counts), so a burst of units of work right after opens none."""
+    import asyncio
+
+    from sqlalchemy import event, text
+
+    db = Database(pg_url, pool_size=6)
+    opened = 0
+
+    def count(*_args: object) -> None:
+        nonlocal opened
+        opened += 1
+
+    event.listen(db.engine.sync_engine, "connect", count)
+    try:
+        assert await db.warm_up() == 6
+        assert opened == 6
+        async with db.uow(readonly=True) as uow:
+            backends = (
+                await uow.conn.execute(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity"
+                        " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    )
+                )
+            ).scalar_one()
+        assert backends >= 5  # the other five pooled connections, idle in the server
+
+        async def one(i: int) -> None:
+            async with db.uow() as uow:
+                await uow.accounts.by_email(f"warm{i}@example.com")
+                await asyncio.sleep(0.01)
+
+        await asyncio.gather(*(one(i) for i in range(12)))
+        assert opened == 6, opened
+    finally:
+        await db.dispose()
+
+
+async def test_warm_up_on_sqlite_opens_nothing(tmp_path: Path) -> None:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'warm.db'}")
+    try:
+        assert await db.warm_up() == 0
+    finally:
+        await db.dispose()

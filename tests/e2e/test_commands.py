@@ -134,3 +134,29 @@ async def _page_address(out: io.StringIO, demo: asyncio.Task[None]) -> str:
             demo.result()  # raises what went wrong
         await asyncio.sleep(0.05)
     raise AssertionError(out.getvalue())
+
+
+async def test_the_bot_opens_its_database_connections_before_the_first_update(
+    bare_env: None, pg_url: str
+) -> None:
+    """Issue 17: on PostgreSQL the pool is full when the bot starts taking updates, so
+    the first candidates of a rush do not wait for the server's new backends."""
+    from storage.db import Database
+
+    emulator = await start_emulator(port=0)
+    database = Database(pg_url, pool_size=3)
+    try:
+        settings = Settings(
+            _env_file=None,  # type: ignore[call-arg]
+            bot_token="1:warm",
+            telegram_api_url=emulator.url,
+            database_url=pg_url,
+        )
+        bot = create_app(settings, database=database, engine=EchoConversations())
+        assert database.engine.pool.checkedin() == 0
+        await bot.startup()
+        assert database.engine.pool.checkedin() == 3
+        await bot.close()
+    finally:
+        await database.dispose()
+        await emulator.stop()
