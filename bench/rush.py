@@ -2,6 +2,7 @@
 
 Run: .venv/bin/python bench/rush.py [--candidates 5000] [--targets echo pg1 pg2 pg4 sqlite1]
      [--runs 1] [--arrival-rate 0] [--scarce 0.5] [--deadline 900] [--pg postgresql+asyncpg://...]
+     [--profile SECONDS [--profile-rate 67] [--flame]]
 
 What runs (all on 127.0.0.1, all stopped at the end):
 
@@ -499,8 +500,9 @@ def _cpu(procs: Processes, kind: str) -> tuple[float, float, float, float]:
 def _start_profilers(
     args: argparse.Namespace, procs: Processes, tmp: Path, target: str
 ) -> list[subprocess.Popen[bytes]]:
-    """--profile S: py-spy (raw collapsed stacks) on this process, one bot process, the worker
-    and the payment sandbox."""
+    """--profile S: py-spy on this process, one bot process, the worker and the payment
+    sandbox: raw collapsed stacks (profile-TARGET-ROLE.txt), or with --flame an SVG flame
+    graph each (profile-TARGET-ROLE.svg)."""
     if not args.profile:
         return []
     pids = [("bench", os.getpid())]
@@ -515,8 +517,11 @@ def _start_profilers(
     out = []
     for role, pid in pids:
         argv = [spy, "record", "-r", str(args.profile_rate), "-d", str(int(args.profile))]
-        argv += ["--format", "raw"]
-        argv += ["-o", str(tmp / f"profile-{target}-{role}.txt"), "--pid", str(pid)]
+        if args.flame:
+            argv += ["--format", "flamegraph", "-o", str(tmp / f"profile-{target}-{role}.svg")]
+        else:
+            argv += ["--format", "raw", "-o", str(tmp / f"profile-{target}-{role}.txt")]
+        argv += ["--pid", str(pid)]
         out.append(subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
     return out
 
@@ -647,6 +652,9 @@ def main() -> None:
         "--profile", type=float, default=0.0, help="py-spy this many seconds (0: off)"
     )
     parser.add_argument("--profile-rate", type=int, default=67, help="py-spy samples per second")
+    parser.add_argument(
+        "--flame", action="store_true", help="--profile writes SVG flame graphs, not raw stacks"
+    )
     args = parser.parse_args()
     for target in args.targets:
         if target.startswith("sqlite") and target != "sqlite1":
