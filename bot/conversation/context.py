@@ -430,7 +430,8 @@ BUTTON_HANDLERS: dict[tuple[str, str], ButtonFn] = {}
 # Steps that take a shared contact's phone number (the engine checks it is the user's own).
 CONTACT_HANDLERS: dict[str, TextFn] = {}
 # Handlers the engine runs without a savepoint of their own: they only read, or write
-# only through `Ctx.call` (which takes its own). A savepoint costs two statements.
+# only through `Ctx.call` (which takes its own, or needs none: `refuses_before_writing`).
+# A savepoint costs two statements.
 WITHOUT_SAVEPOINT: set[Callable[..., Awaitable[None]]] = set()
 
 

@@ -365,7 +365,7 @@ async def _chosen_campus(ctx: Ctx, registration: RegistrationDTO, arg: str) -> C
     return await campus_for(ctx.uow, registration.session_id, number, record)
 
 
-# Its only write is `_register`'s service call, in a savepoint of its own.
+# Its only write is `_register`'s service call (`Ctx.call`: a savepoint, or none needed).
 @on_button("entry.campus", "camp", savepoint=False)
 async def choose_campus(ctx: Ctx, cb: Callback) -> None:
     registration = await _registration(ctx)
@@ -458,7 +458,7 @@ async def entry_screen(ctx: Ctx) -> Screen:
     return Screen(text, keyboard)
 
 
-# Its only write is the payment link's service call, in a savepoint of its own.
+# Its only write is the payment link's service call (`Ctx.call`: a savepoint, or none needed).
 @on_button("entry.detail", "pay", savepoint=False)
 async def pay(ctx: Ctx, cb: Callback) -> None:
     payments = payments_module()
