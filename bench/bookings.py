@@ -104,7 +104,9 @@ BIG_CAPACITY = 1_000_000
 PG_DEFAULT = os.environ.get(
     "CETBOT_BENCH_PG", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 )
-PG_BENCH_DB = "cetbot_bench"
+# CETBOT_BENCH_DB: another name, so that two benches on one PostgreSQL server do not
+# drop each other's database.
+PG_BENCH_DB = os.environ.get("CETBOT_BENCH_DB", "cetbot_bench")
 
 A = Account.__table__
 REG = Registration.__table__

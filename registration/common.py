@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from enum import StrEnum
+from typing import Any, TypeVar
 
 from registration import errors
 from storage.db import UnitOfWork
@@ -15,6 +17,24 @@ from storage.dto import (
     RegistrationDTO,
     StudentRecordDTO,
 )
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# The mark of `refuses_before_writing` (read by bot.conversation.context.Ctx.call).
+REFUSES_BEFORE_WRITING = "refuses_before_writing"
+
+
+def refuses_before_writing(service: F) -> F:
+    """Marks a service whose refusals (DomainError) all come before any write of it that
+    stands: each write that may be followed by a refusal is undone by a savepoint of the
+    service's own. On PostgreSQL it then needs no savepoint around it (two round trips):
+    a refusal leaves nothing to undo. It holds there because the registration's lock
+    (`lock_for_booking`, `lock_for_payment`) is a row lock that writes nothing; the
+    version bump goes with the write. On SQLite that lock is the bump, and a savepoint
+    costs no round trip: the caller keeps it. `Ctx.call` checks the mark: a refusal after
+    a write that stands fails the whole update instead (nothing of it is committed)."""
+    setattr(service, REFUSES_BEFORE_WRITING, True)
+    return service
 
 
 class Phase(StrEnum):

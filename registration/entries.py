@@ -12,6 +12,7 @@ from registration.common import (
     lock_registration,
     offered_subject,
     own_entry,
+    refuses_before_writing,
     registration_record,
     require_open,
 )
@@ -30,6 +31,7 @@ from storage.dto import (
 PAPER_REPORTS = ("none", "report", "report-and-certificate")
 
 
+@refuses_before_writing
 async def register_subject(
     uow: UnitOfWork,
     clock: Clock,
@@ -62,7 +64,9 @@ async def register_subject(
         raise errors.NotFound(what="record")
     campus = await campus_for(uow, session.id, campus_id, record)
     check_can_hold(record, subject, state.active)
-    # R23: the conditional UPDATE of the seat is the only gate; it never oversells.
+    # R23: the conditional UPDATE of the seat is the only gate; it never oversells. On
+    # PostgreSQL the first write (with the registration's version bump: the lock above
+    # wrote nothing there), and nothing is refused after it (`refuses_before_writing`).
     entry = await uow.entries.create_with_seat(
         entry_values(now, registration, offered, campus, paper_report)
     )

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from foundation.clock import Clock
 from registration import errors
-from registration.common import owned
+from registration.common import owned, refuses_before_writing
 from registration.entries import check_payable
 from registration.gateways.base import (
     CallbackRefused,
@@ -79,6 +79,7 @@ def new_payment_id() -> str:
     return "P" + uuid.uuid4().hex
 
 
+@refuses_before_writing
 async def payment_link(
     uow: UnitOfWork,
     clock: Clock,
@@ -98,7 +99,26 @@ async def payment_link(
     await check_payable(uow, now, entry)  # R4, R26, R27
     pending = state.pending
     if pending is not None and now - pending.created_at >= PENDING_RECHECK:
-        pending = await _recheck_stale(uow, now, pending, gateway)
+        # Writes that a refusal may follow (EntryPaid once settled, the gateway down after
+        # a failure): undone by a savepoint of their own (`refuses_before_writing`), with
+        # the version bump the lock left to the writes (PostgreSQL).
+        async with uow.savepoint():
+            await uow.registrations.lock(state.registration.id)
+            pending = await _recheck_stale(uow, now, pending, gateway)
+            return await _pending_or_new(uow, now, entry, pending, gateway, return_url)
+    return await _pending_or_new(uow, now, entry, pending, gateway, return_url)
+
+
+async def _pending_or_new(
+    uow: UnitOfWork,
+    now: datetime,
+    entry: EntryDTO,
+    pending: PaymentDTO | None,
+    gateway: Gateway,
+    return_url: str,
+) -> PaymentLink:
+    """The link of the entry's pending payment, or of a new one (its only write: the
+    payment with its audit row, and on PostgreSQL the registration's version bump)."""
     if pending is not None:
         return PaymentLink(pending.link, pending.amount_fen, pending.id, entry)
     payment_id = new_payment_id()
@@ -141,12 +161,24 @@ async def _recheck_stale(
     return pending
 
 
+@refuses_before_writing
 async def refresh_payment(
-    uow: UnitOfWork, clock: Clock, *, registration_id: int, entry_id: int, gateway: Gateway
+    uow: UnitOfWork,
+    clock: Clock,
+    *,
+    registration_id: int,
+    entry_id: int,
+    gateway: Gateway,
+    entry: EntryDTO | None = None,
 ) -> EntryDTO:
-    """R29 "Update": asks the gateway about the entry's pending payment and applies it."""
+    """R29 "Update": asks the gateway about the entry's pending payment and applies it.
+
+    `entry`: the entry `entry_id` as the caller read it in this unit of work, so it is not
+    read again; returned as it is when the gateway says the payment is still pending (or
+    there is none: nothing was applied), else read again after the settling."""
     now = clock.now()
-    entry = await uow.entries.get(entry_id)
+    if entry is None or entry.id != entry_id:
+        entry = await uow.entries.get(entry_id)
     if entry is None:
         raise errors.NotFound(what="entry")
     # No active-registration lock here: the entry may have expired with its
@@ -154,12 +186,20 @@ async def refresh_payment(
     if entry.registration_id != registration_id:
         raise errors.Forbidden(what="entry")
     pending = await uow.payments.pending_of_entry(entry.id)
-    if pending is not None:
-        state = await gateway.query(pending.id)
-        if state.amount_fen != pending.amount_fen and state.status == "paid":
-            log.error("payment %s: gateway amount %s differs", pending.id, state.amount_fen)
-            raise GatewayUnavailable(reason="amount")
-        await settle(uow, now, pending, state, tell=False)
+    if pending is None:
+        # Nothing to apply; read again all the same: the payment may have been settled
+        # (a callback) between the caller's read of the entry and this one.
+        updated = await uow.entries.get(entry.id)
+        assert updated is not None
+        return updated
+    state = await gateway.query(pending.id)
+    if state.amount_fen != pending.amount_fen and state.status == "paid":
+        log.error("payment %s: gateway amount %s differs", pending.id, state.amount_fen)
+        raise GatewayUnavailable(reason="amount")
+    if state.status == "pending":
+        # Still pending (as read after the entry): the entry is as read, nothing applied.
+        return entry
+    await settle(uow, now, pending, state, tell=False)
     updated = await uow.entries.get(entry.id)
     assert updated is not None
     return updated

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.pool import QueuePool
 
 from storage import direct, sqlite_direct, sqlite_inline
-from storage.direct import GUARD, ReadOnlyGuard, begin_autocommit, end_autocommit
+from storage.direct import GUARD, ReadOnlyGuard, WriteWatch, begin_autocommit, end_autocommit
 from storage.repos import (
     AccountRepository,
     AdministrationRepository,
@@ -378,6 +378,34 @@ class UnitOfWork:
         if self._guard is not None and self._guard.on:
             self._guard.refuse("savepoint")
         return direct.savepoint(self.conn)
+
+    @contextmanager
+    def watching_writes(self) -> Iterator[WriteWatch | None]:
+        """Counts the statements sent inside the block that change rows and stand (a
+        savepoint inside rolled back what it undid): on PostgreSQL over asyncpg, in a
+        transaction (None elsewhere: a SQLite file, where savepoints cost no round trip,
+        and an optimistic unit of work, which refuses every write anyway). For a service
+        run without a savepoint (`Ctx.call`): a refusal after a write that stands is
+        caught by it."""
+        if (
+            self._guard is not None
+            or self._direct is not None
+            or not direct.postgres(self._engine.dialect)
+        ):
+            yield None
+            return
+        sync = cast(Connection, self.conn.sync_connection)
+        outer = direct.guard_of(sync)
+        watch = WriteWatch()
+        # No I/O: SQLAlchemy's own dictionary of the connection's options.
+        sync.execution_options(**{GUARD: watch})
+        try:
+            yield watch
+        finally:
+            if not (sync.closed or sync.invalidated):
+                sync.execution_options(**{GUARD: outer})
+            if isinstance(outer, WriteWatch):
+                outer.writes += watch.writes
 
     @property
     def optimistic(self) -> bool:

@@ -231,6 +231,72 @@ class ReadOnlyGuard:
         if self.on and not _reads_only(sql):
             self.refuse(sql[:60])
 
+    observe = check
+
+
+class WriteWatch:
+    """Counts the statements of a stretch of a unit of work that change rows (`writes`),
+    leaving out those a savepoint inside the stretch rolled back: a service run without a
+    savepoint of its own (`Ctx.call`, issue 17) is checked by it. Set under the same
+    execution option as a ReadOnlyGuard (a unit of work has one or the other), so every
+    statement sent here, and through `refuse_writes` every one sent through SQLAlchemy,
+    passes `check` before it is sent. A row lock (`FOR UPDATE`), an advisory lock or a
+    savepoint is no change of rows. Statements are counted as they are told to SQLAlchemy's
+    `before_cursor_execute` listeners (`observe`), once each."""
+
+    __slots__ = ("_marks", "writes")
+
+    def __init__(self) -> None:
+        self.writes = 0
+        self._marks: list[int] = []
+
+    def check(self, sql: str) -> None:
+        """Before a statement is sent: nothing to refuse (`observe` counts it)."""
+
+    def observe(self, sql: str) -> None:
+        verdict = _CHANGES.get(sql)
+        if verdict is None:
+            if len(_CHANGES) >= _MAX_VERDICTS:
+                _CHANGES.clear()
+            verdict = _CHANGES[sql] = _change_of(sql)
+        if verdict == "write":
+            self.writes += 1
+        elif verdict == "savepoint":
+            self._marks.append(self.writes)
+        elif verdict == "release":
+            if self._marks:
+                self._marks.pop()
+        elif verdict == "rollback" and self._marks:
+            # "ROLLBACK TO SAVEPOINT x" (with its RELEASE, or without): the writes since
+            # that savepoint are undone.
+            self.writes = self._marks.pop()
+
+
+def wrote_nothing(conn: AsyncConnection) -> None:
+    """Tells the watch of a stretch (if any) that the last statement, one that may write,
+    wrote nothing after all (it said so by its result, e.g. a data-modifying statement
+    whose every write feeds the one row it returns, and that returned none)."""
+    guard = guard_of(cast(Connection, conn.sync_connection))
+    if isinstance(guard, WriteWatch) and guard.writes:
+        guard.writes -= 1
+
+
+_CHANGES: dict[str, str] = {}
+_CHANGES_ROWS = re.compile(
+    r"\b(INSERT|DELETE|MERGE|TRUNCATE)\b|(?<!FOR )(?<!KEY )\bUPDATE\b", re.IGNORECASE
+)
+
+
+def _change_of(sql: str) -> str:
+    head = sql.lstrip()[:12].upper()
+    if head.startswith("SAVEPOINT"):
+        return "savepoint"
+    if head.startswith("RELEASE"):
+        return "release"
+    if head.startswith("ROLLBACK TO"):
+        return "rollback"
+    return "write" if _CHANGES_ROWS.search(sql) else "read"
+
 
 # Verdicts by statement text: the regular expressions cost ~50 us on a long statement, about
 # half a round trip, and the same few texts come back (compiled once: the same str objects).
@@ -247,9 +313,10 @@ def _reads_only(sql: str) -> bool:
     return verdict
 
 
-def guard_of(sync: Connection) -> ReadOnlyGuard | None:
-    """The guard of a read-only unit of work's connection, None for any other."""
-    return cast(ReadOnlyGuard | None, sync.get_execution_options().get(GUARD))
+def guard_of(sync: Connection) -> ReadOnlyGuard | WriteWatch | None:
+    """The guard of a read-only unit of work's connection (or the watch of a stretch run
+    without a savepoint), None for any other."""
+    return cast(ReadOnlyGuard | WriteWatch | None, sync.get_execution_options().get(GUARD))
 
 
 def refuse_writes(sync: Connection, _cursor: Any, statement: str, *_args: Any) -> None:
@@ -258,7 +325,7 @@ def refuse_writes(sync: Connection, _cursor: Any, statement: str, *_args: Any) -
     PostgreSQL engines; the statements sent here are checked before anything is sent)."""
     guard = guard_of(sync)
     if guard is not None:
-        guard.check(statement)
+        guard.observe(statement)
 
 
 async def _driver(conn: AsyncConnection, *, alone: bool = False) -> Any:

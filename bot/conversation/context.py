@@ -20,8 +20,9 @@ from foundation.i18n import has_text, t
 from foundation.settings import Settings
 from outgoing.mailer import Mailer
 from registration import accounts, errors
-from registration.common import Phase, phase
+from registration.common import REFUSES_BEFORE_WRITING, Phase, phase
 from storage.db import UnitOfWork
+from storage.direct import WriteWatch
 from storage.dto import (
     AccountDTO,
     EntryDTO,
@@ -36,6 +37,11 @@ from storage.repos.snapshot import CandidateSnapshot
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+
+class PartialWrite(RuntimeError):
+    """A service marked `refuses_before_writing` refused after a write that stands (see
+    `Ctx.call`): the update must be applied again with every savepoint."""
 
 
 @dataclass(slots=True)
@@ -103,6 +109,9 @@ class Ctx:
         # waitlists and reviews come with it and are answered from it, until a write
         # makes the registration forgotten.
         self._snapshot: CandidateSnapshot | None = None
+        # Every `call` takes its savepoint, marked services too (see `call`): set when the
+        # update is applied again after a `PartialWrite`.
+        self.savepoints = False
 
     @property
     def now(self) -> datetime:
@@ -335,7 +344,18 @@ class Ctx:
         Errors listed in `keep_on` keep the writes (R9: a wrong code's counted attempt).
         The registration and records read so far are forgotten: the service may have
         changed them.
+
+        A service marked `refuses_before_writing` runs without the savepoint where the
+        unit of work can watch its writes (PostgreSQL, issue 17: two round trips less),
+        and in an optimistic unit of work (which refuses every write anyway). A refusal
+        after a write that stands, which the mark says cannot happen, raises
+        `PartialWrite` instead: the engine applies the whole update again, with the
+        savepoints (`savepoints`), so nothing partial is ever committed.
         """
+        if not self.savepoints and getattr(fn, REFUSES_BEFORE_WRITING, False):
+            with self.uow.watching_writes() as watch:
+                if watch is not None or self.uow.optimistic:
+                    return await self._call_unsaved(fn, watch, keep_on, args, kwargs)
         savepoint = await self.uow.savepoint()
         self.forget_registration()
         audited = self.audited
@@ -355,6 +375,34 @@ class Ctx:
             raise
         await savepoint.commit()
         self.wrote = True
+        return result
+
+    async def _call_unsaved(
+        self,
+        fn: Callable[..., Awaitable[T]],
+        watch: WriteWatch | None,
+        keep_on: tuple[type[errors.DomainError], ...],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> T:
+        """`call` without a savepoint: `watch` counts the writes that stand (None: an
+        optimistic unit of work, where none can)."""
+        self.forget_registration()
+        audited = self.audited
+        try:
+            result = await fn(*args, **kwargs)
+        except errors.DomainError as err:
+            if watch is None or not watch.writes:
+                self.audited = audited  # nothing was written
+            elif isinstance(err, keep_on):
+                self.wrote = True
+            else:
+                raise PartialWrite(f"{fn.__qualname__} refused after a write") from err
+            raise
+        if watch is not None and watch.writes:
+            # Only then is the reply kept until it is out: a call that wrote nothing
+            # changed no more than the chat's step.
+            self.wrote = True
         return result
 
 
@@ -382,7 +430,8 @@ BUTTON_HANDLERS: dict[tuple[str, str], ButtonFn] = {}
 # Steps that take a shared contact's phone number (the engine checks it is the user's own).
 CONTACT_HANDLERS: dict[str, TextFn] = {}
 # Handlers the engine runs without a savepoint of their own: they only read, or write
-# only through `Ctx.call` (which takes its own). A savepoint costs two statements.
+# only through `Ctx.call` (which takes its own, or needs none: `refuses_before_writing`).
+# A savepoint costs two statements.
 WITHOUT_SAVEPOINT: set[Callable[..., Awaitable[None]]] = set()
 
 

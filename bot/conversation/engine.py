@@ -17,6 +17,7 @@ from bot.conversation.context import (
     TEXT_HANDLERS,
     WITHOUT_SAVEPOINT,
     Ctx,
+    PartialWrite,
     Screen,
 )
 from bot.conversation.replies import dump_actions, load_actions
@@ -118,7 +119,7 @@ class Conversations:
             optimistic = self.db.optimistic and not self._foresee_write(event)
             actions = await self._optimistically(event) if optimistic else None
             if actions is None:
-                actions = await self.db.run(lambda uow: self._apply(uow, event))
+                actions = await self._transactionally(event)
         except Exception:
             log.exception(
                 "update %s (%s user %s) failed", event.update_id, self.platform, event.user_id
@@ -126,6 +127,17 @@ class Conversations:
             return await self._apologize(event)
         await self._prune_processed()
         return actions
+
+    async def _transactionally(self, event: Event) -> list[Action]:
+        """The update applied in a transaction (`_apply`). A service run without its
+        savepoint that refused after a write (`PartialWrite`, see `Ctx.call`: never on
+        purpose) rolled the whole transaction back, nothing of it committed or sent: the
+        update is applied again with every savepoint taken."""
+        try:
+            return await self.db.run(lambda uow: self._apply(uow, event))
+        except PartialWrite:
+            log.error("update %s: a refusal after a write; applied again", event.update_id)
+            return await self.db.run(lambda uow: self._apply(uow, event, savepoints=True))
 
     async def remember_menu(self, event: Event, message_id: int) -> None:
         """Records the message that now carries the menu (sent by the adapter just now)."""
@@ -353,7 +365,9 @@ class Conversations:
         # Re-delivered: it was applied before. Only stop the button's spinner.
         return [AnswerButton(event.callback_id)] if event.callback_id else []
 
-    async def _apply(self, uow: UnitOfWork, event: Event) -> list[Action]:
+    async def _apply(
+        self, uow: UnitOfWork, event: Event, *, savepoints: bool = False
+    ) -> list[Action]:
         now = self.clock.now()
         conv = await uow.conversations.start_update(
             self.updates_key, event.update_id, self.platform, event.user_id, event.chat_id, now
@@ -363,7 +377,7 @@ class Conversations:
         # A reply kept by an earlier update and not confirmed sent in time (its process
         # died): it goes out first, kept again with this update's until both are out.
         replayed = load_actions(conv.reply or []) if _replay_due(conv, now) else []
-        actions, saved, keep = await self._step(uow, event, conv, replayed)
+        actions, saved, keep = await self._step(uow, event, conv, replayed, savepoints=savepoints)
         if keep:
             # The update changed more than the chat's step: its reply is kept in the same
             # statement until the adapter confirms it is out (replies_sent).
@@ -375,7 +389,13 @@ class Conversations:
         return actions
 
     async def _step(
-        self, uow: UnitOfWork, event: Event, conv: ConversationDTO, replayed: list[Action]
+        self,
+        uow: UnitOfWork,
+        event: Event,
+        conv: ConversationDTO,
+        replayed: list[Action],
+        *,
+        savepoints: bool = False,
     ) -> tuple[list[Action], ConversationDTO, bool]:
         """Runs the update's step and draws the reply, `replayed` first: the actions, the
         conversation to save, and whether the reply must be kept until it is out (the
@@ -393,6 +413,7 @@ class Conversations:
             locale=conv.locale or pick_locale(event.language_code),
             version=conv.version + 1,
         )
+        ctx.savepoints = savepoints
         # Audit: this event's changes are the candidate's (their account once known),
         # timed by the rules' clock; the admin flow names the administrator instead.
         uow.clock = self.clock

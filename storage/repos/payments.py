@@ -102,9 +102,9 @@ _LOCK_ENTRY_PENDING = select(
     .outerjoin(PAY, and_(PAY.c.entry_id == EN.c.id, status_is(PAY.c.status, "pending")))
 )
 
-# PostgreSQL: a new pending payment and its audit row in one statement (as an entry
-# and its seat, storage/repos/registrations.py). No row: the entry has a pending
-# payment already (R29), and no audit row was written either.
+# PostgreSQL: a new pending payment, its audit row and the registration's version bump
+# in one statement (as an entry and its seat, storage/repos/registrations.py). No row:
+# the entry has a pending payment already (R29), and nothing was written either.
 _A_PREFIX = "a_"
 _AUDIT_ID = "_audit_id"
 _AUDIT_COLUMNS = ("at", "actor", "action", "object_type", "before", "after")
@@ -121,9 +121,20 @@ _PAYMENT_AUDIT = (
     .returning(AU.c.id)
     .cte("audit")
 )
-_CREATE_PENDING_AUDITED: Executable = select(
-    *_AUDITED_PAYMENT.c, _PAYMENT_AUDIT.c.id.label(_AUDIT_ID)
-).select_from(_AUDITED_PAYMENT.join(_PAYMENT_AUDIT, true()))
+# The version bump of the entry's registration (see registrations._LOCKED: the pay
+# step's lock writes nothing on PostgreSQL), only when the payment was inserted.
+_BUMP_WITH_PAYMENT = (
+    update(REG)
+    .where(REG.c.id == EN.c.registration_id, EN.c.id == _AUDITED_PAYMENT.c.entry_id)
+    .values(version=REG.c.version + 1)
+    .returning(REG.c.id)
+    .cte("bump")
+)
+_CREATE_PENDING_AUDITED: Executable = (
+    select(*_AUDITED_PAYMENT.c, _PAYMENT_AUDIT.c.id.label(_AUDIT_ID))
+    .select_from(_AUDITED_PAYMENT.join(_PAYMENT_AUDIT, true()))
+    .add_cte(_BUMP_WITH_PAYMENT)
+)
 
 
 def _payment_as_returned(values: dict[str, Any]) -> dict[str, Any]:
@@ -159,7 +170,10 @@ class PaymentRepository(Repository):
     async def lock_for_payment(self, registration_id: int, entry_id: int) -> PayState | None:
         """Locks the registration (`RegistrationRepository.lock`), then reads the entry
         `entry_id` (whoever's it is: the caller checks) and its pending payment; on
-        PostgreSQL usually in one round trip. None when the registration is not active."""
+        PostgreSQL usually in one round trip, and the lock a row lock that writes nothing
+        (`create` bumps the version with the payment; a caller that writes anything else
+        calls `RegistrationRepository.lock` first). None when the registration is not
+        active."""
         if self.dialect == "postgresql":
             params = {"b_registration_id": registration_id, "b_entry_id": entry_id}
             row = await direct.first(self.conn, _LOCK_ENTRY_PENDING, params)
@@ -199,7 +213,10 @@ class PaymentRepository(Repository):
         return [to_dto(PaymentDTO, r) for r in rows]
 
     async def create(self, values: dict[str, Any]) -> PaymentDTO:
-        """Inserts a pending payment; Conflict if the entry has one pending already (R29)."""
+        """Inserts a pending payment; Conflict if the entry has one pending already (R29).
+
+        On PostgreSQL it also bumps the version of the entry's registration (whose lock,
+        `lock_for_payment`, writes nothing there), in the same statement."""
         # ON CONFLICT on the pending-payment index instead of a savepoint around a failing
         # INSERT: two statements fewer on every pay step, and the transaction stays usable.
         params = {f"b_{k}": values[k] for k in _NEW_PAYMENT_COLUMNS}
@@ -210,6 +227,7 @@ class PaymentRepository(Repository):
             params.update({_A_PREFIX + k: v for k, v in audit.items()})
             row = await direct.first(self.conn, _CREATE_PENDING_AUDITED, params)
             if row is None:
+                direct.wrote_nothing(self.conn)  # the audit row and bump hang off the payment
                 raise Conflict("payments.pending_entry")
             got = without(row._mapping, "id", "link", _AUDIT_ID)
             if got != after:  # never so far: a default of the database, say
@@ -218,6 +236,10 @@ class PaymentRepository(Repository):
         row = await direct.first(self.conn, _CREATE_PENDING[self.dialect], params)
         if row is None:
             raise Conflict("payments.pending_entry")
+        if self.dialect == "postgresql":  # without an audit sink (never in a unit of work)
+            entry = await direct.first(self.conn, _ENTRY, {"b_entry_id": row.entry_id})
+            assert entry is not None  # foreign key
+            await direct.first(self.conn, _LOCK, {"registration_id": entry.registration_id})
         # The link is long and says nothing the trail needs.
         await self._audited("create", "payment", row.id, None, without(row._mapping, "id", "link"))
         return to_dto(PaymentDTO, row)

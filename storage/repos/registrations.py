@@ -132,37 +132,36 @@ _BOOKING_STATE = (
 )
 
 # PostgreSQL: the lock and that read in one statement. All of it reads one snapshot,
-# taken before the UPDATE may wait for another holder of the row lock; whatever that
+# taken before the lock may wait for another holder of the row lock; whatever that
 # holder committed is then invisible to the read. So the statement also compares the
-# registration row as the snapshot saw it (`seen`) with the locked one: when it is not
-# exactly the locked row minus our version bump (`_unchanged` false), someone changed
-# the registration meanwhile (every change of a candidate's entries and waitlists goes
-# through `lock`, which bumps the version) and the caller reads again, after the lock.
-# The bump is what a later holder sees: a lock without a new row version (SELECT ...
-# FOR UPDATE) would leave a booking that waited blind to the entry booked meanwhile
-# (tests/rules/test_entries.py, "waited for the lock").
-_LOCKED = (
-    update(REG)
+# registration row as the snapshot saw it (`seen`) with the locked one (after a wait,
+# the newest version of the row): when they differ (`_unchanged` false), someone changed
+# the registration meanwhile and the caller reads again, after the lock.
+#
+# The lock itself is a row lock that writes nothing (FOR NO KEY UPDATE, the lock an
+# UPDATE of the row takes), so a refusal before the booking's or the pay link's write
+# leaves nothing to undo (no savepoint around them, issue 17). The version bump, a new
+# row version a later holder sees, goes with the write instead: every transaction that
+# changes a candidate's entries, waitlists or payments bumps the version before it
+# commits (`lock` first, or the booking's and the payment's own statements). A lock
+# without any bump would leave a booking that waited blind to the entry booked
+# meanwhile (tests/rules/test_entries.py, "waited for the lock").
+_LOCK_ONLY = (
+    select(REG)
     .where(REG.c.id == bindparam("b_registration_id"), _IS_ACTIVE_REG)
-    .values(version=REG.c.version + 1)
-    .returning(*REG.c)
-    .cte("locked")
+    .with_for_update(key_share=True)
 )
+_LOCKED = _LOCK_ONLY.cte("locked")
 _SEEN = REG.alias("seen")
 _UNCHANGED = "_unchanged"
 
 
 def _unchanged(locked: Any, seen: Any) -> Any:
-    """True when `seen` is `locked` before our version bump, column by column (compared
-    by the database: one column back instead of the snapshot's whole row)."""
-    return and_(
-        *(
-            seen.c[c.name] == locked.c[c.name] - 1
-            if c.name == "version"
-            else seen.c[c.name].is_not_distinct_from(locked.c[c.name])
-            for c in REG.c
-        )
-    ).label(_UNCHANGED)
+    """True when `seen` is `locked`, column by column (compared by the database: one
+    column back instead of the snapshot's whole row)."""
+    return and_(*(seen.c[c.name].is_not_distinct_from(locked.c[c.name]) for c in REG.c)).label(
+        _UNCHANGED
+    )
 
 
 _LOCK_AND_STATE = (
@@ -230,12 +229,26 @@ _TAKE_FAIRLY = (
     .cte("seat")
 )
 _AUDIT_COLUMNS = ("at", "actor", "action", "object_type", "before", "after")
+# The registration's version bump (see `_LOCKED`), only when a seat was taken (and so the
+# entry inserted): a booking refused for a full campus writes nothing at all.
+_BUMP_WITH_SEAT = (
+    update(REG)
+    .where(
+        REG.c.id == bindparam(_V_PREFIX + "registration_id", type_=EN.c.registration_id.type),
+        select(_TAKE_FAIRLY.c.campus_id).exists(),
+    )
+    .values(version=REG.c.version + 1)
+    .returning(REG.c.id)
+    .cte("bump")
+)
 
 
 def _seat_and_entry(columns: tuple[str, ...], audited: bool) -> Executable:
     """PostgreSQL: WITH fair AS (SELECT pg_advisory_xact_lock(...)), seat AS (UPDATE
     campus_seats ... RETURNING), entry AS (INSERT ... FROM seat RETURNING), audit AS
-    (INSERT INTO audit_log ... FROM entry) SELECT ... FROM entry: one round trip.
+    (INSERT INTO audit_log ... FROM entry), bump AS (UPDATE registrations SET version =
+    version + 1 ... if a seat was taken) SELECT ... FROM entry: one round trip, and the
+    booking's only write (its lock, `lock_for_booking`, writes nothing).
 
     The conditional UPDATE stays the only gate (R23): no seat, no row from `seat`, no
     entry, no audit row. PostgreSQL refuses a data-modifying WITH nested below the top
@@ -250,7 +263,7 @@ def _seat_and_entry(columns: tuple[str, ...], audited: bool) -> Executable:
         ).select_from(_TAKE_FAIRLY)
         insert_entry = insert(EN).from_select(list(columns), values).returning(*EN.c)
         if not audited:
-            stmt = insert_entry.add_cte(_TAKE_FAIRLY)
+            stmt = insert_entry.add_cte(_TAKE_FAIRLY, _BUMP_WITH_SEAT)
         else:
             entry = insert_entry.cte("entry")
             row = select(
@@ -263,8 +276,10 @@ def _seat_and_entry(columns: tuple[str, ...], audited: bool) -> Executable:
                 .returning(AU.c.id)
                 .cte("audit")
             )
-            stmt = select(*entry.c, audit.c.id.label(_AUDIT_ID)).select_from(
-                entry.join(audit, true())
+            stmt = (
+                select(*entry.c, audit.c.id.label(_AUDIT_ID))
+                .select_from(entry.join(audit, true()))
+                .add_cte(_BUMP_WITH_SEAT)
             )
         _SEAT_AND_ENTRY[(columns, audited)] = stmt
     return stmt
@@ -361,7 +376,9 @@ class RegistrationRepository(Repository):
     async def lock_for_booking(
         self, registration_id: int, kind: str, level: int
     ) -> tuple[RegistrationDTO, BookingState] | None:
-        """`lock`, then `booking_state`; on PostgreSQL usually in one round trip.
+        """`lock`, then `booking_state`; on PostgreSQL usually in one round trip, and
+        the lock a row lock that writes nothing: `create_with_seat` bumps the version
+        (see `_LOCKED`), so the caller's writes start with that statement.
 
         None when the registration is not active (as `lock`)."""
         if self.dialect != "postgresql":
@@ -375,8 +392,11 @@ class RegistrationRepository(Repository):
             {"b_registration_id": registration_id, "b_kind": kind, "b_level": level},
         )
         if not rows:
-            # Not active, or (foreign key, never) no record: `lock` tells which.
-            reg = await self.lock(registration_id)
+            # Not active, or (foreign key, never) no record: the lock alone tells which.
+            found = await direct.first(
+                self.conn, _LOCK_ONLY, {"b_registration_id": registration_id}
+            )
+            reg = to_dto(RegistrationDTO, found) if found else None
             if reg is None:
                 return None
             return reg, await self.booking_state(reg.id, reg.record_id, kind, level)
@@ -498,8 +518,9 @@ class EntryRepository(Repository):
         """R23: takes a seat of the entry's (campus, subject) and inserts the entry.
 
         None, with nothing written, when the (campus, subject) is full. On PostgreSQL
-        one statement (a round trip less); elsewhere the same conditional UPDATE, then
-        the INSERT.
+        one statement (a round trip less), which also bumps the registration's version
+        (its lock, `lock_for_booking`, does not there); elsewhere the same conditional
+        UPDATE, then the INSERT (the lock bumped the version).
         """
         seat = {"b_campus_id": values["campus_id"], "b_subject_code": values["subject_code"]}
         if self.dialect == "postgresql":
@@ -516,6 +537,9 @@ class EntryRepository(Repository):
             stmt = _seat_and_entry(tuple(sorted(values)), sink is not None)
             row = await direct.first(self.conn, stmt, {**params, **seat})
             if row is None:
+                # No seat: nothing was written (the entry, the audit row and the bump
+                # all hang off the seat taken).
+                direct.wrote_nothing(self.conn)
                 return None
             if sink is not None:
                 got = without(row._mapping, "id", _AUDIT_ID)

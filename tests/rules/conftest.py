@@ -37,7 +37,8 @@ class World:
     async def waiting_for_the_registration(self, who: str) -> None:
         """Until a unit of work (`who`: a booking, a pay link...) waits behind the holder of
         a registration's lock (bounded: 10 s): on SQLite it queues for the one writer, on
-        PostgreSQL for the row locked by `UPDATE registrations`."""
+        PostgreSQL for the row locked by `UPDATE registrations` (or, in the booking's and
+        the pay link's statements, `FOR NO KEY UPDATE` of the registration)."""
         end = asyncio.get_running_loop().time() + 10
         while asyncio.get_running_loop().time() < end:
             if self.db.is_sqlite:
@@ -51,7 +52,8 @@ class World:
                         text(
                             "SELECT count(*) FROM pg_stat_activity WHERE datname ="
                             " current_database() AND wait_event_type = 'Lock'"
-                            " AND query LIKE '%UPDATE registrations%'"
+                            " AND (query LIKE '%UPDATE registrations%'"
+                            " OR query LIKE '%FROM registrations%FOR NO KEY UPDATE%')"
                         )
                     )
                     if waiting.scalar_one():

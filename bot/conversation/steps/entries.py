@@ -365,7 +365,7 @@ async def _chosen_campus(ctx: Ctx, registration: RegistrationDTO, arg: str) -> C
     return await campus_for(ctx.uow, registration.session_id, number, record)
 
 
-# Its only write is `_register`'s service call, in a savepoint of its own.
+# Its only write is `_register`'s service call (`Ctx.call`: a savepoint, or none needed).
 @on_button("entry.campus", "camp", savepoint=False)
 async def choose_campus(ctx: Ctx, cb: Callback) -> None:
     registration = await _registration(ctx)
@@ -458,7 +458,7 @@ async def entry_screen(ctx: Ctx) -> Screen:
     return Screen(text, keyboard)
 
 
-# Its only write is the payment link's service call, in a savepoint of its own.
+# Its only write is the payment link's service call (`Ctx.call`: a savepoint, or none needed).
 @on_button("entry.detail", "pay", savepoint=False)
 async def pay(ctx: Ctx, cb: Callback) -> None:
     payments = payments_module()
@@ -508,7 +508,9 @@ async def pay_screen(ctx: Ctx) -> Screen:
     )
 
 
-@on_button(("entry.detail", "entry.pay"), "upd")
+# Its only write is the refresh's service call (which refuses before it writes, see
+# `Ctx.call`): an entry shown paid already, or a payment still pending, writes nothing.
+@on_button(("entry.detail", "entry.pay"), "upd", savepoint=False)
 async def update_payment(ctx: Ctx, cb: Callback) -> None:
     """R29: ask the gateway again when the bank charged but the entry still shows unpaid."""
     registration, entry = await _entry(ctx, ctx.data.get("entry_id"))
@@ -517,15 +519,20 @@ async def update_payment(ctx: Ctx, cb: Callback) -> None:
         ctx.notice("chat-payment-preparing")
         return
     if entry.status == "unpaid":
-        await payments.refresh_payment(
+        refreshed = await ctx.call(
+            payments.refresh_payment,
             ctx.uow,
             ctx.clock,
             registration_id=registration.id,
             entry_id=entry.id,
             gateway=payments.gateway_from_settings(ctx.settings),
+            entry=entry,
         )
-        # Written just now, not through `Ctx.call`: read again, not from the snapshot.
-        entry = await own_entry(ctx.uow, registration.id, entry.id)
+        if refreshed.status == entry.status:
+            # Nothing applied: the screen shows them without reading them again.
+            ctx.remember_registration(registration)
+            ctx.remember_entry(refreshed)
+        entry = owned(registration.id, refreshed)
     if entry.status == "paid":
         ctx.notice("chat-paid")
         ctx.clear("pay_url", "pay_amount")
