@@ -145,6 +145,16 @@ class SessionRepository(Repository):
                 return session  # type: ignore[no-any-return]
         return None
 
+    def cached_current(self, now: datetime) -> ExamSessionDTO | None:
+        """`current` when the list of sessions is cached (None otherwise: nothing read)."""
+        found = self._cached("sessions")
+        if found is _MISSING:
+            return None
+        for session in found:
+            if session.published_at is not None and session.published_at <= now:
+                return session  # type: ignore[no-any-return]
+        return None
+
     async def upsert(self, values: dict[str, Any]) -> int:
         self._written()
         existing = (
