@@ -254,6 +254,9 @@ class SessionRepository(Repository):
             q = select(C).where(C.c.session_id == session_id).order_by(C.c.id)
             found = [to_dto(CampusDTO, r) for r in await self.conn.execute(q)]
             self._keep(key, found, generation)
+            # Each campus by id too (`campus`): the step after a campus list reads one.
+            for campus in found:
+                self._keep(("campus", campus.id), campus, generation)
         return [c for c in found if school is None or c.school == school]
 
     async def campus(self, campus_id: int) -> CampusDTO | None:
