@@ -49,6 +49,9 @@ BUDGET = {
 }
 # The steps that only read: on PostgreSQL they send no BEGIN or COMMIT.
 NAVIGATION = ("start", "overview", "add subject", "subject", "campus")
+# Steps whose screen does not show the candidate: on PostgreSQL no snapshot is read with
+# their conversation (the engine learned that /start at the main menu does not ask).
+WITHOUT_SNAPSHOT = ("start",)
 
 
 # What asyncpg sends by itself for SQLAlchemy's transactions (no cursor event sees it).
@@ -104,6 +107,9 @@ async def _step(h: Harness, chat: Chat, name: str, used: dict[str, int] | None, 
         if not h.db.is_sqlite and name in NAVIGATION:
             # Issue 17: a step that only reads runs without a transaction on PostgreSQL.
             assert not transaction_control(statements), (name, statements)
+        if not h.db.is_sqlite:
+            snapshots = sum(s.lstrip().startswith("WITH candidate") for s in statements)
+            assert snapshots == (name not in WITHOUT_SNAPSHOT), (name, statements)
 
 
 async def _register_and_pay(h: Harness, chat: Chat, used: dict[str, int] | None) -> None:
