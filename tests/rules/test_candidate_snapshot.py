@@ -477,3 +477,33 @@ async def test_issue17_the_context_answers_from_a_snapshot_read_with_the_convers
         # Nothing asked for the candidate: the engine learns the step does not need it.
         untouched = _ctx(world, uow, 516, tmp_path, snapshot=(world.session_id, found))
         assert not untouched.asked_candidate
+
+
+async def test_issue17_the_reads_with_the_snapshot_are_prepared_once_per_connection(
+    world: World,
+) -> None:
+    """The conversation read with the snapshot is over asyncpg's default size of a
+    statement it prepares once (15 KiB): planned again at every execution it cost ten
+    times the server's CPU. storage/db.py raises the size; the statements stay prepared."""
+    if world.db.is_sqlite:
+        pytest.skip("PostgreSQL's prepared statements")
+    from storage import direct
+    from storage.repos import conversations as cv
+
+    await _conversation(world, 517)
+    async with world.db.uow() as uow:
+        for update_id in (1, 2):
+            await uow.conversations.peek(
+                "bot", update_id, PLATFORM, 517, 517, session_id=world.session_id
+            )
+            await uow.conversations.start_update(
+                "bot", update_id, PLATFORM, 517, 517, world.clock.now(), session_id=world.session_id
+            )
+        for statement in (cv._PEEK_WITH_SNAPSHOT_PG, cv._START_UPDATE_WITH_SNAPSHOT_PG):
+            sql = direct._compiled(statement, uow.conn.dialect).sql
+            assert len(sql) > 15 * 1024
+            prepared = await uow.conn.execute(
+                text("SELECT count(*) FROM pg_prepared_statements WHERE statement = :sql"),
+                {"sql": sql},
+            )
+            assert prepared.scalar_one() == 1, sql[:60]
