@@ -16,6 +16,11 @@ model's types, so `storage.direct` passes them through the same result processor
 (UTCDateTime...) as the repositories' own reads, and the DTOs come out equal (checked by
 tests/test_candidate_snapshot.py). SQLite keeps the one-by-one reads: there a statement
 costs no round trip.
+
+`with_row` adds one more part to the statement: the conversation's own read (the chat
+engine's optimistic peek, or the transaction's start_update, in
+storage/repos/conversations.py), so a step that shows the candidate reads its
+conversation and its snapshot in one round trip.
 """
 
 from __future__ import annotations
