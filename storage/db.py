@@ -120,6 +120,13 @@ def sqlite_inline_wanted(url: str) -> bool:
     return database not in ("", ":memory:") and parsed.query.get("mode") != "memory"
 
 
+# asyncpg prepares a statement once per connection only up to this size (its default,
+# 15 KiB, would leave the conversation read with the candidate's snapshot, ~17 KiB,
+# parsed and planned again at every execution: 2 ms of the server's CPU instead of 0.2).
+MAX_PREPARED_STATEMENT = 64 * 1024
+_ASYNCPG_ARGS = {"max_cacheable_statement_size": MAX_PREPARED_STATEMENT}
+
+
 def make_engine(url: str, *, pool_size: int = 20, echo: bool = False) -> AsyncEngine:
     """An engine tuned for this project on SQLite or PostgreSQL."""
     if is_sqlite_url(url):
@@ -149,6 +156,7 @@ def make_engine(url: str, *, pool_size: int = 20, echo: bool = False) -> AsyncEn
         max_overflow=0,
         pool_timeout=60,
         pool_pre_ping=False,
+        connect_args=_ASYNCPG_ARGS if make_url(url).get_driver_name() == "asyncpg" else {},
     )
     hide_error_details(engine.sync_engine)
     # A read-only unit of work (an optimistic chat update) sends no write through

@@ -68,7 +68,11 @@ class Ctx:
         data: dict[str, Any],
         locale: str,
         version: int,
+        snapshot: tuple[int, CandidateSnapshot] | None = None,
     ) -> None:
+        """`snapshot`: the candidate's snapshot in a session (its id), read by the engine
+        with the conversation (PostgreSQL, one statement): answered from as if read by
+        the first ask (`_take_snapshot`), unless a write came first."""
         self.uow = uow
         self.clock = clock
         self.settings = settings
@@ -112,6 +116,10 @@ class Ctx:
         # Every `call` takes its savepoint, marked services too (see `call`): set when the
         # update is applied again after a `PartialWrite`.
         self.savepoints = False
+        self._preloaded = snapshot
+        # Whether the step asked for the account or the registration when not known yet
+        # (what the snapshot answers): the engine learns which steps read it.
+        self.asked_candidate = False
 
     @property
     def now(self) -> datetime:
@@ -197,12 +205,19 @@ class Ctx:
 
     async def account(self) -> AccountDTO | None:
         if self._account is False:
+            self.asked_candidate = True
             # Looked up already, the session lets one statement find the registration too
             # (nearly every candidate screen needs both). The session is not looked up
             # here: it sets the time zone of `when`.
             session = self._session
             if not isinstance(session, ExamSessionDTO):
-                self._account = await accounts.bound_account(self.uow, self.platform, self.user_id)
+                if self._preloaded is not None:
+                    # The bound account is the snapshot's whatever its session.
+                    self._account = self._preloaded[1].account
+                else:
+                    self._account = await accounts.bound_account(
+                        self.uow, self.platform, self.user_id
+                    )
             elif not await self._take_snapshot(session):
                 found = await self.uow.accounts.bound_account_and_registration(
                     self.platform, self.user_id, session.id
@@ -221,12 +236,19 @@ class Ctx:
         self._records.clear()
         self._entries.clear()
         self._snapshot = None
+        self._preloaded = None
 
     async def _take_snapshot(self, session: ExamSessionDTO) -> bool:
         """Reads the candidate's snapshot (PostgreSQL; False elsewhere, nothing read) into
         what is not known yet: the account, the registration, its record; its entries,
         waitlists and reviews are kept with it."""
-        found = await self.uow.accounts.candidate_snapshot(self.platform, self.user_id, session.id)
+        preloaded, self._preloaded = self._preloaded, None
+        if preloaded is not None and preloaded[0] == session.id:
+            found: CandidateSnapshot | None = preloaded[1]
+        else:
+            found = await self.uow.accounts.candidate_snapshot(
+                self.platform, self.user_id, session.id
+            )
         if found is None:
             return False
         account = self._account
@@ -280,6 +302,7 @@ class Ctx:
         if session is None or account is None:
             return None
         if self._registration is False:
+            self.asked_candidate = True
             await self._take_snapshot(session)
         if self._registration is False:  # SQLite (or the binding changed: never)
             self._registration = await self.uow.registrations.active_of_account(
@@ -386,8 +409,9 @@ class Ctx:
         kwargs: dict[str, Any],
     ) -> T:
         """`call` without a savepoint: `watch` counts the writes that stand (None: an
-        optimistic unit of work, where none can)."""
-        self.forget_registration()
+        optimistic unit of work, where none can). What was read before (the snapshot
+        included) is forgotten only if the service wrote: a call that wrote nothing
+        (an "Update" the gateway could not answer, say) changed none of it."""
         audited = self.audited
         try:
             result = await fn(*args, **kwargs)
@@ -396,6 +420,7 @@ class Ctx:
                 self.audited = audited  # nothing was written
             elif isinstance(err, keep_on):
                 self.wrote = True
+                self.forget_registration()
             else:
                 raise PartialWrite(f"{fn.__qualname__} refused after a write") from err
             raise
@@ -403,6 +428,7 @@ class Ctx:
             # Only then is the reply kept until it is out: a call that wrote nothing
             # changed no more than the chat's step.
             self.wrote = True
+            self.forget_registration()
         return result
 
 

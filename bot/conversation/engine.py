@@ -43,6 +43,7 @@ from storage.direct import WriteRefused
 
 if TYPE_CHECKING:
     from storage.repos.conversations import ConversationDTO
+    from storage.repos.snapshot import CandidateSnapshot
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +108,9 @@ class Conversations:
         # The kinds of update (step, event kind, button or command) whose optimistic
         # attempt was refused because they wrote (steps x buttons: bounded).
         self._writers: set[tuple[str, EventKind, str | None]] = set()
+        # The kinds of update whose step asked for the candidate (account, registration)
+        # the last time: on PostgreSQL their snapshot is read with the conversation.
+        self._readers: set[tuple[str, EventKind, str | None]] = set()
 
     async def handle(self, event: Event) -> list[Action]:
         """Applies one update; never raises (an unexpected error becomes an apology).
@@ -314,16 +318,23 @@ class Conversations:
         None: applied in a transaction instead (no conversation row yet, a kept reply due
         for replay, or the row changed before the save)."""
         now = self.clock.now()
+        session_id = self._foresee_snapshot(uow, event, now)
         peek = await uow.conversations.peek(
-            self.updates_key, event.update_id, self.platform, event.user_id, event.chat_id
+            self.updates_key,
+            event.update_id,
+            self.platform,
+            event.user_id,
+            event.chat_id,
+            session_id=session_id,
         )
         if peek.processed:
             return self._redelivered(event)
         conv = peek.conversation
         if conv is None or peek.row_version is None or _replay_due(conv, now):
             return None
+        found = (session_id, peek.snapshot) if session_id and peek.snapshot else None
         try:
-            actions, saved, keep = await self._step(uow, event, conv, [])
+            actions, saved, keep = await self._step(uow, event, conv, [], found)
         except WriteRefused:
             self._writers.add(_write_key(event, _step_of(conv)))
             raise
@@ -354,12 +365,31 @@ class Conversations:
         state = self._step_hints.get((event.user_id, event.chat_id))
         return state is not None and _write_key(event, state) in self._writers
 
+    def _foresee_snapshot(self, uow: UnitOfWork, event: Event, now: datetime) -> int | None:
+        """The session whose candidate snapshot to read with the conversation (PostgreSQL),
+        or None: when the chat's step is known to this process and updates of this kind
+        there asked for the candidate the last time, and the current session is cached.
+        A wrong guess costs a read the step does not use, or the step's own read."""
+        if self.db.is_sqlite:
+            return None
+        state = self._step_hints.get((event.user_id, event.chat_id))
+        if state is None or _write_key(event, state) not in self._readers:
+            return None
+        session = uow.sessions.cached_current(now)
+        return session.id if session is not None else None
+
     def _hint_step(self, event: Event, state: str) -> None:
         key = (event.user_id, event.chat_id)
         self._step_hints.pop(key, None)  # moved to the end: the oldest goes first
         if len(self._step_hints) >= MAX_STEP_HINTS:
             self._step_hints.pop(next(iter(self._step_hints)))
         self._step_hints[key] = state
+
+    def _learn_reader(self, key: tuple[str, EventKind, str | None], asked: bool) -> None:
+        if asked:
+            self._readers.add(key)  # steps x buttons and commands: bounded
+        else:
+            self._readers.discard(key)
 
     def _redelivered(self, event: Event) -> list[Action]:
         # Re-delivered: it was applied before. Only stop the button's spinner.
@@ -369,15 +399,26 @@ class Conversations:
         self, uow: UnitOfWork, event: Event, *, savepoints: bool = False
     ) -> list[Action]:
         now = self.clock.now()
-        conv = await uow.conversations.start_update(
-            self.updates_key, event.update_id, self.platform, event.user_id, event.chat_id, now
+        session_id = self._foresee_snapshot(uow, event, now)
+        started = await uow.conversations.start_update(
+            self.updates_key,
+            event.update_id,
+            self.platform,
+            event.user_id,
+            event.chat_id,
+            now,
+            session_id=session_id,
         )
-        if conv is None:
+        if started is None:
             return self._redelivered(event)
+        conv = started.conversation
         # A reply kept by an earlier update and not confirmed sent in time (its process
         # died): it goes out first, kept again with this update's until both are out.
         replayed = load_actions(conv.reply or []) if _replay_due(conv, now) else []
-        actions, saved, keep = await self._step(uow, event, conv, replayed, savepoints=savepoints)
+        found = (session_id, started.snapshot) if session_id and started.snapshot else None
+        actions, saved, keep = await self._step(
+            uow, event, conv, replayed, found, savepoints=savepoints
+        )
         if keep:
             # The update changed more than the chat's step: its reply is kept in the same
             # statement until the adapter confirms it is out (replies_sent).
@@ -394,12 +435,14 @@ class Conversations:
         event: Event,
         conv: ConversationDTO,
         replayed: list[Action],
+        found: tuple[int, CandidateSnapshot] | None = None,
         *,
         savepoints: bool = False,
     ) -> tuple[list[Action], ConversationDTO, bool]:
         """Runs the update's step and draws the reply, `replayed` first: the actions, the
         conversation to save, and whether the reply must be kept until it is out (the
-        update wrote more than the chat's step, or replays a kept reply)."""
+        update wrote more than the chat's step, or replays a kept reply). `found`: the
+        candidate's snapshot read with the conversation (session id, snapshot)."""
         state = _step_of(conv)
         ctx = Ctx(
             uow=uow,
@@ -412,6 +455,7 @@ class Conversations:
             data=copy.deepcopy(conv.data),
             locale=conv.locale or pick_locale(event.language_code),
             version=conv.version + 1,
+            snapshot=found,
         )
         ctx.savepoints = savepoints
         # Audit: this event's changes are the candidate's (their account once known),
@@ -436,6 +480,7 @@ class Conversations:
         saved = replace(
             conv, state=ctx.state, data=ctx.data, locale=ctx.locale, version=ctx.version
         )
+        self._learn_reader(_write_key(event, state), ctx.asked_candidate)
         self._hint_step(event, ctx.state)
         return actions, saved, ctx.wrote or bool(replayed)
 
@@ -666,7 +711,10 @@ class Conversations:
             del ctx.notices[notices:]
             del ctx.before[before:]
             del ctx.after[after:]
-            ctx.forget_account()
+            if point is not None or ctx.wrote:
+                # What was read may have changed, or been undone: read it again. An
+                # update that wrote nothing keeps it (the snapshot, say).
+                ctx.forget_account()
             ctx.notices.append(ctx.error_text(err))
             return
         except BaseException:

@@ -30,7 +30,9 @@ from sqlalchemy.exc import NoResultFound
 
 from storage import direct
 from storage.models import Conversation, ProcessedUpdate
+from storage.repos import snapshot
 from storage.repos.base import Repository, insert_or_skip, table
+from storage.repos.snapshot import CandidateSnapshot
 
 CV = table(Conversation)
 PU = table(ProcessedUpdate)
@@ -173,6 +175,47 @@ _SAVE_UNCHANGED_PG = select(
 )
 
 
+# PostgreSQL, the two reads above fused with the candidate's snapshot (storage/repos/
+# snapshot.py, whose statement takes the same `b_platform` and `b_user_id`, and the session
+# as `b_session_id`): the snapshot's rows, then the row of `_PEEK_PG` or `_START_UPDATE_PG`
+# as one more part. One round trip where the step would read the snapshot next.
+_PEEK_WITH_SNAPSHOT_PG = snapshot.with_row(
+    [_ALREADY.label("processed"), _ROW_VERSION.label("row_version"), *CV.c],
+    _ONE.outerjoin(CV, and_(*_WHO)),
+)
+# Locking the row, a statement may wait for another transaction that holds it; it then
+# updates the row as that one left it, but its other parts (the snapshot) still see the
+# data as of the statement's start, without that transaction's writes. So the row is only
+# touched if it is still the version the statement's own snapshot sees (`seen`: a
+# sub-select is computed once, not again for the newer version); otherwise no row comes
+# back, as for a new user, and `start_update` locks it by itself (a new statement, which
+# sees everything committed before it got the lock) and leaves the snapshot unread.
+_SEEN = CV.alias("seen")
+_SEEN_VERSION = (
+    select(cast(literal_column("seen.xmin"), String))
+    .where(
+        _SEEN.c.platform == bindparam("b_platform"),
+        _SEEN.c.user_id == bindparam("b_user_id"),
+        _SEEN.c.chat_id == bindparam("b_chat_id"),
+    )
+    .scalar_subquery()
+)
+_TOUCHED_AS_SEEN = (
+    update(CV)
+    .where(*_WHO, exists(select(literal(1)).select_from(_RECORDED)), _ROW_VERSION == _SEEN_VERSION)
+    .values(updated_at=bindparam("b_now"))
+    .returning(*CV.c)
+    .cte("touched")
+)
+_START_UPDATE_WITH_SNAPSHOT_PG = snapshot.with_row(
+    [
+        select(func.count()).select_from(_RECORDED).scalar_subquery().label("fresh"),
+        *_TOUCHED_AS_SEEN.c,
+    ],
+    _ONE.outerjoin(_TOUCHED_AS_SEEN, true()),
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Peek:
     """What an optimistic update read (`peek`): the conversation (None: no row yet), its
@@ -181,6 +224,17 @@ class Peek:
     conversation: ConversationDTO | None
     row_version: str | None
     processed: bool
+    # Read with it when asked (`session_id`), and only with a conversation row.
+    snapshot: CandidateSnapshot | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Started:
+    """An update started in a transaction (`start_update`): the conversation, locked until
+    commit, and the candidate's snapshot when it was asked for and read with it."""
+
+    conversation: ConversationDTO
+    snapshot: CandidateSnapshot | None = None
 
 
 def _who(platform: str, user_id: int, chat_id: int) -> dict[str, Any]:
@@ -244,43 +298,72 @@ class ConversationRepository(Repository):
         user_id: int,
         chat_id: int,
         now: datetime,
-    ) -> ConversationDTO | None:
+        *,
+        session_id: int | None = None,
+    ) -> Started | None:
         """`mark_processed` then `lock_or_create`: None for a re-delivered update (nothing
         locked), else the conversation, locked until commit. One statement on PostgreSQL
-        for a known user; two on SQLite, whose write lock is taken at BEGIN anyway."""
+        for a known user; two on SQLite, whose write lock is taken at BEGIN anyway.
+
+        `session_id` (PostgreSQL): the candidate's snapshot in that session is read in the
+        same statement, as `snapshot.read` would read it right after the lock; it is
+        None when the row had to be locked apart (a new user, or the row changed while
+        the statement waited for its lock: see `_TOUCHED_AS_SEEN`)."""
         if self.dialect != "postgresql":
             if not await self.mark_processed(updates_key, update_id, now):
                 return None
-            return await self.lock_or_create(platform, user_id, chat_id, now)
+            return Started(await self.lock_or_create(platform, user_id, chat_id, now))
         params = {
             **_who(platform, user_id, chat_id),
             "b_now": now,
             "b_updates_key": updates_key,
             "b_update_id": update_id,
         }
-        row = await direct.first(self.conn, _START_UPDATE_PG, params)
+        found: CandidateSnapshot | None = None
+        if session_id is None:
+            row = await direct.first(self.conn, _START_UPDATE_PG, params)
+        else:
+            params["b_session_id"] = session_id
+            rows = await direct.rows(self.conn, _START_UPDATE_WITH_SNAPSHOT_PG, params)
+            found, row = snapshot.split(rows)
         assert row is not None
         if not row.fresh:
             return None
-        if row.platform is None:  # a new user: no row to lock yet
-            return await self.lock_or_create(platform, user_id, chat_id, now)
-        return _conversation(row)
+        if row.platform is None:  # no row locked: a new user (or one that changed meanwhile)
+            return Started(await self.lock_or_create(platform, user_id, chat_id, now))
+        return Started(_conversation(row), found)
 
     async def peek(
-        self, updates_key: str, update_id: int, platform: str, user_id: int, chat_id: int
+        self,
+        updates_key: str,
+        update_id: int,
+        platform: str,
+        user_id: int,
+        chat_id: int,
+        *,
+        session_id: int | None = None,
     ) -> Peek:
         """PostgreSQL, outside a transaction: the conversation as it is now, with its row
-        version, and whether `update_id` was applied before; one statement, no lock."""
+        version, and whether `update_id` was applied before; one statement, no lock.
+        `session_id`: the candidate's snapshot in that session too, in the same statement
+        (so as of the same instant as the row version)."""
         params = {
             **_who(platform, user_id, chat_id),
             "b_updates_key": updates_key,
             "b_update_id": update_id,
         }
-        row = await direct.first(self.conn, _PEEK_PG, params)
+        found: CandidateSnapshot | None = None
+        if session_id is None:
+            row = await direct.first(self.conn, _PEEK_PG, params)
+        else:
+            params["b_session_id"] = session_id
+            found, row = snapshot.split(
+                await direct.rows(self.conn, _PEEK_WITH_SNAPSHOT_PG, params)
+            )
         assert row is not None
         if row.platform is None:
             return Peek(None, None, bool(row.processed))
-        return Peek(_conversation(row), row.row_version, bool(row.processed))
+        return Peek(_conversation(row), row.row_version, bool(row.processed), found)
 
     async def save_unchanged(
         self,

@@ -145,6 +145,16 @@ class SessionRepository(Repository):
                 return session  # type: ignore[no-any-return]
         return None
 
+    def cached_current(self, now: datetime) -> ExamSessionDTO | None:
+        """`current` when the list of sessions is cached (None otherwise: nothing read)."""
+        found = self._cached("sessions")
+        if found is _MISSING:
+            return None
+        for session in found:
+            if session.published_at is not None and session.published_at <= now:
+                return session  # type: ignore[no-any-return]
+        return None
+
     async def upsert(self, values: dict[str, Any]) -> int:
         self._written()
         existing = (
@@ -244,6 +254,9 @@ class SessionRepository(Repository):
             q = select(C).where(C.c.session_id == session_id).order_by(C.c.id)
             found = [to_dto(CampusDTO, r) for r in await self.conn.execute(q)]
             self._keep(key, found, generation)
+            # Each campus by id too (`campus`): the step after a campus list reads one.
+            for campus in found:
+                self._keep(("campus", campus.id), campus, generation)
         return [c for c in found if school is None or c.school == school]
 
     async def campus(self, campus_id: int) -> CampusDTO | None:

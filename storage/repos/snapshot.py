@@ -16,6 +16,11 @@ model's types, so `storage.direct` passes them through the same result processor
 (UTCDateTime...) as the repositories' own reads, and the DTOs come out equal (checked by
 tests/test_candidate_snapshot.py). SQLite keeps the one-by-one reads: there a statement
 costs no round trip.
+
+`with_row` adds one more part to the statement: the conversation's own read (the chat
+engine's optimistic peek, or the transaction's start_update, in
+storage/repos/conversations.py), so a step that shows the candidate reads its
+conversation and its snapshot in one round trip.
 """
 
 from __future__ import annotations
@@ -38,7 +43,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.sql import Select
+from sqlalchemy.sql import CompoundSelect, Select
 
 from storage import direct
 from storage.dto import (
@@ -71,7 +76,7 @@ EN = table(Entry)
 WL = table(Waitlist)
 RV = table(Review)
 
-_HEAD, _ENTRY, _WAITLIST, _REVIEW = 0, 1, 2, 3
+_HEAD, _ENTRY, _WAITLIST, _REVIEW, _OTHER = 0, 1, 2, 3, 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,30 +167,49 @@ def _own(tbl: Any) -> dict[str, Any]:
 _C = _CANDIDATE.c
 _ACCOUNT = {n: _C["a_" + n] for n in _names(AccountDTO)}
 _REGISTRATION = {n: _C["r_" + n] for n in _names(RegistrationDTO)}
-STATEMENT = union_all(
-    select(*_columns(_HEAD, {"a_": _ACCOUNT, "r_": _REGISTRATION, "s_": _own(SR)})).select_from(
-        _CANDIDATE.outerjoin(SR, SR.c.id == _C.r_record_id)
-    ),
-    select(*_columns(_ENTRY, {"e_": _own(EN)})).select_from(
-        _CANDIDATE.join(
-            EN,
-            and_(
-                EN.c.registration_id == _C.r_id,
-                # Written into the SQL, as registrations._IS_ACTIVE_ENTRY (partial indexes).
-                EN.c.status.in_([literal_column(f"'{s}'") for s in ACTIVE]),
-            ),
-        )
-    ),
-    select(*_columns(_WAITLIST, {"w_": _own(WL)})).select_from(
-        _CANDIDATE.join(WL, WL.c.registration_id == _C.r_id)
-    ),
-    select(*_columns(_REVIEW, {"v_": _own(RV)})).select_from(
-        _CANDIDATE.join(
-            RV,
-            and_(RV.c.session_id == bindparam("b_session_id"), RV.c.record_id == _C.r_record_id),
-        )
-    ),
-)
+
+
+def _parts(tail: Sequence[Any] = ()) -> list[Select[Any]]:
+    """The snapshot's four parts, each followed by `tail`'s columns as typed NULLs."""
+    nulls = [cast(null(), c.type).label(c.name) for c in tail]
+    return [
+        select(
+            *_columns(_HEAD, {"a_": _ACCOUNT, "r_": _REGISTRATION, "s_": _own(SR)}), *nulls
+        ).select_from(_CANDIDATE.outerjoin(SR, SR.c.id == _C.r_record_id)),
+        select(*_columns(_ENTRY, {"e_": _own(EN)}), *nulls).select_from(
+            _CANDIDATE.join(
+                EN,
+                and_(
+                    EN.c.registration_id == _C.r_id,
+                    # Written into the SQL, as registrations._IS_ACTIVE_ENTRY (partial indexes).
+                    EN.c.status.in_([literal_column(f"'{s}'") for s in ACTIVE]),
+                ),
+            )
+        ),
+        select(*_columns(_WAITLIST, {"w_": _own(WL)}), *nulls).select_from(
+            _CANDIDATE.join(WL, WL.c.registration_id == _C.r_id)
+        ),
+        select(*_columns(_REVIEW, {"v_": _own(RV)}), *nulls).select_from(
+            _CANDIDATE.join(
+                RV,
+                and_(
+                    RV.c.session_id == bindparam("b_session_id"), RV.c.record_id == _C.r_record_id
+                ),
+            )
+        ),
+    ]
+
+
+STATEMENT = union_all(*_parts())
+
+
+def with_row(tail: Sequence[Any], from_: Any) -> CompoundSelect:
+    """The snapshot and, in the same statement, one more row (part `_OTHER`): `tail`, a
+    list of labelled columns, selected from `from_` (its other columns NULL, as the
+    snapshot's rows carry `tail`'s as NULLs). The conversation's reads fuse it with the
+    snapshot (storage/repos/conversations.py): one round trip instead of two."""
+    other = select(*_columns(_OTHER, {}), *tail).select_from(from_)
+    return union_all(*_parts(tail), other)
 
 
 def _spans() -> dict[str, tuple[int, int]]:
@@ -213,7 +237,14 @@ def _by_id(items: list[Any]) -> tuple[Any, ...]:
 
 def build(rows: Sequence[Sequence[Any]]) -> CandidateSnapshot:
     """The snapshot from the statement's rows."""
+    return split(rows)[0]
+
+
+def split(rows: Sequence[Sequence[Any]]) -> tuple[CandidateSnapshot, Sequence[Any] | None]:
+    """The snapshot from the rows of `STATEMENT` or `with_row`'s statement, and the
+    other row of the latter (None without it)."""
     head: Sequence[Any] | None = None
+    other: Sequence[Any] | None = None
     entries: list[EntryDTO] = []
     waitlists: list[WaitlistDTO] = []
     reviews: list[ReviewDTO] = []
@@ -225,8 +256,19 @@ def build(rows: Sequence[Sequence[Any]]) -> CandidateSnapshot:
             entries.append(_dto(EntryDTO, row, "e_"))
         elif part == _WAITLIST:
             waitlists.append(_dto(WaitlistDTO, row, "w_"))
-        else:
+        elif part == _REVIEW:
             reviews.append(_dto(ReviewDTO, row, "v_"))
+        else:
+            other = row
+    return _snapshot(head, entries, waitlists, reviews), other
+
+
+def _snapshot(
+    head: Sequence[Any] | None,
+    entries: list[EntryDTO],
+    waitlists: list[WaitlistDTO],
+    reviews: list[ReviewDTO],
+) -> CandidateSnapshot:
     if head is None:
         return CandidateSnapshot(account=None)
     account = _dto(AccountDTO, head, "a_")

@@ -29,30 +29,34 @@ from tests.conversation.scenarios import bank_says_paid
 # (storage/repos/snapshot.py) reads the account, registration, record, entries, waitlists
 # and reviews in one statement; which campuses have seats of a subject at all is cached
 # with the session data (both databases). On PostgreSQL a step that only reads runs
-# without a transaction (issue 17): no BEGIN and COMMIT.
+# without a transaction (issue 17): no BEGIN and COMMIT. And on PostgreSQL the snapshot
+# is read in the same statement as the conversation (the optimistic peek, or the
+# transaction's start_update) when updates of that kind asked for it before in the process.
 BUDGET = {
     "start": (6, 3),  # with the new menu's bookkeeping
-    "overview": (9, 3),
-    "add subject": (7, 3),
-    "subject": (8, 4),
-    "campus": (7, 4),
+    "overview": (9, 2),
+    "add subject": (7, 2),
+    "subject": (8, 3),
+    "campus": (7, 3),
     # A step that writes keeps its reply until it is out (issue 20, nothing lost): one
     # UPDATE after the sends (plus SQLite's BEGIN), so +2 / +1 on the two writing steps;
     # PostgreSQL counts their BEGIN and COMMIT too.
     # On PostgreSQL the booking and the pay link take no savepoint (issue 17): their
     # registration lock writes nothing, their one write (with the version bump) refuses
-    # nothing after it (`refuses_before_writing`): 10 -> 8 each.
-    "paper report": (14, 8),  # the booking
+    # nothing after it (`refuses_before_writing`): 10 -> 8 each; and the snapshot comes
+    # with the conversation: 8 -> 7.
+    "paper report": (14, 7),  # the booking
     # The entry a booking or a pay link just returned is shown without reading it again;
     # on PostgreSQL the pay link locks the registration and reads the entry and its
     # pending payment in one statement, and writes the payment with its audit row in
     # another; the registration is not read again either.
-    "pay link": (14, 8),
+    "pay link": (14, 7),
     # R29 "Update" with the gateway down (a refusal) and once paid: it writes nothing, so
     # on PostgreSQL it runs without a transaction (no savepoint, no kept reply), and the
-    # entry is not read again (it was 13 and 12 on SQLite, 11 and 9 on PostgreSQL).
-    "update, gateway down": (12, 5),
-    "update, paid": (7, 3),
+    # entry is not read again (it was 13 and 12 on SQLite, 11 and 9 on PostgreSQL); the
+    # snapshot comes with the conversation, and a refusal that wrote nothing keeps it.
+    "update, gateway down": (12, 3),
+    "update, paid": (7, 2),
 }
 # The steps that only read: on PostgreSQL they send no BEGIN or COMMIT.
 NAVIGATION = (
@@ -64,6 +68,9 @@ NAVIGATION = (
     "update, gateway down",
     "update, paid",
 )
+# Steps whose screen does not show the candidate: on PostgreSQL no snapshot is read with
+# their conversation (the engine learned that /start at the main menu does not ask).
+WITHOUT_SNAPSHOT = ("start",)
 
 
 # What asyncpg sends by itself for SQLAlchemy's transactions (no cursor event sees it).
@@ -122,6 +129,8 @@ async def _step(h: Harness, chat: Chat, name: str, used: dict[str, int] | None, 
         if not h.db.is_sqlite:
             # Issue 17: no step of the main path takes a savepoint on PostgreSQL.
             assert not [s for s in statements if "SAVEPOINT" in s.upper()], (name, statements)
+            snapshots = sum(s.lstrip().startswith("WITH candidate") for s in statements)
+            assert snapshots == (name not in WITHOUT_SNAPSHOT), (name, statements)
 
 
 async def _register_and_pay(h: Harness, chat: Chat, used: dict[str, int] | None) -> None:

@@ -9,10 +9,14 @@ can be in. SQLite reads them one by one (no snapshot there).
 
 from __future__ import annotations
 
-from dataclasses import fields
+import asyncio
+from dataclasses import fields, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+import pytest
+from sqlalchemy import text
 
 from bot.conversation.context import Ctx
 from bot.conversation.types import Event, EventKind
@@ -204,7 +208,13 @@ async def test_a_deleted_registration_is_not_the_active_one(world: World) -> Non
 # --- the chat's context answers from the snapshot until a write ----------------------------
 
 
-def _ctx(world: World, uow: UnitOfWork, user_id: int, tmp_path: Path) -> Ctx:
+def _ctx(
+    world: World,
+    uow: UnitOfWork,
+    user_id: int,
+    tmp_path: Path,
+    snapshot: tuple[int, CandidateSnapshot] | None = None,
+) -> Ctx:
     event = Event(
         platform=PLATFORM, update_id=1, user_id=user_id, chat_id=user_id, kind=EventKind.TEXT
     )
@@ -219,6 +229,7 @@ def _ctx(world: World, uow: UnitOfWork, user_id: int, tmp_path: Path) -> Ctx:
         data={},
         locale="zh",
         version=1,
+        snapshot=snapshot,
     )
 
 
@@ -268,3 +279,231 @@ async def test_the_context_reads_once_and_again_after_a_write(world: World, tmp_
         assert statements == []
         # ... and its entries are read, not answered from a snapshot of before the write.
         assert len(await ctx.entries(registration)) == 3
+
+
+# --- read with the conversation (issue 17): the same as read after it ---------------------
+
+
+async def _conversation(world: World, user_id: int) -> None:
+    async with world.db.uow() as uow:
+        await uow.conversations.lock_or_create(PLATFORM, user_id, user_id, world.clock.now())
+        await uow.commit()
+
+
+async def _started(
+    world: World, user_id: int, update_id: int, session_id: int | None
+) -> tuple[Any, CandidateSnapshot | None]:
+    """`start_update` in a transaction rolled back after: (conversation, the snapshot
+    read with it; else, with `session_id`, the one `Ctx` would read next)."""
+    async with world.db.uow() as uow:
+        started = await uow.conversations.start_update(
+            "bot", update_id, PLATFORM, user_id, user_id, world.clock.now(), session_id=session_id
+        )
+        assert started is not None
+        if session_id is not None and started.snapshot is None:
+            assert world.db.is_sqlite  # PostgreSQL reads it with the conversation
+            return started.conversation, await _one_by_one(uow, user_id, session_id)
+        return started.conversation, started.snapshot
+        # (rolled back: the update id stays unrecorded)
+
+
+async def test_issue17_the_snapshot_read_with_the_conversation_is_the_one_read_after_it(
+    world: World,
+) -> None:
+    """The optimistic peek and `start_update` read the candidate's snapshot in the same
+    statement as the conversation (PostgreSQL): the same conversation, row version and
+    re-delivery answer as without it, and the same snapshot as the reads one by one, for
+    every shape of candidate. SQLite reads no snapshot with the conversation."""
+    reg = await world.candidate(eligible=("CET4", "CET6"))
+    account = await world.account()
+    now = world.clock.now()
+    async with world.db.uow() as uow:
+        await uow.entries.create(_entry(reg, world.campus["BSU-HD"], "CET4", now))
+        await uow.commit()
+    shapes = {511: None, 512: account.id, 513: reg.account_id}  # none, no registration, entries
+    for user_id, account_id in shapes.items():
+        if account_id is not None:
+            await _bind(world, user_id, account_id)
+        await _conversation(world, user_id)
+        expected = await _check(world, user_id)
+        conv, found = await _started(world, user_id, 1, None)
+        conv_fused, found_fused = await _started(world, user_id, 1, world.session_id)
+        assert found is None
+        assert conv_fused == conv
+        assert found_fused is not None
+        _same(found_fused, expected, f"start_update of {user_id}")
+        if world.db.is_sqlite:
+            continue
+        async with world.db.uow(optimistic=True) as uow:
+            plain = await uow.conversations.peek("bot", 1, PLATFORM, user_id, user_id)
+            fused = await uow.conversations.peek(
+                "bot", 1, PLATFORM, user_id, user_id, session_id=world.session_id
+            )
+        assert plain.snapshot is None and fused.conversation is not None
+        assert (fused.conversation, fused.row_version, fused.processed) == (
+            plain.conversation,
+            plain.row_version,
+            plain.processed,
+        )
+        assert fused.snapshot is not None
+        _same(fused.snapshot, expected, f"peek of {user_id}")
+    # A re-delivery: nothing locked, nothing read; the peek says so with or without.
+    async with world.db.uow() as uow:
+        assert await uow.conversations.start_update(
+            "bot", 2, PLATFORM, 513, 513, now, session_id=world.session_id
+        )
+        await uow.commit()
+    async with world.db.uow() as uow:
+        assert (
+            await uow.conversations.start_update(
+                "bot", 2, PLATFORM, 513, 513, now, session_id=world.session_id
+            )
+            is None
+        )
+    if not world.db.is_sqlite:
+        async with world.db.uow(optimistic=True) as uow:
+            peek = await uow.conversations.peek(
+                "bot", 2, PLATFORM, 513, 513, session_id=world.session_id
+            )
+        assert peek.processed
+    # A new user (no conversation row yet): the row is created, the snapshot left unread.
+    await _bind(world, 514, reg.account_id)
+    async with world.db.uow() as uow:
+        started = await uow.conversations.start_update(
+            "bot", 3, PLATFORM, 514, 514, now, session_id=world.session_id
+        )
+        assert started is not None and started.snapshot is None
+        assert started.conversation.state == "start"
+        await uow.commit()
+
+
+async def test_issue17_a_start_that_waited_for_the_row_lock_reads_the_snapshot_after_it(
+    world: World,
+) -> None:
+    """Another update of the chat holds the conversation row and books an entry: a
+    `start_update` reading the snapshot with the row waits for the lock, and must then see
+    the booking (its statement's own view is from before it). It leaves the snapshot
+    unread, and the next read shows the entry."""
+    if world.db.is_sqlite:
+        pytest.skip("SQLite reads no snapshot with the conversation (one writer at a time)")
+    reg = await world.candidate(eligible=("CET4",))
+    await _bind(world, 515, reg.account_id)
+    await _conversation(world, 515)
+    holding, release = asyncio.Event(), asyncio.Event()
+
+    async def other_update() -> int:
+        async with world.db.uow() as uow:
+            conv = await uow.conversations.lock_or_create(PLATFORM, 515, 515, world.clock.now())
+            entry = await uow.entries.create(
+                _entry(reg, world.campus["BSU-HD"], "CET4", world.clock.now())
+            )
+            holding.set()
+            await release.wait()
+            await uow.conversations.save(replace(conv, state="entry.done"), world.clock.now())
+            await uow.commit()
+            return entry.id
+
+    async def this_update() -> tuple[Any, CandidateSnapshot | None, CandidateSnapshot]:
+        async with world.db.uow() as uow:
+            started = await uow.conversations.start_update(
+                "bot", 9, PLATFORM, 515, 515, world.clock.now(), session_id=world.session_id
+            )
+            assert started is not None
+            after = await uow.accounts.candidate_snapshot(PLATFORM, 515, world.session_id)
+            assert after is not None
+            await uow.commit()
+            return started.conversation, started.snapshot, after
+
+    other = asyncio.create_task(other_update())
+    await holding.wait()
+    this = asyncio.create_task(this_update())
+    end = asyncio.get_running_loop().time() + 10
+    while True:
+        async with world.db.engine.connect() as conn:
+            waiting = await conn.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND wait_event_type = 'Lock' AND query LIKE 'WITH candidate%'"
+                )
+            )
+            if waiting.scalar_one():
+                break
+        assert asyncio.get_running_loop().time() < end, "start_update never waited"
+        await asyncio.sleep(0.01)
+    release.set()
+    entry_id = await other
+    conv, found, after = await asyncio.wait_for(this, 10)
+    assert conv.state == "entry.done"  # the row as the other update left it, locked
+    assert found is None  # its statement's snapshot missed the booking: not used
+    assert [e.id for e in after.entries] == [entry_id]
+
+
+async def test_issue17_the_context_answers_from_a_snapshot_read_with_the_conversation(
+    world: World, tmp_path: Path
+) -> None:
+    """`Ctx` given the snapshot (of its session) reads nothing more for the candidate;
+    after a write it reads again; one of another session is not used."""
+    reg = await world.candidate(eligible=("CET4",))
+    await _bind(world, 516, reg.account_id)
+    found = await _check(world, 516)
+    statements: list[str] = []
+    async with world.db.uow() as uow:
+        ctx = _ctx(world, uow, 516, tmp_path, snapshot=(world.session_id, found))
+        assert await ctx.session() is not None
+        with world.db.watching_statements(statements.append):
+            assert await ctx.account() == found.account
+            registration = await ctx.registration()
+            assert registration == reg
+            assert await ctx.record(reg.record_id) == found.record
+            assert await ctx.entries(registration) == []
+            assert await ctx.waitlists(registration) == await ctx.reviews(registration) == []
+        assert statements == [] and ctx.asked_candidate
+
+        async def book(subject: str) -> EntryDTO:
+            return await uow.entries.create(_entry(reg, world.campus["BSU-HD"], subject, now))
+
+        now = world.clock.now()
+        booked = await ctx.call(book, "CET4")
+        registration = await ctx.registration()
+        assert registration is not None
+        assert [e.id for e in await ctx.entries(registration)] == [booked.id]
+        await uow.commit()
+    async with world.db.uow() as uow:
+        other = _ctx(world, uow, 516, tmp_path, snapshot=(world.session_id + 1000, found))
+        assert await other.session() is not None
+        registration = await other.registration()
+        assert registration is not None
+        assert [e.id for e in await other.entries(registration)] == [booked.id]
+        # Nothing asked for the candidate: the engine learns the step does not need it.
+        untouched = _ctx(world, uow, 516, tmp_path, snapshot=(world.session_id, found))
+        assert not untouched.asked_candidate
+
+
+async def test_issue17_the_reads_with_the_snapshot_are_prepared_once_per_connection(
+    world: World,
+) -> None:
+    """The conversation read with the snapshot is over asyncpg's default size of a
+    statement it prepares once (15 KiB): planned again at every execution it cost ten
+    times the server's CPU. storage/db.py raises the size; the statements stay prepared."""
+    if world.db.is_sqlite:
+        pytest.skip("PostgreSQL's prepared statements")
+    from storage import direct
+    from storage.repos import conversations as cv
+
+    await _conversation(world, 517)
+    async with world.db.uow() as uow:
+        for update_id in (1, 2):
+            await uow.conversations.peek(
+                "bot", update_id, PLATFORM, 517, 517, session_id=world.session_id
+            )
+            await uow.conversations.start_update(
+                "bot", update_id, PLATFORM, 517, 517, world.clock.now(), session_id=world.session_id
+            )
+        for statement in (cv._PEEK_WITH_SNAPSHOT_PG, cv._START_UPDATE_WITH_SNAPSHOT_PG):
+            sql = direct._compiled(statement, uow.conn.dialect).sql
+            assert len(sql) > 15 * 1024
+            prepared = await uow.conn.execute(
+                text("SELECT count(*) FROM pg_prepared_statements WHERE statement = :sql"),
+                {"sql": sql},
+            )
+            assert prepared.scalar_one() == 1, sql[:60]

@@ -155,3 +155,27 @@ async def test_r6_phases_follow_the_injected_clock(world: World) -> None:
     assert phase(session, world.clock.now()) is Phase.CLOSED
     world.clock.set(session.published_at - timedelta(seconds=1))
     assert phase(session, world.clock.now()) is Phase.UNPUBLISHED
+
+
+async def test_a_campus_listed_is_known_by_id_without_a_read_until_the_data_changes(
+    world: World,
+) -> None:
+    """Issue 17: the campus step reads one campus by id right after its screen listed the
+    session's campuses; the list fills the shared cache by id too. A write of session
+    data (here a capacity of a new pair) clears both."""
+    world.db.session_cache.ttl = 3600
+    statements: list[str] = []
+    async with world.db.uow(readonly=True) as uow:
+        listed = await uow.sessions.campuses(world.session_id)
+    assert listed
+    async with world.db.uow(readonly=True) as uow:
+        with world.db.watching_statements(statements.append):
+            assert [await uow.sessions.campus(c.id) for c in listed] == listed
+    assert statements == []
+    async with world.db.uow() as uow:
+        await uow.sessions.upsert_campus(world.session_id, {"code": listed[0].code})
+        await uow.commit()
+    async with world.db.uow(readonly=True) as uow:
+        with world.db.watching_statements(statements.append):
+            assert await uow.sessions.campus(listed[0].id) == listed[0]
+    assert len(statements) == 1, statements
