@@ -10,7 +10,7 @@ from sqlalchemy import update
 from bot.conversation.types import Action, SendResult
 from bot.worker_runtime import OutboxDispatcher
 from emulator.client import EmulatorClient
-from storage.models import OutboxMessage
+from storage.repos.outbox import OB as ob
 from tests.rules.conftest import World
 from tests.worker.raw_performer import RawBotApiPerformer
 from tests.worker.test_worker import bot_texts, start_chat
@@ -52,7 +52,6 @@ async def test_messages_sent_together_are_marked_by_one_statement_the_lost_lease
     claimed = await dispatcher.claim()
     assert len(claimed) == len(uids)
     # Another worker took the last one over (its lease ran out while this one was slow).
-    ob = OutboxMessage.__table__
     taken = claimed[-1].message.id
     async with world.db.uow() as uow:
         await uow.conn.execute(update(ob).where(ob.c.id == taken).values(lease_owner="other"))
