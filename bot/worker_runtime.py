@@ -160,6 +160,9 @@ class OutboxDispatcher:
         self.platform = platform
         self.renderer = NoticeRenderer()
         self.stats = DispatchStats()
+        # Sent messages waiting to be marked, and the task marking them (see `_mark_sent`).
+        self._to_mark: list[tuple[int, asyncio.Future[bool]]] = []
+        self._marking: asyncio.Task[None] | None = None
 
     async def claim(self) -> list[Rendered]:
         async def work(uow: UnitOfWork) -> list[Rendered]:
@@ -173,12 +176,49 @@ class OutboxDispatcher:
 
         return await self.db.run(work)
 
+    async def _mark_sent(self, message_id: int) -> bool:
+        """Marks a sent message (False: its lease was taken over). The messages sent while
+        one mark is on its way are marked together by the next one: in a rush one UPDATE
+        for many messages instead of one each. Returns once the mark is committed, so a
+        crash before it is the same crash as before (the lease runs out, the message goes
+        once more: at most one duplicate per crash)."""
+        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._to_mark.append((message_id, done))
+        if self._marking is None or self._marking.done():
+            # A task of its own: a sender cancelled while it waits leaves the others' marks.
+            self._marking = asyncio.create_task(self._mark_waiting())
+        return await asyncio.shield(done)
+
+    async def _mark_waiting(self) -> None:
+        while self._to_mark:
+            batch, self._to_mark = self._to_mark, []
+            ids = [message_id for message_id, _ in batch]
+
+            async def work(uow: UnitOfWork, ids: list[int] = ids) -> set[int]:
+                marked = await uow.outbox.finish_sent(ids, self.owner, self.clock.now())
+                await uow.commit()
+                return marked
+
+            try:
+                marked = await self.db.run(work)
+            except Exception as exc:
+                for _, done in batch:
+                    if not done.done():
+                        done.set_exception(exc)
+                continue
+            for message_id, done in batch:
+                if not done.done():
+                    done.set_result(message_id in marked)
+
     async def _mark(self, m: OutboxDTO, result: SendResult | None, error: str = "") -> None:
+        if result is not None and result.ok:
+            if not await self._mark_sent(m.id):
+                self.stats.lost_lease += 1
+            return
+
         async def work(uow: UnitOfWork) -> bool:
             now = self.clock.now()
-            if result is not None and result.ok:
-                done = await uow.outbox.finish(m.id, self.owner, "sent", now)
-            elif result is not None and result.error == "blocked":
+            if result is not None and result.error == "blocked":
                 done = await uow.outbox.finish(m.id, self.owner, "undeliverable", now, error="403")
             elif result is not None and result.error == "uncertain":
                 # No answer after the request went out: it may have arrived. Sending it
@@ -295,6 +335,8 @@ class OutboxDispatcher:
             for task in senders:
                 task.cancel()
             await asyncio.gather(*senders, return_exceptions=True)
+            if self._marking is not None:  # the marks of messages already sent
+                await asyncio.gather(self._marking, return_exceptions=True)
 
     async def drain(self) -> DispatchStats:
         """Sends everything due now, batch by batch, then returns (tests, `--once`)."""

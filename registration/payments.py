@@ -25,7 +25,7 @@ from registration.notices import notify_registration
 from storage.db import UnitOfWork
 from storage.dto import EntryDTO
 from storage.errors import Conflict
-from storage.repos.payments import PaymentDTO
+from storage.repos.payments import Notice, PaymentDTO
 
 log = logging.getLogger(__name__)
 
@@ -220,16 +220,60 @@ async def apply_callback(
     """
     now = clock.now()
     verified = gateway.verify_callback(body, headers, now)
+    state = verified.state
+    if uow.payments.folds_callbacks:
+        return await _apply_callback_folded(uow, now, gateway, verified.nonce, state)
     if not await uow.payments.remember_nonce(verified.nonce, now):
         raise CallbackRefused(reason="replay")
-    state = verified.state
     payment = await uow.payments.get(state.payment_id)
+    _check_callback(payment, state, gateway)
+    assert payment is not None
+    result = await settle(uow, now, payment, state, tell=True)
+    return CallbackOutcome(payment.id, result, payment.entry_id)
+
+
+def _check_callback(payment: PaymentDTO | None, state: PaymentState, gateway: Gateway) -> None:
     if payment is None or payment.gateway != gateway.name:
         raise CallbackRefused(reason="unknown-payment")
     if state.amount_fen != payment.amount_fen:
         raise CallbackRefused(reason="amount")
-    result = await settle(uow, now, payment, state, tell=True)
-    return CallbackOutcome(payment.id, result, payment.entry_id)
+
+
+async def _apply_callback_folded(
+    uow: UnitOfWork, now: datetime, gateway: Gateway, nonce: str, state: PaymentState
+) -> CallbackOutcome:
+    """`apply_callback` on PostgreSQL: the nonce, the payment, the entry and the lock in
+    one statement, and (usually) the changes, their audit rows and the notice in a second
+    one. The same checks in the same order, the same outcome (tests/worker/
+    test_callback_budget.py)."""
+    opened = await uow.payments.open_callback(
+        nonce, now, state.payment_id, lock=state.status != "pending"
+    )
+    if not opened.new_nonce:
+        raise CallbackRefused(reason="replay")
+    payment = opened.payment
+    _check_callback(payment, state, gateway)
+    assert payment is not None
+    entry = opened.entry
+    assert entry is not None
+    outcome = functools.partial(CallbackOutcome, payment.id, entry_id=payment.entry_id)
+    if state.status == "pending" or payment.status != "pending":
+        # Not pending in the snapshot: finished for good (nothing goes back to pending).
+        return outcome("unchanged")
+    if opened.locked is not None and opened.fresh:
+        account_id = opened.locked.account_id
+        return outcome(await _settle_locked(uow, now, payment, entry, state, True, account_id))
+    # The registration was not active (then locked as `settle` does: perhaps no row), or
+    # someone changed it while this waited for the lock: read again, after the lock.
+    if opened.locked is None:
+        await uow.registrations.lock(entry.registration_id)
+    current = await uow.payments.get(payment.id)
+    assert current is not None
+    if current.status != "pending":
+        return outcome("unchanged")
+    entry = await uow.entries.get(payment.entry_id)
+    assert entry is not None
+    return outcome(await _settle_locked(uow, now, current, entry, state, True, None))
 
 
 async def settle(
@@ -250,18 +294,46 @@ async def settle(
     assert current is not None
     if current.status != "pending":
         return "unchanged"
-    if state.status == "failed":
-        await uow.payments.finish(payment.id, "failed", now, gateway_ref=state.gateway_ref)
-        return "failed"
     entry = await uow.entries.get(payment.entry_id)
     assert entry is not None
+    return await _settle_locked(uow, now, current, entry, state, tell, None)
+
+
+async def _settle_locked(
+    uow: UnitOfWork,
+    now: datetime,
+    payment: PaymentDTO,
+    entry: EntryDTO,
+    state: PaymentState,
+    tell: bool,
+    account_id: int | None,
+) -> Settled:
+    """`settle` once the registration is locked and `payment` is read pending. With the
+    account (the callback's folded path on PostgreSQL, which locked the registration):
+    the entry marked paid, the payment finished, their audit rows and the notice in one
+    statement (`PaymentRepository.settle_locked`)."""
+    folded = account_id is not None
+    if state.status == "failed":
+        if folded:
+            await uow.payments.settle_locked(
+                payment.id,
+                "failed",
+                now,
+                gateway_ref=state.gateway_ref,
+                paid_entry_id=None,
+                notice=None,
+            )
+        else:
+            await uow.payments.finish(payment.id, "failed", now, gateway_ref=state.gateway_ref)
+        return "failed"
     charged_at = state.paid_at or now
     campus = await uow.sessions.campus(entry.campus_id)
     assert campus is not None
     late = charged_at >= campus.pay_deadline  # R4: judged by when the bank charged
     result: Settled
+    mark = False
     if entry.status == "unpaid" and not late:
-        await uow.entries.mark_paid(entry.id, now)
+        mark = True
         result = "paid"
     elif entry.status == "expired" and not late and await _restore(uow, now, entry):
         result = "restored"  # R30: a seat was free
@@ -269,20 +341,36 @@ async def settle(
         # R30: no seat (or paid twice, cancelled, too late): the money goes back.
         result = "refund"
     final = "refund" if result == "refund" else "paid"
+    told = tell or result in ("refund", "restored")
+    kind = "payment-" + ("paid" if result == "paid" else result)
+    payload = {
+        "entry_id": entry.id,
+        "subject": entry.subject_code,
+        "campus_id": entry.campus_id,
+        "amount_fen": payment.amount_fen,
+    }
+    dedupe_key = f"pay:{payment.id}"
+    if account_id is not None:
+        await uow.payments.settle_locked(
+            payment.id,
+            final,
+            now,
+            gateway_ref=state.gateway_ref,
+            paid_entry_id=entry.id if mark else None,
+            notice=Notice(account_id, kind, payload, dedupe_key) if told else None,
+        )
+        return result
+    if mark:
+        await uow.entries.mark_paid(entry.id, now)
     await uow.payments.finish(payment.id, final, now, gateway_ref=state.gateway_ref)
-    if tell or result in ("refund", "restored"):
+    if told:
         await notify_registration(
             uow,
             now,
             registration_id=entry.registration_id,
-            kind="payment-" + ("paid" if result == "paid" else result),
-            payload={
-                "entry_id": entry.id,
-                "subject": entry.subject_code,
-                "campus_id": entry.campus_id,
-                "amount_fen": payment.amount_fen,
-            },
-            dedupe_key=f"pay:{payment.id}",
+            kind=kind,
+            payload=payload,
+            dedupe_key=dedupe_key,
         )
     return result
 

@@ -7,7 +7,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, insert, literal, or_, select, update
+from sqlalchemy import (
+    ARRAY,
+    Integer,
+    and_,
+    any_,
+    bindparam,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from storage import direct
@@ -48,6 +60,18 @@ _FINISH = {
     for sent in (False, True)
     for with_error in (False, True)
 }
+# PostgreSQL: several leased rows marked sent by one statement (the ids as one array, so
+# one prepared statement whatever their number); the ids returned are those still ours.
+_FINISH_SENT_PG = (
+    update(OB)
+    .where(
+        OB.c.id == any_(bindparam("b_ids", type_=ARRAY(Integer))),
+        OB.c.status == "sending",
+        OB.c.lease_owner == bindparam("b_owner"),
+    )
+    .values(status="sent", sent_at=bindparam("b_now"), lease_owner=None, lease_until=None)
+    .returning(OB.c.id)
+)
 # A message whose dedupe_key was queued before is skipped by the INSERT itself, without a
 # savepoint around it (issue 17: the worker's payment callbacks queue one each).
 _ADD_ONCE = insert_or_skip(
@@ -237,6 +261,30 @@ class OutboxRepository(Repository):
             params["b_error"] = error[:200]
         statement = _FINISH[sent, error is not None]
         return bool(await direct.rowcount(self.conn, statement, params, alone=True))
+
+    async def finish_sent(self, message_ids: Sequence[int], owner: str, now: datetime) -> set[int]:
+        """Marks leased rows sent, as `finish` does each; returns the ids that were still
+        leased to `owner` (the others were taken over). One UPDATE, on PostgreSQL without
+        a BEGIN and COMMIT of its own (as `finish`)."""
+        if not message_ids:
+            return set()
+        if self.dialect == "postgresql":
+            params = {"b_ids": list(message_ids), "b_owner": owner, "b_now": now}
+            found = await direct.rows(self.conn, _FINISH_SENT_PG, params, alone=True)
+        else:
+            found = (
+                await self.conn.execute(
+                    update(OB)
+                    .where(
+                        OB.c.id.in_(list(message_ids)),
+                        OB.c.status == "sending",
+                        OB.c.lease_owner == owner,
+                    )
+                    .values(status="sent", sent_at=now, lease_owner=None, lease_until=None)
+                    .returning(OB.c.id)
+                )
+            ).all()
+        return {int(r[0]) for r in found}
 
     async def retry_later(
         self, message_id: int, owner: str, due_at: datetime, error: str, *, attempt: bool = True

@@ -7,17 +7,35 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Executable, and_, bindparam, delete, insert, select, text, true, update
+from sqlalchemy import (
+    Boolean,
+    Executable,
+    String,
+    and_,
+    bindparam,
+    cast,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+    true,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 
 from storage import direct
 from storage.dto import EntryDTO, RegistrationDTO
 from storage.errors import Conflict
-from storage.models import Entry, Payment, PaymentNonce, Registration
+from storage.models import ChatBinding, Entry, OutboxMessage, Payment, PaymentNonce, Registration
 from storage.repos.audit import AU, without
 from storage.repos.base import Repository, insert_or_skip, status_is, table, to_dto
 from storage.repos.registrations import (
     _ENTRY,
+    _IS_ACTIVE_REG,
     _LOCK,
     _LOCKED,
     _R_PREFIX,
@@ -31,6 +49,8 @@ PAY = table(Payment)
 NONCE = table(PaymentNonce)
 REG = table(Registration)
 EN = table(Entry)
+OB = table(OutboxMessage)
+BIND = table(ChatBinding)
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +155,161 @@ _CREATE_PENDING_AUDITED: Executable = (
     .select_from(_AUDITED_PAYMENT.join(_PAYMENT_AUDIT, true()))
     .add_cte(_BUMP_WITH_PAYMENT)
 )
+
+
+# PostgreSQL, a gateway's callback (R28-R30), first statement: the nonce remembered, the
+# payment and its entry read, and the entry's registration locked (`lock`: the version
+# bumped) when the nonce is new, the payment pending and the caller asks for it. As in
+# `_LOCK_ENTRY_PENDING`, the reads see the snapshot taken before the UPDATE may wait for
+# the row lock; `_unchanged` tells whether the registration changed meanwhile (every
+# change of its entries and payments goes through `lock`), and then the caller reads
+# again. One row always (a one-row base, the rest outer-joined): a replay is told from
+# an unknown payment. A payment not pending in the snapshot is finished for good.
+_CB_NONCE = _REMEMBER_NONCE["postgresql"].cte("nonce")
+_CB_PAYMENT_ID = bindparam("b_payment_id", type_=PAY.c.id.type)
+_CB_PENDING = bindparam("b_from", type_=PAY.c.status.type)
+_CB_PAYING_REGISTRATION = (
+    select(EN.c.registration_id)
+    .select_from(PAY.join(EN, EN.c.id == PAY.c.entry_id))
+    # The status bound, not written in: with 'pending' written in, a generic plan reads
+    # the partial index of every pending payment (hundreds in a rush) for the one id.
+    .where(PAY.c.id == _CB_PAYMENT_ID, PAY.c.status == _CB_PENDING)
+    .scalar_subquery()
+)
+_CB_LOCKED = (
+    update(REG)
+    .where(
+        REG.c.id == _CB_PAYING_REGISTRATION,
+        _IS_ACTIVE_REG,
+        bindparam("b_lock", type_=Boolean),
+        exists(select(_CB_NONCE.c.nonce)),
+    )
+    .values(version=REG.c.version + 1)
+    .returning(*REG.c)
+    .cte("locked")
+)
+_CB_ONE = select(literal(1).label("one")).subquery("one")
+_OPEN_CALLBACK: Executable = select(
+    exists(select(_CB_NONCE.c.nonce)).label("_new_nonce"),
+    *(PAY.c[n].label(_P_PREFIX + n) for n in _PAY_FIELDS),
+    *(EN.c[n].label(_E_PREFIX + n) for n in _ENTRY_FIELDS),
+    *(_CB_LOCKED.c[n].label(_R_PREFIX + n) for n in _REG_FIELDS),
+    _unchanged(_CB_LOCKED, _SEEN, bumped=True),
+).select_from(
+    _CB_ONE.outerjoin(PAY, PAY.c.id == _CB_PAYMENT_ID)
+    .outerjoin(EN, EN.c.id == PAY.c.entry_id)
+    .outerjoin(_CB_LOCKED, true())
+    .outerjoin(_SEEN, _SEEN.c.id == _CB_LOCKED.c.id)
+)
+
+
+def _audit_from(source: Any, prefix: str, after: Any = None) -> Any:
+    """INSERT INTO audit_log ... SELECT the bound columns (named `prefix` + column), the
+    id of `source`'s row; none when `source` returned none. `after`: a CTE whose rows are
+    all written first (the trail keeps the order in which the old path wrote it)."""
+    row = select(
+        *(bindparam(prefix + c, type_=AU.c[c].type) for c in _AUDIT_COLUMNS),
+        cast(source.c.id, AU.c.object_id.type),
+    ).select_from(source)
+    if after is not None:
+        # An uncorrelated subquery: an InitPlan run before `source` is read at all.
+        row = row.where(select(func.count()).select_from(after).scalar_subquery() >= 0)
+    return insert(AU).from_select([*_AUDIT_COLUMNS, "object_id"], row).returning(AU.c.id)
+
+
+# PostgreSQL, a callback's second statement, under the lock the first one took: the
+# entry marked paid (when b_entry_id is set, and only from unpaid), the payment finished
+# (only from pending), an audit row for each change made, and the notice queued for
+# every chat bound to the account (b_account_id; none when NULL), each once (its
+# dedupe_key, as `notify_account` builds it). What the old path sent as eight statements.
+_CB_ENTRY_PAID = (
+    update(EN)
+    .where(EN.c.id == bindparam("b_entry_id", type_=EN.c.id.type), status_is(EN.c.status, "unpaid"))
+    .values(status="paid", paid_at=bindparam("b_paid_at", type_=EN.c.paid_at.type))
+    .returning(EN.c.id)
+    .cte("entry_paid")
+)
+_CB_ENTRY_AUDIT = _audit_from(_CB_ENTRY_PAID, "ae_").cte("entry_audit")
+_CB_FINISHED = (
+    update(PAY)
+    .where(PAY.c.id == _CB_PAYMENT_ID, PAY.c.status == _CB_PENDING)  # bound: see above
+    .values(
+        status=bindparam("b_status", type_=PAY.c.status.type),
+        finished_at=bindparam("b_finished_at", type_=PAY.c.finished_at.type),
+        # Without a reference from the gateway the column stays (as `finish`).
+        gateway_ref=func.coalesce(
+            bindparam("b_gateway_ref", type_=PAY.c.gateway_ref.type), PAY.c.gateway_ref
+        ),
+    )
+    .returning(PAY.c.id)
+    .cte("finished")
+)
+_CB_FINISH_AUDIT = _audit_from(_CB_FINISHED, "ap_", after=_CB_ENTRY_AUDIT).cte("finish_audit")
+_CB_NOTICE_COLUMNS = (
+    "platform",
+    "chat_id",
+    "kind",
+    "payload",
+    "status",
+    "due_at",
+    "attempts",
+    "created_at",
+    "dedupe_key",
+)
+_CB_NOW = bindparam("b_now", type_=OB.c.created_at.type)
+_CB_NOTICE = (
+    pg_insert(OB)
+    .from_select(
+        list(_CB_NOTICE_COLUMNS),
+        select(
+            BIND.c.platform,
+            BIND.c.chat_user_id,
+            bindparam("b_kind", type_=OB.c.kind.type),
+            bindparam("b_payload", type_=OB.c.payload.type),
+            literal("pending", OB.c.status.type),
+            _CB_NOW,
+            literal(0),
+            _CB_NOW,
+            bindparam("b_dedupe", type_=String)
+            + ":"
+            + BIND.c.platform
+            + ":"
+            + cast(BIND.c.chat_user_id, String),
+        ).where(BIND.c.account_id == bindparam("b_account_id", type_=BIND.c.account_id.type)),
+    )
+    .on_conflict_do_nothing(index_elements=["dedupe_key"])
+    .returning(OB.c.id)
+    .cte("notice")
+)
+_SETTLE_LOCKED: Executable = select(
+    select(func.count()).select_from(_CB_ENTRY_PAID).scalar_subquery().label("entry_paid"),
+    select(func.count()).select_from(_CB_FINISHED).scalar_subquery().label("finished"),
+    select(func.count()).select_from(_CB_NOTICE).scalar_subquery().label("notices"),
+).add_cte(_CB_ENTRY_AUDIT, _CB_FINISH_AUDIT)
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackState:
+    """What a callback's first statement read (see `open_callback`)."""
+
+    new_nonce: bool
+    payment: PaymentDTO | None
+    entry: EntryDTO | None
+    # The registration, when this statement locked it.
+    locked: RegistrationDTO | None
+    # Locked, and nobody changed the registration since the snapshot the payment and the
+    # entry were read in: they are current.
+    fresh: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """A notice for every chat of an account, as `notify_account` queues it."""
+
+    account_id: int
+    kind: str
+    payload: dict[str, Any]
+    dedupe_key: str
 
 
 def _payment_as_returned(values: dict[str, Any]) -> dict[str, Any]:
@@ -265,6 +440,67 @@ class PaymentRepository(Repository):
             return False
         await self._audited("finish", "payment", payment_id, {"status": from_status}, values)
         return True
+
+    @property
+    def folds_callbacks(self) -> bool:
+        """Whether `open_callback` and `settle_locked` may be used (PostgreSQL, audited)."""
+        return self.dialect == "postgresql" and self.audit_sink is not None
+
+    async def open_callback(
+        self, nonce: str, now: datetime, payment_id: str, *, lock: bool
+    ) -> CallbackState:
+        """PostgreSQL: remembers the nonce, reads the payment and its entry and, if the
+        nonce is new, the payment pending and `lock`, locks the entry's registration (as
+        `RegistrationRepository.lock`), in one statement."""
+        params = {"b_nonce": nonce, "b_seen_at": now, "b_payment_id": payment_id}
+        params |= {"b_lock": lock, "b_from": "pending"}
+        row = await direct.first(self.conn, _OPEN_CALLBACK, params)
+        assert row is not None  # one row always
+        payment = _prefixed(PaymentDTO, row, _P_PREFIX) if row._p_id is not None else None
+        entry = _prefixed(EntryDTO, row, _E_PREFIX) if row._e_id is not None else None
+        locked = None
+        if row._r_id is not None:
+            locked = _prefixed(RegistrationDTO, row, _R_PREFIX)
+        return CallbackState(bool(row._new_nonce), payment, entry, locked, bool(row._unchanged))
+
+    async def settle_locked(
+        self,
+        payment_id: str,
+        status: str,
+        now: datetime,
+        *,
+        gateway_ref: str | None,
+        paid_entry_id: int | None,
+        notice: Notice | None,
+    ) -> None:
+        """PostgreSQL, under the registration's lock: `EntryRepository.mark_paid` of
+        `paid_entry_id` (if set), `finish` of the payment from pending, and the notice
+        (`notify_account`), with the same audit rows, in one statement."""
+        sink = self.audit_sink
+        assert sink is not None
+        params: dict[str, Any] = {
+            "b_payment_id": payment_id,
+            "b_from": "pending",
+            "b_status": status,
+            "b_finished_at": now,
+            "b_gateway_ref": gateway_ref,
+            "b_entry_id": paid_entry_id,
+            "b_paid_at": now,
+        }
+        paid = {"status": "paid", "paid_at": now}
+        entry_audit = await sink.fields("pay", "entry", {"status": "unpaid"}, paid)
+        params.update({"ae_" + k: v for k, v in entry_audit.items()})
+        finished: dict[str, Any] = {"status": status, "finished_at": now}
+        if gateway_ref is not None:
+            finished["gateway_ref"] = gateway_ref
+        payment_audit = await sink.fields("finish", "payment", {"status": "pending"}, finished)
+        params.update({"ap_" + k: v for k, v in payment_audit.items()})
+        params |= {"b_now": now, "b_account_id": None, "b_kind": "", "b_payload": {}}
+        params["b_dedupe"] = ""
+        if notice is not None:
+            params |= {"b_account_id": notice.account_id, "b_kind": notice.kind}
+            params |= {"b_payload": notice.payload, "b_dedupe": notice.dedupe_key}
+        await direct.first(self.conn, _SETTLE_LOCKED, params)
 
     async def remember_nonce(self, nonce: str, now: datetime) -> bool:
         """Records a callback nonce; False if it was seen before (a replay)."""

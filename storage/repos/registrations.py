@@ -156,12 +156,19 @@ _SEEN = REG.alias("seen")
 _UNCHANGED = "_unchanged"
 
 
-def _unchanged(locked: Any, seen: Any) -> Any:
+def _unchanged(locked: Any, seen: Any, *, bumped: bool = False) -> Any:
     """True when `seen` is `locked`, column by column (compared by the database: one
-    column back instead of the snapshot's whole row)."""
-    return and_(*(seen.c[c.name].is_not_distinct_from(locked.c[c.name]) for c in REG.c)).label(
-        _UNCHANGED
-    )
+    column back instead of the snapshot's whole row). `bumped`: `locked` is the row as
+    the lock's own version bump left it (an UPDATE ... RETURNING, as the payment
+    callback's), so `seen` is unchanged when its version is one less."""
+    return and_(
+        *(
+            seen.c[c.name] == locked.c[c.name] - 1
+            if bumped and c.name == "version"
+            else seen.c[c.name].is_not_distinct_from(locked.c[c.name])
+            for c in REG.c
+        )
+    ).label(_UNCHANGED)
 
 
 _LOCK_AND_STATE = (

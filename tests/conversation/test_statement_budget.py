@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event
 
 from bot.conversation.types import EventKind
+from storage.db import Database
 from tests.conversation.conftest import Chat, Harness
 from tests.conversation.flows_helpers import ZHANG, ZHOU, save_information, sign_up
 from tests.conversation.scenarios import bank_says_paid
@@ -77,8 +78,13 @@ WITHOUT_SNAPSHOT = ("start",)
 _TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK")
 
 
+def counting(h: Harness) -> AbstractAsyncContextManager[list[str]]:
+    """The statements the harness's units of work send (see `counting_on`)."""
+    return counting_on(h.db)
+
+
 @asynccontextmanager
-async def counting(h: Harness) -> AsyncIterator[list[str]]:
+async def counting_on(db: Database) -> AsyncIterator[list[str]]:
     """The statements the units of work send, transaction control included: on a SQLite
     file `watching_statements` sees it; on PostgreSQL asyncpg sends BEGIN and COMMIT
     itself, so its query log on each connection checked out meanwhile adds them."""
@@ -95,13 +101,13 @@ async def counting(h: Harness) -> AsyncIterator[list[str]]:
         if dbapi_conn is not None:
             dbapi_conn.driver_connection.remove_query_logger(logged)
 
-    sync = h.db.engine.sync_engine
-    postgres = not h.db.is_sqlite
+    sync = db.engine.sync_engine
+    postgres = not db.is_sqlite
     if postgres:
         event.listen(sync, "checkout", on_checkout)
         event.listen(sync, "checkin", on_checkin)
     try:
-        with h.db.watching_statements(statements.append):
+        with db.watching_statements(statements.append):
             yield statements
             # asyncpg calls its query loggers soon after, not at once.
             await asyncio.sleep(0)

@@ -1,0 +1,259 @@
+"""The gateway's callback (R28-R30): what it costs in statements, and that its outcome
+(entry, payment, audit trail, notice) is the same on both databases, also when it waited
+for the registration's lock (on PostgreSQL its reads fold into the lock's statement)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+import aiohttp
+from sqlalchemy import select
+
+from registration import entries
+from storage.db import Database
+from storage.models import AuditRecord, OutboxMessage, Payment
+from tests.conversation.test_statement_budget import counting_on, transaction_control
+from tests.rules.conftest import World
+from tests.worker.conftest import SECRET, Pay
+from tests.worker.helpers import bind, entry, link, press, register
+
+# (SQLite, PostgreSQL), transaction control included. Measured before the fold: 14 and 15
+# (PostgreSQL: BEGIN, the nonce, the payment twice, the entry twice, the lock, the
+# registration, the entry paid, the payment finished, two audit rows, the bindings, the
+# notice, COMMIT). On PostgreSQL now: BEGIN, the nonce with the payment, the entry and
+# the lock; the entry paid, the payment finished, both audit rows and the notice; COMMIT.
+CALLBACK_BUDGET = (14, 4)
+# A second callback of a settled payment (a fresh nonce): BEGIN, the nonce with the
+# payment, COMMIT on PostgreSQL.
+UNCHANGED_BUDGET = (6, 3)
+
+
+async def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, Any]:
+    async with aiohttp.ClientSession() as http:
+        async with http.post(url, data=body, headers=headers) as resp:
+            return resp.status, await resp.json()
+
+
+def _callback(payment_id: str, amount: int, status: str = "paid") -> bytes:
+    return json.dumps(
+        {"payment_id": payment_id, "status": status, "amount_fen": amount, "gateway_ref": "G7"}
+    ).encode()
+
+
+def _headers(world: World, body: bytes) -> dict[str, str]:
+    from registration.gateways.sandbox import signed_headers
+
+    return signed_headers(SECRET.encode(), body, world.clock.now(), secrets.token_hex(16))
+
+
+def _plain(value: Any) -> Any:
+    """An audit value as both databases give it back (instants as ISO text)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value).isoformat()
+        except ValueError:
+            return value
+    return value
+
+
+async def _trail(db: Database, since: int) -> list[tuple[Any, ...]]:
+    """The audit rows written after id `since`, in order, without their ids."""
+    au = AuditRecord.__table__
+    async with db.uow(readonly=True) as uow:
+        rows = await uow.conn.execute(
+            select(au.c.actor, au.c.action, au.c.object_type, au.c.object_id)
+            .add_columns(au.c.before, au.c.after)
+            .where(au.c.id > since)
+            .order_by(au.c.id)
+        )
+        return [(*r[:4], _plain(r[4]), _plain(r[5])) for r in rows]
+
+
+async def _last_audit(db: Database) -> int:
+    au = AuditRecord.__table__
+    async with db.uow(readonly=True) as uow:
+        got = (await uow.conn.execute(select(au.c.id).order_by(au.c.id.desc()).limit(1))).first()
+    return got[0] if got else 0
+
+
+async def _notices(db: Database) -> list[tuple[Any, ...]]:
+    ob = OutboxMessage.__table__
+    async with db.uow(readonly=True) as uow:
+        rows = await uow.conn.execute(
+            select(ob.c.platform, ob.c.chat_id, ob.c.kind, ob.c.payload, ob.c.dedupe_key)
+            .add_columns(ob.c.status, ob.c.attempts, ob.c.due_at, ob.c.created_at)
+            .order_by(ob.c.chat_id)
+        )
+        return [tuple(r) for r in rows]
+
+
+async def _payment(db: Database, payment_id: str) -> tuple[Any, ...]:
+    pay = Payment.__table__
+    async with db.uow(readonly=True) as uow:
+        row = (
+            await uow.conn.execute(
+                select(pay.c.status, pay.c.gateway_ref, pay.c.finished_at).where(
+                    pay.c.id == payment_id
+                )
+            )
+        ).one()
+    return tuple(row)
+
+
+async def test_r28_a_paid_callback_stays_within_its_statement_budget(
+    world: World, pay: Pay
+) -> None:
+    world.db.session_cache.ttl = 3600
+    reg = await world.candidate()
+    await bind(world, reg, 7001)
+    e = await register(world, reg)
+    got = await link(world, reg, e.id, pay.gateway)
+    async with counting_on(world.db) as statements:
+        await press(got.url, "pay")
+    assert (await entry(world.db, e.id)).status == "paid"
+    budget = CALLBACK_BUDGET[0 if world.db.is_sqlite else 1]
+    assert len(statements) <= budget, statements
+    if not world.db.is_sqlite:
+        assert len(transaction_control(statements)) == 2, statements  # one transaction
+    body = _callback(got.payment_id, got.amount_fen)
+    async with counting_on(world.db) as statements:
+        status, answer = await _post(pay.callback_url, body, _headers(world, body))
+    assert status == 200 and answer["result"] == "unchanged"
+    assert len(statements) <= UNCHANGED_BUDGET[0 if world.db.is_sqlite else 1], statements
+
+
+async def test_r26_r28_a_paid_callback_writes_the_same_on_both_databases(
+    world: World, pay: Pay
+) -> None:
+    reg = await world.candidate()
+    await bind(world, reg, 7003)
+    await bind(world, reg, 7002)  # two chats of one account: a notice each
+    e = await register(world, reg)
+    got = await link(world, reg, e.id, pay.gateway)
+    since = await _last_audit(world.db)
+    now = world.clock.now()
+    body = _callback(got.payment_id, got.amount_fen)
+    status, answer = await _post(pay.callback_url, body, _headers(world, body))
+    assert status == 200 and answer == {"ok": True, "result": "paid"}
+    paid = await entry(world.db, e.id)
+    assert (paid.status, paid.paid_at) == ("paid", now)
+    assert await _payment(world.db, got.payment_id) == ("paid", "G7", now)
+    actor = "gateway:sandbox"
+    assert await _trail(world.db, since) == [
+        (actor, "pay", "entry", str(e.id), {"status": "unpaid"},
+         {"status": "paid", "paid_at": now.isoformat()}),
+        (actor, "finish", "payment", got.payment_id, {"status": "pending"},
+         {"status": "paid", "finished_at": now.isoformat(), "gateway_ref": "G7"}),
+    ]  # fmt: skip
+    payload = {
+        "entry_id": e.id,
+        "subject": "CET4",
+        "campus_id": e.campus_id,
+        "amount_fen": got.amount_fen,
+    }
+    assert await _notices(world.db) == [
+        ("telegram", chat, "payment-paid", payload, f"pay:{got.payment_id}:telegram:{chat}",
+         "pending", 0, now, now)
+        for chat in (7002, 7003)
+    ]  # fmt: skip
+    # A second callback (a fresh nonce) changes nothing, writes nothing; a replay is refused.
+    since = await _last_audit(world.db)
+    headers = _headers(world, body)
+    status, answer = await _post(pay.callback_url, body, headers)
+    assert status == 200 and answer["result"] == "unchanged"
+    status, answer = await _post(pay.callback_url, body, headers)
+    assert status == 400 and answer["error"]["reason"] == "replay"
+    assert await entry(world.db, e.id) == paid
+    assert await _trail(world.db, since) == []
+    assert len(await _notices(world.db)) == 2
+
+
+async def test_r28_refused_callbacks_write_nothing_on_both_databases(
+    world: World, pay: Pay
+) -> None:
+    reg = await world.candidate()
+    await bind(world, reg, 7004)
+    e = await register(world, reg)
+    got = await link(world, reg, e.id, pay.gateway)
+    since = await _last_audit(world.db)
+    wrong = _callback(got.payment_id, got.amount_fen + 1)
+    status, answer = await _post(pay.callback_url, wrong, _headers(world, wrong))
+    assert status == 400 and answer["error"]["reason"] == "amount"
+    unknown = _callback("P" + "1" * 32, got.amount_fen)
+    status, answer = await _post(pay.callback_url, unknown, _headers(world, unknown))
+    assert status == 400 and answer["error"]["reason"] == "unknown-payment"
+    # Still pending at the gateway: accepted, nothing changes.
+    waiting = _callback(got.payment_id, got.amount_fen, "pending")
+    status, answer = await _post(pay.callback_url, waiting, _headers(world, waiting))
+    assert status == 200 and answer["result"] == "unchanged"
+    # A failure finishes the payment, with its audit row, and tells no one.
+    now = world.clock.now()
+    failed = _callback(got.payment_id, got.amount_fen, "failed")
+    status, answer = await _post(pay.callback_url, failed, _headers(world, failed))
+    assert status == 200 and answer["result"] == "failed"
+    assert (await entry(world.db, e.id)).status == "unpaid"
+    assert await _payment(world.db, got.payment_id) == ("failed", "G7", now)
+    assert await _trail(world.db, since) == [
+        ("gateway:sandbox", "finish", "payment", got.payment_id, {"status": "pending"},
+         {"status": "failed", "finished_at": now.isoformat(), "gateway_ref": "G7"}),
+    ]  # fmt: skip
+    assert await _notices(world.db) == []
+
+
+async def test_r30_a_callback_that_waited_for_the_lock_sees_the_entry_cancelled_meanwhile(
+    world: World, pay: Pay
+) -> None:
+    # On PostgreSQL the callback reads the payment and the entry in the statement that
+    # locks the registration, whose snapshot predates its wait for the lock: what the
+    # holder commits meanwhile must still be seen (storage/repos/payments.py).
+    reg = await world.candidate()
+    await bind(world, reg, 7005)
+    e = await register(world, reg)
+    got = await link(world, reg, e.id, pay.gateway)
+    body = _callback(got.payment_id, got.amount_fen)
+    headers = _headers(world, body)
+    async with world.db.uow() as holder:
+        await entries.cancel_entry(holder, world.clock, registration_id=reg.id, entry_id=e.id)
+        late = asyncio.create_task(_post(pay.callback_url, body, headers))
+        await world.waiting_for_the_registration("callback")
+        await holder.commit()
+    status, answer = await late
+    # The entry was cancelled: the money goes back (R30), the candidate is told.
+    assert status == 200 and answer["result"] == "refund"
+    assert (await entry(world.db, e.id)).status == "cancelled"
+    assert (await _payment(world.db, got.payment_id))[0] == "refund"
+    assert [n[2] for n in await _notices(world.db)] == ["payment-refund"]
+
+
+async def test_r30_a_late_callback_restores_the_entry_on_both_databases(
+    world: World, pay: Pay
+) -> None:
+    from registration import expiry
+
+    reg = await world.candidate()
+    await bind(world, reg, 7006)
+    e = await register(world, reg)
+    got = await link(world, reg, e.id, pay.gateway)
+    async with aiohttp.ClientSession() as http, http.get(got.url) as resp:
+        assert resp.status == 200  # the sandbox learns the payment
+    world.clock.advance(timedelta(hours=24, minutes=1))
+    async with world.db.uow() as uow:
+        await expiry.expire_due(uow, world.clock, gateway=pay.gateway)
+        await uow.commit()
+    assert (await entry(world.db, e.id)).status == "expired"
+    body = _callback(got.payment_id, got.amount_fen)
+    status, answer = await _post(pay.callback_url, body, _headers(world, body))
+    assert status == 200 and answer["result"] == "restored"
+    assert (await entry(world.db, e.id)).status == "paid"
+    assert (await _payment(world.db, got.payment_id))[0] == "paid"
+    kinds = [n[2] for n in await _notices(world.db)]
+    assert kinds == ["entry-expired", "payment-restored"]
+    async with world.db.uow(readonly=True) as uow:
+        again = await uow.registrations.get(reg.id)
+    assert again is not None and again.status == "active"
