@@ -8,6 +8,19 @@ import pytest
 from storage.db import Database
 
 
+def _counting_connections(db: Database) -> list[int]:
+    """[the server connections `db`'s engine has opened since], kept up to date."""
+    from sqlalchemy import event
+
+    opened = [0]
+
+    def count(*_args: object) -> None:
+        opened[0] += 1
+
+    event.listen(db.engine.sync_engine, "connect", count)
+    return opened
+
+
 async def test_unit_of_work_commits_once_and_rolls_back_otherwise(db: Database) -> None:
     now = datetime(2026, 11, 25, tzinfo=UTC)
     async with db.uow() as uow:
@@ -153,16 +166,8 @@ async def test_a_burst_beyond_the_pool_waits_for_connections_instead_of_opening_
     a server connection (a backend fork) per unit of work beyond the pool."""
     import asyncio
 
-    from sqlalchemy import event
-
     db = Database(pg_url, pool_size=5)
-    opened = 0
-
-    def count(*_args: object) -> None:
-        nonlocal opened
-        opened += 1
-
-    event.listen(db.engine.sync_engine, "connect", count)
+    opened = _counting_connections(db)
     try:
 
         async def one(i: int) -> None:
@@ -175,7 +180,7 @@ async def test_a_burst_beyond_the_pool_waits_for_connections_instead_of_opening_
             await asyncio.gather(*(one(i) for i in range(40)))
     finally:
         await db.dispose()
-    assert opened == 5, opened
+    assert opened == [5], opened
 
 
 async def test_sqlite_units_of_work_reuse_one_connection_and_leave_no_transaction_behind(
@@ -258,19 +263,13 @@ async def test_warm_up_opens_the_whole_pool_before_the_first_unit_of_work(pg_url
     server counts), so a burst of units of work right after opens none."""
     import asyncio
 
-    from sqlalchemy import event, text
+    from sqlalchemy import text
 
     db = Database(pg_url, pool_size=6)
-    opened = 0
-
-    def count(*_args: object) -> None:
-        nonlocal opened
-        opened += 1
-
-    event.listen(db.engine.sync_engine, "connect", count)
+    opened = _counting_connections(db)
     try:
         assert await db.warm_up() == 6
-        assert opened == 6
+        assert opened == [6]
         async with db.uow(readonly=True) as uow:
             backends = (
                 await uow.conn.execute(
@@ -288,7 +287,7 @@ async def test_warm_up_opens_the_whole_pool_before_the_first_unit_of_work(pg_url
                 await asyncio.sleep(0.01)
 
         await asyncio.gather(*(one(i) for i in range(12)))
-        assert opened == 6, opened
+        assert opened == [6], opened
     finally:
         await db.dispose()
 

@@ -31,7 +31,8 @@ CV = table(Conversation)
 ER = table(EntryReminder)
 EN = table(Entry)
 
-_NEW_COLUMNS = (
+# The columns of a new outbox row (also written by the payment callback's notice).
+NEW_COLUMNS = (
     "platform",
     "chat_id",
     "kind",
@@ -75,7 +76,7 @@ _FINISH_SENT_PG = (
 # A message whose dedupe_key was queued before is skipped by the INSERT itself, without a
 # savepoint around it (issue 17: the worker's payment callbacks queue one each).
 _ADD_ONCE = insert_or_skip(
-    OB, {c: bindparam(f"b_{c}") for c in _NEW_COLUMNS}, [OB.c.id], index_elements=["dedupe_key"]
+    OB, {c: bindparam(f"b_{c}") for c in NEW_COLUMNS}, [OB.c.id], index_elements=["dedupe_key"]
 )
 
 

@@ -33,6 +33,7 @@ from storage.errors import Conflict
 from storage.models import ChatBinding, Entry, OutboxMessage, Payment, PaymentNonce, Registration
 from storage.repos.audit import AU, without
 from storage.repos.base import Repository, insert_or_skip, status_is, table, to_dto
+from storage.repos.outbox import NEW_COLUMNS
 from storage.repos.registrations import (
     _ENTRY,
     _IS_ACTIVE_REG,
@@ -245,22 +246,11 @@ _CB_FINISHED = (
     .cte("finished")
 )
 _CB_FINISH_AUDIT = _audit_from(_CB_FINISHED, "ap_", after=_CB_ENTRY_AUDIT).cte("finish_audit")
-_CB_NOTICE_COLUMNS = (
-    "platform",
-    "chat_id",
-    "kind",
-    "payload",
-    "status",
-    "due_at",
-    "attempts",
-    "created_at",
-    "dedupe_key",
-)
 _CB_NOW = bindparam("b_now", type_=OB.c.created_at.type)
 _CB_NOTICE = (
     pg_insert(OB)
     .from_select(
-        list(_CB_NOTICE_COLUMNS),
+        list(NEW_COLUMNS),
         select(
             BIND.c.platform,
             BIND.c.chat_user_id,
