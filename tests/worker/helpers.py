@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import aiohttp
@@ -73,3 +74,26 @@ async def bind(world: World, reg: RegistrationDTO, chat_user_id: int) -> None:
     async with world.db.uow() as uow:
         await uow.accounts.bind("telegram", chat_user_id, reg.account_id, world.clock.now())
         await uow.commit()
+
+
+async def paying(
+    world: World, gateway: Gateway, chat_user_id: int
+) -> tuple[RegistrationDTO, EntryDTO, Any]:
+    """A candidate bound to a chat, with one entry booked and its payment link."""
+    reg = await world.candidate()
+    await bind(world, reg, chat_user_id)
+    e = await register(world, reg)
+    return reg, e, await link(world, reg, e.id, gateway)
+
+
+def callback_body(payment_id: str, amount: int, status: str = "paid", ref: str = "X") -> bytes:
+    """A gateway callback's body (to be signed by the test)."""
+    return json.dumps(
+        {"payment_id": payment_id, "status": status, "amount_fen": amount, "gateway_ref": ref}
+    ).encode()
+
+
+async def post_json(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, Any]:
+    async with aiohttp.ClientSession() as http:
+        async with http.post(url, data=body, headers=headers) as resp:
+            return resp.status, await resp.json()

@@ -5,7 +5,6 @@ for the registration's lock (on PostgreSQL its reads fold into the lock's statem
 from __future__ import annotations
 
 import asyncio
-import json
 import secrets
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,7 +18,16 @@ from storage.models import AuditRecord, OutboxMessage, Payment
 from tests.conversation.test_statement_budget import counting_on, transaction_control
 from tests.rules.conftest import World
 from tests.worker.conftest import SECRET, Pay
-from tests.worker.helpers import bind, entry, link, press, register
+from tests.worker.helpers import (
+    bind,
+    callback_body,
+    entry,
+    link,
+    paying,
+    post_json,
+    press,
+    register,
+)
 
 # (SQLite, PostgreSQL), transaction control included. Measured before the fold: 14 and 15
 # (PostgreSQL: BEGIN, the nonce, the payment twice, the entry twice, the lock, the
@@ -30,18 +38,6 @@ CALLBACK_BUDGET = (14, 4)
 # A second callback of a settled payment (a fresh nonce): BEGIN, the nonce with the
 # payment, COMMIT on PostgreSQL.
 UNCHANGED_BUDGET = (6, 3)
-
-
-async def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, Any]:
-    async with aiohttp.ClientSession() as http:
-        async with http.post(url, data=body, headers=headers) as resp:
-            return resp.status, await resp.json()
-
-
-def _callback(payment_id: str, amount: int, status: str = "paid") -> bytes:
-    return json.dumps(
-        {"payment_id": payment_id, "status": status, "amount_fen": amount, "gateway_ref": "G7"}
-    ).encode()
 
 
 def _headers(world: World, body: bytes) -> dict[str, str]:
@@ -106,14 +102,15 @@ async def _payment(db: Database, payment_id: str) -> tuple[Any, ...]:
     return tuple(row)
 
 
+def callback_body_g7(payment_id: str, amount: int, status: str = "paid") -> bytes:
+    return callback_body(payment_id, amount, status, ref="G7")
+
+
 async def test_r28_a_paid_callback_stays_within_its_statement_budget(
     world: World, pay: Pay
 ) -> None:
     world.db.session_cache.ttl = 3600
-    reg = await world.candidate()
-    await bind(world, reg, 7001)
-    e = await register(world, reg)
-    got = await link(world, reg, e.id, pay.gateway)
+    _reg, e, got = await paying(world, pay.gateway, 7001)
     async with counting_on(world.db) as statements:
         await press(got.url, "pay")
     assert (await entry(world.db, e.id)).status == "paid"
@@ -121,9 +118,9 @@ async def test_r28_a_paid_callback_stays_within_its_statement_budget(
     assert len(statements) <= budget, statements
     if not world.db.is_sqlite:
         assert len(transaction_control(statements)) == 2, statements  # one transaction
-    body = _callback(got.payment_id, got.amount_fen)
+    body = callback_body_g7(got.payment_id, got.amount_fen)
     async with counting_on(world.db) as statements:
-        status, answer = await _post(pay.callback_url, body, _headers(world, body))
+        status, answer = await post_json(pay.callback_url, body, _headers(world, body))
     assert status == 200 and answer["result"] == "unchanged"
     assert len(statements) <= UNCHANGED_BUDGET[0 if world.db.is_sqlite else 1], statements
 
@@ -138,8 +135,8 @@ async def test_r26_r28_a_paid_callback_writes_the_same_on_both_databases(
     got = await link(world, reg, e.id, pay.gateway)
     since = await _last_audit(world.db)
     now = world.clock.now()
-    body = _callback(got.payment_id, got.amount_fen)
-    status, answer = await _post(pay.callback_url, body, _headers(world, body))
+    body = callback_body_g7(got.payment_id, got.amount_fen)
+    status, answer = await post_json(pay.callback_url, body, _headers(world, body))
     assert status == 200 and answer == {"ok": True, "result": "paid"}
     paid = await entry(world.db, e.id)
     assert (paid.status, paid.paid_at) == ("paid", now)
@@ -165,9 +162,9 @@ async def test_r26_r28_a_paid_callback_writes_the_same_on_both_databases(
     # A second callback (a fresh nonce) changes nothing, writes nothing; a replay is refused.
     since = await _last_audit(world.db)
     headers = _headers(world, body)
-    status, answer = await _post(pay.callback_url, body, headers)
+    status, answer = await post_json(pay.callback_url, body, headers)
     assert status == 200 and answer["result"] == "unchanged"
-    status, answer = await _post(pay.callback_url, body, headers)
+    status, answer = await post_json(pay.callback_url, body, headers)
     assert status == 400 and answer["error"]["reason"] == "replay"
     assert await entry(world.db, e.id) == paid
     assert await _trail(world.db, since) == []
@@ -177,25 +174,22 @@ async def test_r26_r28_a_paid_callback_writes_the_same_on_both_databases(
 async def test_r28_refused_callbacks_write_nothing_on_both_databases(
     world: World, pay: Pay
 ) -> None:
-    reg = await world.candidate()
-    await bind(world, reg, 7004)
-    e = await register(world, reg)
-    got = await link(world, reg, e.id, pay.gateway)
+    _reg, e, got = await paying(world, pay.gateway, 7004)
     since = await _last_audit(world.db)
-    wrong = _callback(got.payment_id, got.amount_fen + 1)
-    status, answer = await _post(pay.callback_url, wrong, _headers(world, wrong))
+    wrong = callback_body_g7(got.payment_id, got.amount_fen + 1)
+    status, answer = await post_json(pay.callback_url, wrong, _headers(world, wrong))
     assert status == 400 and answer["error"]["reason"] == "amount"
-    unknown = _callback("P" + "1" * 32, got.amount_fen)
-    status, answer = await _post(pay.callback_url, unknown, _headers(world, unknown))
+    unknown = callback_body_g7("P" + "1" * 32, got.amount_fen)
+    status, answer = await post_json(pay.callback_url, unknown, _headers(world, unknown))
     assert status == 400 and answer["error"]["reason"] == "unknown-payment"
     # Still pending at the gateway: accepted, nothing changes.
-    waiting = _callback(got.payment_id, got.amount_fen, "pending")
-    status, answer = await _post(pay.callback_url, waiting, _headers(world, waiting))
+    waiting = callback_body_g7(got.payment_id, got.amount_fen, "pending")
+    status, answer = await post_json(pay.callback_url, waiting, _headers(world, waiting))
     assert status == 200 and answer["result"] == "unchanged"
     # A failure finishes the payment, with its audit row, and tells no one.
     now = world.clock.now()
-    failed = _callback(got.payment_id, got.amount_fen, "failed")
-    status, answer = await _post(pay.callback_url, failed, _headers(world, failed))
+    failed = callback_body_g7(got.payment_id, got.amount_fen, "failed")
+    status, answer = await post_json(pay.callback_url, failed, _headers(world, failed))
     assert status == 200 and answer["result"] == "failed"
     assert (await entry(world.db, e.id)).status == "unpaid"
     assert await _payment(world.db, got.payment_id) == ("failed", "G7", now)
@@ -212,15 +206,12 @@ async def test_r30_a_callback_that_waited_for_the_lock_sees_the_entry_cancelled_
     # On PostgreSQL the callback reads the payment and the entry in the statement that
     # locks the registration, whose snapshot predates its wait for the lock: what the
     # holder commits meanwhile must still be seen (storage/repos/payments.py).
-    reg = await world.candidate()
-    await bind(world, reg, 7005)
-    e = await register(world, reg)
-    got = await link(world, reg, e.id, pay.gateway)
-    body = _callback(got.payment_id, got.amount_fen)
+    reg, e, got = await paying(world, pay.gateway, 7005)
+    body = callback_body_g7(got.payment_id, got.amount_fen)
     headers = _headers(world, body)
     async with world.db.uow() as holder:
         await entries.cancel_entry(holder, world.clock, registration_id=reg.id, entry_id=e.id)
-        late = asyncio.create_task(_post(pay.callback_url, body, headers))
+        late = asyncio.create_task(post_json(pay.callback_url, body, headers))
         await world.waiting_for_the_registration("callback")
         await holder.commit()
     status, answer = await late
@@ -236,10 +227,7 @@ async def test_r30_a_late_callback_restores_the_entry_on_both_databases(
 ) -> None:
     from registration import expiry
 
-    reg = await world.candidate()
-    await bind(world, reg, 7006)
-    e = await register(world, reg)
-    got = await link(world, reg, e.id, pay.gateway)
+    reg, e, got = await paying(world, pay.gateway, 7006)
     async with aiohttp.ClientSession() as http, http.get(got.url) as resp:
         assert resp.status == 200  # the sandbox learns the payment
     world.clock.advance(timedelta(hours=24, minutes=1))
@@ -247,8 +235,8 @@ async def test_r30_a_late_callback_restores_the_entry_on_both_databases(
         await expiry.expire_due(uow, world.clock, gateway=pay.gateway)
         await uow.commit()
     assert (await entry(world.db, e.id)).status == "expired"
-    body = _callback(got.payment_id, got.amount_fen)
-    status, answer = await _post(pay.callback_url, body, _headers(world, body))
+    body = callback_body_g7(got.payment_id, got.amount_fen)
+    status, answer = await post_json(pay.callback_url, body, _headers(world, body))
     assert status == 200 and answer["result"] == "restored"
     assert (await entry(world.db, e.id)).status == "paid"
     assert (await _payment(world.db, got.payment_id))[0] == "paid"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import secrets
 from datetime import timedelta
 
@@ -16,7 +15,16 @@ from registration.gateways.sandbox import signed_headers
 from storage.db import Database
 from tests.rules.conftest import World
 from tests.worker.conftest import SECRET, Pay
-from tests.worker.helpers import bind, entry, link, outbox_kinds, press, register
+from tests.worker.helpers import (
+    callback_body,
+    entry,
+    link,
+    outbox_kinds,
+    paying,
+    post_json,
+    press,
+    register,
+)
 
 
 async def test_r29_same_link_while_pending_then_paid_by_callback(world: World, pay: Pay) -> None:
@@ -94,48 +102,33 @@ async def test_r29_lost_callback_is_repaired_by_update(world: World, pay: Pay) -
     assert again.status == "paid" and again.paid_at == updated.paid_at
 
 
-async def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, dict]:
-    async with aiohttp.ClientSession() as http:
-        async with http.post(url, data=body, headers=headers) as resp:
-            return resp.status, await resp.json()
-
-
-def _callback(payment_id: str, amount: int, status: str = "paid") -> bytes:
-    return json.dumps(
-        {"payment_id": payment_id, "status": status, "amount_fen": amount, "gateway_ref": "X"}
-    ).encode()
-
-
 async def test_r28_forged_stale_and_replayed_callbacks_change_nothing(
     world: World, pay: Pay
 ) -> None:
-    reg = await world.candidate()
-    await bind(world, reg, 5003)
-    e = await register(world, reg)
-    got = await link(world, reg, e.id, pay.gateway)
-    body = _callback(got.payment_id, got.amount_fen)
+    _reg, e, got = await paying(world, pay.gateway, 5003)
+    body = callback_body(got.payment_id, got.amount_fen)
     now = world.clock.now()
     # Forged: signed with another secret.
     forged = signed_headers(b"not-the-secret", body, now, secrets.token_hex(16))
-    assert (await _post(pay.callback_url, body, forged))[0] == 400
+    assert (await post_json(pay.callback_url, body, forged))[0] == 400
     # Tampered: a valid signature over another body.
     good = signed_headers(SECRET.encode(), body, now, secrets.token_hex(16))
-    tampered = _callback(got.payment_id, 1)
-    assert (await _post(pay.callback_url, tampered, good))[0] == 400
+    tampered = callback_body(got.payment_id, 1)
+    assert (await post_json(pay.callback_url, tampered, good))[0] == 400
     # Stale: signed ten minutes ago.
     stale = signed_headers(SECRET.encode(), body, now - timedelta(minutes=10), "n" * 16)
-    assert (await _post(pay.callback_url, body, stale))[0] == 400
+    assert (await post_json(pay.callback_url, body, stale))[0] == 400
     assert (await entry(world.db, e.id)).status == "unpaid"
     # The genuine one is applied once; its replay is refused.
-    status, answer = await _post(pay.callback_url, body, good)
+    status, answer = await post_json(pay.callback_url, body, good)
     assert status == 200 and answer["result"] == "paid"
     paid = await entry(world.db, e.id)
     assert paid.status == "paid"
-    status, answer = await _post(pay.callback_url, body, good)
+    status, answer = await post_json(pay.callback_url, body, good)
     assert status == 400 and answer["error"]["reason"] == "replay"
     # The same payment once more with a fresh nonce: accepted, changes nothing.
     fresh = signed_headers(SECRET.encode(), body, now, secrets.token_hex(16))
-    status, answer = await _post(pay.callback_url, body, fresh)
+    status, answer = await post_json(pay.callback_url, body, fresh)
     assert status == 200 and answer["result"] == "unchanged"
     assert await entry(world.db, e.id) == paid
     assert (await outbox_kinds(world.db)).count("payment-paid") == 1
@@ -143,7 +136,7 @@ async def test_r28_forged_stale_and_replayed_callbacks_change_nothing(
 
 async def test_r28_callback_for_unknown_payment_is_refused(world: World, pay: Pay) -> None:
     async with world.db.uow() as uow:
-        body = _callback("P" + "0" * 32, 3000)
+        body = callback_body("P" + "0" * 32, 3000)
         headers = signed_headers(SECRET.encode(), body, world.clock.now(), secrets.token_hex(16))
         with pytest.raises(CallbackRefused):
             await payments.apply_callback(
@@ -160,10 +153,7 @@ async def _expire(db: Database, world: World, gateway: object = None) -> None:
 
 
 async def test_r30_late_payment_is_restored_when_a_seat_is_free(world: World, pay: Pay) -> None:
-    reg = await world.candidate()
-    await bind(world, reg, 5001)
-    e = await register(world, reg)
-    got = await link(world, reg, e.id, pay.gateway)
+    reg, e, got = await paying(world, pay.gateway, 5001)
     async with aiohttp.ClientSession() as http, http.get(got.url) as resp:
         assert resp.status == 200  # the page is open; the candidate is slow
     world.clock.advance(timedelta(hours=24, minutes=1))
@@ -181,10 +171,7 @@ async def test_r30_late_payment_is_restored_when_a_seat_is_free(world: World, pa
 
 async def test_r30_late_payment_is_refunded_when_full(world: World, pay: Pay) -> None:
     await world.set_capacity("BSU-HD", "CET4", 1)
-    reg = await world.candidate()
-    await bind(world, reg, 5002)
-    e = await register(world, reg)
-    got = await link(world, reg, e.id, pay.gateway)
+    _reg, e, got = await paying(world, pay.gateway, 5002)
     async with aiohttp.ClientSession() as http, http.get(got.url) as resp:
         assert resp.status == 200
     world.clock.advance(timedelta(hours=24, minutes=1))
