@@ -48,7 +48,7 @@ format: setup
 
 test: setup services lint
 	CETBOT_TEST_PG=$${CETBOT_TEST_PG:-postgresql+asyncpg://postgres@127.0.0.1:5432/test} \
-		$(BIN)/python -m pytest -q -p no:cacheprovider
+		$(BIN)/python -m pytest -q -rs -p no:cacheprovider
 
 bench: setup services
 	$(BIN)/python bench/bookings.py
