@@ -332,7 +332,7 @@ class Conversations:
         conv = peek.conversation
         if conv is None or peek.row_version is None or _replay_due(conv, now):
             return None
-        found = (session_id, peek.snapshot) if session_id and peek.snapshot else None
+        found = _preloaded(session_id, peek.snapshot)
         try:
             actions, saved, keep = await self._step(uow, event, conv, [], found)
         except WriteRefused:
@@ -415,7 +415,7 @@ class Conversations:
         # A reply kept by an earlier update and not confirmed sent in time (its process
         # died): it goes out first, kept again with this update's until both are out.
         replayed = load_actions(conv.reply or []) if _replay_due(conv, now) else []
-        found = (session_id, started.snapshot) if session_id and started.snapshot else None
+        found = _preloaded(session_id, started.snapshot)
         actions, saved, keep = await self._step(
             uow, event, conv, replayed, found, savepoints=savepoints
         )
@@ -789,6 +789,13 @@ def _write_key(event: Event, state: str) -> tuple[str, EventKind, str | None]:
         cb = callbacks.decode(event.payload)
         return state, event.kind, cb.action if cb is not None else None
     return state, event.kind, event.command if event.kind is EventKind.COMMAND else None
+
+
+def _preloaded(
+    session_id: int | None, snapshot: CandidateSnapshot | None
+) -> tuple[int, CandidateSnapshot] | None:
+    """The snapshot read with the conversation, for `Ctx`: keyed by its session."""
+    return (session_id, snapshot) if session_id and snapshot else None
 
 
 def _replay_due(conv: ConversationDTO, now: datetime) -> bool:

@@ -290,6 +290,22 @@ class ConversationRepository(Repository):
                     raise NoResultFound("the conversation row created meanwhile is gone")
         return _conversation(row)
 
+    async def _with_snapshot(
+        self, alone: Any, with_snapshot: Any, params: dict[str, Any], session_id: int | None
+    ) -> tuple[CandidateSnapshot | None, Any]:
+        """PostgreSQL: the conversation's row read by `alone`, or (`session_id` given) by
+        `with_snapshot`, which reads the candidate's snapshot in that session too."""
+        if session_id is None:
+            row = await direct.first(self.conn, alone, params)
+            found = None
+        else:
+            rows = await direct.rows(
+                self.conn, with_snapshot, {**params, "b_session_id": session_id}
+            )
+            found, row = snapshot.split(rows)
+        assert row is not None
+        return found, row
+
     async def start_update(
         self,
         updates_key: str,
@@ -319,14 +335,9 @@ class ConversationRepository(Repository):
             "b_updates_key": updates_key,
             "b_update_id": update_id,
         }
-        found: CandidateSnapshot | None = None
-        if session_id is None:
-            row = await direct.first(self.conn, _START_UPDATE_PG, params)
-        else:
-            params["b_session_id"] = session_id
-            rows = await direct.rows(self.conn, _START_UPDATE_WITH_SNAPSHOT_PG, params)
-            found, row = snapshot.split(rows)
-        assert row is not None
+        found, row = await self._with_snapshot(
+            _START_UPDATE_PG, _START_UPDATE_WITH_SNAPSHOT_PG, params, session_id
+        )
         if not row.fresh:
             return None
         if row.platform is None:  # no row locked: a new user (or one that changed meanwhile)
@@ -352,15 +363,7 @@ class ConversationRepository(Repository):
             "b_updates_key": updates_key,
             "b_update_id": update_id,
         }
-        found: CandidateSnapshot | None = None
-        if session_id is None:
-            row = await direct.first(self.conn, _PEEK_PG, params)
-        else:
-            params["b_session_id"] = session_id
-            found, row = snapshot.split(
-                await direct.rows(self.conn, _PEEK_WITH_SNAPSHOT_PG, params)
-            )
-        assert row is not None
+        found, row = await self._with_snapshot(_PEEK_PG, _PEEK_WITH_SNAPSHOT_PG, params, session_id)
         if row.platform is None:
             return Peek(None, None, bool(row.processed))
         return Peek(_conversation(row), row.row_version, bool(row.processed), found)
