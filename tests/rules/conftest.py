@@ -46,20 +46,26 @@ class World:
                 assert lock is not None
                 if getattr(lock, "_waiters", None):
                     return
-            else:
-                async with self.db.engine.connect() as conn:
-                    waiting = await conn.execute(
-                        text(
-                            "SELECT count(*) FROM pg_stat_activity WHERE datname ="
-                            " current_database() AND wait_event_type = 'Lock'"
-                            " AND (query LIKE '%UPDATE registrations%'"
-                            " OR query LIKE '%FROM registrations%FOR NO KEY UPDATE%')"
-                        )
-                    )
-                    if waiting.scalar_one():
-                        return
+            elif await self.pg_lock_waiters(
+                "%UPDATE registrations%", "%FROM registrations%FOR NO KEY UPDATE%"
+            ):
+                return
             await asyncio.sleep(0.01)
         raise AssertionError(f"the {who} never waited for the registration")
+
+    async def pg_lock_waiters(self, *queries: str) -> int:
+        """PostgreSQL: the sessions of this database waiting for a lock while running a
+        statement LIKE one of `queries`."""
+        like = " OR ".join(f"query LIKE :q{i}" for i in range(len(queries)))
+        async with self.db.engine.connect() as conn:
+            waiting = await conn.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname ="
+                    f" current_database() AND wait_event_type = 'Lock' AND ({like})"
+                ),
+                {f"q{i}": q for i, q in enumerate(queries)},
+            )
+            return int(waiting.scalar_one())
 
     async def record(
         self,

@@ -44,15 +44,7 @@ SEAT_ROW_LOCK = (
 
 
 async def _pg_lock_waiters(world: World) -> int:
-    async with world.db.engine.connect() as conn:
-        res = await conn.execute(
-            text(
-                "SELECT count(*) FROM pg_stat_activity"
-                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
-                " AND (query LIKE '%UPDATE campus_seats%' OR query LIKE '%advisory_xact%')"
-            )
-        )
-        return int(res.scalar_one())
+    return await world.pg_lock_waiters("%UPDATE campus_seats%", "%advisory_xact%")
 
 
 async def _queued(world: World, crowd: Database, expected: int) -> None:
