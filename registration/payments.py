@@ -264,16 +264,20 @@ async def _apply_callback_folded(
         account_id = opened.locked.account_id
         return outcome(await _settle_locked(uow, now, payment, entry, state, True, account_id))
     # The registration was not active (then locked as `settle` does: perhaps no row), or
-    # someone changed it while this waited for the lock: read again, after the lock.
+    # someone changed it while this waited for the lock: read again, after the lock (the
+    # folded settle then bumps the version, as it does above).
+    account: int | None = None
     if opened.locked is None:
         await uow.registrations.lock(entry.registration_id)
+    else:
+        account = opened.locked.account_id
     current = await uow.payments.get(payment.id)
     assert current is not None
     if current.status != "pending":
         return outcome("unchanged")
     entry = await uow.entries.get(payment.entry_id)
     assert entry is not None
-    return outcome(await _settle_locked(uow, now, current, entry, state, True, None))
+    return outcome(await _settle_locked(uow, now, current, entry, state, True, account))
 
 
 async def settle(
@@ -309,9 +313,9 @@ async def _settle_locked(
     account_id: int | None,
 ) -> Settled:
     """`settle` once the registration is locked and `payment` is read pending. With the
-    account (the callback's folded path on PostgreSQL, which locked the registration):
-    the entry marked paid, the payment finished, their audit rows and the notice in one
-    statement (`PaymentRepository.settle_locked`)."""
+    account (the callback's folded path on PostgreSQL, whose lock wrote nothing): the
+    entry marked paid, the payment finished, their audit rows, the notice and the
+    registration's version bump in one statement (`PaymentRepository.settle_locked`)."""
     folded = account_id is not None
     if state.status == "failed":
         if folded:
@@ -319,6 +323,7 @@ async def _settle_locked(
                 payment.id,
                 "failed",
                 now,
+                registration_id=entry.registration_id,
                 gateway_ref=state.gateway_ref,
                 paid_entry_id=None,
                 notice=None,
@@ -355,6 +360,7 @@ async def _settle_locked(
             payment.id,
             final,
             now,
+            registration_id=entry.registration_id,
             gateway_ref=state.gateway_ref,
             paid_entry_id=entry.id if mark else None,
             notice=Notice(account_id, kind, payload, dedupe_key) if told else None,

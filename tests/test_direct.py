@@ -498,6 +498,48 @@ async def test_an_optimistic_save_applies_only_to_the_row_version_read(pg: Datab
     assert saved == (False, False)
 
 
+async def test_an_optimistic_save_creates_a_new_chats_row_only_if_there_is_none(
+    pg: Database,
+) -> None:
+    # A new chat's first update (issue 17): the optimistic save creates the row that
+    # `lock_or_create` would have, with the step's state, unless someone created it first.
+    async with pg.uow() as uow:
+        made = await uow.conversations.lock_or_create("telegram", 44, 44, NOW)
+        assert made == uow.conversations.new("telegram", 44, 44)
+        await uow.commit()
+
+    async def save(user: int, update_id: int) -> tuple[bool, bool]:
+        async with pg.uow(optimistic=True) as uow:
+            peek = await uow.conversations.peek("telegram:1", update_id, "telegram", user, user)
+            assert peek.conversation is None and peek.row_version is None
+            assert not peek.processed
+            moved = replace(uow.conversations.new("telegram", user, user), state="menu")
+            if user == 45:  # another update of the chat creates the row in between
+                async with pg.uow() as other:
+                    await other.conversations.lock_or_create("telegram", 45, 45, NOW)
+                    await other.commit()
+            if user == 47:  # the same update recorded in between (another delivery)
+                async with pg.uow() as other:
+                    assert await other.conversations.mark_processed("telegram:1", 70, NOW)
+                    await other.commit()
+            return await uow.finish_optimistic(
+                lambda: uow.conversations.save_unchanged(moved, None, "telegram:1", update_id, NOW)
+            )
+
+    assert await save(45, 50) == (False, False)  # nothing written, the id not recorded
+    assert await save(46, 60) == (True, True)
+    assert await save(47, 70) == (False, False)
+    async with pg.uow(readonly=True) as uow:
+        assert (await uow.conversations.get("telegram", 45, 45)) == uow.conversations.new(
+            "telegram", 45, 45
+        )
+        created = await uow.conversations.get("telegram", 46, 46)
+        assert created is not None and created.state == "menu"
+        assert await uow.conversations.get("telegram", 47, 47) is None
+        assert not await uow.conversations.mark_processed("telegram:1", 60, NOW)  # recorded
+        assert await uow.conversations.mark_processed("telegram:1", 50, NOW)  # was not
+
+
 async def test_sqlite_has_no_optimistic_units(lite: Database) -> None:
     assert not lite.optimistic
     with pytest.raises(ValueError):

@@ -315,8 +315,10 @@ class Conversations:
         * the other reads are what they would be in a transaction: at READ COMMITTED each
           statement of a transaction has its own snapshot too, and only the conversation
           row was locked, which the row version now stands for.
-        None: applied in a transaction instead (no conversation row yet, a kept reply due
-        for replay, or the row changed before the save)."""
+        * a new chat (no conversation row when read): the save creates the row only if
+          there is still none, so a concurrent creator makes it save nothing, as above.
+        None: applied in a transaction instead (a kept reply due for replay, or the row
+        changed, or was created, before the save)."""
         now = self.clock.now()
         session_id = self._foresee_snapshot(uow, event, now)
         peek = await uow.conversations.peek(
@@ -330,7 +332,11 @@ class Conversations:
         if peek.processed:
             return self._redelivered(event)
         conv = peek.conversation
-        if conv is None or peek.row_version is None or _replay_due(conv, now):
+        if conv is None:
+            # A new chat (its first update, usually /start): the row `lock_or_create` would
+            # make, created by the save only if there is still none (`save_unchanged`).
+            conv = uow.conversations.new(self.platform, event.user_id, event.chat_id)
+        elif peek.row_version is None or _replay_due(conv, now):
             return None
         found = _preloaded(session_id, peek.snapshot)
         try:

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Executable,
     Row,
     String,
     and_,
@@ -155,24 +156,58 @@ _SAVED = (
     .returning(literal(1).label("one"))
     .cte("saved")
 )
-_RECORDED_IF_SAVED = (
-    pg_insert(PU)
+
+
+def _recorded_if(saved: Any) -> Executable:
+    """The update id recorded only if `saved` (a CTE) wrote the row; both counts back."""
+    recorded = (
+        pg_insert(PU)
+        .from_select(
+            ["platform", "update_id", "processed_at"],
+            select(
+                bindparam("b_updates_key", type_=String),
+                bindparam("b_update_id", type_=BigInteger),
+                bindparam("b_now", type_=PU.c.processed_at.type),
+            ).where(exists(select(literal(1)).select_from(saved))),
+        )
+        .on_conflict_do_nothing()
+        .returning(literal(1).label("one"))
+        .cte("recorded_if_saved")
+    )
+    return select(
+        select(func.count()).select_from(saved).scalar_subquery().label("saved"),
+        select(func.count()).select_from(recorded).scalar_subquery().label("recorded"),
+    )
+
+
+_SAVE_UNCHANGED_PG = _recorded_if(_SAVED)
+# The same for a chat without a conversation row when it was read (a new chat's first
+# update, usually /start): the row created with the new state only if there is still none
+# (ON CONFLICT DO NOTHING: a concurrent creator, another update of the chat or the
+# transactional redo of this one, wins and this saves nothing) and the update id still
+# unrecorded. What the transactional path sent as BEGIN, the update id with the lock, the
+# lock again, the INSERT, the save and COMMIT (issue 17).
+_STATE_COLUMNS = ("state", "data", "locale", "menu_message_id", "version", "updated_at")
+_STATE_PARAMS = ("b_state", "b_data", "b_locale", "b_menu", "b_version", "b_now")
+_CREATED_AS_SAVED = (
+    pg_insert(CV)
     .from_select(
-        ["platform", "update_id", "processed_at"],
+        ["platform", "user_id", "chat_id", *_STATE_COLUMNS],
         select(
-            bindparam("b_updates_key", type_=String),
-            bindparam("b_update_id", type_=BigInteger),
-            bindparam("b_now", type_=PU.c.processed_at.type),
-        ).where(exists(select(literal(1)).select_from(_SAVED))),
+            bindparam("b_platform", type_=CV.c.platform.type),
+            bindparam("b_user_id", type_=CV.c.user_id.type),
+            bindparam("b_chat_id", type_=CV.c.chat_id.type),
+            *(
+                bindparam(p, type_=CV.c[c].type)
+                for c, p in zip(_STATE_COLUMNS, _STATE_PARAMS, strict=True)
+            ),
+        ).where(~_ALREADY),
     )
     .on_conflict_do_nothing()
     .returning(literal(1).label("one"))
-    .cte("recorded_if_saved")
+    .cte("saved")
 )
-_SAVE_UNCHANGED_PG = select(
-    select(func.count()).select_from(_SAVED).scalar_subquery().label("saved"),
-    select(func.count()).select_from(_RECORDED_IF_SAVED).scalar_subquery().label("recorded"),
-)
+_CREATE_UNCHANGED_PG = _recorded_if(_CREATED_AS_SAVED)
 
 
 # PostgreSQL, the two reads above fused with the candidate's snapshot (storage/repos/
@@ -271,6 +306,11 @@ class ConversationDTO:
 
 
 class ConversationRepository(Repository):
+    @staticmethod
+    def new(platform: str, user_id: int, chat_id: int) -> ConversationDTO:
+        """The conversation `lock_or_create` creates for a chat without one (`_NEW_VALUES`)."""
+        return ConversationDTO(platform, user_id, chat_id, "start", {}, None, None, 0)
+
     async def lock_or_create(
         self, platform: str, user_id: int, chat_id: int, now: datetime
     ) -> ConversationDTO:
@@ -371,7 +411,7 @@ class ConversationRepository(Repository):
     async def save_unchanged(
         self,
         conv: ConversationDTO,
-        row_version: str,
+        row_version: str | None,
         updates_key: str,
         update_id: int,
         now: datetime,
@@ -379,14 +419,19 @@ class ConversationRepository(Repository):
         """PostgreSQL, outside a transaction, one statement: `save` (a kept reply stays)
         only if the row is still at `row_version` (nobody wrote it since `peek`) and
         `update_id` is not recorded yet, and records `update_id` only if it saved.
-        (saved, recorded): nothing saved means nothing written at all."""
+        `row_version` None: `peek` found no row, and the row is created with the state only
+        if there is still none. (saved, recorded): nothing saved means nothing written."""
         params = {
             **_state_params(conv, now),
-            "b_row_version": row_version,
             "b_updates_key": updates_key,
             "b_update_id": update_id,
         }
-        row = await direct.first(self.conn, _SAVE_UNCHANGED_PG, params)
+        statement = _SAVE_UNCHANGED_PG
+        if row_version is None:
+            statement = _CREATE_UNCHANGED_PG
+        else:
+            params["b_row_version"] = row_version
+        row = await direct.first(self.conn, statement, params)
         assert row is not None
         return bool(row.saved), bool(row.recorded)
 

@@ -159,13 +159,15 @@ _CREATE_PENDING_AUDITED: Executable = (
 
 
 # PostgreSQL, a gateway's callback (R28-R30), first statement: the nonce remembered, the
-# payment and its entry read, and the entry's registration locked (`lock`: the version
-# bumped) when the nonce is new, the payment pending and the caller asks for it. As in
-# `_LOCK_ENTRY_PENDING`, the reads see the snapshot taken before the UPDATE may wait for
-# the row lock; `_unchanged` tells whether the registration changed meanwhile (every
-# change of its entries and payments goes through `lock`), and then the caller reads
-# again. One row always (a one-row base, the rest outer-joined): a replay is told from
-# an unknown payment. A payment not pending in the snapshot is finished for good.
+# payment and its entry read, and the entry's registration locked when the nonce is new,
+# the payment pending and the caller asks for it. The lock is the booking's and the pay
+# link's (registrations._LOCKED): a row lock that writes nothing, the version bump going
+# with the write (`_SETTLE_LOCKED`). As in `_LOCK_ENTRY_PENDING`, the reads see the
+# snapshot taken before the lock may wait for the row; `_unchanged` tells whether the
+# registration changed meanwhile (every change of its entries and payments bumps its
+# version), and then the caller reads again. One row always (a one-row base, the rest
+# outer-joined): a replay is told from an unknown payment. A payment not pending in the
+# snapshot is finished for good.
 _CB_NONCE = _REMEMBER_NONCE["postgresql"].cte("nonce")
 _CB_PAYMENT_ID = bindparam("b_payment_id", type_=PAY.c.id.type)
 _CB_PENDING = bindparam("b_from", type_=PAY.c.status.type)
@@ -178,15 +180,14 @@ _CB_PAYING_REGISTRATION = (
     .scalar_subquery()
 )
 _CB_LOCKED = (
-    update(REG)
+    select(REG)
     .where(
         REG.c.id == _CB_PAYING_REGISTRATION,
         _IS_ACTIVE_REG,
         bindparam("b_lock", type_=Boolean),
         exists(select(_CB_NONCE.c.nonce)),
     )
-    .values(version=REG.c.version + 1)
-    .returning(*REG.c)
+    .with_for_update(key_share=True)
     .cte("locked")
 )
 _CB_ONE = select(literal(1).label("one")).subquery("one")
@@ -195,7 +196,7 @@ _OPEN_CALLBACK: Executable = select(
     *(PAY.c[n].label(_P_PREFIX + n) for n in _PAY_FIELDS),
     *(EN.c[n].label(_E_PREFIX + n) for n in _ENTRY_FIELDS),
     *(_CB_LOCKED.c[n].label(_R_PREFIX + n) for n in _REG_FIELDS),
-    _unchanged(_CB_LOCKED, _SEEN, bumped=True),
+    _unchanged(_CB_LOCKED, _SEEN),
 ).select_from(
     _CB_ONE.outerjoin(PAY, PAY.c.id == _CB_PAYMENT_ID)
     .outerjoin(EN, EN.c.id == PAY.c.entry_id)
@@ -220,9 +221,11 @@ def _audit_from(source: Any, prefix: str, after: Any = None) -> Any:
 
 # PostgreSQL, a callback's second statement, under the lock the first one took: the
 # entry marked paid (when b_entry_id is set, and only from unpaid), the payment finished
-# (only from pending), an audit row for each change made, and the notice queued for
-# every chat bound to the account (b_account_id; none when NULL), each once (its
-# dedupe_key, as `notify_account` builds it). What the old path sent as eight statements.
+# (only from pending), an audit row for each change made, the notice queued for every
+# chat bound to the account (b_account_id; none when NULL), each once (its dedupe_key, as
+# `notify_account` builds it), and the registration's version bump (the lock wrote
+# nothing; without the bump a booking, pay link or callback that waited for the lock
+# would act on its older snapshot). What the old path sent as eight statements.
 _CB_ENTRY_PAID = (
     update(EN)
     .where(EN.c.id == bindparam("b_entry_id", type_=EN.c.id.type), status_is(EN.c.status, "unpaid"))
@@ -271,11 +274,18 @@ _CB_NOTICE = (
     .returning(OB.c.id)
     .cte("notice")
 )
+_CB_BUMP = (
+    update(REG)
+    .where(REG.c.id == bindparam("b_registration_id", type_=REG.c.id.type))
+    .values(version=REG.c.version + 1)
+    .returning(REG.c.id)
+    .cte("bump")
+)
 _SETTLE_LOCKED: Executable = select(
     select(func.count()).select_from(_CB_ENTRY_PAID).scalar_subquery().label("entry_paid"),
     select(func.count()).select_from(_CB_FINISHED).scalar_subquery().label("finished"),
     select(func.count()).select_from(_CB_NOTICE).scalar_subquery().label("notices"),
-).add_cte(_CB_ENTRY_AUDIT, _CB_FINISH_AUDIT)
+).add_cte(_CB_ENTRY_AUDIT, _CB_FINISH_AUDIT, _CB_BUMP)
 
 
 @dataclass(frozen=True, slots=True)
@@ -459,17 +469,21 @@ class PaymentRepository(Repository):
         status: str,
         now: datetime,
         *,
+        registration_id: int,
         gateway_ref: str | None,
         paid_entry_id: int | None,
         notice: Notice | None,
     ) -> None:
-        """PostgreSQL, under the registration's lock: `EntryRepository.mark_paid` of
+        """PostgreSQL, under the lock of the registration `registration_id` (taken by
+        `open_callback`, which writes nothing): `EntryRepository.mark_paid` of
         `paid_entry_id` (if set), `finish` of the payment from pending, and the notice
-        (`notify_account`), with the same audit rows, in one statement."""
+        (`notify_account`), with the same audit rows, and the registration's version
+        bump, in one statement."""
         sink = self.audit_sink
         assert sink is not None
         params: dict[str, Any] = {
             "b_payment_id": payment_id,
+            "b_registration_id": registration_id,
             "b_from": "pending",
             "b_status": status,
             "b_finished_at": now,

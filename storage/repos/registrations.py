@@ -143,7 +143,8 @@ _BOOKING_STATE = (
 # leaves nothing to undo (no savepoint around them, issue 17). The version bump, a new
 # row version a later holder sees, goes with the write instead: every transaction that
 # changes a candidate's entries, waitlists or payments bumps the version before it
-# commits (`lock` first, or the booking's and the payment's own statements). A lock
+# commits (`lock` first, or the booking's, the payment's and the payment callback's own
+# statements; the callback locks as these do, storage/repos/payments.py). A lock
 # without any bump would leave a booking that waited blind to the entry booked
 # meanwhile (tests/rules/test_entries.py, "waited for the lock").
 _LOCK_ONLY = (
@@ -156,19 +157,12 @@ _SEEN = REG.alias("seen")
 _UNCHANGED = "_unchanged"
 
 
-def _unchanged(locked: Any, seen: Any, *, bumped: bool = False) -> Any:
+def _unchanged(locked: Any, seen: Any) -> Any:
     """True when `seen` is `locked`, column by column (compared by the database: one
-    column back instead of the snapshot's whole row). `bumped`: `locked` is the row as
-    the lock's own version bump left it (an UPDATE ... RETURNING, as the payment
-    callback's), so `seen` is unchanged when its version is one less."""
-    return and_(
-        *(
-            seen.c[c.name] == locked.c[c.name] - 1
-            if bumped and c.name == "version"
-            else seen.c[c.name].is_not_distinct_from(locked.c[c.name])
-            for c in REG.c
-        )
-    ).label(_UNCHANGED)
+    column back instead of the snapshot's whole row)."""
+    return and_(*(seen.c[c.name].is_not_distinct_from(locked.c[c.name]) for c in REG.c)).label(
+        _UNCHANGED
+    )
 
 
 _LOCK_AND_STATE = (

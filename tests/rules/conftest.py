@@ -37,8 +37,9 @@ class World:
     async def waiting_for_the_registration(self, who: str) -> None:
         """Until a unit of work (`who`: a booking, a pay link...) waits behind the holder of
         a registration's lock (bounded: 10 s): on SQLite it queues for the one writer, on
-        PostgreSQL for the row locked by `UPDATE registrations` (or, in the booking's and
-        the pay link's statements, `FOR NO KEY UPDATE` of the registration)."""
+        PostgreSQL for the row locked by `UPDATE registrations` (or, in the booking's, the
+        pay link's and the payment callback's statements, `FOR NO KEY UPDATE` of the
+        registration)."""
         end = asyncio.get_running_loop().time() + 10
         while asyncio.get_running_loop().time() < end:
             if self.db.is_sqlite:

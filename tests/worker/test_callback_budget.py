@@ -10,9 +10,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import aiohttp
+import pytest
 from sqlalchemy import select
 
-from registration import entries
+from registration import entries, errors, payments
 from storage.db import Database
 from storage.models import AuditRecord, OutboxMessage, Payment
 from tests.conversation.test_statement_budget import counting_on, transaction_control
@@ -220,6 +221,36 @@ async def test_r30_a_callback_that_waited_for_the_lock_sees_the_entry_cancelled_
     assert (await entry(world.db, e.id)).status == "cancelled"
     assert (await _payment(world.db, got.payment_id))[0] == "refund"
     assert [n[2] for n in await _notices(world.db)] == ["payment-refund"]
+
+
+async def test_r26_a_pay_link_that_waited_for_the_callback_sees_the_entry_paid_meanwhile(
+    world: World, pay: Pay
+) -> None:
+    # On PostgreSQL the callback's lock writes nothing (FOR NO KEY UPDATE, as the booking's
+    # and the pay link's); its settling statement bumps the registration's version. A pay
+    # link that waited for the lock read the entry unpaid and its payment pending in a
+    # snapshot taken before the wait: only the bump tells it to read again. Without it the
+    # candidate would be handed the link of a payment that is already paid.
+    reg, e, got = await paying(world, pay.gateway, 7007)
+    body = callback_body_g7(got.payment_id, got.amount_fen)
+    async with world.db.uow() as holder:
+        holder.actor, holder.clock = "gateway:sandbox", world.clock  # as the callback app
+        assert holder.payments.folds_callbacks == (not world.db.is_sqlite)
+        async with world.db.uow(readonly=True) as uow:
+            before = await uow.registrations.get(reg.id)
+        outcome = await payments.apply_callback(
+            holder, world.clock, gateway=pay.gateway, body=body, headers=_headers(world, body)
+        )
+        assert outcome.result == "paid"
+        late = asyncio.create_task(link(world, reg, e.id, pay.gateway))
+        await world.waiting_for_the_registration("pay link")
+        await holder.commit()
+    with pytest.raises(errors.EntryPaid):
+        await late
+    async with world.db.uow(readonly=True) as uow:
+        after = await uow.registrations.get(reg.id)
+    assert before is not None and after is not None and after.version == before.version + 1
+    assert (await entry(world.db, e.id)).status == "paid"
 
 
 async def test_r30_a_late_callback_restores_the_entry_on_both_databases(
