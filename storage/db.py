@@ -499,6 +499,8 @@ class UnitOfWork:
                         self._direct.give(
                             cast(sqlite_direct.DirectConnection, conn).sync_connection
                         )
+                    elif self._straight:
+                        await direct.close(conn)
                     else:
                         await conn.close()
         finally:

@@ -401,6 +401,22 @@ async def rollback(conn: AsyncConnection) -> None:
             sync.rollback()
 
 
+async def close(conn: AsyncConnection) -> None:
+    """Returns `conn` to the pool after `commit` or `rollback`. When neither SQLAlchemy nor
+    the driver holds a transaction (the usual end of a unit of work), SQLAlchemy's close has
+    no I/O to do (the pool's reset-on-return finds nothing to roll back, the pool's queue
+    takes the connection without waiting), so it is called as it is, without the trip
+    through SQLAlchemy's greenlets `await conn.close()` costs (~25 us of CPU); otherwise,
+    and for a connection SQLAlchemy invalidated, through it as before."""
+    sync = cast(Connection, conn.sync_connection)
+    if not (sync.invalidated or sync.closed or sync.in_transaction()):
+        found = conn.info.get(_DRIVER)
+        if found is not None and found[0]._transaction is None:
+            sync.close()
+            return
+    await conn.close()
+
+
 async def _end(conn: AsyncConnection, sql: str) -> None:
     """COMMIT or ROLLBACK on the asyncpg connection under `conn`, if a transaction is open
     there; afterwards the adapter holds none (so SQLAlchemy's own commit or rollback, and
