@@ -412,6 +412,11 @@ async def close(conn: AsyncConnection) -> None:
     if not (sync.invalidated or sync.closed or sync.in_transaction()):
         found = conn.info.get(_DRIVER)
         if found is not None and found[0]._transaction is None:
+            if found[1].is_in_transaction():
+                # The server holds a transaction the adapter does not know of (a COMMIT or
+                # ROLLBACK cancelled on its way, say): no reset would end it, so the
+                # connection is not reused; the pool opens a fresh one.
+                await conn.invalidate()
             sync.close()
             return
     await conn.close()

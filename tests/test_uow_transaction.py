@@ -354,3 +354,23 @@ async def test_an_optimistic_unit_returns_its_connection_in_transactions(pg: Dat
         await _record(uow, 70)
         # not committed: rolled back, so the statement ran in a transaction
     assert await _recorded(pg) == []
+
+
+async def test_a_transaction_the_adapter_does_not_know_of_is_not_handed_out(
+    pg: Database,
+) -> None:
+    # A BEGIN behind the adapter's back (as a COMMIT cancelled on its way could leave the
+    # server): the pool's reset would not end it, so the connection must not be reused.
+    async with pg.uow() as uow:
+        await _record(uow, 80)
+        await uow.commit()
+        raw = await uow.conn.get_raw_connection()
+        driver: Any = raw.driver_connection
+        await driver.execute("BEGIN")
+        await driver.execute(
+            "INSERT INTO processed_updates (platform, update_id, processed_at)"
+            " VALUES ('telegram:1', 81, now())"
+        )
+    if pg.straight:
+        await _clean_next_checkout(pg)
+        assert await _recorded(pg) == [80]
