@@ -269,6 +269,7 @@ class UnitOfWork:
         session_cache: SessionCache | None = None,
         direct: sqlite_direct.DirectPool | None = None,
         optimistic: bool = False,
+        straight: bool = False,
     ) -> None:
         self._engine = engine
         # Optimistic (PostgreSQL only): no transaction; every statement is sent by itself
@@ -282,6 +283,10 @@ class UnitOfWork:
         # Without the Database's shared cache, the session data is cached for this unit only.
         self._session_cache = session_cache if session_cache is not None else SessionCache()
         self._conn: AsyncConnection | None = None
+        # `straight` (PostgreSQL over asyncpg only, see `Database.straight`): BEGIN, COMMIT
+        # and ROLLBACK go straight to the driver (storage.direct.begin/commit/rollback),
+        # SQLAlchemy keeping its bookkeeping.
+        self._straight = straight and direct is None
         self._committed = False
         # Set once COMMIT is sent: a connection lost after this point may have committed,
         # so the unit is never tried again (Database.run).
@@ -320,20 +325,20 @@ class UnitOfWork:
     async def _enter(self) -> UnitOfWork:
         if self._direct is not None:
             sync_conn = self._direct.take()
-            direct = sqlite_direct.DirectConnection(
+            lite = sqlite_direct.DirectConnection(
                 sync_conn, lock_wait=SQLITE_LOCK_WAIT, observers=self._direct.observers
             )
             try:
                 # A writer takes SQLite's write lock up front: otherwise a read-then-write
                 # transaction can fail with "database is locked" when another writer
                 # committed in between (no retry can fix a stale read).
-                await direct.begin("DEFERRED" if self._readonly else "IMMEDIATE")
+                await lite.begin("DEFERRED" if self._readonly else "IMMEDIATE")
             except BaseException:
                 sync_conn.close()
                 raise
             # The repositories are written against AsyncConnection; DirectConnection has
             # every part of it they use (storage/sqlite_direct.py).
-            conn = cast(AsyncConnection, direct)
+            conn = cast(AsyncConnection, lite)
         else:
             conn = await self._engine.connect()
             if self._readonly and self._engine.dialect.name == "sqlite":
@@ -350,7 +355,10 @@ class UnitOfWork:
                 except BaseException:
                     await conn.close()
                     raise
-            await conn.begin()
+            if self._straight:
+                direct.begin(conn)  # no I/O: asyncpg's BEGIN goes with the first statement
+            else:
+                await conn.begin()
         self._conn = conn
         audit = AuditSink(conn, self._audit_actor, self._audit_now)
         self.sessions = SessionRepository(conn, self._session_cache)
@@ -447,7 +455,10 @@ class UnitOfWork:
         if self._guard is not None:
             self._guard.refuse("commit")  # only `finish_optimistic` ends such a unit
         self.commit_sent = True
-        await self.conn.commit()
+        if self._straight:
+            await direct.commit(self.conn)
+        else:
+            await self.conn.commit()
         self._committed = True
         if self.sessions.wrote:
             # Cleared at the write and again now, so no reader keeps the old data.
@@ -459,7 +470,10 @@ class UnitOfWork:
             await hook()
 
     async def rollback(self) -> None:
-        await self.conn.rollback()
+        if self._straight:
+            await direct.rollback(self.conn)
+        else:
+            await self.conn.rollback()
         self._unlock()
 
     async def __aexit__(
@@ -472,7 +486,11 @@ class UnitOfWork:
         try:
             if conn is not None:
                 try:
-                    if not self._committed and conn.in_transaction():
+                    if self._straight:
+                        # Also after an optimistic unit's save (SQLAlchemy's transaction
+                        # is only bookkeeping there): nothing is sent then.
+                        await direct.rollback(conn)
+                    elif not self._committed and conn.in_transaction():
                         await conn.rollback()
                 finally:
                     if self._guard is not None:
@@ -481,6 +499,8 @@ class UnitOfWork:
                         self._direct.give(
                             cast(sqlite_direct.DirectConnection, conn).sync_connection
                         )
+                    elif self._straight:
+                        await direct.close(conn)
                     else:
                         await conn.close()
         finally:
@@ -516,6 +536,14 @@ class Database:
             and self._direct_pool is None
             and os.environ.get("CETBOT_OPTIMISTIC", "") != "0"
         )
+        # Whether the units of work send BEGIN, COMMIT and ROLLBACK straight to asyncpg
+        # (storage.direct.begin/commit/rollback) instead of through SQLAlchemy's asyncio
+        # layer: on PostgreSQL over asyncpg, unless CETBOT_STRAIGHT_UOW=0 (bench/uow.py
+        # compares both in one process).
+        self.straight = (
+            direct.postgres(self.engine.dialect)
+            and os.environ.get("CETBOT_STRAIGHT_UOW", "") != "0"
+        )
 
     @property
     def is_sqlite(self) -> bool:
@@ -536,6 +564,7 @@ class Database:
             session_cache=self.session_cache,
             direct=self._direct_pool,
             optimistic=optimistic,
+            straight=self.straight,
         )
 
     @property
