@@ -6,10 +6,10 @@ issue 17, tenth round). A value that is a bound parameter then cannot match a pa
 index's condition (`WHERE status = 'active'`): such a statement would read the whole table
 at every update, which is why the repositories write their status words into the SQL
 (`status_is`). Here the statements that a candidate's updates (sign-up to paid), the
-payment's settlement and the worker's outbox claim send (`watching_statements`) are
-prepared again on a connection of their own and explained under a generic plan with
-sequential scans disabled: a table still read whole is one that no index can serve for the
-statement. Plans are counted, not timed.
+payment's settlement, the worker's outbox claim and its periodic jobs send
+(`watching_statements`) are prepared again on a connection of their own and explained
+under a generic plan with sequential scans disabled: a table still read whole is one that
+no index can serve for the statement. Plans are counted, not timed.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import asyncpg
 import pytest
 from sqlalchemy import make_url
 
+from background import jobs
 from storage.db import Database
 from tests.conversation.conftest import Chat, Harness
 from tests.conversation.flows_helpers import ZHANG, ZHOU, save_information, sign_up
@@ -82,6 +83,21 @@ async def _register_and_pay(h: Harness, chat: Chat) -> None:
     assert "已支付" in chat.text, chat.text
 
 
+async def _worker_round(h: Harness) -> None:
+    """What the worker runs over and over: its outbox claim and its periodic jobs."""
+    now = h.clock.now()
+    async with h.db.uow() as uow:
+        await uow.outbox.claim("worker-1", now, now + timedelta(minutes=1), 10)
+        await uow.outbox.next_due()
+        await uow.commit()
+    await jobs.sweep_expired(h.db, h.clock, None)
+    await jobs.queue_reminders(h.db, h.clock, (24 * 60, 60))
+    await jobs.promote_free_seats(h.db, h.clock)
+    await jobs.close_finished_windows(h.db, h.clock)
+    await jobs.forget_old_nonces(h.db, h.clock)
+    await jobs.ticket_jobs(h.db, h.clock, h.settings)
+
+
 @POSTGRESQL
 async def test_the_main_paths_statements_use_an_index_under_a_generic_plan(
     harness: Harness,
@@ -98,10 +114,7 @@ async def test_the_main_paths_statements_use_an_index_under_a_generic_plan(
         await sign_up(harness, second, "second@example.com")
         await save_information(second, ZHOU)
         await _register_and_pay(harness, second)
-        now = harness.clock.now()
-        async with harness.db.uow() as uow:
-            await uow.outbox.claim("worker-1", now, now + timedelta(minutes=1), 10)
-            await uow.commit()
+        await _worker_round(harness)
     statements = sorted(s for s in sent if s.lstrip().upper().startswith(_PLANNED))
     # The snapshot with the conversation, the booking's and the pay link's statements.
     assert any(s.lstrip().startswith("WITH candidate") for s in statements), statements
