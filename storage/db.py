@@ -124,7 +124,18 @@ def sqlite_inline_wanted(url: str) -> bool:
 # 15 KiB, would leave the conversation read with the candidate's snapshot, ~17 KiB,
 # parsed and planned again at every execution: 2 ms of the server's CPU instead of 0.2).
 MAX_PREPARED_STATEMENT = 64 * 1024
-_ASYNCPG_ARGS = {"max_cacheable_statement_size": MAX_PREPARED_STATEMENT}
+# Generic plans from a prepared statement's first execution (issue 17, tenth round). By
+# default PostgreSQL plans the first five executions of each prepared statement on each
+# connection with the parameters' values (a custom plan), and our fused statements (the
+# conversation with the snapshot, the booking's and the pay link's) take over 1 ms each to
+# plan: with 20 pooled connections, planning was 17% of the backends' CPU in a rush. No hot
+# statement needs the values to find its index: every partial index's condition is written
+# into the statement (`status_is`), which tests/conversation/test_generic_plans.py checks.
+GENERIC_PLANS = {"plan_cache_mode": "force_generic_plan"}
+_ASYNCPG_ARGS: dict[str, Any] = {
+    "max_cacheable_statement_size": MAX_PREPARED_STATEMENT,
+    "server_settings": GENERIC_PLANS,
+}
 
 
 def make_engine(url: str, *, pool_size: int = 20, echo: bool = False) -> AsyncEngine:

@@ -3,6 +3,10 @@
 A bound status value hides a partial index (`WHERE status = 'active'`) from SQLite's
 planner, and the statement then reads the whole table on every update: with a national
 roster that is millions of rows per button press. Counts of plans, not timings.
+
+PostgreSQL's side, where the pooled connections use generic plans (which see no bound
+value either): tests/conversation/test_generic_plans.py explains every statement the main
+path and the worker send.
 """
 
 from __future__ import annotations

@@ -211,8 +211,8 @@ class OutboxRepository(Repository):
             leased.sort(key=lambda m: (m.due_at, m.id))
             return leased
         due = or_(
-            and_(OB.c.status == "pending", OB.c.due_at <= now),
-            and_(OB.c.status == "sending", OB.c.lease_until < now),
+            and_(status_is(OB.c.status, "pending"), OB.c.due_at <= now),
+            and_(status_is(OB.c.status, "sending"), OB.c.lease_until < now),
         )
         if platform is not None:
             due = and_(OB.c.platform == platform, due)
@@ -311,8 +311,10 @@ class OutboxRepository(Repository):
         return {r[0]: int(r[1]) for r in rows}
 
     async def next_due(self) -> datetime | None:
-        """When the earliest waiting row falls due (lets an idle worker sleep)."""
-        q = select(func.min(OB.c.due_at)).where(OB.c.status == "pending")
+        """When the earliest waiting row falls due (lets an idle worker sleep). The status
+        is written into the SQL (`status_is`): the due rows' index is partial, and the
+        worker's generic plans (storage/db.py) match it only so."""
+        q = select(func.min(OB.c.due_at)).where(status_is(OB.c.status, "pending"))
         return (await self.conn.execute(q)).scalar()
 
     # R32: reminder bookkeeping.
@@ -330,7 +332,7 @@ class OutboxRepository(Repository):
                     EN.c.expires_at,
                 )
                 .where(
-                    EN.c.status == "unpaid",
+                    status_is(EN.c.status, "unpaid"),  # the partial index of unpaid expiries
                     EN.c.expires_at > now,
                     EN.c.expires_at <= horizon_end,
                 )
