@@ -14,10 +14,9 @@ objects made and not yet freed, against Python's 700). A young collection walks 
 young object still alive: in a rush these are the objects of the updates in flight (each
 waits on the database or the Bot API while others run), so a collection's cost grows
 with how many updates are in flight, and at 700 one came every few updates. Measured in
-`bench/rush.py` (issue 17, tenth round: docs/performance.md), the collector took 12-15%
-of the bot's CPU per update on PostgreSQL before. Garbage without cycles is still freed at
-once by reference counting; cyclic garbage (a few dozen objects per update) waits a little
-longer.
+`bench/rush.py` (issue 17, tenth round: docs/performance.md), about 0.1 ms of the bot's
+collections per update less. Garbage without cycles is still freed at once by reference
+counting; cyclic garbage (a few dozen objects per update) waits a little longer.
 
 Called once by `cetbot run` and `cetbot worker` when they have started, just before
 they serve; not by libraries or tests, whose processes make and drop many apps.
