@@ -31,10 +31,13 @@ TEST_WEBHOOK_SECRET = secrets.token_urlsafe(32)
 @pytest.fixture(autouse=True)
 def _heap_left_unfrozen() -> Iterator[None]:
     """A test that runs `serve` in this process settles the heap as `cetbot run` does
-    (foundation/heap.py); the tests after it make and drop many apps, so it is unfrozen."""
+    (foundation/heap.py); the tests after it make and drop many apps, so it is unfrozen
+    and the collector's thresholds are Python's again."""
+    thresholds = gc.get_threshold()
     yield
     if gc.get_freeze_count():
         gc.unfreeze()
+    gc.set_threshold(*thresholds)
 
 
 def _pg_url(dbname: str) -> str:

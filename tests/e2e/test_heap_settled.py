@@ -62,3 +62,39 @@ def test_settle_collects_then_freezes() -> None:
     finally:
         gc.unfreeze()
     assert gc.get_freeze_count() == 0
+
+
+def _collections_while_making(objects: int) -> list[int]:
+    """The generations collected while `objects` lists are made and kept alive (as the
+    objects of the updates in flight are), one list per collection."""
+    collected: list[int] = []
+
+    def seen(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            collected.append(info["generation"])
+
+    kept: list[list[int]] = []
+    gc.collect()
+    gc.callbacks.append(seen)
+    try:
+        for _ in range(objects):
+            kept.append([])
+    finally:
+        gc.callbacks.remove(seen)
+    return collected
+
+
+def test_settle_makes_young_collections_rare() -> None:
+    # Each young collection walks every young object alive (in a rush: the updates in
+    # flight), so after settling they come once per YOUNG_THRESHOLD objects, not per 700.
+    made = 100_000
+    before = _collections_while_making(made)
+    assert len(before) >= made // 700 - 1  # Python's default: one per 700 objects
+    try:
+        heap.settle()
+        after = _collections_while_making(made)
+    finally:
+        gc.unfreeze()
+    assert gc.get_threshold()[0] == heap.YOUNG_THRESHOLD
+    assert len(after) <= made // heap.YOUNG_THRESHOLD + 1
+    assert after.count(2) == 0  # no full pass over the heap for these
