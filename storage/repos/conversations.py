@@ -212,14 +212,14 @@ _CREATE_UNCHANGED_PG = _recorded_if(_CREATED_AS_SAVED)
 
 # PostgreSQL, the two reads above fused with the candidate's snapshot (storage/repos/
 # snapshot.py, whose statement takes the same `b_platform` and `b_user_id`, and the session
-# as `b_session_id`): the snapshot's row with the columns of `_PEEK_PG` or
-# `_START_UPDATE_PG`. One round trip where the step would read the snapshot next.
+# as `b_session_id`): the snapshot's rows, then the row of `_PEEK_PG` or `_START_UPDATE_PG`
+# as one more part. One round trip where the step would read the snapshot next.
 _PEEK_WITH_SNAPSHOT_PG = snapshot.with_row(
     [_ALREADY.label("processed"), _ROW_VERSION.label("row_version"), *CV.c],
     _ONE.outerjoin(CV, and_(*_WHO)),
 )
 # Locking the row, a statement may wait for another transaction that holds it; it then
-# updates the row as that one left it, but its other reads (the snapshot) still see the
+# updates the row as that one left it, but its other parts (the snapshot) still see the
 # data as of the statement's start, without that transaction's writes. So the row is only
 # touched if it is still the version the statement's own snapshot sees (`seen`: a
 # sub-select is computed once, not again for the newer version); otherwise no row comes

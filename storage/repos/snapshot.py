@@ -4,22 +4,23 @@ Nearly every candidate step asks, one statement each, for the bound account with
 active registration, the registration's student record with its eligibility, the active
 entries, and on the overview the waitlists and CET-6 reviews. On PostgreSQL each of those
 is a round trip (issue 17: ~0.1 ms of the bot's CPU and ~0.05-0.1 ms of the server's).
-`STATEMENT` reads them all at once, in one row: the account (bound to the chat user), its
-active registration in the session, the registration's record and its eligible subjects
-(an array), then the registration's active entries, its waitlists (any status) and the
-reviews of its record in the session, each an array of anonymous records (`_Rows`), which
-asyncpg decodes into tuples. (It was a UNION ALL of four parts, each row with every part's
-columns, the others NULL: executor start-up and the NULL columns were paid at every
-execution; issue 17, tenth round.)
+`STATEMENT` reads them all at once, one row per part:
 
-The columns keep the model's types, and each record's fields go through their columns'
-result processors (UTCDateTime...), so the DTOs come out equal to the repositories' own
-reads (checked by tests/rules/test_candidate_snapshot.py). SQLite keeps the one-by-one
-reads: there a statement costs no round trip.
+* part 0, at most one row: the account (bound to the chat user), its active registration
+  in the session, the registration's record and its eligible subjects (an array);
+* part 1: the registration's active entries; part 2: its waitlists (any status);
+  part 3: the reviews of its record in the session.
 
-`with_row` adds the conversation's own read (the chat engine's optimistic peek, or the
-transaction's start_update, in storage/repos/conversations.py) to the same row, so a step
-that shows the candidate reads its conversation and its snapshot in one round trip.
+Each part has its own columns, NULL in the other parts' rows; the columns are cast to the
+model's types, so `storage.direct` passes them through the same result processors
+(UTCDateTime...) as the repositories' own reads, and the DTOs come out equal (checked by
+tests/test_candidate_snapshot.py). SQLite keeps the one-by-one reads: there a statement
+costs no round trip.
+
+`with_row` adds one more part to the statement: the conversation's own read (the chat
+engine's optimistic peek, or the transaction's start_update, in
+storage/repos/conversations.py), so a step that shows the candidate reads its
+conversation and its snapshot in one round trip.
 """
 
 from __future__ import annotations
