@@ -30,20 +30,20 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from sqlalchemy import (
+    ARRAY,
+    Integer,
+    String,
     and_,
     bindparam,
+    cast,
     func,
     literal_column,
+    null,
     select,
-    true,
-    tuple_,
-    type_coerce,
+    union_all,
 )
-from sqlalchemy.dialects.postgresql import aggregate_order_by
-from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.sql import Select
-from sqlalchemy.types import UserDefinedType
+from sqlalchemy.sql import CompoundSelect, Select
 
 from storage import direct
 from storage.dto import (
@@ -76,6 +76,8 @@ EN = table(Entry)
 WL = table(Waitlist)
 RV = table(Review)
 
+_HEAD, _ENTRY, _WAITLIST, _REVIEW, _OTHER = 0, 1, 2, 3, 4
+
 
 @dataclass(frozen=True, slots=True)
 class CandidateSnapshot:
@@ -95,54 +97,16 @@ def _names(dto: type[Any]) -> list[str]:
     return [f.name for f in fields(dto)]
 
 
-class _Rows(UserDefinedType[tuple[Any, ...]]):
-    """The type of an array of anonymous records (`array_agg((a, b, ...))`), one record per
-    row of `tbl`, its fields in `dto`'s order: the result is a tuple of `dto`s, each field
-    through its column's own result processor (UTCDateTime...), as the repositories' reads
-    give it; an empty tuple for NULL (no rows). asyncpg decodes such an array into a list
-    of tuples; nothing is ever bound with this type."""
-
-    cache_ok = True
-
-    def __init__(self, dto: type[Any], tbl: Any) -> None:
-        self.dto = dto
-        self.tbl = tbl
-
-    def get_col_spec(self, **_kw: Any) -> str:
-        return "RECORD[]"
-
-    def result_processor(self, dialect: Dialect, coltype: object) -> Any:
-        dto = self.dto
-        processors = [
-            (i, p)
-            for i, n in enumerate(_names(dto))
-            if (p := self.tbl.c[n].type.dialect_impl(dialect).result_processor(dialect, None))
-            is not None
-        ]
-
-        def process(value: Any) -> tuple[Any, ...]:
-            if not value:
-                return ()
-            out = []
-            for record in value:
-                fields_ = list(record)
-                for i, processor in processors:
-                    fields_[i] = processor(fields_[i])
-                out.append(dto(*fields_))
-            return tuple(out)
-
-        return process
-
-
-def _rows(dto: type[Any], tbl: Any, *where: Any) -> Any:
-    """`tbl`'s rows that match `where`, by id, as one array-valued column (see `_Rows`)."""
-    names = _names(dto)
-    records = (
-        select(func.array_agg(aggregate_order_by(tuple_(*(tbl.c[n] for n in names)), tbl.c.id)))
-        .where(*where)
-        .scalar_subquery()
-    )
-    return type_coerce(records, _Rows(dto, tbl))
+# One block of columns per part, in the DTO's field order (so a DTO is built from a slice).
+_BLOCKS: list[tuple[str, Any, list[str]]] = [
+    ("a_", A, _names(AccountDTO)),
+    ("r_", REG, _names(RegistrationDTO)),
+    ("s_", SR, [n for n in _names(StudentRecordDTO) if n != "eligible"]),
+    ("e_", EN, _names(EntryDTO)),
+    ("w_", WL, _names(WaitlistDTO)),
+    ("v_", RV, _names(ReviewDTO)),
+]
+_ELIGIBLE_TYPE = ARRAY(String)
 
 
 def bound_account_and_registration(*columns: Any) -> Select[Any]:
@@ -167,45 +131,108 @@ def bound_account_and_registration(*columns: Any) -> Select[Any]:
     )
 
 
-_RECORD_NAMES = [n for n in _names(StudentRecordDTO) if n != "eligible"]
-_ELIGIBLE = (
-    select(func.array_agg(ELIG.c.subject_code)).where(ELIG.c.record_id == SR.c.id).scalar_subquery()
-)
-# The snapshot's one row: the account, the registration, the record with its eligible
-# subjects (an array), then the registration's active entries, its waitlists and the
-# record's reviews in the session, each an array of records (`_Rows`).
-STATEMENT = bound_account_and_registration(
+# The account bound to the chat user, with its active registration in the session;
+# referenced by every part.
+_CANDIDATE = bound_account_and_registration(
     *(A.c[n].label("a_" + n) for n in _names(AccountDTO)),
     *(REG.c[n].label("r_" + n) for n in _names(RegistrationDTO)),
-    *(SR.c[n].label("s_" + n) for n in _RECORD_NAMES),
-    _ELIGIBLE.label("s_eligible"),
-    _rows(
-        EntryDTO,
-        EN,
-        EN.c.registration_id == REG.c.id,
-        # Written into the SQL, as registrations._IS_ACTIVE_ENTRY (partial indexes).
-        EN.c.status.in_([literal_column(f"'{s}'") for s in ACTIVE]),
-    ).label("e_rows"),
-    _rows(WaitlistDTO, WL, WL.c.registration_id == REG.c.id).label("w_rows"),
-    _rows(
-        ReviewDTO,
-        RV,
-        RV.c.session_id == bindparam("b_session_id"),
-        RV.c.record_id == REG.c.record_id,
-    ).label("v_rows"),
-).outerjoin(SR, SR.c.id == REG.c.record_id)
-
-_A, _R, _S = len(_names(AccountDTO)), len(_names(RegistrationDTO)), len(_RECORD_NAMES) + 1
-_WIDTH = _A + _R + _S + 3
-_SNAPSHOT = STATEMENT.subquery("snapshot")
+).cte("candidate")
 
 
-def with_row(tail: Sequence[Any], from_: Any) -> Select[Any]:
-    """The snapshot and, in the same statement and row, `tail` (a list of labelled
-    columns) selected from `from_`, which gives exactly one row; the snapshot's columns
-    are NULL when there is no snapshot (no account bound). The conversation's reads fuse
-    it with the snapshot (storage/repos/conversations.py): one round trip instead of two."""
-    return select(*_SNAPSHOT.c, *tail).select_from(from_.outerjoin(_SNAPSHOT, true()))
+def _columns(part: int, given: dict[str, Any]) -> list[Any]:
+    """The columns of one part's rows: its own blocks from `given` (prefix -> the
+    columns, by their DTO field names), every other block a typed NULL."""
+    out: list[Any] = [literal_column(str(part), Integer).label("part")]
+    for prefix, tbl, names in _BLOCKS:
+        source = given.get(prefix)
+        for n in names:
+            col = source[n] if source is not None else cast(null(), tbl.c[n].type)
+            out.append(col.label(prefix + n))
+        if prefix == "s_":
+            eligible = (
+                select(func.array_agg(ELIG.c.subject_code))
+                .where(ELIG.c.record_id == SR.c.id)
+                .scalar_subquery()
+                if source is not None
+                else cast(null(), _ELIGIBLE_TYPE)
+            )
+            out.append(eligible.label("s_eligible"))
+    return out
+
+
+def _own(tbl: Any) -> dict[str, Any]:
+    return {c.name: c for c in tbl.c}
+
+
+_C = _CANDIDATE.c
+_ACCOUNT = {n: _C["a_" + n] for n in _names(AccountDTO)}
+_REGISTRATION = {n: _C["r_" + n] for n in _names(RegistrationDTO)}
+
+
+def _parts(tail: Sequence[Any] = ()) -> list[Select[Any]]:
+    """The snapshot's four parts, each followed by `tail`'s columns as typed NULLs."""
+    nulls = [cast(null(), c.type).label(c.name) for c in tail]
+    return [
+        select(
+            *_columns(_HEAD, {"a_": _ACCOUNT, "r_": _REGISTRATION, "s_": _own(SR)}), *nulls
+        ).select_from(_CANDIDATE.outerjoin(SR, SR.c.id == _C.r_record_id)),
+        select(*_columns(_ENTRY, {"e_": _own(EN)}), *nulls).select_from(
+            _CANDIDATE.join(
+                EN,
+                and_(
+                    EN.c.registration_id == _C.r_id,
+                    # Written into the SQL, as registrations._IS_ACTIVE_ENTRY (partial indexes).
+                    EN.c.status.in_([literal_column(f"'{s}'") for s in ACTIVE]),
+                ),
+            )
+        ),
+        select(*_columns(_WAITLIST, {"w_": _own(WL)}), *nulls).select_from(
+            _CANDIDATE.join(WL, WL.c.registration_id == _C.r_id)
+        ),
+        select(*_columns(_REVIEW, {"v_": _own(RV)}), *nulls).select_from(
+            _CANDIDATE.join(
+                RV,
+                and_(
+                    RV.c.session_id == bindparam("b_session_id"), RV.c.record_id == _C.r_record_id
+                ),
+            )
+        ),
+    ]
+
+
+STATEMENT = union_all(*_parts())
+
+
+def with_row(tail: Sequence[Any], from_: Any) -> CompoundSelect:
+    """The snapshot and, in the same statement, one more row (part `_OTHER`): `tail`, a
+    list of labelled columns, selected from `from_` (its other columns NULL, as the
+    snapshot's rows carry `tail`'s as NULLs). The conversation's reads fuse it with the
+    snapshot (storage/repos/conversations.py): one round trip instead of two."""
+    other = select(*_columns(_OTHER, {}), *tail).select_from(from_)
+    return union_all(*_parts(tail), other)
+
+
+def _spans() -> dict[str, tuple[int, int]]:
+    """Where each block's columns are in a row: prefix -> (start, stop)."""
+    spans: dict[str, tuple[int, int]] = {}
+    at = 1  # after `part`
+    for prefix, _, names in _BLOCKS:
+        width = len(names) + (1 if prefix == "s_" else 0)
+        spans[prefix] = (at, at + width)
+        at += width
+    return spans
+
+
+_SPANS = _spans()
+
+
+def _dto(cls: type[Any], row: Sequence[Any], prefix: str) -> Any:
+    start, stop = _SPANS[prefix]
+    return cls(*row[start:stop])
+
+
+def _by_id(items: list[Any]) -> tuple[Any, ...]:
+    return tuple(sorted(items, key=lambda item: item.id)) if len(items) > 1 else tuple(items)
 
 
 def build(rows: Sequence[Sequence[Any]]) -> CandidateSnapshot:
@@ -214,33 +241,55 @@ def build(rows: Sequence[Sequence[Any]]) -> CandidateSnapshot:
 
 
 def split(rows: Sequence[Sequence[Any]]) -> tuple[CandidateSnapshot, Sequence[Any] | None]:
-    """The snapshot from the row of `STATEMENT` or `with_row`'s statement, and that row
-    (None without one: `STATEMENT` for a chat user bound to no account)."""
-    if not rows:
-        return CandidateSnapshot(account=None), None
-    row = rows[0]
-    if row[0] is None:  # no account bound to the chat user
-        return CandidateSnapshot(account=None), row
-    account = AccountDTO(*row[:_A])
-    if row[_A] is None:
-        return CandidateSnapshot(account=account), row
-    registration = RegistrationDTO(*row[_A : _A + _R])
+    """The snapshot from the rows of `STATEMENT` or `with_row`'s statement, and the
+    other row of the latter (None without it)."""
+    head: Sequence[Any] | None = None
+    other: Sequence[Any] | None = None
+    entries: list[EntryDTO] = []
+    waitlists: list[WaitlistDTO] = []
+    reviews: list[ReviewDTO] = []
+    for row in rows:
+        part = row[0]
+        if part == _HEAD:
+            head = row
+        elif part == _ENTRY:
+            entries.append(_dto(EntryDTO, row, "e_"))
+        elif part == _WAITLIST:
+            waitlists.append(_dto(WaitlistDTO, row, "w_"))
+        elif part == _REVIEW:
+            reviews.append(_dto(ReviewDTO, row, "v_"))
+        else:
+            other = row
+    return _snapshot(head, entries, waitlists, reviews), other
+
+
+def _snapshot(
+    head: Sequence[Any] | None,
+    entries: list[EntryDTO],
+    waitlists: list[WaitlistDTO],
+    reviews: list[ReviewDTO],
+) -> CandidateSnapshot:
+    if head is None:
+        return CandidateSnapshot(account=None)
+    account = _dto(AccountDTO, head, "a_")
+    reg_start = _SPANS["r_"][0]
+    if head[reg_start] is None:
+        return CandidateSnapshot(account=account)
+    registration = _dto(RegistrationDTO, head, "r_")
     record = None
-    at = _A + _R
-    if row[at] is not None:
-        values = list(row[at : at + _S])
+    start, stop = _SPANS["s_"]
+    if head[start] is not None:
+        values = list(head[start:stop])
         values[-1] = frozenset(values[-1] or ())  # eligible, the last field: an array
         record = StudentRecordDTO(*values)
-    at += _S
-    snap = CandidateSnapshot(
+    return CandidateSnapshot(
         account=account,
         registration=registration,
         record=record,
-        entries=row[at],
-        waitlists=row[at + 1],
-        reviews=row[at + 2],
+        entries=_by_id(entries),
+        waitlists=_by_id(waitlists),
+        reviews=_by_id(reviews),
     )
-    return snap, row
 
 
 def available(conn: AsyncConnection) -> bool:

@@ -135,7 +135,7 @@ async def _step(h: Harness, chat: Chat, name: str, used: dict[str, int] | None, 
         if not h.db.is_sqlite:
             # Issue 17: no step of the main path takes a savepoint on PostgreSQL.
             assert not [s for s in statements if "SAVEPOINT" in s.upper()], (name, statements)
-            snapshots = sum(" AS e_rows" in s for s in statements)  # storage/repos/snapshot.py
+            snapshots = sum(s.lstrip().startswith("WITH candidate") for s in statements)
             assert snapshots == (name not in WITHOUT_SNAPSHOT), (name, statements)
 
 

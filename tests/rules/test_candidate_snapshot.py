@@ -423,8 +423,7 @@ async def test_issue17_a_start_that_waited_for_the_row_lock_reads_the_snapshot_a
             waiting = await conn.execute(
                 text(
                     "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                    " AND wait_event_type = 'Lock'"
-                    " AND query LIKE 'WITH recorded%seen.xmin%'"
+                    " AND wait_event_type = 'Lock' AND query LIKE 'WITH candidate%'"
                 )
             )
             if waiting.scalar_one():
@@ -483,10 +482,9 @@ async def test_issue17_the_context_answers_from_a_snapshot_read_with_the_convers
 async def test_issue17_the_reads_with_the_snapshot_are_prepared_once_per_connection(
     world: World,
 ) -> None:
-    """The conversation read with the snapshot stays prepared on the connection: planned
-    again at every execution it cost ten times the server's CPU. (It was over asyncpg's
-    default size of a statement it prepares once, 15 KiB, as a union of the snapshot's
-    parts; storage/db.py raises that size. In one row it is about 4 KiB.)"""
+    """The conversation read with the snapshot is over asyncpg's default size of a
+    statement it prepares once (15 KiB): planned again at every execution it cost ten
+    times the server's CPU. storage/db.py raises the size; the statements stay prepared."""
     if world.db.is_sqlite:
         pytest.skip("PostgreSQL's prepared statements")
     from storage import direct
@@ -503,6 +501,7 @@ async def test_issue17_the_reads_with_the_snapshot_are_prepared_once_per_connect
             )
         for statement in (cv._PEEK_WITH_SNAPSHOT_PG, cv._START_UPDATE_WITH_SNAPSHOT_PG):
             sql = direct._compiled(statement, uow.conn.dialect).sql
+            assert len(sql) > 15 * 1024
             prepared = await uow.conn.execute(
                 text("SELECT count(*) FROM pg_prepared_statements WHERE statement = :sql"),
                 {"sql": sql},
