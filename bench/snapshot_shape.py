@@ -6,7 +6,8 @@ prepared statement on one asyncpg connection under a generic plan (as the bot's 
 connections run them), on a database a rush left behind (`bench/rush.py --keep`). Prints,
 per execution: the backend's CPU (from /proc/<pid>/schedstat), this process's CPU (asyncpg's
 decoding plus `storage.direct`'s result processing and `snapshot.split`) and the wall time.
-Run it with PYTHONPATH on two checkouts to compare their statements' shapes.
+Run it with PYTHONPATH on two checkouts to compare their statements' shapes (the one-row
+shape with arrays, commit f03a3d3, was measured so: docs/performance.md, tenth round).
 
     CETBOT_RUSH_DB=cetbot_rush python bench/snapshot_shape.py -n 5000
 """
