@@ -36,6 +36,7 @@ cold paths.
 from __future__ import annotations
 
 import itertools
+import logging
 import re
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
@@ -47,6 +48,8 @@ from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.expression import Executable
 
 from storage.sqlite_direct import DirectConnection, NamedSavepoint
+
+log = logging.getLogger(__name__)
 
 # Where the asyncpg connection of a pooled connection is kept: `AsyncConnection.info`
 # lives as long as the driver connection (SQLAlchemy clears it on a reconnect).
@@ -622,3 +625,41 @@ async def _control(conn: AsyncConnection, sql: str) -> None:
         await driver.execute(sql)
     except Exception as error:
         await _raise(conn, adapter, error, sql, ())
+
+
+# -- prepared at start-up -------------------------------------------------------------------
+
+
+def compiled_statements(dialect: Dialect) -> list[Executable]:
+    """The statements compiled here for `dialect` so far (the ones sent in this process)."""
+    return [found.keep for (_, dialect_id), found in _COMPILED.items() if dialect_id == id(dialect)]
+
+
+async def prepare(conn: AsyncConnection, statements: Sequence[Executable]) -> int:
+    """PostgreSQL over asyncpg: prepares `statements` on the asyncpg connection under `conn`
+    into asyncpg's statement cache (the very SQL `rows`, `first` and `rowcount` send, so
+    their first execution on this connection finds it there) and has PostgreSQL plan each
+    now: under `plan_cache_mode = force_generic_plan` (storage.db) a prepared statement is
+    planned at its first execution, not by PREPARE; `EXPLAIN EXECUTE` with NULL parameters
+    builds that generic plan and keeps it with the statement, executing nothing (writes
+    included). A statement that fails to compile for the driver or to prepare is left to
+    its first execution. Outside a transaction, each planned by itself. Returns how many
+    were prepared and planned."""
+    if not postgres(conn.dialect):
+        return 0
+    _, driver = await _driver(conn, alone=True)
+    done = 0
+    for statement in statements:
+        try:
+            compiled = _compiled(statement, conn.dialect)
+        except TypeError:
+            continue  # not one this module can send (a parameter rendered per call, say)
+        try:
+            state = await driver._get_statement(compiled.sql, None)
+            nulls = ", ".join(["NULL"] * len(state._get_parameters()))
+            await driver.execute(f"EXPLAIN EXECUTE {state.name}{f'({nulls})' if nulls else ''}")
+        except Exception as error:  # a cold statement's table missing, say: not fatal here
+            log.warning("not prepared at start-up: %.80s (%s)", compiled.sql, type(error).__name__)
+            continue
+        done += 1
+    return done
