@@ -354,7 +354,8 @@ class UnitOfWork:
             # every part of it they use (storage/sqlite_direct.py).
             conn = cast(AsyncConnection, lite)
         else:
-            conn = await self._engine.connect()
+            found = direct.connect(self._engine) if self._straight else None
+            conn = found if found is not None else await self._engine.connect()
             if self._readonly and self._engine.dialect.name == "sqlite":
                 conn = await conn.execution_options(sqlite_begin="DEFERRED")
             elif self._guard is not None:
