@@ -677,6 +677,7 @@ async def prepare(conn: AsyncConnection, statements: Sequence[Executable]) -> in
         return 0
     _, driver = await _driver(conn, alone=True)
     done = 0
+    failed: list[tuple[str, str]] = []
     for statement in statements:
         try:
             compiled = _compiled(statement, conn.dialect)
@@ -686,8 +687,13 @@ async def prepare(conn: AsyncConnection, statements: Sequence[Executable]) -> in
             state = await driver._get_statement(compiled.sql, None)
             nulls = ", ".join(["NULL"] * len(state._get_parameters()))
             await driver.execute(f"EXPLAIN EXECUTE {state.name}{f'({nulls})' if nulls else ''}")
-        except Exception as error:  # a cold statement's table missing, say: not fatal here
-            log.warning("not prepared at start-up: %.80s (%s)", compiled.sql, type(error).__name__)
+        except Exception as error:  # a table missing (no migrations yet), say: not fatal here
+            failed.append((compiled.sql, type(error).__name__))
             continue
         done += 1
+    if failed:
+        sql, kind = failed[0]
+        log.warning(
+            "%d statements not prepared at start-up; the first: %.80r (%s)", len(failed), sql, kind
+        )
     return done
