@@ -135,8 +135,17 @@ MAX_PREPARED_STATEMENT = 64 * 1024
 # statement needs the values to find its index: every partial index's condition is written
 # into the statement (`status_is`), which tests/conversation/test_generic_plans.py checks.
 GENERIC_PLANS = {"plan_cache_mode": "force_generic_plan"}
+# asyncpg drops every statement from its cache (and DEALLOCATEs it on the server) five
+# minutes after preparing it, used or not (`max_cached_statement_lifetime`, 300 s by
+# default): each hot statement was prepared and planned again on each connection every five
+# minutes, and what `Database.warm_up` prepares at start-up would be gone before a rush that
+# comes later. Kept without a time limit (0); the cache stays bounded by its size (100
+# statements, ~75 of them the repositories'), and PostgreSQL replans a statement itself
+# when a table's schema or statistics change.
+PREPARED_LIFETIME = 0
 _ASYNCPG_ARGS: dict[str, Any] = {
     "max_cacheable_statement_size": MAX_PREPARED_STATEMENT,
+    "max_cached_statement_lifetime": PREPARED_LIFETIME,
     "server_settings": GENERIC_PLANS,
 }
 

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from storage import direct
-from storage.db import Database
+from storage.db import Database, hot_statements
 from tests.conversation.conftest import Harness
 from tests.conversation.flows_helpers import ZHANG, ZHOU, save_information, sign_up
 from tests.conversation.test_generic_plans import _register_and_pay, _worker_round
@@ -87,9 +87,15 @@ async def test_after_warm_up_no_pooled_connection_prepares_or_plans_a_statement(
     harness.db.session_cache.ttl = 3600
     await _fresh_start(harness, monkeypatch, prepare=True)
     before = await _pooled(harness.db)
+    hot = len(hot_statements(harness.db.engine.dialect))
     for driver, cached in before:
         assert len(cached) >= 50, len(cached)
         assert not await _unplanned(driver)
+        # Kept until the pool closes the connection: not dropped after five minutes (asyncpg's
+        # default lifetime, which would undo the warm-up before a later rush), nor pushed out
+        # by the repositories' own statements.
+        assert driver._stmt_cache.get_max_lifetime() == 0
+        assert driver._stmt_cache.get_max_size() >= hot + 10
     sent: set[str] = set()
     await _flow(harness, sent)
     after = await _pooled(harness.db)
