@@ -95,7 +95,7 @@ async def _pump(
 async def _main(args: argparse.Namespace) -> None:
     url = await _setup(args.pg)
     db = Database(url, pool_size=args.workers)
-    await db.warm_up()
+    await db.warm_up(prepare=False)  # its database holds only its own table
     pool = await asyncpg.create_pool(_dsn(url), min_size=args.workers, max_size=args.workers)
 
     async def work(uow: UnitOfWork) -> None:

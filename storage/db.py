@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import logging
 import os
+import pkgutil
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
@@ -14,10 +16,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol, TypeVar, cast
 
-from sqlalchemy import Connection, Engine, event, make_url
+from sqlalchemy import Connection, Dialect, Engine, event, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import QueuePool
+from sqlalchemy.sql.expression import Executable
 
 from storage import direct, sqlite_direct, sqlite_inline
 from storage.direct import GUARD, ReadOnlyGuard, WriteWatch, begin_autocommit, end_autocommit
@@ -132,8 +135,17 @@ MAX_PREPARED_STATEMENT = 64 * 1024
 # statement needs the values to find its index: every partial index's condition is written
 # into the statement (`status_is`), which tests/conversation/test_generic_plans.py checks.
 GENERIC_PLANS = {"plan_cache_mode": "force_generic_plan"}
+# asyncpg drops every statement from its cache (and DEALLOCATEs it on the server) five
+# minutes after preparing it, used or not (`max_cached_statement_lifetime`, 300 s by
+# default): each hot statement was prepared and planned again on each connection every five
+# minutes, and what `Database.warm_up` prepares at start-up would be gone before a rush that
+# comes later. Kept without a time limit (0); the cache stays bounded by its size (100
+# statements, ~75 of them the repositories'), and PostgreSQL replans a statement itself
+# when a table's schema or statistics change.
+PREPARED_LIFETIME = 0
 _ASYNCPG_ARGS: dict[str, Any] = {
     "max_cacheable_statement_size": MAX_PREPARED_STATEMENT,
+    "max_cached_statement_lifetime": PREPARED_LIFETIME,
     "server_settings": GENERIC_PLANS,
 }
 
@@ -351,7 +363,8 @@ class UnitOfWork:
             # every part of it they use (storage/sqlite_direct.py).
             conn = cast(AsyncConnection, lite)
         else:
-            conn = await self._engine.connect()
+            found = direct.connect(self._engine) if self._straight else None
+            conn = found if found is not None else await self._engine.connect()
             if self._readonly and self._engine.dialect.name == "sqlite":
                 conn = await conn.execution_options(sqlite_begin="DEFERRED")
             elif self._guard is not None:
@@ -604,21 +617,27 @@ class Database:
             if self._direct_pool is not None:
                 self._direct_pool.observers.remove(observe)
 
-    async def warm_up(self) -> int:
+    async def warm_up(self, *, prepare: bool = True) -> int:
         """PostgreSQL: opens every connection of the pool now, before the first update.
 
         A new pooled connection costs a backend's start and asyncpg's type look-ups (two
         queries whose planning alone took about 9 ms of the server's CPU each, issue 17):
-        paid at start-up, not by the first candidates of a rush. Returns how many
-        connections the pool holds; SQLite (connections cost nothing to open): 0."""
+        paid at start-up, not by the first candidates of a rush. With `prepare` (over
+        asyncpg), the repositories' statements are also prepared and planned on each
+        connection (`hot_statements`, `storage.direct.prepare`): the fused reads, the
+        booking's and the pay link's statements take over a millisecond each to plan, once
+        per statement and connection. Returns how many connections the pool holds; SQLite
+        (connections cost nothing to open, sqlite3 prepares in microseconds): 0."""
         if self.is_sqlite:
             return 0
         pool = self.engine.pool
         wanted = pool.size() if isinstance(pool, QueuePool) else 1
+        statements = hot_statements(self.engine.dialect) if prepare else []
 
         async def one() -> None:
-            async with self.engine.connect():
-                pass
+            async with self.engine.connect() as conn:
+                if statements:
+                    await direct.prepare(conn, statements)
 
         # All at once, so that each checkout finds the pool empty and opens its own.
         await asyncio.gather(*(one() for _ in range(wanted)))
@@ -657,6 +676,37 @@ class Database:
         if self._direct_pool is not None:
             self._direct_pool.dispose()
         await self.engine.dispose()
+
+
+def hot_statements(dialect: Dialect) -> list[Executable]:
+    """The statements `Database.warm_up` prepares on each pooled connection: every statement
+    the repositories build at import (a module-level statement, or the values of a
+    module-level dict of them; of a dict keyed by dialect name, this dialect's), and every
+    one storage.direct compiled for this dialect in this process so far. Statements only
+    sent through SQLAlchemy are prepared too (a few of asyncpg's cache slots, no harm)."""
+    from storage import repos
+
+    found: dict[int, Executable] = {}
+    for info in pkgutil.iter_modules(repos.__path__):
+        module = importlib.import_module(f"{repos.__name__}.{info.name}")
+        for value in vars(module).values():
+            if isinstance(value, Executable):
+                found.setdefault(id(value), value)
+            elif isinstance(value, dict) and value:
+                if not all(isinstance(v, Executable) for v in value.values()):
+                    continue
+                if dialect.name in value:
+                    value = {dialect.name: value[dialect.name]}
+                elif any(k in _DIALECT_NAMES for k in value):
+                    continue  # another dialect's only
+                for statement in value.values():
+                    found.setdefault(id(statement), statement)
+    for statement in direct.compiled_statements(dialect):
+        found.setdefault(id(statement), statement)
+    return list(found.values())
+
+
+_DIALECT_NAMES = frozenset({"postgresql", "sqlite"})
 
 
 def lost_connection(exc: BaseException) -> bool:

@@ -163,6 +163,119 @@ async def test_transaction_control_is_the_same_and_skips_sqlalchemys_asyncio_lay
     assert await _recorded(pg) == [1]
 
 
+def _counting_greenlets(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    spawned: list[str] = []
+    spawn = async_engine.greenlet_spawn
+
+    async def counting(fn: Any, *args: Any, **kwargs: Any) -> Any:
+        spawned.append(getattr(fn, "__name__", repr(fn)))
+        return await spawn(fn, *args, **kwargs)
+
+    monkeypatch.setattr(async_engine, "greenlet_spawn", counting)
+    return spawned
+
+
+async def test_a_straight_unit_checks_out_without_sqlalchemys_greenlets(
+    pg: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a connection waiting in the pool, open and valid (no check-out listener: the
+    test above sets one), the check-out is SQLAlchemy's own, run without its greenlets."""
+    spawned = _counting_greenlets(monkeypatch)
+    async with pg.uow() as uow:
+        await _record(uow, 1)
+        await uow.commit()
+    async with pg.uow() as uow:
+        await _record(uow, 2)
+        await uow.rollback()
+    async with pg.uow() as uow:
+        await _record(uow, 3)
+    if pg.straight:
+        assert spawned == [], spawned
+    else:
+        assert len(spawned) == 3 * 4, spawned
+    assert await _recorded(pg) == [1]
+    await _clean_next_checkout(pg)
+
+
+async def test_an_invalidated_connection_is_reconnected_through_the_greenlet(
+    pg: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pooled connection SQLAlchemy invalidated (its driver connection closed) is
+    reconnected at the next check-out, which needs SQLAlchemy's greenlet: that check-out
+    takes the usual way, the one after it the straight one again."""
+    async with pg.uow() as uow:
+        old = await _pid(uow)
+    async with pg.engine.connect() as conn:  # the pool's one connection
+        await conn.invalidate()
+    spawned = _counting_greenlets(monkeypatch)
+    async with pg.uow() as uow:
+        new = await _pid(uow)
+        await _record(uow, 40)
+        await uow.commit()
+    assert new != old
+    if pg.straight:
+        assert spawned.count("connect") == 1, spawned
+    spawned.clear()
+    async with pg.uow() as uow:
+        assert await _pid(uow) == new
+        await _record(uow, 41)
+        await uow.commit()
+    if pg.straight:
+        assert "connect" not in spawned, spawned  # (`_pid` takes one trip of its own)
+    assert await _recorded(pg) == [40, 41]
+    await _clean_next_checkout(pg)
+
+
+async def test_a_lost_connection_makes_every_pooled_connection_reconnect(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a lost connection SQLAlchemy marks the pool's older connections stale (each
+    replaced at its next check-out, through the greenlet), also those that look open: none
+    of them is handed out straight."""
+    await _pg_truncate(pg_url)
+    db = Database(pg_url, pool_size=3)
+    try:
+        assert await db.warm_up(prepare=False) == 3
+        held: list[int] = []
+        both = asyncio.Event()
+
+        async def hold() -> None:
+            async with db.uow() as uow:
+                held.append(await _pid(uow))
+                if len(held) == 3:
+                    both.set()
+                await both.wait()
+
+        await asyncio.gather(*(hold() for _ in range(3)))
+        old = set(held)
+        assert len(old) == 3
+        await _kill(pg_url, held[0])
+        spawned = _counting_greenlets(monkeypatch)
+        attempts = 0
+
+        async def work(uow: UnitOfWork) -> None:
+            nonlocal attempts
+            attempts += 1
+            await _record(uow, 50 + attempts)
+            await uow.commit()
+
+        for _ in range(3):  # one of them finds its connection gone, and is tried again
+            await db.run(work)
+        assert attempts == 4
+        pids = set()
+        for _ in range(3):
+            async with db.uow() as uow:
+                pids.add(await _pid(uow))
+        assert not pids & old and len(pids) == 3
+        if db.straight:
+            # Each connection reconnected once (the retry's and the two stale ones), at a
+            # check-out through the greenlet; every other check-out went straight.
+            assert spawned.count("connect") == 3, spawned
+        assert len(await _recorded(db)) == 3
+    finally:
+        await db.dispose()
+
+
 async def test_a_cold_path_through_sqlalchemy_is_in_the_unit_s_transaction(
     pg: Database,
 ) -> None:

@@ -286,6 +286,32 @@ def _seat_and_entry(columns: tuple[str, ...], audited: bool) -> Executable:
     return stmt
 
 
+# The columns of a booked entry (registration.seats.entry_values): its booking statement is
+# built at import, so that `Database.warm_up` finds it among the module's statements and
+# prepares it on each pooled connection (tests/conversation/test_prepared_at_start.py
+# books through it).
+BOOKED_ENTRY_COLUMNS = tuple(
+    sorted(
+        (
+            "registration_id",
+            "session_id",
+            "subject_code",
+            "campus_id",
+            "kind",
+            "level",
+            "written_level",
+            "status",
+            "paper_report",
+            "fee_fen",
+            "created_at",
+            "expires_at",
+        )
+    )
+)
+for _audited in (False, True):
+    _seat_and_entry(BOOKED_ENTRY_COLUMNS, _audited)
+
+
 def _entry_as_returned(values: dict[str, Any]) -> dict[str, Any]:
     """The columns of an entry inserted with `values`, but its id, as RETURNING gives them
     (instants in UTC; a column not given is NULL); checked against the row itself."""
