@@ -126,9 +126,8 @@ def _transaction_control(db: Database) -> Callable[[], list[str]]:
 # -- the straight path itself -------------------------------------------------------------
 
 
-async def test_transaction_control_is_the_same_and_skips_sqlalchemys_asyncio_layer(
-    pg: Database, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _counting_greenlets(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the calls that go through SQLAlchemy's greenlets from now on."""
     spawned: list[str] = []
     spawn = async_engine.greenlet_spawn
 
@@ -137,8 +136,11 @@ async def test_transaction_control_is_the_same_and_skips_sqlalchemys_asyncio_lay
         return await spawn(fn, *args, **kwargs)
 
     monkeypatch.setattr(async_engine, "greenlet_spawn", counting)
-    sent = _transaction_control(pg)
+    return spawned
 
+
+async def _commit_rollback_and_drop(pg: Database) -> None:
+    """Three units recording 1, 2 and 3: committed, rolled back, left without either."""
     async with pg.uow() as uow:
         await _record(uow, 1)
         await uow.commit()
@@ -147,6 +149,15 @@ async def test_transaction_control_is_the_same_and_skips_sqlalchemys_asyncio_lay
         await uow.rollback()
     async with pg.uow() as uow:
         await _record(uow, 3)
+
+
+async def test_transaction_control_is_the_same_and_skips_sqlalchemys_asyncio_layer(
+    pg: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spawned = _counting_greenlets(monkeypatch)
+    sent = _transaction_control(pg)
+
+    await _commit_rollback_and_drop(pg)
     async with pg.uow() as uow:  # nothing sent: no BEGIN, no COMMIT
         await uow.commit()
     # asyncpg calls its query loggers soon after a statement, not at once.
@@ -163,32 +174,13 @@ async def test_transaction_control_is_the_same_and_skips_sqlalchemys_asyncio_lay
     assert await _recorded(pg) == [1]
 
 
-def _counting_greenlets(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    spawned: list[str] = []
-    spawn = async_engine.greenlet_spawn
-
-    async def counting(fn: Any, *args: Any, **kwargs: Any) -> Any:
-        spawned.append(getattr(fn, "__name__", repr(fn)))
-        return await spawn(fn, *args, **kwargs)
-
-    monkeypatch.setattr(async_engine, "greenlet_spawn", counting)
-    return spawned
-
-
 async def test_a_straight_unit_checks_out_without_sqlalchemys_greenlets(
     pg: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """With a connection waiting in the pool, open and valid (no check-out listener: the
     test above sets one), the check-out is SQLAlchemy's own, run without its greenlets."""
     spawned = _counting_greenlets(monkeypatch)
-    async with pg.uow() as uow:
-        await _record(uow, 1)
-        await uow.commit()
-    async with pg.uow() as uow:
-        await _record(uow, 2)
-        await uow.rollback()
-    async with pg.uow() as uow:
-        await _record(uow, 3)
+    await _commit_rollback_and_drop(pg)
     if pg.straight:
         assert spawned == [], spawned
     else:
