@@ -83,6 +83,7 @@ from bench.rush_driver import (  # noqa: E402
     run_candidates,
     sandbox_pay,
 )
+from bench.rush_timeline import Sampler, report  # noqa: E402
 from emulator.server import RunningEmulator, start_emulator  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.models import (  # noqa: E402
@@ -133,6 +134,7 @@ class Row:
     p50: dict[str, float] = field(default_factory=dict)
     p99: dict[str, float] = field(default_factory=dict)
     error_kinds: dict[str, int] = field(default_factory=dict)
+    timeline: list[str] = field(default_factory=list)  # --timeline
     # CPU seconds over the rush (bench/cpu.py): the bot processes (or the echo), the worker,
     # the payment sandbox, and the PostgreSQL backends of the rush database.
     cpu_bot: float = 0.0
@@ -448,6 +450,13 @@ async def _run_target(args: argparse.Namespace, target: str) -> Row:
         procs.check()
         candidates = [Candidate(emulator, bot, FIRST_USER + i, args.step_timeout) for i in range(n)]
         profilers = _start_profilers(args, procs, tmp, target)
+        sampling, sampler = asyncio.Event(), None
+        if args.timeline:
+            roots = {"bot": [p.pid for name, p in procs.running if name in ("bot", "echo")]}
+            for role in ("worker", "sandbox"):
+                roots[role] = [p.pid for name, p in procs.running if name == role]
+            sampler = Sampler.of(roots, PG_RUSH_DB if kind == "pg" else None)
+            sampling_task = asyncio.create_task(sampler.run(sampling))
         load_before = _load()
         cpu_before = _cpu(procs, kind)
         connector = aiohttp.TCPConnector(limit=200)
@@ -461,6 +470,11 @@ async def _run_target(args: argparse.Namespace, target: str) -> Row:
             )
         row.load = (load_before, _load())
         cpu_after = _cpu(procs, kind)
+        if sampler is not None:
+            sampling.set()
+            await sampling_task
+            order = ECHO_STEPS if kind == "echo" else STEPS
+            row.timeline = report(results.spans, tracker.times, sampler, order)
         spent = (after - before for after, before in zip(cpu_after, cpu_before, strict=True))
         row.cpu_bot, row.cpu_worker, row.cpu_sandbox, row.cpu_db = spent
         for profiler in profilers:
@@ -596,6 +610,9 @@ def _table(rows: list[Row], args: argparse.Namespace) -> str:
                     f" with the payment sandbox {everything:.0%}"
                 )
     for r in rows:
+        if r.timeline:
+            lines += ["", f"{r.target}: where each step's time went (--timeline)", *r.timeline]
+    for r in rows:
         for kind, count in sorted(r.error_kinds.items(), key=lambda kv: -kv[1])[:5]:
             lines.append(f"  {r.target} error x{count}: {kind}")
     lines.append(
@@ -654,6 +671,11 @@ def main() -> None:
     parser.add_argument("--profile-rate", type=int, default=67, help="py-spy samples per second")
     parser.add_argument(
         "--flame", action="store_true", help="--profile writes SVG flame graphs, not raw stacks"
+    )
+    parser.add_argument(
+        "--timeline",
+        action="store_true",
+        help="per step: queue wait, delivery, and the cores each process kept busy meanwhile",
     )
     args = parser.parse_args()
     for target in args.targets:

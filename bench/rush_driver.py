@@ -39,6 +39,8 @@ class Tracker:
     pushed: int = 0
     answered: int = 0
     failed_deliveries: int = 0  # non-2xx or connection errors (the emulator retries them)
+    # update id -> [queued, delivery started, answered] (time.perf_counter()), for --timeline
+    times: dict[int, list[float]] = field(default_factory=dict)
 
 
 _TRACKER = Tracker()
@@ -47,11 +49,16 @@ _ORIGINAL_DELIVER = WebhookWorker._deliver
 
 async def _traced_deliver(self: WebhookWorker, session: Any, update: dict[str, Any]) -> None:
     uid = update["update_id"]
+    times = _TRACKER.times.get(uid)
+    if times is not None:
+        times[1] = time.perf_counter()  # the last attempt's start
     await _ORIGINAL_DELIVER(self, session, update)
     if uid in self._attempts:  # the emulator recorded a failed attempt and will retry
         _TRACKER.failed_deliveries += 1
         return
     _TRACKER.answered += 1
+    if times is not None:
+        times[2] = time.perf_counter()
     waiter = _TRACKER.waiting.pop(uid, None)
     if waiter is not None and not waiter.done():
         waiter.set_result(None)
@@ -62,6 +69,7 @@ def install_tracer() -> Tracker:
     WebhookWorker._deliver = _traced_deliver  # type: ignore[method-assign]
     _TRACKER.waiting.clear()
     _TRACKER.pushed = _TRACKER.answered = _TRACKER.failed_deliveries = 0
+    _TRACKER.times.clear()
     return _TRACKER
 
 
@@ -73,6 +81,8 @@ class Results:
     errors: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     first_start: float = 0.0
     last_done: float = 0.0
+    # Every step that succeeded: (name, started, ended, its updates' ids), for --timeline.
+    spans: list[tuple[str, float, float, list[int]]] = field(default_factory=list)
 
 
 class Candidate:
@@ -87,6 +97,10 @@ class Candidate:
         self.chat = bot.chat(self.user)
         self.chat.started = True
         self.step_timeout = step_timeout
+        self.pushed: list[int] = []  # the ids of the updates of the current step
+
+    def next_step(self) -> None:
+        self.pushed = []
 
     async def _push(self, kind: str, payload: dict[str, Any]) -> None:
         uid = self.bot.push_update(kind, payload)
@@ -94,6 +108,9 @@ class Candidate:
             raise StepFailed("update dropped by allowed_updates")
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         _TRACKER.waiting[uid] = waiter
+        queued = time.perf_counter()
+        _TRACKER.times[uid] = [queued, queued, queued]
+        self.pushed.append(uid)
         _TRACKER.pushed += 1
         try:
             await asyncio.wait_for(waiter, self.step_timeout)
@@ -210,6 +227,7 @@ async def run_candidates(
                 results.errors["deadline"] += 1
                 return
             started = time.perf_counter()
+            candidate.next_step()
             try:
                 await step(candidate)
             except StepFailed as failed:
@@ -220,7 +238,9 @@ async def run_candidates(
                 results.failed += 1
                 results.errors[f"{name}: {type(exc).__name__}"] += 1
                 return
-            results.latencies[name].append(time.perf_counter() - started)
+            ended = time.perf_counter()
+            results.latencies[name].append(ended - started)
+            results.spans.append((name, started, ended, candidate.pushed))
         results.completed += 1
         results.last_done = time.perf_counter()
 
