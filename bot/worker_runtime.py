@@ -20,6 +20,7 @@ from background import jobs
 from bot.conversation import callbacks
 from bot.conversation.types import Button, Keyboard, Notice, Performer, SendResult, SendText
 from bot.send_limits import Limiter, SendLimiter
+from foundation import i18n
 from foundation.clock import Clock
 from foundation.i18n import DEFAULT_LOCALE, LOCALES, t
 from foundation.settings import Settings
@@ -364,6 +365,17 @@ class WorkerRuntime:
     def __post_init__(self) -> None:
         if self.dispatcher is None:
             self.dispatcher = OutboxDispatcher(self.db, self.clock, self.performer)
+
+    async def warm_up(self) -> int:
+        """What a standalone worker (`cetbot worker`) does before its first callback or
+        notice, as the bot does at start-up (`BotApp.startup`): the pool's connections
+        opened with the hot statements prepared and planned on each (the callback's, the
+        outbox's claim and marks among them: `Database.warm_up`), and the notices' texts
+        parsed and compiled (`i18n.warm`). In a rush they were paid inside it (issue 17):
+        new backends, plans, and Fluent parsing the locales at the first notice. Returns
+        how many connections the pool holds (0 on SQLite)."""
+        i18n.warm()
+        return await self.db.warm_up()
 
     async def tick(self) -> dict[str, int]:
         """Runs every job once; each is idempotent, so a tick may repeat another's work."""
