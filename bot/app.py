@@ -16,7 +16,7 @@ from aiohttp import web
 from bot.handlers import Adapter, BotCommandText, bot_key, load_adapter
 from bot.handlers.retry import RetryPolicy
 from bot.handlers.runner import ConversationEngine
-from foundation import heap
+from foundation import heap, i18n
 from foundation.clock import Clock
 from foundation.i18n import LOCALES, t
 from foundation.settings import Settings
@@ -86,6 +86,8 @@ class BotApp:
             await self.adapter.start()
             # The pool's connections open now, not while the first candidates wait.
             await self.database.warm_up()
+            # Every locale's texts parsed and compiled now, not at the first reply or notice.
+            i18n.warm()
             # Replies of updates committed by a process that died before sending them go
             # out before any new update is taken (issue 20: nothing lost).
             await self._replay_unsent()

@@ -20,6 +20,7 @@ from background import jobs
 from bot.conversation import callbacks
 from bot.conversation.types import Button, Keyboard, Notice, Performer, SendResult, SendText
 from bot.send_limits import Limiter, SendLimiter
+from foundation import i18n
 from foundation.clock import Clock
 from foundation.i18n import DEFAULT_LOCALE, LOCALES, t
 from foundation.settings import Settings
@@ -327,7 +328,11 @@ class OutboxDispatcher:
                     claimed = []
                 for r in claimed:
                     await queue.put(r)
-                if not claimed:
+                if len(claimed) < self.batch:
+                    # Less than a full batch: what was due is on its way. Claiming again at
+                    # once found the few queued meanwhile, one claim per notice or two in
+                    # a rush (issue 17); the next round takes them together. A notice
+                    # waits no longer than after an empty claim before.
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(stop.wait(), idle)
             await queue.join()
@@ -364,6 +369,17 @@ class WorkerRuntime:
     def __post_init__(self) -> None:
         if self.dispatcher is None:
             self.dispatcher = OutboxDispatcher(self.db, self.clock, self.performer)
+
+    async def warm_up(self) -> int:
+        """What a standalone worker (`cetbot worker`) does before its first callback or
+        notice, as the bot does at start-up (`BotApp.startup`): the pool's connections
+        opened with the hot statements prepared and planned on each (the callback's, the
+        outbox's claim and marks among them: `Database.warm_up`), and the notices' texts
+        parsed and compiled (`i18n.warm`). In a rush they were paid inside it (issue 17):
+        new backends, plans, and Fluent parsing the locales at the first notice. Returns
+        how many connections the pool holds (0 on SQLite)."""
+        i18n.warm()
+        return await self.db.warm_up()
 
     async def tick(self) -> dict[str, int]:
         """Runs every job once; each is idempotent, so a tick may repeat another's work."""

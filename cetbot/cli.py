@@ -609,13 +609,16 @@ def worker(
         performer = _worker_performer(settings)
         runner = None
         try:
+            # Telegram's rows: a WeChat row goes through `run --platform wechat`'s worker.
+            runtime = runtime_from_settings(settings, db, clock, performer, "telegram")
+            if not once:
+                # The pool, its statements and the texts ready before the first callback.
+                await runtime.warm_up()
             if callback_port:
                 runner = web.AppRunner(create_callback_app(db, clock, gateway), access_log=None)
                 await runner.setup()
                 # Loopback unless PAYMENT_CALLBACK_HOST says otherwise (docs/security.md).
                 await web.TCPSite(runner, settings.payment_callback_host, callback_port).start()
-            # Telegram's rows: a WeChat row goes through `run --platform wechat`'s worker.
-            runtime = runtime_from_settings(settings, db, clock, performer, "telegram")
             if once:
                 report = await runtime.tick()
                 assert runtime.dispatcher is not None

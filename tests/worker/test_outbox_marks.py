@@ -8,7 +8,7 @@ import asyncio
 from sqlalchemy import update
 
 from bot.conversation.types import Action, SendResult
-from bot.worker_runtime import OutboxDispatcher
+from bot.worker_runtime import OutboxDispatcher, Rendered
 from emulator.client import EmulatorClient
 from storage.repos.outbox import OB as ob
 from tests.rules.conftest import World
@@ -72,3 +72,54 @@ async def test_messages_sent_together_are_marked_by_one_statement_the_lost_lease
         row = by_id[m.message.id]
         assert row.sent_at == now and row.lease_owner is None and row.lease_until is None
     assert [len(await bot_texts(em, uid)) for uid in uids] == [1] * len(uids)
+
+
+class Counting(OutboxDispatcher):
+    """The dispatcher as it is, with the size of each claim it made."""
+
+    claims: list[int]
+    all_sent: asyncio.Event
+    expected: int
+
+    async def claim(self) -> list[Rendered]:
+        got = await super().claim()
+        self.claims.append(len(got))
+        return got
+
+    async def send_one(self, r: Rendered) -> None:
+        await super().send_one(r)
+        if self.stats.sent == self.expected:
+            self.all_sent.set()
+
+
+async def test_a_round_short_of_a_full_batch_is_followed_by_no_claim_until_the_next_round(
+    world: World, em: EmulatorClient, performer: RawBotApiPerformer
+) -> None:
+    """In a rush the notices trickle in: a claim right after a round that took all that was
+    due found one or none, a transaction per notice (issue 17). After a claim short of a
+    full batch the dispatcher waits for its next round (`idle`, here longer than the test);
+    full batches (a backlog) are still claimed one after the other."""
+    uids = list(range(7611, 7616))
+    now = world.clock.now()
+    async with world.db.uow() as uow:
+        for uid in uids:
+            await uow.outbox.add(
+                platform="telegram",
+                chat_id=uid,
+                kind="signed-in-elsewhere",
+                payload={"at": now.isoformat()},
+                now=now,
+            )
+        await uow.commit()
+    for uid in uids:
+        await start_chat(em, uid)
+    dispatcher = Counting(world.db, world.clock, performer, batch=2)
+    dispatcher.claims, dispatcher.all_sent, dispatcher.expected = [], asyncio.Event(), len(uids)
+    stop = asyncio.Event()
+    running = asyncio.create_task(dispatcher.run(stop, idle=600))
+    await dispatcher.all_sent.wait()
+    stop.set()
+    await running
+    assert dispatcher.claims == [2, 2, 1]  # then the round's pause: no claim of nothing
+    for uid in uids:
+        assert len(await bot_texts(em, uid)) == 1
