@@ -25,7 +25,7 @@ from registration.notices import notify_registration
 from storage.db import UnitOfWork
 from storage.dto import EntryDTO
 from storage.errors import Conflict
-from storage.repos.payments import Notice, PaymentDTO
+from storage.repos.payments import Notice, PaymentDTO, PayState
 
 log = logging.getLogger(__name__)
 
@@ -88,11 +88,21 @@ async def payment_link(
     entry_id: int,
     gateway: Gateway,
     return_url: str = "",
+    seen: tuple[int, EntryDTO] | None = None,
 ) -> PaymentLink:
-    """The link to pay one entry (R28); while a payment is pending, the same link (R29)."""
+    """The link to pay one entry (R28); while a payment is pending, the same link (R29).
+
+    `seen`: the registration's version and the entry `entry_id` as the caller read them
+    (the candidate's snapshot). On PostgreSQL, when that entry is payable, the payment is
+    written with the lock in one statement, if the registration is still that version
+    (`create_at_version`); otherwise, as without it, everything is judged on what the
+    lock read."""
     now = clock.now()
+    fast = await _at_version(uow, now, registration_id, entry_id, gateway, return_url, seen)
+    if isinstance(fast, PaymentLink):
+        return fast
     # The lock, the entry and its pending payment: one round trip on PostgreSQL.
-    state = await uow.payments.lock_for_payment(registration_id, entry_id)
+    state = fast or await uow.payments.lock_for_payment(registration_id, entry_id)
     if state is None:
         raise errors.NotRegistered()
     entry = owned(state.registration.id, state.entry)
@@ -107,6 +117,52 @@ async def payment_link(
             pending = await _recheck_stale(uow, now, pending, gateway)
             return await _pending_or_new(uow, now, entry, pending, gateway, return_url)
     return await _pending_or_new(uow, now, entry, pending, gateway, return_url)
+
+
+async def _at_version(
+    uow: UnitOfWork,
+    now: datetime,
+    registration_id: int,
+    entry_id: int,
+    gateway: Gateway,
+    return_url: str,
+    seen: tuple[int, EntryDTO] | None,
+) -> PaymentLink | PayState | None:
+    """The new payment written with the lock (`payment_link`'s `seen`): its link, or what
+    the lock read when nothing was written, or None when this way is not open (SQLite, a
+    gateway that registers payments remotely, an entry not seen payable: a refusal is
+    judged on what the lock reads, never on the caller's read)."""
+    if seen is None or not uow.payments.creates_at_version:
+        return None
+    version, entry = seen
+    # Remotely registered payments would be registered on every press of a pending one.
+    if entry.id != entry_id or not getattr(gateway, "creates_offline", False):
+        return None
+    if entry.registration_id != registration_id:
+        return None
+    try:
+        await check_payable(uow, now, entry)  # R4, R26, R27 on the caller's read
+    except errors.DomainError:
+        return None  # judged again under the lock
+    payment_id = new_payment_id()
+    link = await gateway.create_payment(
+        payment_id, entry.fee_fen, f"{entry.subject_code} #{entry.id}", return_url
+    )
+    values = {
+        "id": payment_id,
+        "entry_id": entry.id,
+        "gateway": gateway.name,
+        "amount_fen": entry.fee_fen,
+        "link": link,
+        "created_at": now,
+    }
+    state, created = await uow.payments.create_at_version(registration_id, version, values)
+    if state is None:
+        raise errors.NotRegistered()  # not active: nothing locked, nothing written
+    if created is None:
+        return state
+    # At `version`: the entry is the caller's, unchanged (the payment bumped the version).
+    return PaymentLink(created.link, created.amount_fen, created.id, entry)
 
 
 async def _pending_or_new(

@@ -337,6 +337,19 @@ class Ctx:
                     return entry
         return None
 
+    def seen_entry(
+        self, registration: RegistrationDTO, entry_id: int
+    ) -> tuple[int, EntryDTO] | None:
+        """One of the registration's active entries with the registration's version, both
+        as the snapshot read them in one statement (since the last write), if it has it."""
+        found = self._snapshot_of(registration)
+        if found is None or found.registration is None:
+            return None
+        for entry in found.entries:
+            if entry.id == entry_id:
+                return found.registration.version, entry
+        return None
+
     async def waitlists(self, registration: RegistrationDTO) -> list[WaitlistDTO]:
         """The registration's waitlists of any status, by id (`waitlists.of_registration`),
         from the snapshot as `entries`."""

@@ -131,6 +131,9 @@ class SandboxGateway:
     """
 
     name = "sandbox"
+    # `create_payment` only signs a link (no call out): a link made and then not used
+    # (the entry had a pending payment after all) registers nothing anywhere.
+    creates_offline = True
 
     def __init__(self, base_url: str, secret: str, *, timeout: float = 5.0) -> None:
         self.base_url = base_url.rstrip("/")

@@ -19,6 +19,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    literal_column,
     select,
     text,
     true,
@@ -157,6 +158,72 @@ _CREATE_PENDING_AUDITED: Executable = (
     .add_cte(_BUMP_WITH_PAYMENT)
 )
 
+
+# PostgreSQL, the pay step when the caller read the entry with its registration's
+# version (the candidate's snapshot) and checked it payable (issue 17): the lock, the
+# reads of `_LOCK_ENTRY_PENDING` and, when the locked registration is still that version
+# (so the entry is as the caller read it: every change of a candidate's entries and
+# payments bumps the version), the new pending payment with its audit row and the
+# version bump, in one round trip instead of two. Nothing is written otherwise, nor when
+# the entry has a pending payment (R29, the index): the caller goes on from the reads.
+# The reads see the statement's snapshot, taken before the writes (the new payment is
+# not among them), as in `_LOCK_ENTRY_PENDING`.
+_N_PREFIX = "_n_"
+_LOCKED_AT_VERSION = exists(
+    select(_LOCKED.c.id).where(
+        _LOCKED.c.version == bindparam("b_version", type_=REG.c.version.type)
+    )
+)
+_PAYMENT_AT_VERSION = (
+    pg_insert(PAY)
+    .from_select(
+        ["status", *_NEW_PAYMENT_COLUMNS],
+        select(
+            literal_column("'pending'", PAY.c.status.type),
+            *(bindparam(f"b_{c}", type_=PAY.c[c].type) for c in _NEW_PAYMENT_COLUMNS),
+        ).where(_LOCKED_AT_VERSION),
+    )
+    .on_conflict_do_nothing(index_elements=["entry_id"], index_where=text("status = 'pending'"))
+    .returning(*PAY.c)
+    .cte("payment")
+)
+_AUDIT_AT_VERSION = (
+    insert(AU)
+    .from_select(
+        [*_AUDIT_COLUMNS, "object_id"],
+        select(
+            *(bindparam(_A_PREFIX + c, type_=AU.c[c].type) for c in _AUDIT_COLUMNS),
+            _PAYMENT_AT_VERSION.c.id,
+        ),
+    )
+    .returning(AU.c.id)
+    .cte("audit")
+)
+_BUMP_AT_VERSION = (
+    update(REG)
+    .where(REG.c.id == _LOCKED.c.id, exists(select(_PAYMENT_AT_VERSION.c.id)))
+    .values(version=REG.c.version + 1)
+    .returning(REG.c.id)
+    .cte("bump")
+)
+_PAY_AT_VERSION: Executable = (
+    select(
+        *(_LOCKED.c[n].label(_R_PREFIX + n) for n in _REG_FIELDS),
+        _unchanged(_LOCKED, _SEEN),
+        *(EN.c[n].label(_E_PREFIX + n) for n in _ENTRY_FIELDS),
+        *(PAY.c[n].label(_P_PREFIX + n) for n in _PAY_FIELDS),
+        *(_PAYMENT_AT_VERSION.c[n].label(_N_PREFIX + n) for n in _PAY_FIELDS),
+        _AUDIT_AT_VERSION.c.id.label(_AUDIT_ID),
+    )
+    .select_from(
+        _LOCKED.join(_SEEN, _SEEN.c.id == _LOCKED.c.id)
+        .outerjoin(EN, EN.c.id == bindparam("b_entry_id"))
+        .outerjoin(PAY, and_(PAY.c.entry_id == EN.c.id, status_is(PAY.c.status, "pending")))
+        .outerjoin(_PAYMENT_AT_VERSION, true())
+        .outerjoin(_AUDIT_AT_VERSION, true())
+    )
+    .add_cte(_BUMP_AT_VERSION)
+)
 
 # PostgreSQL, a gateway's callback (R28-R30), first statement: the nonce remembered, the
 # payment and its entry read, and the entry's registration locked when the nonce is new,
@@ -372,6 +439,49 @@ class PaymentRepository(Repository):
         entry = to_dto(EntryDTO, entry_row) if entry_row else None
         pending = await self.pending_of_entry(entry.id) if entry is not None else None
         return PayState(registration, entry, pending)
+
+    @property
+    def creates_at_version(self) -> bool:
+        """Whether `create_at_version` may be used (PostgreSQL, audited)."""
+        return self.dialect == "postgresql" and self.audit_sink is not None
+
+    async def create_at_version(
+        self, registration_id: int, version: int, values: dict[str, Any]
+    ) -> tuple[PayState | None, PaymentDTO | None]:
+        """PostgreSQL, audited (`creates_at_version`): `lock_for_payment` of the entry
+        `values["entry_id"]`, and in the same statement `create`'s payment, audit row and
+        version bump, only when the locked registration is at `version` and the entry has
+        no pending payment. Returns what `lock_for_payment` returns and the new payment, or
+        None when nothing was written (the registration changed since `version`, or a
+        payment of the entry is pending: the state says which)."""
+        sink = self.audit_sink
+        assert self.creates_at_version and sink is not None
+        after = _payment_as_returned(values)
+        audit = await sink.fields("create", "payment", None, after)
+        params = {f"b_{k}": values[k] for k in _NEW_PAYMENT_COLUMNS}
+        params |= {_A_PREFIX + k: v for k, v in audit.items()}
+        params |= {"b_registration_id": registration_id, "b_version": version}
+        row = await direct.first(self.conn, _PAY_AT_VERSION, params)
+        if row is None or row._mapping[_N_PREFIX + "id"] is None:
+            direct.wrote_nothing(self.conn)  # the audit row and bump hang off the payment
+        if row is None:
+            return None, None  # not active: no row locked
+        registration = _prefixed(RegistrationDTO, row, _R_PREFIX)
+        created = None
+        if row._mapping[_N_PREFIX + "id"] is not None:
+            created = _prefixed(PaymentDTO, row, _N_PREFIX)
+            got = without({n: row._mapping[_N_PREFIX + n] for n in _PAY_FIELDS}, "id", "link")
+            if got != after:  # never so far: a default of the database, say
+                await sink.correct_after(row._mapping[_AUDIT_ID], got)
+        if not row._unchanged:
+            # Changed while we waited for the lock (so nothing was written): read again.
+            entry_row = await direct.first(self.conn, _ENTRY, {"b_entry_id": values["entry_id"]})
+            entry = to_dto(EntryDTO, entry_row) if entry_row else None
+            pending = await self.pending_of_entry(entry.id) if entry is not None else None
+            return PayState(registration, entry, pending), created
+        entry = _prefixed(EntryDTO, row, _E_PREFIX) if row._e_id is not None else None
+        pay = _prefixed(PaymentDTO, row, _P_PREFIX) if row._p_id is not None else None
+        return PayState(registration, entry, pay), created
 
     async def pending_of_entries(self, entry_ids: Sequence[int]) -> dict[int, PaymentDTO]:
         if not entry_ids:

@@ -276,3 +276,108 @@ async def test_r30_a_late_callback_restores_the_entry_on_both_databases(
     async with world.db.uow(readonly=True) as uow:
         again = await uow.registrations.get(reg.id)
     assert again is not None and again.status == "active"
+
+
+# The pay step hands `payment_link` the entry and the registration's version as the
+# candidate's snapshot read them (`seen`); on PostgreSQL the payment is then written with
+# the lock in one statement, only if the registration is still that version (issue 17).
+
+
+async def _seen(world: World, reg_id: int, entry_id: int) -> tuple[int, Any]:
+    async with world.db.uow(readonly=True) as uow:
+        reg = await uow.registrations.get(reg_id)
+        got = await uow.entries.get(entry_id)
+    assert reg is not None and got is not None
+    return reg.version, got
+
+
+async def _link_seen(world: World, reg_id: int, entry_id: int, gateway: Any, seen: Any) -> Any:
+    async with world.db.uow() as uow:
+        got = await payments.payment_link(
+            uow,
+            world.clock,
+            registration_id=reg_id,
+            entry_id=entry_id,
+            gateway=gateway,
+            seen=seen,
+        )
+        await uow.commit()
+    return got
+
+
+async def _payments_of(db: Database, entry_id: int) -> list[tuple[str, str]]:
+    pay = Payment.__table__
+    async with db.uow(readonly=True) as uow:
+        rows = await uow.conn.execute(
+            select(pay.c.id, pay.c.status).where(pay.c.entry_id == entry_id).order_by(pay.c.id)
+        )
+        return [tuple(r) for r in rows]
+
+
+async def test_r28_r29_a_pay_link_from_the_snapshot_writes_with_the_lock(
+    world: World, pay: Pay
+) -> None:
+    reg = await world.candidate()
+    e = await register(world, reg)
+    seen = await _seen(world, reg.id, e.id)
+    since = await _last_audit(world.db)
+    async with counting_on(world.db) as statements:
+        got = await _link_seen(world, reg.id, e.id, pay.gateway, seen)
+    # PostgreSQL: BEGIN, the lock with the reads, the payment, its audit row and the
+    # version bump, COMMIT (one statement fewer than without `seen`).
+    if not world.db.is_sqlite:
+        assert len(statements) - len(transaction_control(statements)) == 1, statements
+    assert got.amount_fen == e.fee_fen and got.entry is not None and got.entry.id == e.id
+    assert await _payments_of(world.db, e.id) == [(got.payment_id, "pending")]
+    trail = await _trail(world.db, since)
+    assert [(t[1], t[2], t[3]) for t in trail] == [("create", "payment", got.payment_id)]
+    after, _ = await _seen(world, reg.id, e.id)
+    assert after == seen[0] + 1  # the payment bumped the version once
+    # R29, seen before the payment (stale) or after it: the same link, nothing written.
+    assert await _link_seen(world, reg.id, e.id, pay.gateway, seen) == got
+    assert await _link_seen(world, reg.id, e.id, pay.gateway, (after, e)) == got
+    assert await _payments_of(world.db, e.id) == [(got.payment_id, "pending")]
+    if not world.db.is_sqlite:  # SQLite's lock is itself a bump
+        assert (await _seen(world, reg.id, e.id))[0] == after
+    assert [t[1] for t in await _trail(world.db, since)] == ["create"]
+
+
+async def test_r26_a_pay_link_from_a_snapshot_older_than_the_callback_sees_the_entry_paid(
+    world: World, pay: Pay
+) -> None:
+    # The snapshot showed the entry unpaid; the callback paid it before the pay link's
+    # lock (waited for). Were the payment written with the lock whatever the version, a
+    # new pending payment of the paid entry (the paid one no longer blocks the index)
+    # would be handed out.
+    reg, e, got = await paying(world, pay.gateway, 7008)
+    seen = await _seen(world, reg.id, e.id)
+    body = callback_body_g7(got.payment_id, got.amount_fen)
+    async with world.db.uow() as holder:
+        holder.actor, holder.clock = "gateway:sandbox", world.clock  # as the callback app
+        outcome = await payments.apply_callback(
+            holder, world.clock, gateway=pay.gateway, body=body, headers=_headers(world, body)
+        )
+        assert outcome.result == "paid"
+        late = asyncio.create_task(_link_seen(world, reg.id, e.id, pay.gateway, seen))
+        await world.waiting_for_the_registration("pay link")
+        await holder.commit()
+    with pytest.raises(errors.EntryPaid):
+        await late
+    # Seen before the callback, asked after it (no wait): the same.
+    with pytest.raises(errors.EntryPaid):
+        await _link_seen(world, reg.id, e.id, pay.gateway, seen)
+    assert await _payments_of(world.db, e.id) == [(got.payment_id, "paid")]
+
+
+async def test_r26_a_pay_link_from_a_snapshot_older_than_a_cancel_is_refused(
+    world: World, pay: Pay
+) -> None:
+    reg = await world.candidate()
+    e = await register(world, reg)
+    seen = await _seen(world, reg.id, e.id)
+    async with world.db.uow() as uow:
+        await entries.cancel_entry(uow, world.clock, registration_id=reg.id, entry_id=e.id)
+        await uow.commit()
+    with pytest.raises(errors.EntryNotActive):
+        await _link_seen(world, reg.id, e.id, pay.gateway, seen)
+    assert await _payments_of(world.db, e.id) == []

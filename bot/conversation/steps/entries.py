@@ -471,13 +471,17 @@ async def pay(ctx: Ctx, cb: Callback) -> None:
     # any link, with the same refusals.
     registration = await _registration(ctx)
     entry_id = str(ctx.data.get("entry_id"))
+    number = int(entry_id) if entry_id.isdigit() else 0
+    # The entry as the candidate's snapshot shows it, with the registration's version: on
+    # PostgreSQL the payment is then written with the lock, in one statement.
     link = await ctx.call(
         payments.payment_link,
         ctx.uow,
         ctx.clock,
         registration_id=registration.id,
-        entry_id=int(entry_id) if entry_id.isdigit() else 0,
+        entry_id=number,
         gateway=payments.gateway_from_settings(ctx.settings),
+        seen=ctx.seen_entry(registration, number),
     )
     # The link changed neither: the pay screen shows them without reading them again.
     ctx.remember_registration(registration)
