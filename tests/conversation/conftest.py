@@ -281,6 +281,8 @@ async def harness(
     mailer = MailboxMailer()
     engine_module.UNDECLARED.clear()
     bot = Conversations(db, clock, settings, mailer)
-    yield Harness(db, clock, mailer, bot, session_id, settings)
+    harness = Harness(db, clock, mailer, bot, session_id, settings)
+    yield harness
+    await harness.bot.close()  # the clears still queued, before the database goes
     # Every state change the tests caused is declared in flows.py (the diagram is true).
     assert not engine_module.UNDECLARED, engine_module.UNDECLARED
