@@ -125,6 +125,9 @@ class Conversations:
         self._clears: dict[tuple[str, int, int], int] = {}
         self._clearing: asyncio.Task[None] | None = None
         self._flushes: set[asyncio.Task[int]] = set()
+        # Clears written and the statements that wrote them (logged at `close`).
+        self.clears_sent = 0
+        self.clear_statements = 0
 
     async def handle(self, event: Event) -> list[Action]:
         """Applies one update; never raises (an unexpected error becomes an apology).
@@ -245,6 +248,8 @@ class Conversations:
             await uow.commit()
             return cleared
 
+        self.clears_sent += len(keys)
+        self.clear_statements += 1
         try:
             return await self.db.run(work)
         except Exception:
@@ -261,6 +266,12 @@ class Conversations:
         if self._flushes:
             await asyncio.gather(*self._flushes, return_exceptions=True)
         await self.flush_clears()
+        if self.clear_statements:
+            log.info(
+                "%d kept replies confirmed out were forgotten in %d statements",
+                self.clears_sent,
+                self.clear_statements,
+            )
 
     async def unsent_replies(self, limit: int = 200) -> list[tuple[Event, list[Action]]]:
         """Kept replies older than REPLAY_AFTER (their process died, or could not send),
