@@ -25,12 +25,6 @@ from tests.conversation.flows_helpers import (
 from tests.conversation.test_statement_budget import CLEARED_BY_BATCH, counting
 
 
-@pytest.fixture(autouse=True)
-def _no_timer(monkeypatch: pytest.MonkeyPatch) -> None:
-    # The queued clears are written only when a test says so (flush_clears, close).
-    monkeypatch.setattr(engine_module, "CLEAR_AFTER", 3600.0)
-
-
 async def _kept(h: Harness, chat: Chat) -> int:
     """The chat's kept reply's update id (None: nothing kept)."""
     async with h.db.uow(readonly=True) as uow:
@@ -145,3 +139,19 @@ async def test_the_clears_are_written_without_being_asked(
             break
         await asyncio.sleep(0.01)
     assert await _kept(harness, chat) is None
+
+
+async def test_a_full_batch_is_written_at_once(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(engine_module, "CLEAR_BATCH", 2)
+    first = await _booked(harness, "full1@example.com", ZHANG)
+    assert await _kept(harness, first) is not None  # one chat queued: it waits
+    # The second chat's first clear fills the batch: both are written without a timer.
+    second = await _booked(harness, "full2@example.com", ZHOU)
+    for _ in range(500):  # a bounded number of looks, not a timing
+        if await _kept(harness, first) is None:
+            break
+        await asyncio.sleep(0.01)
+    assert await _kept(harness, first) is None
+    assert second.user_id != first.user_id
