@@ -313,6 +313,10 @@ class BotApp:
             await self._webhook_runner.cleanup()
             self._webhook_runner = None
         await self.adapter.runner.drain()
+        # The engine's queued writes (kept replies confirmed out) before the pool goes.
+        close_engine = getattr(self.engine, "close", None)
+        if close_engine is not None:
+            await close_engine()
         await self.adapter.close()
         await self.database.dispose()
 

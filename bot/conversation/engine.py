@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import copy
 import logging
 from dataclasses import replace
@@ -69,6 +71,12 @@ MAX_CHOICES_NAMED = 8
 REPLAY_AFTER = timedelta(seconds=60)
 # Update ids whose reply this process kept and has not yet confirmed (bounded).
 MAX_KEPT = 10_000
+# A kept reply confirmed out is forgotten this long after, in one statement with the
+# others confirmed meanwhile (`replies_sent`, `flush_clears`), or at once when this many
+# wait. A process that dies in between leaves them kept: they are sent again after
+# REPLAY_AFTER, as when it dies between the sends and the clear.
+CLEAR_AFTER = 0.02  # seconds
+CLEAR_BATCH = 500
 # Chats whose step this process remembers, to foresee an update that writes (bounded).
 MAX_STEP_HINTS = 100_000
 
@@ -111,6 +119,15 @@ class Conversations:
         # The kinds of update whose step asked for the candidate (account, registration)
         # the last time: on PostgreSQL their snapshot is read with the conversation.
         self._readers: set[tuple[str, EventKind, str | None]] = set()
+        # Kept replies confirmed out and not yet forgotten: (platform, user, chat) -> the
+        # update id, written together by `flush_clears`; the task that will, and early
+        # flushes. A chat's later clear replaces its earlier one (a row keeps one reply).
+        self._clears: dict[tuple[str, int, int], int] = {}
+        self._clearing: asyncio.Task[None] | None = None
+        self._flushes: set[asyncio.Task[int]] = set()
+        # Clears written and the statements that wrote them (logged at `close`).
+        self.clears_sent = 0
+        self.clear_statements = 0
 
     async def handle(self, event: Event) -> list[Action]:
         """Applies one update; never raises (an unexpected error becomes an apology).
@@ -167,11 +184,17 @@ class Conversations:
         self, event: Event, *, menu_message_id: int | None, delivered: bool
     ) -> None:
         """The adapter carried out the update's actions: records the new menu message, and
-        forgets the kept reply when everything was `delivered` (one UPDATE, none when
-        there is nothing to record). An undelivered reply stays for a replay."""
+        forgets the kept reply when everything was `delivered`. A new menu goes in one
+        UPDATE at once (with the clear), as the chat's next update must read it; a clear
+        alone is only queued, written with the others of the next CLEAR_AFTER in one
+        statement (`flush_clears`): the caller does not wait for it. An undelivered reply
+        stays for a replay."""
         # Undelivered: the row keeps the reply for a replay; this process stops tracking it.
         clear = self._kept.pop(event.update_id, None) is not None and delivered
         if not clear and menu_message_id is None:
+            return
+        if menu_message_id is None:
+            self._queue_clear(event)
             return
 
         async def work(uow: UnitOfWork) -> None:
@@ -197,9 +220,65 @@ class Conversations:
         except Exception:
             log.exception("could not record the replies of update %s as sent", event.update_id)
 
+    def _queue_clear(self, event: Event) -> None:
+        self._clears[(self.platform, event.user_id, event.chat_id)] = event.update_id
+        if len(self._clears) >= CLEAR_BATCH:
+            flush = asyncio.create_task(self.flush_clears(), name="kept-reply-clears")
+            self._flushes.add(flush)  # held until done: a bare task may be collected
+            flush.add_done_callback(self._flushes.discard)
+        elif self._clearing is None:
+            self._clearing = asyncio.create_task(self._clear_later(), name="kept-reply-clears")
+
+    async def _clear_later(self) -> None:
+        await asyncio.sleep(CLEAR_AFTER)
+        self._clearing = None  # clears queued from now on start the next wait
+        await self.flush_clears()
+
+    async def flush_clears(self) -> int:
+        """Forgets the kept replies queued by `replies_sent`, in one statement, each only if
+        its row still keeps that update's reply; the number forgotten. Never raises: a
+        clear that fails leaves the reply kept, to be sent again after REPLAY_AFTER."""
+        queued, self._clears = self._clears, {}
+        if not queued:
+            return 0
+        keys = [(*chat, update_id) for chat, update_id in queued.items()]
+
+        async def work(uow: UnitOfWork) -> int:
+            cleared = await uow.conversations.replies_cleared(keys)
+            await uow.commit()
+            return cleared
+
+        self.clears_sent += len(keys)
+        self.clear_statements += 1
+        try:
+            return await self.db.run(work)
+        except Exception:
+            log.exception("could not forget %d kept replies (they will be sent again)", len(keys))
+            return 0
+
+    async def close(self) -> None:
+        """On shutdown, before the database is released: the queued clears written."""
+        if self._clearing is not None:
+            self._clearing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._clearing
+            self._clearing = None
+        if self._flushes:
+            await asyncio.gather(*self._flushes, return_exceptions=True)
+        await self.flush_clears()
+        if self.clear_statements:
+            log.info(
+                "%d kept replies confirmed out were forgotten in %d statements",
+                self.clears_sent,
+                self.clear_statements,
+            )
+
     async def unsent_replies(self, limit: int = 200) -> list[tuple[Event, list[Action]]]:
         """Kept replies older than REPLAY_AFTER (their process died, or could not send),
-        claimed for this process: each with a stand-in Event for `replies_sent`."""
+        claimed for this process: each with a stand-in Event for `replies_sent`. The
+        clears this process queued are written first: a reply it knows is out is not
+        claimed."""
+        await self.flush_clears()
 
         async def work(uow: UnitOfWork) -> list[Any]:
             now = self.clock.now()
@@ -223,6 +302,14 @@ class Conversations:
             self._remember_kept(event)
             out.append((event, load_actions(conv.reply or [])))
         return out
+
+    def _replay_due(self, conv: ConversationDTO, now: datetime) -> bool:
+        """A kept reply due for replay, unless this process confirmed it out and its clear
+        is still queued (a send that took longer than REPLAY_AFTER)."""
+        if not _replay_due(conv, now):
+            return False
+        queued = self._clears.get((conv.platform, conv.user_id, conv.chat_id))
+        return queued is None or queued != conv.reply_update_id
 
     def _remember_kept(self, event: Event) -> None:
         if len(self._kept) >= MAX_KEPT:
@@ -336,7 +423,7 @@ class Conversations:
             # A new chat (its first update, usually /start): the row `lock_or_create` would
             # make, created by the save only if there is still none (`save_unchanged`).
             conv = uow.conversations.new(self.platform, event.user_id, event.chat_id)
-        elif peek.row_version is None or _replay_due(conv, now):
+        elif peek.row_version is None or self._replay_due(conv, now):
             return None
         found = _preloaded(session_id, peek.snapshot)
         try:
@@ -420,7 +507,7 @@ class Conversations:
         conv = started.conversation
         # A reply kept by an earlier update and not confirmed sent in time (its process
         # died): it goes out first, kept again with this update's until both are out.
-        replayed = load_actions(conv.reply or []) if _replay_due(conv, now) else []
+        replayed = load_actions(conv.reply or []) if self._replay_due(conv, now) else []
         found = _preloaded(session_id, started.snapshot)
         actions, saved, keep = await self._step(
             uow, event, conv, replayed, found, savepoints=savepoints

@@ -210,6 +210,9 @@ class EventRunner:
         for event, actions in replies:
             log.info("update %s: sending its kept reply again", event.update_id)
             await self.perform_all(event, actions)
+        flush = getattr(self.engine, "flush_clears", None)
+        if replies and flush is not None:
+            await flush()  # the replayed replies forgotten together, now
         return len(replies)
 
     async def perform_all(self, event: Event, actions: Iterable[Action]) -> None:

@@ -26,6 +26,7 @@ from sqlalchemy import (
     tuple_,
     update,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import NoResultFound
 
@@ -86,6 +87,39 @@ _REPLY_SENT_WITH_MENU = (
         reply_update_id=case((_MINE, null()), else_=CV.c.reply_update_id),
         reply_at=case((_MINE, null()), else_=CV.c.reply_at),
     )
+)
+# Kept replies of several chats forgotten at once (`replies_cleared`), each only if the
+# row still keeps that update's reply. PostgreSQL: the keys as four arrays, one statement
+# text whatever their number (prepared once per connection).
+_CLEARED_KEYS = (
+    func.unnest(
+        bindparam("b_platforms", type_=ARRAY(String)),
+        bindparam("b_user_ids", type_=ARRAY(BigInteger)),
+        bindparam("b_chat_ids", type_=ARRAY(BigInteger)),
+        bindparam("b_update_ids", type_=ARRAY(BigInteger)),
+    )
+    .table_valued("platform", "user_id", "chat_id", "update_id")
+    .render_derived(name="cleared")
+)
+_REPLIES_CLEARED_PG = (
+    update(CV)
+    .where(
+        CV.c.platform == _CLEARED_KEYS.c.platform,
+        CV.c.user_id == _CLEARED_KEYS.c.user_id,
+        CV.c.chat_id == _CLEARED_KEYS.c.chat_id,
+        CV.c.reply_update_id == _CLEARED_KEYS.c.update_id,
+    )
+    .values(reply=null(), reply_update_id=null(), reply_at=null())
+)
+# SQLite: the keys as row values, `(platform, user_id, chat_id, reply_update_id) IN (...)`.
+_REPLIES_CLEARED = (
+    update(CV)
+    .where(
+        tuple_(CV.c.platform, CV.c.user_id, CV.c.chat_id, CV.c.reply_update_id).in_(
+            bindparam("b_keys", expanding=True)
+        )
+    )
+    .values(reply=null(), reply_update_id=null(), reply_at=null())
 )
 _NEW_VALUES = {
     "platform": bindparam("b_platform"),
@@ -481,6 +515,26 @@ class ConversationRepository(Repository):
             return True
         params |= {"b_menu": menu_message_id, "b_now": now}
         return bool(await direct.rowcount(self.conn, _REPLY_SENT_WITH_MENU, params, alone=True))
+
+    async def replies_cleared(self, keys: list[tuple[str, int, int, int]]) -> int:
+        """Forgets the kept replies of several chats in one UPDATE: `keys` are (platform,
+        user id, chat id, update id), each cleared only if its row still keeps that
+        update's reply (a newer kept reply stays). The number of replies forgotten. On
+        PostgreSQL without a BEGIN and COMMIT of its own when it is the unit of work's
+        first statement (`direct.rowcount(alone=True)`), as `reply_sent`."""
+        if not keys:
+            return 0
+        if self.dialect == "postgresql":
+            platforms, user_ids, chat_ids, update_ids = (list(c) for c in zip(*keys, strict=True))
+            params = {
+                "b_platforms": platforms,
+                "b_user_ids": user_ids,
+                "b_chat_ids": chat_ids,
+                "b_update_ids": update_ids,
+            }
+            return await direct.rowcount(self.conn, _REPLIES_CLEARED_PG, params, alone=True)
+        result = await self.conn.execute(_REPLIES_CLEARED, {"b_keys": keys})
+        return int(result.rowcount)  # type: ignore[attr-defined]
 
     async def claim_unsent_replies(
         self, kept_before: datetime, now: datetime, limit: int, platform: str | None = None

@@ -266,6 +266,10 @@ async def harness(
 ) -> AsyncIterator[Harness]:
     # The sandbox payment server is not running: its port refuses at once (discard, 9).
     monkeypatch.setenv("PAYMENT_SANDBOX_URL", "http://127.0.0.1:9")
+    # The kept replies confirmed out are forgotten when a test asks (`flush_clears`), the
+    # replay looks (`unsent_replies`) or the engine closes, never by the engine's timer in
+    # the middle of another step's statement count (test_cleared_together.py times it).
+    monkeypatch.setattr(engine_module, "CLEAR_AFTER", 3600.0)
     settings = Settings(_env_file=None, data_dir=tmp_path / "data")
     spec = parse_session_toml(EXAMPLES / "session-2026-12.toml")
     async with db.uow() as uow:
@@ -281,6 +285,8 @@ async def harness(
     mailer = MailboxMailer()
     engine_module.UNDECLARED.clear()
     bot = Conversations(db, clock, settings, mailer)
-    yield Harness(db, clock, mailer, bot, session_id, settings)
+    harness = Harness(db, clock, mailer, bot, session_id, settings)
+    yield harness
+    await harness.bot.close()  # the clears still queued, before the database goes
     # Every state change the tests caused is declared in flows.py (the diagram is true).
     assert not engine_module.UNDECLARED, engine_module.UNDECLARED

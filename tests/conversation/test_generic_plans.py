@@ -114,10 +114,12 @@ async def test_the_main_paths_statements_use_an_index_under_a_generic_plan(
         await sign_up(harness, second, "second@example.com")
         await save_information(second, ZHOU)
         await _register_and_pay(harness, second)
+        await harness.bot.flush_clears()  # the kept replies' clears, written together
         await _worker_round(harness)
     statements = sorted(s for s in sent if s.lstrip().upper().startswith(_PLANNED))
     # The snapshot with the conversation, the booking's and the pay link's statements.
     assert any(s.lstrip().startswith("WITH candidate") for s in statements), statements
+    assert any("FROM unnest(" in s for s in statements), statements  # the clears' batch
     assert len(statements) >= 40, statements
     conn = await asyncpg.connect(_dsn(harness.db))
     try:

@@ -68,6 +68,16 @@ async def _kept_reply(db: Database) -> list | None:  # type: ignore[type-arg]
     return getattr(conv, "reply", None)
 
 
+async def _cleared(db: Database) -> bool:
+    """Whether the kept reply is forgotten: the engine writes its clears together shortly
+    after the sends (engine.CLEAR_AFTER), so within a bounded wait (a count of tries)."""
+    for _ in range(250):
+        if await _kept_reply(db) is None:
+            return True
+        await asyncio.sleep(0.02)
+    return False
+
+
 async def _seats_taken(db: Database) -> int:
     async with db.uow(readonly=True) as uow:
         taken = 0
@@ -134,7 +144,7 @@ async def test_reply_of_a_committed_booking_is_sent_after_a_crash_exactly_once(
         harness.clock.advance(REPLAY_AFTER + timedelta(seconds=1))
         second = await harness.polling(harness.build(sqlite_url, engine=real_engine))
         assert len(await _booked_texts(em)) == 1, await em.transcript(USER)
-        assert await _kept_reply(db) is None  # confirmed sent: not sent again
+        assert await _cleared(db)  # confirmed sent: not sent again
         harness.clock.advance(REPLAY_AFTER * 2)
         assert await second.adapter.runner.replay_unsent() == 0
         assert len(await _booked_texts(em)) == 1
@@ -174,6 +184,37 @@ async def test_pressing_the_old_button_again_after_a_crash_brings_the_reply(
         pressed = await em.press(USER, menu["message_id"], paper[0]["callback_data"])
         await chat.settle(pressed["update_id"])
         assert len(await _booked_texts(em)) == 1, await em.transcript(USER)
+        assert await _cleared(db)
+    finally:
+        await db.dispose()
+
+
+async def test_a_clean_stop_writes_the_clears_still_queued(
+    harness: BotHarness,
+    sqlite_url: str,
+    em: EmulatorClient,
+    mailbox: MailboxMailer,
+    chat_factory: Callable[[BotApp, int], Chat],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The clears wait for a stop (or a replay) only: what `BotApp.close` writes is seen.
+    monkeypatch.setattr(engine_module, "CLEAR_AFTER", 3600.0)
+    app = await harness.polling(harness.build(sqlite_url, engine=real_engine))
+    chat = chat_factory(app, USER)
+    await _to_paper_step(chat, mailbox)
+    menu = await chat.last()
+    paper = [b for b in await chat.buttons() if ":paper:" in (b.get("callback_data") or "")]
+    pressed = await em.press(USER, menu["message_id"], paper[0]["callback_data"])
+    await chat.settle(pressed["update_id"])
+    assert len(await _booked_texts(em)) == 1
+    db = Database(sqlite_url)
+    try:
+        assert await _kept_reply(db), "the clear is queued, not written"
+        app.request_stop()
+        for running, task in harness.apps:
+            if running is app and task is not None:
+                await asyncio.wait_for(task, 20)
+        harness.apps = [(a, t) for a, t in harness.apps if a is not app]
         assert await _kept_reply(db) is None
     finally:
         await db.dispose()
