@@ -144,18 +144,7 @@ async def _at_version(
         await check_payable(uow, now, entry)  # R4, R26, R27 on the caller's read
     except errors.DomainError:
         return None  # judged again under the lock
-    payment_id = new_payment_id()
-    link = await gateway.create_payment(
-        payment_id, entry.fee_fen, f"{entry.subject_code} #{entry.id}", return_url
-    )
-    values = {
-        "id": payment_id,
-        "entry_id": entry.id,
-        "gateway": gateway.name,
-        "amount_fen": entry.fee_fen,
-        "link": link,
-        "created_at": now,
-    }
+    values = await _new_payment(now, entry, gateway, return_url)
     state, created = await uow.payments.create_at_version(registration_id, version, values)
     if state is None:
         raise errors.NotRegistered()  # not active: nothing locked, nothing written
@@ -163,6 +152,24 @@ async def _at_version(
         return state
     # At `version`: the entry is the caller's, unchanged (the payment bumped the version).
     return PaymentLink(created.link, created.amount_fen, created.id, entry)
+
+
+async def _new_payment(
+    now: datetime, entry: EntryDTO, gateway: Gateway, return_url: str
+) -> dict[str, object]:
+    """A new payment of the entry, its link made by the gateway: the row to insert."""
+    payment_id = new_payment_id()
+    link = await gateway.create_payment(
+        payment_id, entry.fee_fen, f"{entry.subject_code} #{entry.id}", return_url
+    )
+    return {
+        "id": payment_id,
+        "entry_id": entry.id,
+        "gateway": gateway.name,
+        "amount_fen": entry.fee_fen,
+        "link": link,
+        "created_at": now,
+    }
 
 
 async def _pending_or_new(
@@ -177,21 +184,8 @@ async def _pending_or_new(
     payment with its audit row, and on PostgreSQL the registration's version bump)."""
     if pending is not None:
         return PaymentLink(pending.link, pending.amount_fen, pending.id, entry)
-    payment_id = new_payment_id()
-    link = await gateway.create_payment(
-        payment_id, entry.fee_fen, f"{entry.subject_code} #{entry.id}", return_url
-    )
     try:
-        created = await uow.payments.create(
-            {
-                "id": payment_id,
-                "entry_id": entry.id,
-                "gateway": gateway.name,
-                "amount_fen": entry.fee_fen,
-                "link": link,
-                "created_at": now,
-            }
-        )
+        created = await uow.payments.create(await _new_payment(now, entry, gateway, return_url))
     except Conflict:
         # A concurrent "pay" of the same entry won; hand out its link (R29).
         raced = await uow.payments.pending_of_entry(entry.id)

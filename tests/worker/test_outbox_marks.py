@@ -31,10 +31,8 @@ class Together:
         return result
 
 
-async def test_messages_sent_together_are_marked_by_one_statement_the_lost_lease_excepted(
-    world: World, em: EmulatorClient, performer: RawBotApiPerformer
-) -> None:
-    uids = list(range(7601, 7606))
+async def _notices_due(world: World, em: EmulatorClient, uids: list[int]) -> None:
+    """A notice due for each of these chats, each chat started in the emulator."""
     now = world.clock.now()
     async with world.db.uow() as uow:
         for uid in uids:
@@ -48,6 +46,14 @@ async def test_messages_sent_together_are_marked_by_one_statement_the_lost_lease
         await uow.commit()
     for uid in uids:
         await start_chat(em, uid)
+
+
+async def test_messages_sent_together_are_marked_by_one_statement_the_lost_lease_excepted(
+    world: World, em: EmulatorClient, performer: RawBotApiPerformer
+) -> None:
+    uids = list(range(7601, 7606))
+    now = world.clock.now()
+    await _notices_due(world, em, uids)
     dispatcher = OutboxDispatcher(world.db, world.clock, Together(performer, len(uids)))
     claimed = await dispatcher.claim()
     assert len(claimed) == len(uids)
@@ -100,19 +106,7 @@ async def test_a_round_short_of_a_full_batch_is_followed_by_no_claim_until_the_n
     full batch the dispatcher waits for its next round (`idle`, here longer than the test);
     full batches (a backlog) are still claimed one after the other."""
     uids = list(range(7611, 7616))
-    now = world.clock.now()
-    async with world.db.uow() as uow:
-        for uid in uids:
-            await uow.outbox.add(
-                platform="telegram",
-                chat_id=uid,
-                kind="signed-in-elsewhere",
-                payload={"at": now.isoformat()},
-                now=now,
-            )
-        await uow.commit()
-    for uid in uids:
-        await start_chat(em, uid)
+    await _notices_due(world, em, uids)
     dispatcher = Counting(world.db, world.clock, performer, batch=2)
     dispatcher.claims, dispatcher.all_sent, dispatcher.expected = [], asyncio.Event(), len(uids)
     stop = asyncio.Event()
