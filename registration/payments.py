@@ -136,7 +136,7 @@ async def _at_version(
         return None
     version, entry = seen
     # Remotely registered payments would be registered on every press of a pending one.
-    if entry.id != entry_id or not getattr(gateway, "creates_offline", False):
+    if entry.id != entry_id or not gateway.creates_offline:
         return None
     if entry.registration_id != registration_id:
         return None

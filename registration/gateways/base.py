@@ -50,6 +50,10 @@ class Gateway(Protocol):
     """One payment provider. `name` is stored with each payment (payments.gateway)."""
 
     name: str
+    # True when `create_payment` only makes the link (no call to the provider): a link
+    # made and not handed out registers nothing, so the pay step may make it before it
+    # knows whether the entry has a pending payment (registration.payments).
+    creates_offline: bool
 
     async def create_payment(
         self, payment_id: str, amount_fen: int, description: str, return_url: str

@@ -131,18 +131,25 @@ _A_PREFIX = "a_"
 _AUDIT_ID = "_audit_id"
 _AUDIT_COLUMNS = ("at", "actor", "action", "object_type", "before", "after")
 _AUDITED_PAYMENT = _CREATE_PENDING["postgresql"].cte("payment")
-_PAYMENT_AUDIT = (
-    insert(AU)
-    .from_select(
-        [*_AUDIT_COLUMNS, "object_id"],
-        select(
-            *(bindparam(_A_PREFIX + c, type_=AU.c[c].type) for c in _AUDIT_COLUMNS),
-            _AUDITED_PAYMENT.c.id,
-        ),
+
+
+def _audit_of(payment: Any) -> Any:
+    """The audit row of the payment a CTE inserts (none when it inserted none), as a CTE."""
+    return (
+        insert(AU)
+        .from_select(
+            [*_AUDIT_COLUMNS, "object_id"],
+            select(
+                *(bindparam(_A_PREFIX + c, type_=AU.c[c].type) for c in _AUDIT_COLUMNS),
+                payment.c.id,
+            ),
+        )
+        .returning(AU.c.id)
+        .cte("audit")
     )
-    .returning(AU.c.id)
-    .cte("audit")
-)
+
+
+_PAYMENT_AUDIT = _audit_of(_AUDITED_PAYMENT)
 # The version bump of the entry's registration (see registrations._LOCKED: the pay
 # step's lock writes nothing on PostgreSQL), only when the payment was inserted.
 _BUMP_WITH_PAYMENT = (
@@ -187,18 +194,7 @@ _PAYMENT_AT_VERSION = (
     .returning(*PAY.c)
     .cte("payment")
 )
-_AUDIT_AT_VERSION = (
-    insert(AU)
-    .from_select(
-        [*_AUDIT_COLUMNS, "object_id"],
-        select(
-            *(bindparam(_A_PREFIX + c, type_=AU.c[c].type) for c in _AUDIT_COLUMNS),
-            _PAYMENT_AT_VERSION.c.id,
-        ),
-    )
-    .returning(AU.c.id)
-    .cte("audit")
-)
+_AUDIT_AT_VERSION = _audit_of(_PAYMENT_AT_VERSION)
 _BUMP_AT_VERSION = (
     update(REG)
     .where(REG.c.id == _LOCKED.c.id, exists(select(_PAYMENT_AT_VERSION.c.id)))
