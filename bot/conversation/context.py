@@ -342,13 +342,11 @@ class Ctx:
     ) -> tuple[int, EntryDTO] | None:
         """One of the registration's active entries with the registration's version, both
         as the snapshot read them in one statement (since the last write), if it has it."""
+        entry = self.read_entry(registration, entry_id)
         found = self._snapshot_of(registration)
-        if found is None or found.registration is None:
+        if entry is None or found is None or found.registration is None:
             return None
-        for entry in found.entries:
-            if entry.id == entry_id:
-                return found.registration.version, entry
-        return None
+        return found.registration.version, entry
 
     async def waitlists(self, registration: RegistrationDTO) -> list[WaitlistDTO]:
         """The registration's waitlists of any status, by id (`waitlists.of_registration`),
